@@ -1,0 +1,48 @@
+// The contract between the beat loop and a broker. A broker adapter knows
+// messages, never rows or Prisma.
+
+/** One scheduled run, ready to become a Celery protocol-2 message. */
+export interface TaskMessage {
+  /** Task id, deterministic per (periodic task, scheduled slot). */
+  id: string;
+  /** Celery task name, e.g. "proj.tasks.add". */
+  task: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  /** Queue name; null means the default queue ("celery"). */
+  queue: string | null;
+  /** Exchange; null or "" means the default exchange. */
+  exchange: string | null;
+  routingKey: string | null;
+  /** 0..255, or null when the row has none. */
+  priority: number | null;
+  /** The row's own headers, merged into the protocol-2 headers. */
+  headers: Record<string, unknown>;
+  /** Absolute expiry passed to the worker, or null. */
+  expires: Date | null;
+  /** django-celery-beat's PeriodicTask.name, sent as header periodic_task_name. */
+  periodicTaskName: string;
+  /** The slot this run was scheduled for (sent in the headers). */
+  scheduledAt: Date;
+}
+
+/** What happened to one message of a batch. */
+export type PublishOutcome =
+  | { id: string; status: 'sent' }
+  /** The broker already held this id (a re-send after a crash); nothing was pushed. */
+  | { id: string; status: 'duplicate' }
+  | { id: string; status: 'failed'; error: Error };
+
+export interface Broker {
+  /** "redis" or "amqp": for logs. */
+  readonly kind: string;
+  /**
+   * Publishes a batch; resolves once the broker has accepted each message (Redis
+   * reply, RabbitMQ publisher confirm). One outcome per message, in order.
+   * Rejects only when the broker cannot be reached at all.
+   */
+  publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]>;
+  /** Resolves when the broker answers; rejects with a clear error when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
