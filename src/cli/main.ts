@@ -1,0 +1,14 @@
+// The `dbbeat` command line: one subcommand per file in this folder.
+import { Command } from 'commander';
+
+import { registerNextCommand } from './next.js';
+
+const program = new Command()
+  .name('dbbeat')
+  .description('Database-backed periodic task scheduler for Celery')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode));
+
+registerNextCommand(program);
+
+await program.parseAsync(process.argv);
