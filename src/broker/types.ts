@@ -46,3 +46,19 @@ export interface Broker {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The pino-style log calls a broker makes (a pino Logger fits). */
+export interface BrokerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Options shared by every broker adapter. */
+export interface BrokerOptions {
+  /**
+   * Redis: how long the marker that suppresses a re-sent task id lives, in
+   * seconds (default 7 days). Longer than any plausible beat outage.
+   */
+  dedupeTtlSeconds?: number;
+  logger?: BrokerLogger;
+}

@@ -1,0 +1,151 @@
+// Builds the Celery protocol-2 message for one run, field for field what
+// Celery 5's `app.send_task(name, args, kwargs, **options)` produces
+// (celery/app/amqp.py `as_task_v2` + `send_task_message`, celery/app/base.py
+// `send_task`). Transport-specific wrapping (Redis envelope, AMQP properties)
+// is done by each broker.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import { saferepr } from './saferepr.js';
+import type { TaskMessage } from './types.js';
+
+/** Celery's `argsrepr_maxsize` / `kwargsrepr_maxsize`. */
+const REPR_MAXSIZE = 1024;
+
+/** The queue Celery uses when none is given (`task_default_queue`). */
+export const DEFAULT_QUEUE = 'celery';
+
+/** Header carrying the slot the run was scheduled for (ISO 8601, UTC, ms). */
+export const SCHEDULED_AT_HEADER = 'dbbeat_scheduled_at';
+
+/** Protocol-2 headers, in the order Celery writes them, then the row's own. */
+export type Protocol2Headers = Record<string, unknown> & {
+  lang: 'py';
+  task: string;
+  id: string;
+  expires: string | null;
+  argsrepr: string;
+  kwargsrepr: string;
+  origin: string;
+};
+
+/** Message properties common to every transport. */
+export interface Protocol2Properties {
+  correlation_id: string;
+  reply_to: string;
+  delivery_mode: 2;
+  /** The row's priority, 0 when it has none (kombu's default_priority). */
+  priority: number;
+  /** Milliseconds until `expires`, as a decimal string (kombu); 0 when already past. */
+  expiration?: string;
+}
+
+export interface Protocol2Message {
+  headers: Protocol2Headers;
+  /** `[args, kwargs, embed]`; the worker refuses any other shape. */
+  body: [unknown[], Record<string, unknown>, { callbacks: null; errbacks: null; chain: null; chord: null }];
+  /** The body serialised as JSON, as it goes on the wire (UTF-8). */
+  bodyJson: string;
+  properties: Protocol2Properties;
+}
+
+/** Celery's `anon_nodename()`: `gen<pid>@<hostname>`. */
+const ORIGIN = `gen${process.pid}@${hostname()}`;
+
+/**
+ * Celery sets reply_to to the sending app's `thread_oid`, a UUID stable per
+ * process; only the RPC result backend reads it. One per process here too.
+ */
+const REPLY_TO = randomUUID();
+
+/**
+ * Builds headers, body and properties for one run.
+ * @param message the run to send
+ * @param now the send time, used for `expiration` (ms left until `expires`)
+ */
+export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Message {
+  const args = message.args;
+  const kwargs = message.kwargs;
+  const headers: Protocol2Headers = {
+    lang: 'py',
+    task: message.task,
+    id: message.id,
+    shadow: null,
+    eta: null,
+    expires: message.expires ? pythonIsoformat(message.expires) : null,
+    group: null,
+    group_index: null,
+    retries: 0,
+    timelimit: [null, null],
+    root_id: message.id,
+    parent_id: null,
+    argsrepr: saferepr(args, REPR_MAXSIZE),
+    kwargsrepr: saferepr(kwargs, REPR_MAXSIZE),
+    origin: ORIGIN,
+    ignore_result: false,
+  };
+  // Celery merges the caller's headers over its own (headers2.update(headers)).
+  Object.assign(headers, message.headers, { periodic_task_name: message.periodicTaskName });
+  // ...except the keys that identify the message, which the dedupe relies on.
+  headers.lang = 'py';
+  headers.id = message.id;
+  headers.task = message.task;
+  headers[SCHEDULED_AT_HEADER] = message.scheduledAt.toISOString();
+
+  const body: Protocol2Message['body'] = [args, kwargs, { callbacks: null, errbacks: null, chain: null, chord: null }];
+  const properties: Protocol2Properties = {
+    correlation_id: message.id,
+    reply_to: REPLY_TO,
+    delivery_mode: 2,
+    priority: message.priority ?? 0,
+  };
+  if (message.expires) {
+    // celery/app/base.py send_task: a past expiry becomes 0, never negative.
+    const millisecondsLeft = Math.max(0, message.expires.getTime() - now.getTime());
+    properties.expiration = String(Math.trunc(millisecondsLeft));
+  }
+  return { headers, body, bodyJson: JSON.stringify(body), properties };
+}
+
+/**
+ * Python's `datetime.isoformat()` for an aware UTC datetime:
+ * `2026-11-27T19:52:07.085427+00:00`, no fraction when it is zero.
+ */
+export function pythonIsoformat(date: Date): string {
+  const iso = date.toISOString(); // 2026-11-27T19:52:07.085Z
+  const seconds = iso.slice(0, 19);
+  const milliseconds = date.getUTCMilliseconds();
+  const fraction = milliseconds === 0 ? '' : `.${String(milliseconds * 1000).padStart(6, '0')}`;
+  return `${seconds}${fraction}+00:00`;
+}
+
+/** Where a message goes: the exchange and routing key kombu publishes with. */
+export interface Destination {
+  /** '' for the default exchange (routing key = queue). */
+  exchange: string;
+  routingKey: string;
+  /**
+   * The queue that must exist for the message to land: the target itself on
+   * the default exchange; on a named exchange, the queue bound to it with the
+   * routing key when nothing else is bound (the task's queue, else a queue
+   * named after the routing key).
+   */
+  queue: string;
+}
+
+/**
+ * Celery's `send_task_message` routing rule: with no exchange or no routing
+ * key, publish to the default exchange with the queue as routing key (its
+ * "direct exchange" shortcut); with both, publish to that exchange.
+ */
+export function destinationOf(message: TaskMessage): Destination {
+  const queue = message.queue || null;
+  const exchange = message.exchange || '';
+  const routingKey = message.routingKey || '';
+  if (exchange && routingKey) return { exchange, routingKey, queue: queue ?? routingKey };
+  // Celery would publish a message with a routing key but neither queue nor
+  // exchange with routing key None, which no worker receives; a routing key on
+  // the default exchange names a queue, so send it there.
+  const target = queue ?? (routingKey || DEFAULT_QUEUE);
+  return { exchange: '', routingKey: target, queue: target };
+}

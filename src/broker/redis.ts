@@ -1,0 +1,228 @@
+// Redis broker: kombu's Redis transport, written from Node. A message is a
+// JSON envelope LPUSHed onto the queue's list (kombu/transport/redis.py); the
+// worker BRPOPs from `queue`, `queue\x06\x163`, … in that order.
+//
+// Guarantee: exactly once per task id within the dedupe TTL. Each message is
+// published by one Lua script that sets `dbbeat:sent:<id>` NX and pushes only
+// when the marker was new (see redis-publish-script.ts).
+import { randomUUID } from 'node:crypto';
+
+import { Redis, type RedisOptions } from 'ioredis';
+
+import { buildProtocol2, destinationOf, type Destination } from './message.js';
+import { PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
+import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
+
+/** kombu's separator inside list and binding names. */
+const SEP = '\x06\x16';
+/** kombu's PRIORITY_STEPS; the worker serves lower steps first. */
+const PRIORITY_STEPS = [0, 3, 6, 9] as const;
+const DEFAULT_DEDUPE_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The list a message of priority `priority` goes to (kombu `_q_for_pri`):
+ * clamp to 0..9, take the largest step not above it.
+ */
+export function priorityListName(queue: string, priority: number | null): string {
+  const clamped = Math.max(0, Math.min(9, Math.trunc(priority ?? 0)));
+  const step = [...PRIORITY_STEPS].reverse().find((s) => s <= clamped) ?? 0;
+  return step === 0 ? queue : `${queue}${SEP}${step}`;
+}
+
+/** kombu's binding set for an exchange (`_kombu.binding.<exchange>`). */
+export function bindingKey(exchange: string): string {
+  return `_kombu.binding.${exchange}`;
+}
+
+/** The binding member Celery records when it declares `queue` (exchange and routing key = queue). */
+export function queueBindingMember(queue: string): string {
+  return [queue, '', queue].join(SEP);
+}
+
+/** Connection settings read from a `redis://` / `rediss://` URL. */
+export function redisOptionsFromUrl(url: string): RedisOptions & { display: string } {
+  const parsed = new URL(url);
+  const tls = parsed.protocol === 'rediss:';
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = parsed.port ? Number(parsed.port) : 6379;
+  const dbText = parsed.pathname.replace(/^\//, '');
+  const db = dbText === '' ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new Error(`Redis URL ${redact(parsed)}: database "${dbText}" is not a number`);
+  }
+  return {
+    host,
+    port,
+    db,
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(tls ? { tls: {} } : {}),
+    display: redact(parsed),
+  };
+}
+
+function redact(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** Opens a Redis broker; the connection is made on first use. */
+export async function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {
+  return new RedisBroker(url, options);
+}
+
+interface Prepared {
+  keys: string[];
+  args: string[];
+}
+
+type PublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<string>;
+
+class RedisBroker implements Broker {
+  readonly kind = 'redis';
+  private readonly client: Redis;
+  private readonly display: string;
+  private readonly ttl: number;
+  private readonly logger: BrokerLogger | undefined;
+  private closed: Promise<void> | null = null;
+
+  constructor(url: string, options: BrokerOptions) {
+    const { display, ...connection } = redisOptionsFromUrl(url);
+    this.display = display;
+    this.ttl = options.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS;
+    if (!Number.isInteger(this.ttl) || this.ttl <= 0) {
+      throw new Error(`dedupeTtlSeconds must be a positive integer, got ${String(options.dedupeTtlSeconds)}`);
+    }
+    this.logger = options.logger;
+    this.client = new Redis({
+      ...connection,
+      lazyConnect: true,
+      connectTimeout: 3000,
+      // Fail a command after two reconnect attempts rather than queueing it
+      // forever: the beat has its own backoff and must hear of the outage.
+      maxRetriesPerRequest: 2,
+      commandTimeout: 10_000,
+      // Keep reconnecting in the background, at most once a second.
+      retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 1000),
+    });
+    let lastReported = 0;
+    this.client.on('error', (error: Error) => {
+      // ioredis emits one error per failed reconnect; report at most every 10 s.
+      const now = Date.now();
+      if (now - lastReported < 10_000) return;
+      lastReported = now;
+      this.logger?.warn({ err: error, broker: this.display }, 'Redis connection error');
+    });
+    this.client.defineCommand('dbbeatPublishOnce', { lua: PUBLISH_ONCE_LUA });
+  }
+
+  async publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]> {
+    if (this.closed) throw new Error(`Redis broker ${this.display} is closed`);
+    if (messages.length === 0) return [];
+    const now = new Date();
+    const destinations = messages.map(destinationOf);
+    const routes = await this.resolveExchangeRoutes(destinations);
+    const pipeline = this.client.pipeline();
+    const prepareErrors = new Map<number, Error>();
+    messages.forEach((message, index) => {
+      try {
+        const { keys, args } = this.prepare(message, destinations[index] as Destination, routes, now);
+        (pipeline as unknown as { dbbeatPublishOnce: PublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
+      } catch (error) {
+        // A message that cannot be serialised fails alone; keep its slot with a no-op.
+        prepareErrors.set(index, error as Error);
+        pipeline.echo('skipped');
+      }
+    });
+    const replies = await pipeline.exec();
+    if (!replies) throw new Error(`Redis broker ${this.display}: the pipeline was discarded`);
+    return messages.map((message, index): PublishOutcome => {
+      const prepareError = prepareErrors.get(index);
+      if (prepareError) return { id: message.id, status: 'failed', error: prepareError };
+      const [error, reply] = replies[index] ?? [new Error('no reply'), null];
+      if (error) {
+        // A reply error (script error, OOM, wrong type) concerns this message only;
+        // anything else means the connection failed and no outcome is known.
+        if (error.name !== 'ReplyError') throw withContext(error, `Redis broker ${this.display}: publish failed`);
+        return { id: message.id, status: 'failed', error };
+      }
+      return reply === 'duplicate' ? { id: message.id, status: 'duplicate' } : { id: message.id, status: 'sent' };
+    });
+  }
+
+  /**
+   * Queues bound to each named exchange, read from kombu's binding sets
+   * (direct exchange: members whose routing key matches).
+   */
+  private async resolveExchangeRoutes(destinations: Destination[]): Promise<Map<string, string[][]>> {
+    const exchanges = [...new Set(destinations.filter((d) => d.exchange !== '').map((d) => d.exchange))];
+    const tables = new Map<string, string[][]>();
+    if (exchanges.length === 0) return tables;
+    const pipeline = this.client.pipeline();
+    for (const exchange of exchanges) pipeline.smembers(bindingKey(exchange));
+    const replies = (await pipeline.exec()) ?? [];
+    exchanges.forEach((exchange, index) => {
+      const [error, members] = replies[index] ?? [null, []];
+      if (error) throw withContext(error, `Redis broker ${this.display}: reading ${bindingKey(exchange)}`);
+      tables.set(exchange, (members as string[]).map((member) => member.split(SEP)));
+    });
+    return tables;
+  }
+
+  private prepare(message: TaskMessage, destination: Destination, routes: Map<string, string[][]>, now: Date): Prepared {
+    const protocol = buildProtocol2(message, now);
+    const envelope = {
+      body: Buffer.from(protocol.bodyJson, 'utf8').toString('base64'),
+      'content-encoding': 'utf-8',
+      'content-type': 'application/json',
+      headers: protocol.headers,
+      properties: {
+        ...protocol.properties,
+        delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
+        body_encoding: 'base64',
+        delivery_tag: randomUUID(),
+      },
+    };
+    let queues = [destination.queue];
+    if (destination.exchange !== '') {
+      // kombu DirectExchange.lookup: every queue bound with this routing key.
+      const bound = (routes.get(destination.exchange) ?? [])
+        .filter(([routingKey]) => routingKey === destination.routingKey)
+        .map(([, , queue]) => queue ?? '')
+        .filter((queue) => queue !== '');
+      if (bound.length > 0) queues = [...new Set(bound)];
+    }
+    const lists = queues.map((queue) => priorityListName(queue, message.priority));
+    // Celery declares (and so binds) the task's queue before publishing.
+    const bindings = [destination.queue];
+    return {
+      keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map(bindingKey)],
+      args: [String(this.ttl), JSON.stringify(envelope), String(lists.length), ...bindings.map(queueBindingMember)],
+    };
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error(`Redis broker ${this.display} is closed`);
+    try {
+      await this.client.ping();
+    } catch (error) {
+      throw withContext(error as Error, `Redis at ${this.display} did not answer PING`);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.client.status === 'ready') {
+      // QUIT lets pending replies arrive; bounded, then cut the socket anyway.
+      await Promise.race([this.client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+    this.client.disconnect();
+  }
+}
+
+function withContext(cause: Error, message: string): Error {
+  return new Error(`${message}: ${cause.message}`, { cause });
+}
