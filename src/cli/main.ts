@@ -1,6 +1,7 @@
 // The `dbbeat` command line: one subcommand per file in this folder.
 import { Command } from 'commander';
 
+import { registerBeatCommand } from './beat.js';
 import { registerNextCommand } from './next.js';
 
 const program = new Command()
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode));
 
+registerBeatCommand(program);
 registerNextCommand(program);
 
 await program.parseAsync(process.argv);

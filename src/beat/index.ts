@@ -1,0 +1,109 @@
+import { connectBroker } from '../broker/index.js';
+import type { Broker } from '../broker/types.js';
+import { migrate } from '../schema/migrate.js';
+import { openDatabase, type OpenDatabase } from '../schema/open.js';
+import { Beat } from './beat.js';
+import { createLogger, type Logger } from './logger.js';
+import { resolveBeatOptions, type BeatOptions, type ResolvedBeatOptions } from './options.js';
+import { writePidFile } from './pidfile.js';
+import { Backoff } from './timing.js';
+
+export { Beat, type BeatEvents } from './beat.js';
+export { resolveBeatOptions, OptionsError, type BeatOptions, type ResolvedBeatOptions } from './options.js';
+export { runTaskId } from './task-id.js';
+
+export interface BeatHandle {
+  /** Resolves once this process has loaded its tasks as leader, or stands by. */
+  readonly ready: Promise<void>;
+  /** The running beat (typed events), once connected. */
+  readonly beat: Promise<Beat>;
+  readonly options: ResolvedBeatOptions;
+  readonly log: Logger;
+  /** Finishes the batch in flight, records it, releases the lease, closes connections. */
+  stop(): Promise<void>;
+}
+
+class Stopped extends Error {}
+
+/**
+ * Starts a beat. It returns at once: connecting waits out a database or broker that is
+ * down (logging and retrying with backoff), and `ready` resolves when the beat runs.
+ */
+export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> {
+  const resolved = resolveBeatOptions(options);
+  const log = createLogger(resolved);
+  const removePidFile = resolved.pidFile ? writePidFile(resolved.pidFile) : undefined;
+  let stopping = false;
+  let wakeRetry: (() => void) | undefined;
+
+  /** Retries `attempt` with backoff until it succeeds or the beat is stopped. */
+  async function retry<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    const backoff = new Backoff(500, 10_000);
+    for (;;) {
+      if (stopping) throw new Stopped();
+      try {
+        return await attempt();
+      } catch (error) {
+        if (stopping) throw new Stopped();
+        const delay = backoff.next();
+        log.error({ err: error }, `${what}: ${(error as Error).message}; retrying in ${Math.round(delay)} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  let db: OpenDatabase | undefined;
+  let broker: Broker | undefined;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+
+  const running = (async () => {
+    db = await retry('database', () =>
+      openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, serve: true }),
+    );
+    const database = db;
+    if (resolved.migrate) {
+      await retry('migrate', () => migrate(database, { log: (message) => log.info(message) }));
+    }
+    broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds }));
+    await broker.ping().catch((error: unknown) => log.warn({ err: error }, `broker not reachable yet: ${(error as Error).message}`));
+    const beat = new Beat(database, broker, log, resolved);
+    beat.once('ready', () => resolveReady());
+    log.info(
+      { database: database.description, broker: redactUrl(resolved.brokerUrl), maxIntervalS: resolved.maxIntervalMs / 1000, holder: resolved.holder },
+      'dbbeat starting',
+    );
+    beat.start();
+    return beat;
+  })();
+  // Keep an unhandled rejection from escaping when stop() comes first.
+  running.catch(() => undefined);
+
+  return {
+    ready,
+    beat: running,
+    options: resolved,
+    log,
+    async stop() {
+      stopping = true;
+      wakeRetry?.();
+      const beat = await running.catch(() => undefined);
+      await beat?.stop();
+      await broker?.close().catch(() => undefined);
+      await db?.close().catch(() => undefined);
+      removePidFile?.();
+      log.info('dbbeat stopped');
+      log.flush();
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
+}

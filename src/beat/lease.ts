@@ -1,0 +1,80 @@
+import type { Database } from '../schema/database.js';
+import { ACQUIRE_LEASE, RELEASE_LEASE } from './sql.js';
+
+export interface LeaseOptions {
+  /** Lease row name; beats sharing a name elect one leader among them. */
+  name: string;
+  /** Unique per process, e.g. "host:pid:random". */
+  holder: string;
+  /** Seconds a lease lasts without renewal (database clock). */
+  ttlSeconds: number;
+}
+
+/**
+ * The leader lease, kept in dbbeat_lease with the database's clock. `token` is the
+ * fencing token that every write of the leader checks (see RECORD_RUNS).
+ *
+ * Locally we also track how long the lease is surely ours (by the monotonic clock,
+ * counted from before the request was sent), so the leader stops sending the moment
+ * it might have lapsed, even while the database cannot be reached.
+ */
+export class Lease {
+  private heldToken: string | null = null;
+  private validUntil = 0; // performance.now() ms
+
+  constructor(
+    private readonly db: Pick<Database, 'query'>,
+    readonly options: LeaseOptions,
+  ) {}
+
+  /** The fencing token while the lease is surely held, else null. */
+  get token(): string | null {
+    return this.heldToken !== null && performance.now() < this.validUntil ? this.heldToken : null;
+  }
+
+  get isHeld(): boolean {
+    return this.token !== null;
+  }
+
+  /**
+   * Takes or renews the lease. Resolves to true when this process holds it.
+   * A failed query rejects and leaves the local validity to run out on its own.
+   */
+  async tryAcquire(): Promise<boolean> {
+    const sentAt = performance.now();
+    const rows = await this.db.query<{ token: string; seconds_left: number }>(ACQUIRE_LEASE, [
+      this.options.name,
+      this.options.holder,
+      this.options.ttlSeconds,
+    ]);
+    const row = rows[0];
+    if (!row) {
+      this.heldToken = null;
+      this.validUntil = 0;
+      return false;
+    }
+    this.heldToken = row.token;
+    // A small margin for the time the answer took to travel back.
+    this.validUntil = sentAt + Math.max(0, row.seconds_left * 1000 - 250);
+    return true;
+  }
+
+  /** Gives the lease up so a standby takes over at once. Never throws. */
+  async release(): Promise<void> {
+    const token = this.heldToken;
+    this.heldToken = null;
+    this.validUntil = 0;
+    if (token === null) return;
+    try {
+      await this.db.query(RELEASE_LEASE, [this.options.name, this.options.holder, token]);
+    } catch {
+      // The lease lapses by itself after its time to live.
+    }
+  }
+
+  /** Forget the lease locally (after a fenced write found it gone). */
+  drop(): void {
+    this.heldToken = null;
+    this.validUntil = 0;
+  }
+}

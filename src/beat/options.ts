@@ -1,0 +1,101 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+/** What a caller may set; everything is optional. */
+export interface BeatOptions {
+  /** postgres://… ; unset: the embedded PGlite database in `dataDir`. Env: DATABASE_URL. */
+  databaseUrl?: string;
+  /** Folder of the embedded database. Default ./.dbbeat. Env: DBBEAT_DATA_DIR. */
+  dataDir?: string;
+  /** redis://…, rediss://…, amqp://…, amqps://… Env: CELERY_BROKER_URL, BROKER_URL. Default redis://127.0.0.1:6379/0. */
+  brokerUrl?: string;
+  /** Longest sleep between looks at the database, in seconds (Celery's beat_max_loop_interval). Default 5. */
+  maxInterval?: number;
+  /** DEBUG, INFO, WARNING, ERROR or CRITICAL (any case). Default INFO. */
+  logLevel?: string;
+  /** Write logs to this file instead of stdout. */
+  logFile?: string;
+  /** Write the process id here while running; removed on exit. */
+  pidFile?: string;
+  /** Apply pending migrations on start. Default true. */
+  migrate?: boolean;
+  /** Skip, rather than send, a run that is more than this many seconds late. Default: none (always send one catch-up run). */
+  startingDeadline?: number | null;
+  /** Time zone for log display (Celery's CELERY_TIMEZONE). Default UTC. */
+  timezone?: string;
+  /** Runs sent per broker round trip. Default 2000. */
+  batchSize?: number;
+  /** Seconds the leader lease lasts without renewal. Default 5: a dead leader is replaced within about 6 s. */
+  leaseSeconds?: number;
+  /** Beats sharing this name elect one leader among them. Default "default". */
+  leaseName?: string;
+  /** Time to live of the Redis keys that suppress re-sends, in seconds. Default 7 days. */
+  dedupeTtlSeconds?: number;
+}
+
+/** Options with every default applied and every value checked. */
+export interface ResolvedBeatOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  brokerUrl: string;
+  maxIntervalMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  logFile: string | undefined;
+  pidFile: string | undefined;
+  migrate: boolean;
+  startingDeadlineMs: number | null;
+  timezone: string;
+  batchSize: number;
+  leaseSeconds: number;
+  leaseName: string;
+  holder: string;
+  dedupeTtlSeconds: number;
+}
+
+export class OptionsError extends Error {
+  override readonly name = 'OptionsError';
+}
+
+const LOG_LEVELS: Record<string, ResolvedBeatOptions['logLevel']> = {
+  debug: 'debug',
+  info: 'info',
+  warning: 'warn',
+  warn: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+};
+
+function positive(name: string, value: number, { integer = false } = {}): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new OptionsError(`${name}: ${JSON.stringify(value)} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return value;
+}
+
+/** Resolves options once: given values, then environment, then defaults. */
+export function resolveBeatOptions(options: BeatOptions, env: NodeJS.ProcessEnv = process.env): ResolvedBeatOptions {
+  const level = (options.logLevel ?? 'INFO').toLowerCase();
+  const logLevel = LOG_LEVELS[level];
+  if (!logLevel) {
+    throw new OptionsError(`loglevel: ${JSON.stringify(options.logLevel)} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL`);
+  }
+  const deadline = options.startingDeadline ?? null;
+  return {
+    databaseUrl: options.databaseUrl || env.DATABASE_URL || undefined,
+    dataDir: options.dataDir ?? env.DBBEAT_DATA_DIR ?? './.dbbeat',
+    brokerUrl: options.brokerUrl || env.CELERY_BROKER_URL || env.BROKER_URL || 'redis://127.0.0.1:6379/0',
+    maxIntervalMs: positive('max-interval', options.maxInterval ?? 5) * 1000,
+    logLevel,
+    logFile: options.logFile,
+    pidFile: options.pidFile,
+    migrate: options.migrate ?? true,
+    startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,
+    timezone: options.timezone ?? env.CELERY_TIMEZONE ?? 'UTC',
+    batchSize: positive('batch-size', options.batchSize ?? 2000, { integer: true }),
+    leaseSeconds: positive('lease-seconds', options.leaseSeconds ?? 5),
+    leaseName: options.leaseName ?? 'default',
+    holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    dedupeTtlSeconds: positive('dedupe-ttl', options.dedupeTtlSeconds ?? 7 * 24 * 3600, { integer: true }),
+  };
+}

@@ -1,0 +1,115 @@
+// Every statement the beat runs, one named constant each, with its parameters.
+// Table and column names are django-celery-beat's; dbbeat_* tables are ours
+// (created by migrations/).
+
+/** Columns of a task row joined with its schedules, as TaskRow reads them. */
+const TASK_COLUMNS = `
+  t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
+  t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,
+  t.last_run_at, t.total_run_count, t.date_changed,
+  t.crontab_id, c.minute AS c_minute, c.hour AS c_hour, c.day_of_week AS c_day_of_week,
+  c.day_of_month AS c_day_of_month, c.month_of_year AS c_month_of_year, c.timezone AS c_timezone,
+  t.interval_id, i.every AS i_every, i.period AS i_period,
+  t.solar_id, s.event AS s_event, s.latitude::float8 AS s_latitude, s.longitude::float8 AS s_longitude,
+  t.clocked_id, k.clocked_time AS k_clocked_time`;
+
+const TASK_JOINS = `
+  FROM django_celery_beat_periodictask t
+  LEFT JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id
+  LEFT JOIN django_celery_beat_intervalschedule i ON i.id = t.interval_id
+  LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
+  LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
+
+/**
+ * One page of enabled tasks, in id order (keyset pagination keeps memory flat at 1M rows).
+ * $1 int: the last id of the previous page (0 for the first); $2 int: page size.
+ */
+export const LOAD_ENABLED_PAGE = `
+SELECT ${TASK_COLUMNS} ${TASK_JOINS}
+WHERE t.enabled AND t.id > $1
+ORDER BY t.id
+LIMIT $2`;
+
+/** The tasks with these ids, enabled or not. $1 int[]: task ids. */
+export const LOAD_BY_IDS = `
+SELECT ${TASK_COLUMNS} ${TASK_JOINS}
+WHERE t.id = ANY($1::int[])`;
+
+/**
+ * Ids of the tasks that use any of the given schedules.
+ * $1 int[] crontab ids; $2 int[] interval ids; $3 int[] solar ids; $4 int[] clocked ids.
+ */
+export const TASKS_OF_SCHEDULES = `
+SELECT id FROM django_celery_beat_periodictask
+WHERE crontab_id = ANY($1::int[]) OR interval_id = ANY($2::int[])
+   OR solar_id = ANY($3::int[]) OR clocked_id = ANY($4::int[])`;
+
+/**
+ * Changes logged by the triggers since a moment (by the database's clock).
+ * Rows may commit out of id order, so the reader re-reads a window and skips the
+ * ids it has seen. $1 timestamptz: the start of the window.
+ */
+export const READ_CHANGES = `
+SELECT id::text AS id, table_name, row_id, changed_at
+FROM dbbeat_change
+WHERE changed_at >= $1
+ORDER BY id`;
+
+/** The database's clock, for the change window and the clock-skew check. */
+export const DATABASE_NOW = `SELECT now() AS now, clock_timestamp() AS clock`;
+
+/**
+ * Records runs the broker accepted, in one statement, only while this process still
+ * holds the lease with this fencing token: a leader that lost its lease writes nothing.
+ * $1 int[] task ids; $2 timestamptz[] last_run_at; $3 int[] runs to add (0 or 1);
+ * $4 bool[] disable (one-off tasks after their run); $5 text lease name; $6 bigint token.
+ * Returns the ids written.
+ */
+export const RECORD_RUNS = `
+UPDATE django_celery_beat_periodictask AS t
+SET last_run_at = r.last_run_at,
+    total_run_count = t.total_run_count + r.runs,
+    enabled = t.enabled AND NOT r.disable
+FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::bool[]) AS r(id, last_run_at, runs, disable)
+WHERE t.id = r.id
+  AND EXISTS (
+    SELECT 1 FROM dbbeat_lease l
+    WHERE l.name = $5 AND l.token = $6 AND l.expires_at > now())
+RETURNING t.id`;
+
+/**
+ * Disables tasks (expired ones), under the same fencing as RECORD_RUNS.
+ * $1 int[] task ids; $2 text lease name; $3 bigint token.
+ */
+export const DISABLE_TASKS = `
+UPDATE django_celery_beat_periodictask AS t
+SET enabled = false
+WHERE t.id = ANY($1::int[]) AND t.enabled
+  AND EXISTS (
+    SELECT 1 FROM dbbeat_lease l
+    WHERE l.name = $2 AND l.token = $3 AND l.expires_at > now())
+RETURNING t.id`;
+
+/**
+ * Takes or renews the lease. A holder renews its own lease (same token); anyone takes
+ * a lapsed lease with the next token. Time is the database's, so clock differences
+ * between hosts do not matter. No row returned: someone else holds it.
+ * $1 text lease name; $2 text holder; $3 float8 time to live in seconds.
+ */
+export const ACQUIRE_LEASE = `
+INSERT INTO dbbeat_lease AS l (name, holder, token, expires_at)
+VALUES ($1, $2, 1, now() + make_interval(secs => $3))
+ON CONFLICT (name) DO UPDATE
+SET holder = excluded.holder,
+    token = CASE WHEN l.holder = excluded.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,
+    expires_at = excluded.expires_at
+WHERE l.holder = excluded.holder OR l.expires_at <= now()
+RETURNING token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left`;
+
+/** Gives the lease up at once, so a standby takes over without waiting. $1 name; $2 holder; $3 token. */
+export const RELEASE_LEASE = `
+UPDATE dbbeat_lease SET expires_at = now()
+WHERE name = $1 AND holder = $2 AND token = $3`;
+
+/** Drops change-log rows nobody needs any more. $1 timestamptz: keep rows at or after this. */
+export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < $1`;

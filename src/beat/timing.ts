@@ -1,0 +1,59 @@
+/** Exponential backoff with jitter, for retries against a broker or database that is down. */
+export class Backoff {
+  private failures = 0;
+
+  constructor(
+    private readonly baseMs = 250,
+    private readonly maxMs = 15_000,
+  ) {}
+
+  /** The delay before the next attempt, growing with each consecutive failure. */
+  next(): number {
+    const exponential = Math.min(this.maxMs, this.baseMs * 2 ** this.failures);
+    this.failures += 1;
+    return exponential / 2 + Math.random() * (exponential / 2);
+  }
+
+  reset(): void {
+    this.failures = 0;
+  }
+
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+}
+
+/**
+ * A sleep that something else can cut short: the loop sleeps until its next run,
+ * and a change notification or stop() wakes it at once.
+ */
+export class Waker {
+  private timer: NodeJS.Timeout | undefined;
+  private resolve: (() => void) | undefined;
+  private pending = false;
+
+  /** Sleeps up to `ms`, or less if wake() is called (also if it was called before). */
+  sleep(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.resolve = resolve;
+      this.timer = setTimeout(() => this.finish(), Math.max(0, ms));
+    });
+  }
+
+  wake(): void {
+    if (this.resolve) this.finish();
+    else this.pending = true;
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    this.timer = undefined;
+    resolve?.();
+  }
+}

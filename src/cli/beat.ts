@@ -1,0 +1,84 @@
+import { type Command, InvalidArgumentError } from 'commander';
+
+import { OptionsError, startBeat } from '../beat/index.js';
+
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return parsed;
+}
+
+function count(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return parsed;
+}
+
+interface BeatFlags {
+  maxInterval?: number;
+  loglevel?: string;
+  logfile?: string;
+  pidfile?: string;
+  broker?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  migrate: boolean;
+  startingDeadline?: number;
+  batchSize?: number;
+  leaseSeconds?: number;
+}
+
+/** `dbbeat beat`: run the scheduler, with Celery beat's options where they fit. */
+export function registerBeatCommand(program: Command): void {
+  program
+    .command('beat')
+    .description('run the scheduler: send due periodic tasks to the broker')
+    .option('--max-interval <seconds>', 'longest sleep between looks at the database (default 5)', seconds)
+    .option('-l, --loglevel <level>', 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)')
+    .option('-f, --logfile <path>', 'log to this file instead of stdout')
+    .option('--pidfile <path>', 'write the process id to this file while running')
+    .option('-b, --broker <url>', 'broker URL (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
+    .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+    .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
+    .option('--no-migrate', 'do not apply pending migrations on start')
+    .option('--starting-deadline <seconds>', 'skip a run that is more than this late instead of sending it', seconds)
+    .option('--batch-size <n>', 'runs sent per broker round trip (default 2000)', count)
+    .option('--lease-seconds <seconds>', 'leader lease time to live (default 5)', seconds)
+    .action(async (flags: BeatFlags) => {
+      let handle;
+      try {
+        handle = await startBeat({
+          maxInterval: flags.maxInterval,
+          logLevel: flags.loglevel,
+          logFile: flags.logfile,
+          pidFile: flags.pidfile,
+          brokerUrl: flags.broker,
+          databaseUrl: flags.databaseUrl,
+          dataDir: flags.dataDir,
+          migrate: flags.migrate,
+          startingDeadline: flags.startingDeadline,
+          batchSize: flags.batchSize,
+          leaseSeconds: flags.leaseSeconds,
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`dbbeat beat: ${message}`);
+        process.exit(error instanceof OptionsError ? 2 : 1);
+      }
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        handle.log.info(`received ${signal}: finishing the batch in flight`);
+        handle.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}
