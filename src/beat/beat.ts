@@ -371,7 +371,7 @@ export class Beat extends EventEmitter<BeatEvents> {
         return;
       }
       if (outcome.status === 'duplicate') duplicates += 1;
-      records.push({ id: run.id, lastRunAt: recordedLastRun(run.schedule, run.slot, now), runs: 1, disable: run.disable });
+      records.push({ id: run.id, lastRunAt: recordedLastRun(run.schedule, run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
       this.log.info(
         {
           task: run.name,

@@ -21,6 +21,11 @@ export interface BeatOptions {
   migrate?: boolean;
   /** Skip, rather than send, a run that is more than this many seconds late. Default: none (always send one catch-up run). */
   startingDeadline?: number | null;
+  /**
+   * Seconds within which missed runs are each still sent (default 15, longer than a
+   * failover takes). Runs missed longer ago collapse into one catch-up run.
+   */
+  catchUpWindow?: number;
   /** Time zone for log display (Celery's CELERY_TIMEZONE). Default UTC. */
   timezone?: string;
   /** Runs sent per broker round trip. Default 2000. */
@@ -44,6 +49,7 @@ export interface ResolvedBeatOptions {
   pidFile: string | undefined;
   migrate: boolean;
   startingDeadlineMs: number | null;
+  catchUpWindowMs: number;
   timezone: string;
   batchSize: number;
   leaseSeconds: number;
@@ -91,6 +97,7 @@ export function resolveBeatOptions(options: BeatOptions, env: NodeJS.ProcessEnv 
     pidFile: options.pidFile,
     migrate: options.migrate ?? true,
     startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,
+    catchUpWindowMs: (options.catchUpWindow === 0 ? 0 : positive('catch-up-window', options.catchUpWindow ?? 15)) * 1000,
     timezone: options.timezone ?? env.CELERY_TIMEZONE ?? 'UTC',
     batchSize: positive('batch-size', options.batchSize ?? 2000, { integer: true }),
     leaseSeconds: positive('lease-seconds', options.leaseSeconds ?? 5),

@@ -21,14 +21,18 @@ export function nextSlot(schedule: Schedule, base: number, startTime: number | n
 }
 
 /**
- * What to record as last_run_at after sending the run for `slot` at `now`: the slot
- * itself while the schedule is on time (so interval runs do not drift and a re-run
- * after a crash computes the same slot), or `now` after downtime, so that missed slots
- * collapse into one catch-up run (Celery's rule) instead of one run each.
+ * What to record as last_run_at after sending the run for `slot` at `now`.
+ *
+ * On time, the slot itself: interval runs do not drift, and a beat that takes over
+ * after a crash computes the same slot (and so the same task id) from the database.
+ * Late, it depends on how late the following slot is: slots missed within the
+ * catch-up window (a failover, a short broker outage) are each still sent, so a
+ * killed leader loses no run; slots missed longer ago collapse into this one
+ * catch-up run (Celery's rule after real downtime), and the schedule restarts from now.
  */
-export function recordedLastRun(schedule: Schedule, slot: number, now: number): number {
+export function recordedLastRun(schedule: Schedule, slot: number, now: number, catchUpWindowMs: number): number {
   const following = schedule.nextAfter(new Date(slot));
-  return following !== null && following.getTime() > now ? slot : now;
+  return following === null || following.getTime() > now - catchUpWindowMs ? slot : now;
 }
 
 /** The enabled, valid tasks and their next runs. */

@@ -24,6 +24,7 @@ interface BeatFlags {
   dataDir?: string;
   migrate: boolean;
   startingDeadline?: number;
+  catchUpWindow?: number;
   batchSize?: number;
   leaseSeconds?: number;
 }
@@ -42,6 +43,7 @@ export function registerBeatCommand(program: Command): void {
     .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
     .option('--no-migrate', 'do not apply pending migrations on start')
     .option('--starting-deadline <seconds>', 'skip a run that is more than this late instead of sending it', seconds)
+    .option('--catch-up-window <seconds>', 'runs missed within this many seconds are each sent; older ones collapse into one (default 15)', Number)
     .option('--batch-size <n>', 'runs sent per broker round trip (default 2000)', count)
     .option('--lease-seconds <seconds>', 'leader lease time to live (default 5)', seconds)
     .action(async (flags: BeatFlags) => {
@@ -57,6 +59,7 @@ export function registerBeatCommand(program: Command): void {
           dataDir: flags.dataDir,
           migrate: flags.migrate,
           startingDeadline: flags.startingDeadline,
+          catchUpWindow: flags.catchUpWindow,
           batchSize: flags.batchSize,
           leaseSeconds: flags.leaseSeconds,
         });
