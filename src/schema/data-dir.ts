@@ -1,0 +1,116 @@
+// The files an embedded PGlite data folder carries besides the database itself:
+// a lock naming the process that has the folder open, and, while that process serves
+// it on a local port, server.json saying where.
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+/** Where an owning process serves its embedded database. */
+export interface ServerInfo {
+  host: string;
+  port: number;
+  pid: number;
+}
+
+/** The data folder is open in another live process that does not serve it. */
+export class DataDirInUseError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the embedded database in ${dataDir} is already open in process ${pid}, which does not serve it; ` +
+        'stop that process, or run it with serving enabled (the beat does), or use DATABASE_URL',
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+const LOCK_FILE = 'dbbeat.lock';
+const SERVER_FILE = 'server.json';
+const PROBE_TIMEOUT_MS = 1_000;
+
+/** The PGlite database files live in a subfolder, keeping our files apart from PostgreSQL's. */
+export function pgliteFolder(dataDir: string): string {
+  return join(dataDir, 'pgdata');
+}
+
+/**
+ * Takes the folder's lock for this process, creating the folder if missing.
+ * A lock left by a dead process is taken over; one held by a live process throws
+ * {@link DataDirInUseError}. Returns a function that releases it.
+ */
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const lockPath = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return async () => {
+        await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if (!isErrnoException(error) || error.code !== 'EEXIST') throw error;
+    }
+    const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
+      throw new DataDirInUseError(dataDir, holder);
+    }
+    // Stale lock (its process is gone, or we crashed and restarted with the same pid).
+    await rm(lockPath, { force: true });
+  }
+  throw new Error(`could not take the lock ${lockPath}: it keeps reappearing`);
+}
+
+/** Records where the folder's database is served; written atomically. */
+export async function writeServerInfo(dataDir: string, info: ServerInfo): Promise<void> {
+  const path = join(dataDir, SERVER_FILE);
+  await writeFile(`${path}.tmp`, JSON.stringify(info));
+  await rename(`${path}.tmp`, path);
+}
+
+export async function removeServerInfo(dataDir: string): Promise<void> {
+  await rm(join(dataDir, SERVER_FILE), { force: true });
+}
+
+/** The server recorded in the folder, if its process is alive and its port answers. */
+export async function findLiveServer(dataDir: string): Promise<ServerInfo | undefined> {
+  let info: ServerInfo;
+  try {
+    info = JSON.parse(await readFile(join(dataDir, SERVER_FILE), 'utf8')) as ServerInfo;
+  } catch {
+    return undefined;
+  }
+  if (typeof info.port !== 'number' || typeof info.pid !== 'number' || typeof info.host !== 'string') return undefined;
+  if (!isProcessAlive(info.pid)) return undefined;
+  return (await portAnswers(info.host, info.port)) ? info : undefined;
+}
+
+function portAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const finish = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return isErrnoException(error) && error.code === 'EPERM';
+  }
+}
+
+function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && 'code' in error;
+}

@@ -1,0 +1,131 @@
+// Applies the numbered SQL files in ../../migrations in order, once each, and records
+// them in dbbeat_migrations with a checksum so that an edited file is noticed.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { Database } from './database.js';
+
+/** The folder of dbbeat's own migration files. */
+export const defaultMigrationsDirectory = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Any fixed number: the key of the advisory lock that serialises concurrent migrators. */
+const MIGRATION_LOCK_KEY = 727_274_001;
+
+const MIGRATION_FILE_NAME = /^\d{4}_[A-Za-z0-9_]+\.sql$/;
+
+export interface MigrateOptions {
+  /** Folder of `NNNN_name.sql` files; defaults to dbbeat's `migrations/`. */
+  directory?: string;
+  /** Receives one line per applied file. */
+  log?: (message: string) => void;
+}
+
+export interface MigrateResult {
+  /** Names of the files applied by this call, in order (empty when up to date). */
+  applied: string[];
+}
+
+/** A migration file already applied whose content has changed since. */
+export class MigrationChecksumError extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly appliedChecksum: string,
+    readonly currentChecksum: string,
+  ) {
+    super(
+      `migration ${fileName} was edited after it was applied ` +
+        `(applied checksum ${appliedChecksum}, file now ${currentChecksum}); ` +
+        'migrations are append-only: restore the file and add a new one instead',
+    );
+    this.name = 'MigrationChecksumError';
+  }
+}
+
+/** A migration file that failed to apply; its transaction was rolled back. */
+export class MigrationFailedError extends Error {
+  constructor(
+    readonly fileName: string,
+    cause: unknown,
+  ) {
+    super(`migration ${fileName} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MigrationFailedError';
+  }
+}
+
+interface MigrationFile {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+/**
+ * Brings the database's schema up to date: applies every migration file not yet recorded
+ * in `dbbeat_migrations`, each in its own transaction, in file-name order.
+ *
+ * Safe to run from several processes at once: every file's transaction first takes a
+ * transaction-scoped advisory lock and re-reads the history, so each file is applied by
+ * exactly one of them and the others see it done. Throws {@link MigrationChecksumError}
+ * when an applied file has been edited since, before applying anything.
+ */
+export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
+  const applied: string[] = [];
+  for (const file of files) {
+    const wasApplied = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await tx.query(CREATE_HISTORY_TABLE);
+      const history = await tx.query<{ name: string; checksum: string }>(
+        'SELECT name, checksum FROM dbbeat_migrations',
+      );
+      // Checked on every pass (cheap), so an edited file stops the run before any later
+      // file is applied on top of it.
+      assertUnchanged(files, history);
+      if (history.some((row) => row.name === file.name)) return false;
+      try {
+        await tx.query(file.sql);
+      } catch (error) {
+        throw new MigrationFailedError(file.name, error);
+      }
+      await tx.query('INSERT INTO dbbeat_migrations (name, checksum, applied_at) VALUES ($1, $2, clock_timestamp())', [
+        file.name,
+        file.checksum,
+      ]);
+      return true;
+    });
+    if (wasApplied) {
+      applied.push(file.name);
+      options.log?.(`applied ${file.name}`);
+    }
+  }
+  return { applied };
+}
+
+const CREATE_HISTORY_TABLE = `
+  CREATE TABLE IF NOT EXISTS dbbeat_migrations (
+    name text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL
+  )`;
+
+function assertUnchanged(files: readonly MigrationFile[], history: readonly { name: string; checksum: string }[]): void {
+  for (const row of history) {
+    const file = files.find((candidate) => candidate.name === row.name);
+    // A recorded file missing from the folder is tolerated: an older dbbeat may run
+    // against a database that a newer one migrated.
+    if (file !== undefined && file.checksum !== row.checksum) {
+      throw new MigrationChecksumError(file.name, row.checksum, file.checksum);
+    }
+  }
+}
+
+async function readMigrationFiles(directory: string): Promise<MigrationFile[]> {
+  const names = (await readdir(directory)).filter((name) => MIGRATION_FILE_NAME.test(name)).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const sql = await readFile(join(directory, name), 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    }),
+  );
+}

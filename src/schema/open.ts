@@ -1,0 +1,97 @@
+// Opens dbbeat's database: a PostgreSQL server when given a URL, otherwise the embedded
+// PGlite in a data folder (directly, or through the process that serves that folder).
+import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
+
+import { findLiveServer } from './data-dir.js';
+import type { Database } from './database.js';
+import { PGliteDatabase } from './pglite-database.js';
+import { PostgresDatabase } from './postgres-database.js';
+
+export { migrate, MigrationChecksumError, MigrationFailedError } from './migrate.js';
+export { DataDirInUseError } from './data-dir.js';
+
+/** The default embedded data folder, relative to the working directory. */
+export const DEFAULT_DATA_DIR = './.dbbeat';
+
+export interface OpenDatabaseOptions {
+  /** postgres:// or postgresql:// URL. Without one, the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** The embedded database's folder (default ./.dbbeat, created if missing). */
+  dataDir?: string;
+  /**
+   * Embedded only: own the folder and serve it on 127.0.0.1 so other processes can use it
+   * while this one runs (the beat does this). Ignored with a databaseUrl.
+   */
+  serve?: boolean;
+  /** Pool size for PostgreSQL (default 10). A served PGlite always gets a pool of one. */
+  poolSize?: number;
+  /** Receives connection problems that are handled rather than thrown. */
+  log?: (message: string) => void;
+}
+
+export interface OpenDatabase extends Database {
+  /** Where the data is, for logs: the URL without its password, or the embedded folder. */
+  readonly description: string;
+  /** For `new PrismaClient({ adapter: db.prismaAdapter() })` on this same database. */
+  prismaAdapter(): SqlDriverAdapterFactory;
+}
+
+/** A database URL that is not PostgreSQL's. */
+export class UnsupportedDatabaseUrlError extends Error {
+  constructor(readonly databaseUrl: string) {
+    super(`DATABASE_URL must start with postgres:// or postgresql://, got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`);
+    this.name = 'UnsupportedDatabaseUrlError';
+  }
+}
+
+/**
+ * Opens the database named by the options.
+ *
+ * - `databaseUrl` → a `pg` pool on that server.
+ * - otherwise the embedded PGlite in `dataDir`: if another process serves that folder
+ *   (a live server.json), a one-connection pool to it; else this process opens the
+ *   folder itself (taking its lock; throws DataDirInUseError if a live process holds it)
+ *   and, with `serve`, serves it on a random local port.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) throw new UnsupportedDatabaseUrlError(options.databaseUrl);
+    return new PostgresDatabase({
+      connectionString: options.databaseUrl,
+      ...(options.poolSize !== undefined && { poolSize: options.poolSize }),
+      ...(options.log !== undefined && { log: options.log }),
+    });
+  }
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const server = await findLiveServer(dataDir);
+  if (server !== undefined) {
+    return new ServedPGliteClient(`postgres://postgres@${server.host}:${server.port}/postgres?sslmode=disable`, {
+      dataDir,
+      ...(options.log !== undefined && { log: options.log }),
+    });
+  }
+  return PGliteDatabase.open({ dataDir, ...(options.serve !== undefined && { serve: options.serve }) });
+}
+
+/**
+ * A client of an embedded database served by another process. The socket server
+ * handles one connection at a time, hence the pool of one; LISTEN is not offered
+ * because notifications over that shared session do not reliably reach this client.
+ */
+class ServedPGliteClient extends PostgresDatabase {
+  override readonly description: string;
+  private readonly dataDir: string;
+
+  constructor(connectionString: string, options: { dataDir: string; log?: (message: string) => void }) {
+    super({ connectionString, poolSize: 1, ...(options.log !== undefined && { log: options.log }) });
+    this.dataDir = options.dataDir;
+    this.description = `embedded PGlite at ${options.dataDir} (served by another process at ${connectionString.replace(/\?.*$/, '')})`;
+  }
+
+  override async listen(): Promise<() => Promise<void>> {
+    throw new Error(
+      `listen() is not available through the served embedded database in ${this.dataDir}; ` +
+        'only the process that owns the folder can listen',
+    );
+  }
+}
