@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 
 import { registerBeatCommand } from './beat.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerNextCommand } from './next.js';
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
   .exitOverride((error) => process.exit(error.exitCode));
 
 registerBeatCommand(program);
+registerMigrateCommand(program);
 registerNextCommand(program);
 
 await program.parseAsync(process.argv);

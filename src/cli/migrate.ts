@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+
+import { migrate, openDatabase } from '../schema/open.js';
+
+interface MigrateCommandOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+/** `dbbeat migrate`: creates or adopts django-celery-beat's tables and adds dbbeat's own. */
+export function registerMigrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description("create django-celery-beat's tables (or adopt existing ones) and dbbeat's triggers and tables")
+    .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
+    .option('--data-dir <path>', 'folder of the embedded database when no URL is given', './.dbbeat')
+    .action(async (options: MigrateCommandOptions) => {
+      process.exitCode = await runMigrate(options);
+    });
+}
+
+async function runMigrate(options: MigrateCommandOptions): Promise<number> {
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  let db;
+  try {
+    db = await openDatabase({
+      ...(databaseUrl !== undefined && databaseUrl !== '' && { databaseUrl }),
+      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+      log: (message) => console.error(message),
+    });
+  } catch (error) {
+    console.error(`dbbeat migrate: cannot open the database: ${messageOf(error)}`);
+    return 1;
+  }
+  try {
+    const { applied } = await migrate(db, { log: (message) => console.log(message) });
+    console.log(applied.length === 0 ? `${db.description}: up to date` : `${db.description}: applied ${applied.length} migration(s)`);
+    return 0;
+  } catch (error) {
+    console.error(`dbbeat migrate: ${db.description}: ${messageOf(error)}`);
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
