@@ -18,8 +18,8 @@ const PEER_DIR = fileURLToPath(new URL('./peer/', import.meta.url));
 const PEER_BROKER = `redis://127.0.0.1:6379/${PEER_REDIS_DB}`;
 
 /** A fresh database with django-celery-beat's tables, made by Django's own migrate. */
-export async function createPeerDatabase(): Promise<BenchDatabase> {
-  const db = await createBenchDatabase('dbbeat_bench_peer');
+export async function createPeerDatabase(prefix = 'dbbeat_bench_peer'): Promise<BenchDatabase> {
+  const db = await createBenchDatabase(prefix);
   await runCommand(PYTHON, ['migrate.py'], {
     cwd: PEER_DIR,
     env: { BENCH_PEER_DB: db.name, PYTHONDONTWRITEBYTECODE: '1' },

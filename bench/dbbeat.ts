@@ -1,0 +1,308 @@
+// dbbeat's side of the benchmark, black-box: `node bin/dbbeat.js beat` as a child process
+// (so process start and peak RSS are measurable) on its own database and Redis db 13.
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+import type { Redis } from 'ioredis';
+
+import { type BenchDatabase, createBenchDatabase } from './support/postgres.js';
+import { type MeasuredProcess, runCommand, startMeasuredProcess } from './support/process.js';
+import { connectRedis, DBBEAT_REDIS_DB, deleteQueue, waitForQueueLength } from './support/redis.js';
+import { ensureIntervalSchedule, insertIntervalTasks, TASK_TABLE } from './support/rows.js';
+import { sleep } from './support/stats.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/dbbeat.js', import.meta.url));
+const BROKER = `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`;
+
+/** dbbeat could not be run here yet (command missing or failing): the workload is skipped. */
+export class NotAvailableError extends Error {
+  constructor(detail: string) {
+    super(`not available yet: ${detail}`);
+    this.name = 'NotAvailableError';
+  }
+}
+
+/** Starts `dbbeat beat` on `db`, publishing to Redis db 13. */
+export function startDbbeat(db: BenchDatabase, logLevel: 'INFO' | 'WARNING' = 'WARNING'): MeasuredProcess {
+  return startMeasuredProcess(
+    process.execPath,
+    [BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel],
+    { cwd: ROOT, label: 'dbbeat beat' },
+  );
+}
+
+/**
+ * A fresh database with dbbeat's schema. Tries `dbbeat migrate`; where that command does
+ * not exist, lets `dbbeat beat` migrate on start (waiting for its "ready" line) and stops it.
+ */
+export async function createDbbeatDatabase(): Promise<BenchDatabase> {
+  const db = await createBenchDatabase('dbbeat_bench_dbbeat');
+  try {
+    await runCommand(process.execPath, [BIN, 'migrate', '--database-url', db.url], { cwd: ROOT, timeoutMs: 60_000 });
+    return db;
+  } catch {
+    // No migrate command yet: fall through to the beat's own migration on start.
+  }
+  const beat = startDbbeat(db, 'INFO');
+  try {
+    const ready = await beat.waitForLine(/ready/i, 60_000);
+    if (ready === null) {
+      throw new NotAvailableError(`dbbeat beat did not log "ready" on an empty database:\n${beat.tail()}`);
+    }
+    return db;
+  } catch (error) {
+    await db.drop();
+    throw error;
+  } finally {
+    await beat.stop();
+  }
+}
+
+/** Result of one burst run. */
+export interface DbbeatBurstRun {
+  seconds: number | null;
+  seen: number;
+  peakRssBytes: number | null;
+  note?: string;
+}
+
+/** Burst: N interval tasks all due at start; seconds from `dbbeat beat` start until all N are in Redis. */
+export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<DbbeatBurstRun> {
+  const db = await createDbbeatDatabase();
+  const redis = connectRedis(DBBEAT_REDIS_DB);
+  const queue = `bench_dbbeat_burst_${randomBytes(4).toString('hex')}`;
+  try {
+    await insertIntervalTasks(db.pool, {
+      count,
+      namePrefix: 'burst_',
+      queue,
+      everySeconds: 3600,
+      lastRunAt: new Date(Date.now() - 86_400_000),
+    });
+    const beat = startDbbeat(db);
+    try {
+      const result = await waitForQueueLength(redis, queue, count, { timeoutMs, pollMs: 10, stop: () => beat.exited() });
+      const peakRssBytes = await beat.peakRss();
+      if (result.at === null) {
+        if (result.seen === 0 && beat.exited() !== null) throw new NotAvailableError(`${beat.exited()}\n${beat.tail()}`);
+        return { seconds: null, seen: result.seen, peakRssBytes, note: `${result.reason}; ${result.seen}/${count} sent` };
+      }
+      return { seconds: (result.at - beat.startedAt) / 1000, seen: result.seen, peakRssBytes };
+    } finally {
+      await beat.stop();
+    }
+  } finally {
+    await deleteQueue(redis, queue);
+    redis.disconnect();
+    await db.drop();
+  }
+}
+
+/** Startup: N enabled tasks, none due; seconds until the beat logs "ready", and peak RSS then. */
+export async function dbbeatStartupRun(count: number): Promise<{ seconds: number; peakRssBytes: number | null }> {
+  const db = await createDbbeatDatabase();
+  try {
+    await insertIntervalTasks(db.pool, {
+      count,
+      namePrefix: 'idle_',
+      queue: `bench_dbbeat_idle_${randomBytes(4).toString('hex')}`,
+      everySeconds: 86_400,
+      lastRunAt: new Date(),
+    });
+    const beat = startDbbeat(db, 'INFO');
+    try {
+      const ready = await beat.waitForLine(/ready/i, 300_000);
+      if (ready === null) throw new NotAvailableError(`no "ready" line within 300 s: ${beat.exited() ?? ''}\n${beat.tail()}`);
+      return { seconds: (ready - beat.startedAt) / 1000, peakRssBytes: await beat.peakRss() };
+    } finally {
+      await beat.stop();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+/** How the due task of a pickup try is written. */
+export type InsertPath = 'raw SQL' | 'Prisma client';
+
+/**
+ * Change pickup: with `loaded` tasks none due and the beat ready, insert one due task
+ * (raw SQL or the Prisma client, no manual PeriodicTasks bump: dbbeat's triggers see it)
+ * and time from the insert's commit until its message is in Redis.
+ */
+export async function dbbeatPickupSeries(
+  loaded: number,
+  tries: number,
+  paths: readonly InsertPath[],
+): Promise<Map<InsertPath, { samplesMs: number[]; missed: number }>> {
+  const db = await createDbbeatDatabase();
+  const redis = connectRedis(DBBEAT_REDIS_DB);
+  const blocking = connectRedis(DBBEAT_REDIS_DB);
+  const queue = `bench_dbbeat_pick_${randomBytes(4).toString('hex')}`;
+  const idle = `bench_dbbeat_idle_${randomBytes(4).toString('hex')}`;
+  const prisma = paths.includes('Prisma client') ? await openPrisma(db.url) : null;
+  try {
+    await insertIntervalTasks(db.pool, { count: loaded, namePrefix: 'loaded_', queue: idle, everySeconds: 86_400, lastRunAt: new Date() });
+    const intervalId = await ensureIntervalSchedule(db.pool, 3600);
+    const beat = startDbbeat(db, 'INFO');
+    try {
+      if ((await beat.waitForLine(/ready/i, 300_000)) === null) {
+        throw new NotAvailableError(`no "ready" line: ${beat.exited() ?? ''}\n${beat.tail()}`);
+      }
+      const results = new Map<InsertPath, { samplesMs: number[]; missed: number }>();
+      for (const path of paths) {
+        const series = { samplesMs: [] as number[], missed: 0 };
+        for (let attempt = 0; attempt < tries; attempt++) {
+          // A short random pause so tries do not fall in step with any polling period.
+          await sleep(50 + Math.random() * 200);
+          const name = `pick_${path === 'raw SQL' ? 'sql' : 'prisma'}_${attempt}`;
+          const lastRunAt = new Date(Date.now() - 7_200_000);
+          if (path === 'raw SQL') {
+            await db.pool.query(
+              `INSERT INTO ${TASK_TABLE} (name, task, args, kwargs, queue, enabled, last_run_at, total_run_count,
+                 date_changed, description, interval_id, one_off, headers)
+               VALUES ($1, 'bench.tasks.noop', '[0]', '{}', $2, true, $3, 0, now(), '', $4, false, '{}')`,
+              [name, queue, lastRunAt, intervalId],
+            );
+          } else {
+            await prisma!.client.periodicTask.create({
+              data: { name, task: 'bench.tasks.noop', args: '[0]', queue, lastRunAt, intervalId },
+            });
+          }
+          const committedAt = performance.now();
+          const reply = await blocking.brpop(queue, 10);
+          if (reply === null) series.missed++;
+          else series.samplesMs.push(performance.now() - committedAt);
+          if (beat.exited() !== null) throw new Error(`${beat.exited()}\n${beat.tail()}`);
+        }
+        results.set(path, series);
+      }
+      return results;
+    } finally {
+      await beat.stop();
+    }
+  } finally {
+    await prisma?.close();
+    await deleteQueue(redis, queue);
+    await deleteQueue(redis, idle);
+    redis.disconnect();
+    blocking.disconnect();
+    await db.drop();
+  }
+}
+
+async function openPrisma(url: string) {
+  const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+    import('../src/generated/prisma/client.js'),
+    import('@prisma/adapter-pg'),
+  ]);
+  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return { client, close: () => client.$disconnect() };
+}
+
+/** Result of the steady-load run. */
+export interface SteadyRun {
+  lagsMs: number[];
+  expected: number;
+  received: number;
+  /** Where the scheduled time came from. */
+  scheduledFrom: 'header dbbeat_scheduled_at' | 'task schedule';
+}
+
+/**
+ * Steady load: `tasks` interval tasks every `everySeconds`, their runs spread evenly so
+ * tasks/everySeconds fall due each second, for `durationSeconds`. A consumer drains the
+ * list continuously and records lag = arrival − scheduled time.
+ */
+export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durationSeconds: number): Promise<SteadyRun> {
+  const db = await createDbbeatDatabase();
+  const redis = connectRedis(DBBEAT_REDIS_DB);
+  const consumer = connectRedis(DBBEAT_REDIS_DB);
+  const queue = `bench_dbbeat_steady_${randomBytes(4).toString('hex')}`;
+  const warmQueue = `bench_dbbeat_warm_${randomBytes(4).toString('hex')}`;
+  try {
+    // The first runs fall due 15 s after insert: time for the beat to start and load.
+    const firstDue = Date.now() + 15_000;
+    const spreadMs = everySeconds * 1000;
+    await insertIntervalTasks(db.pool, {
+      count: tasks,
+      namePrefix: 'steady_',
+      queue,
+      everySeconds,
+      lastRunAt: new Date(firstDue - spreadMs),
+      spreadSlots: tasks,
+      slotMs: spreadMs / tasks,
+    });
+    // One task due at once, on its own queue, tells when the beat is up.
+    await insertIntervalTasks(db.pool, { count: 1, namePrefix: 'warm_', queue: warmQueue, everySeconds: 86_400, lastRunAt: new Date(0) });
+    const beat = startDbbeat(db);
+    try {
+      const warm = await waitForQueueLength(redis, warmQueue, 1, { timeoutMs: 60_000, stop: () => beat.exited() });
+      if (warm.at === null) throw new NotAvailableError(`${warm.reason ?? ''}\n${beat.tail()}`);
+      const end = firstDue + durationSeconds * 1000;
+      const collected = await consume(consumer, queue, end + 2_000, () => beat.exited());
+      const lagsMs: number[] = [];
+      let fromHeader = true;
+      for (const { arrivedAt, body } of collected) {
+        const scheduled = scheduledTime(body, firstDue, spreadMs, tasks, everySeconds, arrivedAt);
+        if (!scheduled.fromHeader) fromHeader = false;
+        if (scheduled.at < end) lagsMs.push(arrivedAt - scheduled.at);
+      }
+      return {
+        lagsMs,
+        expected: Math.round((tasks * durationSeconds) / everySeconds),
+        received: lagsMs.length,
+        scheduledFrom: fromHeader ? 'header dbbeat_scheduled_at' : 'task schedule',
+      };
+    } finally {
+      await beat.stop();
+    }
+  } finally {
+    await deleteQueue(redis, queue);
+    await deleteQueue(redis, warmQueue);
+    redis.disconnect();
+    consumer.disconnect();
+    await db.drop();
+  }
+}
+
+/** Drains `queue` until `until` (epoch ms), stamping each message with its arrival time. */
+async function consume(
+  redis: Redis,
+  queue: string,
+  until: number,
+  stopped: () => string | null,
+): Promise<Array<{ arrivedAt: number; body: string }>> {
+  const collected: Array<{ arrivedAt: number; body: string }> = [];
+  while (Date.now() < until && stopped() === null) {
+    // BRPOP wakes on the first push; RPOP with a count then takes what else has landed.
+    const first = await redis.brpop(queue, 0.2);
+    if (first === null) continue;
+    const arrivedAt = Date.now();
+    collected.push({ arrivedAt, body: first[1] });
+    const rest = await redis.rpop(queue, 1000);
+    const restAt = Date.now();
+    for (const body of rest ?? []) collected.push({ arrivedAt: restAt, body });
+  }
+  return collected;
+}
+
+/** The run's scheduled time: from dbbeat's header, else from the task's place in the spread. */
+function scheduledTime(
+  envelope: string,
+  firstDue: number,
+  spreadMs: number,
+  tasks: number,
+  everySeconds: number,
+  arrivedAt: number,
+): { at: number; fromHeader: boolean } {
+  const parsed = JSON.parse(envelope) as { headers?: Record<string, unknown> };
+  const header = parsed.headers?.['dbbeat_scheduled_at'];
+  if (typeof header === 'string') return { at: Date.parse(header), fromHeader: true };
+  const name = String(parsed.headers?.['periodic_task_name'] ?? '');
+  const index = Number(name.replace('steady_', ''));
+  const offset = firstDue + (index % tasks) * (spreadMs / tasks);
+  const periods = Math.max(0, Math.floor((arrivedAt - offset) / (everySeconds * 1000)));
+  return { at: offset + periods * everySeconds * 1000, fromHeader: false };
+}
