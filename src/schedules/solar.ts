@@ -30,6 +30,31 @@ function checkCoordinate(field: string, value: unknown, limit: number): number {
   return value;
 }
 
+/** The first event strictly after `afterMs`, skipping one within the tolerance of it. */
+function searchNextEvent(event: SolarEvent, observer: Observer, afterMs: number): Date | null {
+  // An event within the tolerance of `after` is the run made at `after`,
+  // so the search starts past it.
+  let from = new Date(afterMs + SAME_EVENT_TOLERANCE_MS);
+  for (;;) {
+    const found = searchOrExplain(event, observer, from);
+    if (found === null) return null;
+    // The search can land a fraction of a second early, on the event just passed.
+    if (found.getTime() > afterMs + SAME_EVENT_TOLERANCE_MS) return canonicalEventTime(event, observer, found);
+    from = new Date(found.getTime() + STEP_PAST_EVENT_MS);
+  }
+}
+
+/** astronomy-engine throws bare strings; give them a stack and say which schedule failed. */
+function searchOrExplain(event: SolarEvent, observer: Observer, from: Date): Date | null {
+  try {
+    return searchSolarEvent(event, observer, from, SEARCH_LIMIT_DAYS);
+  } catch (error) {
+    if (error instanceof Error) throw error;
+    const where = `${observer.latitude}, ${observer.longitude}`;
+    throw new Error(`solar ${event} at ${where} after ${from.toISOString()}: ${String(error)}`);
+  }
+}
+
 /**
  * A schedule that runs at a solar event at the given coordinates.
  *
@@ -49,20 +74,24 @@ export function createSolarSchedule(spec: { event: string; latitude: number; lon
   const longitude = checkCoordinate('solar.longitude', spec.longitude, 180);
   const observer = new Observer(latitude, longitude, 0);
 
+  // The last answer: many tasks share one solar row and ran at about the same
+  // time, so beat asks the same question over and over. Every `after` from
+  // `lastAfterMs` up to just before the answer has that same answer.
+  let lastAfterMs = Number.NaN;
+  let lastAnswerMs = Number.NaN;
+
   return {
     kind: 'solar',
     nextAfter(after: Date): Date | null {
       const afterMs = after.getTime();
-      // An event within the tolerance of `after` is the run made at `after`,
-      // so the search starts past it.
-      let from = new Date(afterMs + SAME_EVENT_TOLERANCE_MS);
-      for (;;) {
-        const found = searchSolarEvent(event, observer, from, SEARCH_LIMIT_DAYS);
-        if (found === null) return null;
-        // The search can land a fraction of a second early, on the event just passed.
-        if (found.getTime() > afterMs + SAME_EVENT_TOLERANCE_MS) return canonicalEventTime(event, observer, found);
-        from = new Date(found.getTime() + STEP_PAST_EVENT_MS);
+      if (!Number.isFinite(afterMs)) throw new RangeError(`solar ${event}: nextAfter needs a valid date, got ${String(after)}`);
+      if (afterMs >= lastAfterMs && afterMs + 2 * SAME_EVENT_TOLERANCE_MS < lastAnswerMs) return new Date(lastAnswerMs);
+      const answer = searchNextEvent(event, observer, afterMs);
+      if (answer !== null) {
+        lastAfterMs = afterMs;
+        lastAnswerMs = answer.getTime();
       }
+      return answer;
     },
     describe(): string {
       return `solar ${event} at ${latitude}, ${longitude}`;
