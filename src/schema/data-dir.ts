@@ -3,7 +3,7 @@
 // it on a local port, server.json saying where.
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Where an owning process serves its embedded database. */
 export interface ServerInfo {
@@ -19,7 +19,9 @@ export class DataDirInUseError extends Error {
     readonly pid: number,
   ) {
     super(
-      `the embedded database in ${dataDir} is already open in process ${pid}, which does not serve it; ` +
+      `the embedded database in ${dataDir} is already open in process ${pid}` +
+        (pid === process.pid ? ' (this one)' : ', which does not serve it') +
+        '; ' +
         'stop that process, or run it with serving enabled (the beat does), or use DATABASE_URL',
     );
     this.name = 'DataDirInUseError';
@@ -29,6 +31,9 @@ export class DataDirInUseError extends Error {
 const LOCK_FILE = 'dbbeat.lock';
 const SERVER_FILE = 'server.json';
 const PROBE_TIMEOUT_MS = 1_000;
+
+/** Lock files this process holds, so that it does not mistake its own lock for a stale one. */
+const locksHeldHere = new Set<string>();
 
 /** The PGlite database files live in a subfolder, keeping our files apart from PostgreSQL's. */
 export function pgliteFolder(dataDir: string): string {
@@ -42,13 +47,16 @@ export function pgliteFolder(dataDir: string): string {
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true });
-  const lockPath = join(dataDir, LOCK_FILE);
+  const lockPath = resolve(dataDir, LOCK_FILE);
+  if (locksHeldHere.has(lockPath)) throw new DataDirInUseError(dataDir, process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(lockPath, 'wx');
       await handle.writeFile(String(process.pid));
       await handle.close();
+      locksHeldHere.add(lockPath);
       return async () => {
+        locksHeldHere.delete(lockPath);
         await rm(lockPath, { force: true });
       };
     } catch (error) {
@@ -58,7 +66,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
       throw new DataDirInUseError(dataDir, holder);
     }
-    // Stale lock (its process is gone, or we crashed and restarted with the same pid).
+    // Stale: its process is gone (or a crashed process had our pid and we do not hold it).
     await rm(lockPath, { force: true });
   }
   throw new Error(`could not take the lock ${lockPath}: it keeps reappearing`);

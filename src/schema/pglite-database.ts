@@ -47,6 +47,11 @@ export class PGliteDatabase implements Database {
     this.description = dataDir === undefined ? 'embedded PGlite in memory' : `embedded PGlite at ${dataDir}`;
   }
 
+  /** A fresh in-memory database (for tests and previews): no folder, lock or server. */
+  static async openInMemory(): Promise<PGliteDatabase> {
+    return new PGliteDatabase(await PGlite.create({ parsers: PG_COMPATIBLE_PARSERS }), undefined, undefined);
+  }
+
   /** Opens (creating if needed) the database in `dataDir`, taking the folder's lock. */
   static async open(options: PGliteDatabaseOptions): Promise<PGliteDatabase> {
     if (options.pglite !== undefined) {
