@@ -1,0 +1,162 @@
+// `prisma.periodicTask.schedule({...})`: the one-call way for people to schedule
+// a task, like creating a PeriodicTask in Django with a get_or_create'd schedule.
+import type { PeriodicTask, PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { markChanged } from './changes.js';
+import {
+  type ClockedFields,
+  type CrontabFields,
+  type IntervalFields,
+  type PeriodicTaskFields,
+  SCHEDULE_KINDS,
+  type ScheduleKindName,
+  type SolarFields,
+  type ValidationIssue,
+  ValidationError,
+  checkPeriodicTask,
+} from './validate.js';
+
+/** What `periodicTask.schedule()` takes: a task, exactly one schedule, and its options as JS values. */
+export interface ScheduleTaskInput {
+  /** Unique name; an existing task of this name is updated. */
+  name: string;
+  /** The Celery task name, e.g. "proj.tasks.add". */
+  task: string;
+  crontab?: CrontabFields;
+  interval?: IntervalFields;
+  solar?: SolarFields;
+  /** A clocked task is one-off; `oneOff` defaults to true with it. */
+  clocked?: ClockedFields;
+  /** Positional arguments, stored as JSON. */
+  args?: unknown[];
+  /** Keyword arguments, stored as JSON. */
+  kwargs?: Record<string, unknown>;
+  /** Extra message headers, stored as JSON. */
+  headers?: Record<string, unknown>;
+  queue?: string | null;
+  exchange?: string | null;
+  routingKey?: string | null;
+  priority?: number | null;
+  expires?: Date | null;
+  expireSeconds?: number | null;
+  oneOff?: boolean;
+  startTime?: Date | null;
+  enabled?: boolean;
+  description?: string;
+}
+
+const plainColumns = [
+  'task',
+  'queue',
+  'exchange',
+  'routingKey',
+  'priority',
+  'expires',
+  'expireSeconds',
+  'oneOff',
+  'startTime',
+  'enabled',
+  'description',
+] as const;
+
+const jsonColumns = ['args', 'kwargs', 'headers'] as const;
+
+/** The task's own columns, as stored. */
+type TaskColumns = Pick<PeriodicTaskFields, 'task'> &
+  Partial<Pick<PeriodicTaskFields, (typeof plainColumns)[number] | (typeof jsonColumns)[number]>>;
+
+/**
+ * Validates `input` (merged with the existing task of that name), finds or
+ * creates its schedule row, upserts the task by name and marks tasks changed,
+ * all in one transaction. Fields not given keep their current values on an
+ * update; the schedule given replaces the task's schedule.
+ *
+ * @throws ValidationError naming every broken rule; nothing is written then.
+ */
+export async function scheduleTask(client: PrismaClient, input: ScheduleTaskInput): Promise<PeriodicTask> {
+  const columns = columnsOf(input);
+  return client.$transaction(async (tx) => {
+    const existing = await tx.periodicTask.findUnique({ where: { name: input.name } });
+    const fields: PeriodicTaskFields = { ...(existing ?? {}), name: input.name, ...columns };
+    for (const kind of SCHEDULE_KINDS) {
+      fields[kind] = (input[kind] ?? null) as never;
+      fields[`${kind}Id`] = null;
+    }
+    const checked = checkPeriodicTask(fields);
+    if (!checked.ok) throw new ValidationError(checked.issues);
+
+    const kind = SCHEDULE_KINDS.find((candidate) => input[candidate] !== undefined) as ScheduleKindName;
+    const scheduleId = await findOrCreateSchedule(tx, kind, input);
+    const links = {
+      intervalId: kind === 'interval' ? scheduleId : null,
+      crontabId: kind === 'crontab' ? scheduleId : null,
+      solarId: kind === 'solar' ? scheduleId : null,
+      clockedId: kind === 'clocked' ? scheduleId : null,
+    };
+    const task = await tx.periodicTask.upsert({
+      where: { name: input.name },
+      create: { ...columns, name: input.name, task: input.task, ...links },
+      update: { ...columns, ...links },
+    });
+    await markChanged(tx);
+    return task;
+  });
+}
+
+// The task's columns as the table stores them: JSON text for args/kwargs/headers.
+function columnsOf(input: ScheduleTaskInput): TaskColumns {
+  const columns: Record<string, unknown> = {};
+  for (const key of plainColumns) if (input[key] !== undefined) columns[key] = input[key];
+  if (input.clocked !== undefined && input.oneOff === undefined) columns.oneOff = true;
+  const issues: ValidationIssue[] = [];
+  for (const key of jsonColumns) {
+    if (input[key] === undefined) continue;
+    try {
+      columns[key] = JSON.stringify(input[key]);
+    } catch (error) {
+      issues.push({ field: key, value: input[key], message: `${key}: cannot be encoded as JSON (${String(error)})` });
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  // task is always given; the other keys are the optional columns of the table.
+  return columns as TaskColumns;
+}
+
+// Django's get_or_create: the first row with these exact values, or a new one.
+async function findOrCreateSchedule(
+  tx: Prisma.TransactionClient,
+  kind: ScheduleKindName,
+  input: ScheduleTaskInput,
+): Promise<number> {
+  switch (kind) {
+    case 'crontab': {
+      const given = input.crontab ?? {};
+      const values = {
+        minute: given.minute ?? '*',
+        hour: given.hour ?? '*',
+        dayOfWeek: given.dayOfWeek ?? '*',
+        dayOfMonth: given.dayOfMonth ?? '*',
+        monthOfYear: given.monthOfYear ?? '*',
+        timezone: given.timezone ?? 'UTC',
+      };
+      const found = await tx.crontabSchedule.findFirst({ where: values, orderBy: { id: 'asc' } });
+      return (found ?? (await tx.crontabSchedule.create({ data: values }))).id;
+    }
+    case 'interval': {
+      const values = { every: input.interval!.every, period: input.interval!.period };
+      const found = await tx.intervalSchedule.findFirst({ where: values, orderBy: { id: 'asc' } });
+      return (found ?? (await tx.intervalSchedule.create({ data: values }))).id;
+    }
+    case 'solar': {
+      const solar = input.solar!;
+      const values = { event: solar.event, latitude: String(solar.latitude), longitude: String(solar.longitude) };
+      const found = await tx.solarSchedule.findFirst({ where: values, orderBy: { id: 'asc' } });
+      return (found ?? (await tx.solarSchedule.create({ data: values }))).id;
+    }
+    case 'clocked': {
+      const values = { clockedTime: input.clocked!.clockedTime };
+      const found = await tx.clockedSchedule.findFirst({ where: values, orderBy: { id: 'asc' } });
+      return (found ?? (await tx.clockedSchedule.create({ data: values }))).id;
+    }
+  }
+}
