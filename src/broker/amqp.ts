@@ -150,17 +150,23 @@ class AmqpBroker implements Broker {
   }
 
   /**
-   * Declares what Celery declares before publishing: the task's queue (and,
-   * for a named exchange, the direct exchange and the queue's binding to it
-   * with the routing key). Once per connection.
+   * Declares what Celery declares before publishing: the task's queue; for a
+   * named exchange, the direct exchange, and the task's queue bound to it with
+   * the routing key when the task names a queue. Once per connection.
    */
   private async declare(session: Session, destination: Destination): Promise<void> {
     const key = `${destination.exchange}\x00${destination.routingKey}\x00${destination.queue}`;
     if (session.declared.has(key)) return;
-    await this.declareQueue(session, destination.queue);
-    if (destination.exchange !== '') {
+    if (destination.exchange === '') {
+      await this.declareQueue(session, destination.queue);
+    } else {
       await session.channel.assertExchange(destination.exchange, 'direct', EXCHANGE_OPTIONS);
-      await session.channel.bindQueue(destination.queue, destination.exchange, destination.routingKey);
+      // Without a queue of its own, the message follows the exchange's
+      // bindings (as with Celery); nothing is declared on a guess.
+      if (destination.queueGiven) {
+        await this.declareQueue(session, destination.queue);
+        await session.channel.bindQueue(destination.queue, destination.exchange, destination.routingKey);
+      }
     }
     session.declared.add(key);
   }

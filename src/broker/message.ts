@@ -131,6 +131,8 @@ export interface Destination {
    * named after the routing key).
    */
   queue: string;
+  /** Whether the task named its queue (else `queue` is derived from the routing key or the default). */
+  queueGiven: boolean;
 }
 
 /**
@@ -142,10 +144,10 @@ export function destinationOf(message: TaskMessage): Destination {
   const queue = message.queue || null;
   const exchange = message.exchange || '';
   const routingKey = message.routingKey || '';
-  if (exchange && routingKey) return { exchange, routingKey, queue: queue ?? routingKey };
+  if (exchange && routingKey) return { exchange, routingKey, queue: queue ?? routingKey, queueGiven: queue !== null };
   // Celery would publish a message with a routing key but neither queue nor
   // exchange with routing key None, which no worker receives; a routing key on
   // the default exchange names a queue, so send it there.
   const target = queue ?? (routingKey || DEFAULT_QUEUE);
-  return { exchange: '', routingKey: target, queue: target };
+  return { exchange: '', routingKey: target, queue: target, queueGiven: queue !== null };
 }

@@ -192,8 +192,9 @@ class RedisBroker implements Broker {
       if (bound.length > 0) queues = [...new Set(bound)];
     }
     const lists = queues.map((queue) => priorityListName(queue, message.priority));
-    // Celery declares (and so binds) the task's queue before publishing.
-    const bindings = [destination.queue];
+    // Celery declares (and so binds) the task's queue before publishing; a
+    // queue only derived from the routing key is bound when it is used.
+    const bindings = destination.queueGiven || queues.includes(destination.queue) ? [destination.queue] : [];
     return {
       keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map(bindingKey)],
       args: [String(this.ttl), JSON.stringify(envelope), String(lists.length), ...bindings.map(queueBindingMember)],

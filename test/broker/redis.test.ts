@@ -1,0 +1,109 @@
+// The broker contract on Redis, plus kombu details: priority lists, bindings,
+// exchange routing through _kombu.binding.* sets.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+import { Redis } from 'ioredis';
+
+import { connectBroker } from '../../src/broker/index.js';
+import { priorityListName } from '../../src/broker/redis.js';
+import { runBrokerContract, sampleMessage, uniqueQueue, type ReadMessage } from './contract.js';
+
+const REDIS_URL = process.env.DBBEAT_TEST_REDIS ?? 'redis://127.0.0.1:6379/0';
+const SEP = '\x06\x16';
+const redis = new Redis(REDIS_URL, { lazyConnect: true });
+after(() => redis.disconnect());
+
+interface Envelope {
+  body: string;
+  'content-type': string;
+  'content-encoding': string;
+  headers: Record<string, unknown>;
+  properties: Record<string, unknown> & { priority: number; correlation_id: string; expiration?: string };
+}
+
+const listsOf = (queue: string): string[] => [queue, `${queue}${SEP}3`, `${queue}${SEP}6`, `${queue}${SEP}9`];
+
+async function drain(queue: string): Promise<ReadMessage[]> {
+  const read: ReadMessage[] = [];
+  for (const list of listsOf(queue)) {
+    const items = await redis.lrange(list, 0, -1);
+    await redis.del(list);
+    for (const item of items.reverse()) {
+      const envelope = JSON.parse(item) as Envelope;
+      assert.equal(envelope.properties['body_encoding'], 'base64');
+      assert.equal(envelope.properties['delivery_mode'], 2);
+      assert.match(String(envelope.properties['delivery_tag']), /^[0-9a-f-]{36}$/);
+      assert.deepEqual(envelope.properties['delivery_info'], { exchange: '', routing_key: queue });
+      read.push({
+        headers: envelope.headers,
+        body: JSON.parse(Buffer.from(envelope.body, 'base64').toString('utf8')) as ReadMessage['body'],
+        contentType: envelope['content-type'],
+        contentEncoding: envelope['content-encoding'],
+        correlationId: envelope.properties.correlation_id,
+        priority: envelope.properties.priority,
+        expiration: envelope.properties.expiration,
+        location: list,
+      });
+    }
+  }
+  return read;
+}
+
+async function cleanup(queue: string, ids: string[]): Promise<void> {
+  await redis.del(...listsOf(queue), `_kombu.binding.${queue}`, ...ids.map((id) => `dbbeat:sent:${id}`));
+}
+
+runBrokerContract({ name: 'Redis', url: REDIS_URL, deadUrl: 'redis://127.0.0.1:1/0', suppressesDuplicates: true, drain, cleanup });
+
+describe('Redis specifics', () => {
+  test('priority p goes to the largest kombu step not above it, capped at 9', () => {
+    const expected: Array<[number | null, string]> = [[null, 'q'], [0, 'q'], [2, 'q'], [3, `q${SEP}3`], [5, `q${SEP}3`], [6, `q${SEP}6`], [9, `q${SEP}9`], [200, `q${SEP}9`]];
+    for (const [priority, list] of expected) assert.equal(priorityListName('q', priority), list, String(priority));
+  });
+
+  test('messages land in the priority lists, the binding is recorded, the dedupe marker has the TTL', async () => {
+    const broker = await connectBroker(REDIS_URL, { dedupeTtlSeconds: 120 });
+    const queue = uniqueQueue();
+    const messages = [0, 4, 8, 255].map((priority) => sampleMessage({ queue, priority }));
+    try {
+      await broker.publish(messages);
+      assert.deepEqual(
+        await Promise.all(listsOf(queue).map((list) => redis.llen(list))),
+        [1, 1, 1, 1],
+      );
+      assert.deepEqual(await redis.smembers(`_kombu.binding.${queue}`), [`${queue}${SEP}${SEP}${queue}`]);
+      const ttl = await redis.ttl(`dbbeat:sent:${messages[0]?.id}`);
+      assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
+      const read = await drain(queue);
+      assert.deepEqual(read.map((r) => r.priority), [0, 4, 8, 255]);
+    } finally {
+      await cleanup(queue, messages.map((m) => m.id));
+      await broker.close();
+    }
+  });
+
+  test('a message with exchange and routing key goes to the queues bound to it, else to the routing key', async () => {
+    const broker = await connectBroker(REDIS_URL);
+    const exchange = uniqueQueue('dbbeat_exchange');
+    const bound = uniqueQueue();
+    const unbound = uniqueQueue();
+    await redis.sadd(`_kombu.binding.${exchange}`, ['key_a', '', bound].join(SEP));
+    const toBound = sampleMessage({ exchange, routingKey: 'key_a' });
+    const toFallback = sampleMessage({ exchange, routingKey: unbound });
+    try {
+      await broker.publish([toBound, toFallback]);
+      const [boundItem] = await redis.lrange(bound, 0, -1);
+      const envelope = JSON.parse(boundItem ?? '{}') as Envelope;
+      assert.equal(envelope.headers['id'], toBound.id);
+      assert.deepEqual(envelope.properties['delivery_info'], { exchange, routing_key: 'key_a' });
+      assert.equal(await redis.llen(unbound), 1);
+    } finally {
+      await redis.del(`_kombu.binding.${exchange}`);
+      await cleanup(bound, [toBound.id]);
+      await cleanup(unbound, [toFallback.id]);
+      assert.equal(await redis.exists('_kombu.binding.key_a'), 0, 'no binding for a queue not used');
+      await broker.close();
+    }
+  });
+});
