@@ -255,6 +255,8 @@ export function applyData(current: Row, data: Row): Row {
 function applyOperation(current: unknown, value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   if ('set' in value) return value.set;
+  // As in SQL, arithmetic on NULL stays NULL.
+  if (current === null) return null;
   const base = typeof current === 'number' ? current : Number.NaN;
   if (typeof value.increment === 'number') return base + value.increment;
   if (typeof value.decrement === 'number') return base - value.decrement;
