@@ -1,0 +1,119 @@
+// Runs dbbeat's workloads for the requested sizes and turns them into figures. A workload
+// dbbeat cannot run yet (command missing, beat failing) becomes a "not available yet" figure.
+import {
+  dbbeatBurstRun,
+  dbbeatPickupSeries,
+  dbbeatStartupRun,
+  dbbeatSteadyRun,
+  type InsertPath,
+  NotAvailableError,
+} from './dbbeat.js';
+import type { Figure } from './support/results.js';
+import { median, quantile } from './support/stats.js';
+
+export interface DbbeatBenchOptions {
+  workloads: ReadonlySet<string>;
+  burstSizes: readonly number[];
+  startupSizes: readonly number[];
+  pickupSizes: readonly number[];
+  pickupTries: number;
+  steady: { tasks: number; everySeconds: number; durationSeconds: number };
+  repeats: (size: number) => number;
+  log: (line: string) => void;
+}
+
+/** dbbeat's figures for every requested workload. */
+export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const attempt = async (workload: string, size: number, metrics: string[], work: () => Promise<Figure[]>) => {
+    try {
+      figures.push(...(await work()));
+    } catch (error) {
+      if (!(error instanceof NotAvailableError)) throw error;
+      const note = error.message.split('\n')[0]!;
+      options.log(`dbbeat ${workload} ${size}: ${note}`);
+      for (const metric of metrics) figures.push({ workload, subject: 'dbbeat', size, metric, value: null, unit: '', runs: 0, note });
+    }
+  };
+
+  if (options.workloads.has('burst')) {
+    for (const size of options.burstSizes) {
+      await attempt('burst', size, ['seconds'], async () => {
+        const seconds: number[] = [];
+        const rss: number[] = [];
+        let timeout: string | undefined;
+        for (let i = 0; i < options.repeats(size); i++) {
+          const run = await dbbeatBurstRun(size, Math.max(120_000, size * 2));
+          options.log(`dbbeat burst ${size}: ${run.seconds === null ? run.note : `${run.seconds.toFixed(3)} s`}`);
+          if (run.peakRssBytes !== null) rss.push(run.peakRssBytes);
+          if (run.seconds === null) {
+            timeout = run.note;
+            break;
+          }
+          seconds.push(run.seconds);
+        }
+        const value = timeout === undefined ? median(seconds) : null;
+        const runs = seconds.length;
+        return [
+          { workload: 'burst', subject: 'dbbeat', size, metric: 'seconds', value, unit: 's', runs, ...(timeout ? { note: timeout } : {}) },
+          { workload: 'burst', subject: 'dbbeat', size, metric: 'runs_per_second', value: value === null ? null : size / value, unit: 'runs/s', runs },
+          { workload: 'burst', subject: 'dbbeat', size, metric: 'peak_rss_bytes', value: rss.length ? Math.max(...rss) : null, unit: 'bytes', runs: rss.length },
+        ];
+      });
+    }
+  }
+
+  if (options.workloads.has('startup')) {
+    for (const size of options.startupSizes) {
+      await attempt('startup', size, ['seconds', 'peak_rss_bytes'], async () => {
+        const seconds: number[] = [];
+        const rss: number[] = [];
+        for (let i = 0; i < options.repeats(size); i++) {
+          const run = await dbbeatStartupRun(size);
+          options.log(`dbbeat startup ${size}: ${run.seconds.toFixed(2)} s, peak RSS ${((run.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+          seconds.push(run.seconds);
+          if (run.peakRssBytes !== null) rss.push(run.peakRssBytes);
+        }
+        return [
+          { workload: 'startup', subject: 'dbbeat', size, metric: 'seconds', value: median(seconds), unit: 's', runs: seconds.length },
+          { workload: 'startup', subject: 'dbbeat', size, metric: 'peak_rss_bytes', value: median(rss), unit: 'bytes', runs: rss.length },
+        ];
+      });
+    }
+  }
+
+  if (options.workloads.has('pickup')) {
+    const paths: InsertPath[] = ['raw SQL', 'Prisma client'];
+    for (const size of options.pickupSizes) {
+      await attempt('pickup', size, ['pickup_median_ms', 'pickup_p99_ms'], async () => {
+        const series = await dbbeatPickupSeries(size, options.pickupTries, paths);
+        const out: Figure[] = [];
+        for (const [variant, { samplesMs, missed }] of series) {
+          options.log(`dbbeat pickup ${size} (${variant}): ${samplesMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+          const note = missed > 0 ? { note: `${missed} of ${options.pickupTries} tries got no message within 10 s` } : {};
+          out.push(
+            { workload: 'pickup', subject: 'dbbeat', size, metric: 'pickup_median_ms', value: median(samplesMs), unit: 'ms', runs: samplesMs.length, variant, ...note },
+            { workload: 'pickup', subject: 'dbbeat', size, metric: 'pickup_p99_ms', value: missed > 0 ? null : quantile(samplesMs, 0.99), unit: 'ms', runs: samplesMs.length, variant, ...note },
+          );
+        }
+        return out;
+      });
+    }
+  }
+
+  if (options.workloads.has('steady')) {
+    const { tasks, everySeconds, durationSeconds } = options.steady;
+    await attempt('steady', tasks, ['lag_p50_ms', 'lag_p99_ms', 'lag_max_ms'], async () => {
+      const run = await dbbeatSteadyRun(tasks, everySeconds, durationSeconds);
+      options.log(`dbbeat steady ${tasks}: received ${run.received}/${run.expected}, p99 lag ${quantile(run.lagsMs, 0.99)?.toFixed(1)} ms`);
+      const rate = `${Math.round(tasks / everySeconds)}/s for ${durationSeconds} s; ${run.received}/${run.expected} runs received; scheduled time from ${run.scheduledFrom}`;
+      const base = { workload: 'steady', subject: 'dbbeat' as const, size: tasks, unit: 'ms', runs: run.lagsMs.length };
+      return [
+        { ...base, metric: 'lag_p50_ms', value: quantile(run.lagsMs, 0.5), note: rate },
+        { ...base, metric: 'lag_p99_ms', value: quantile(run.lagsMs, 0.99) },
+        { ...base, metric: 'lag_max_ms', value: run.lagsMs.length ? Math.max(...run.lagsMs) : null },
+      ];
+    });
+  }
+  return figures;
+}
