@@ -73,12 +73,15 @@ class FieldParser {
   }
 
   parse(): number[] {
-    const values = new Set<number>();
+    // Marks instead of a Set and a sort: values are small integers.
+    const marks = new Uint8Array(this.maxLiteral + 1);
     for (const part of this.text.split(',')) {
       if (part === '') this.fail('has an empty part between commas');
-      for (const value of this.parsePart(part)) values.add(value === 7 && this.name === 'day_of_week' ? 0 : value);
+      for (const value of this.parsePart(part)) marks[value === 7 && this.name === 'day_of_week' ? 0 : value] = 1;
     }
-    return [...values].sort((a, b) => a - b);
+    const values: number[] = [];
+    for (let value = 0; value < marks.length; value++) if (marks[value]) values.push(value);
+    return values;
   }
 
   // The order of these checks is Celery's: range/step, range, */step, *, single value.
@@ -109,7 +112,7 @@ class FieldParser {
 
   private expandStar(): number[] {
     const { min, size } = this.domain;
-    return Array.from({ length: size }, (_, index) => min + index);
+    return rangeOf(min, min + size);
   }
 
   private expandRange(fromText: string, toText: string): number[] {
@@ -158,7 +161,9 @@ function rangeOf(start: number, end: number): number[] {
 
 /** Python's `values[::step]`. */
 function takeEvery(values: number[], step: number): number[] {
-  return values.filter((_, index) => index % step === 0);
+  const taken: number[] = [];
+  for (let index = 0; index < values.length; index += step) taken.push(values[index]!);
+  return taken;
 }
 
 /**

@@ -29,6 +29,27 @@ export interface CrontabRun {
 /** Guards the candidate loop; real schedules stop after one or two candidates. */
 const MAX_CANDIDATES = 10_000;
 
+// Many rows share an expression; matchers are immutable, so share them too.
+const MATCHER_CACHE_LIMIT = 10_000;
+const matcherCache = new Map<string, CrontabMatcher>();
+
+function matcherFor(spec: CrontabSpec): CrontabMatcher {
+  const key = `${spec.minute}\u0000${spec.hour}\u0000${spec.dayOfWeek}\u0000${spec.dayOfMonth}\u0000${spec.monthOfYear}`;
+  let matcher = matcherCache.get(key);
+  if (matcher === undefined) {
+    matcher = new CrontabMatcher({
+      minute: parseCrontabField('minute', spec.minute),
+      hour: parseCrontabField('hour', spec.hour),
+      dayOfWeek: parseCrontabField('day_of_week', spec.dayOfWeek),
+      dayOfMonth: parseCrontabField('day_of_month', spec.dayOfMonth),
+      monthOfYear: parseCrontabField('month_of_year', spec.monthOfYear),
+    });
+    if (matcherCache.size >= MATCHER_CACHE_LIMIT) matcherCache.clear();
+    matcherCache.set(key, matcher);
+  }
+  return matcher;
+}
+
 /** A validated crontab schedule, evaluated in its own time zone. */
 export class CrontabSchedule implements Schedule {
   readonly kind = 'crontab';
@@ -40,13 +61,7 @@ export class CrontabSchedule implements Schedule {
   constructor(readonly spec: CrontabSpec) {
     const problem = typeof spec.timezone === 'string' ? zoneProblem(spec.timezone) : 'must be a string';
     if (problem !== null) throw new ScheduleError('crontab.timezone', spec.timezone, problem);
-    this.matcher = new CrontabMatcher({
-      minute: parseCrontabField('minute', spec.minute),
-      hour: parseCrontabField('hour', spec.hour),
-      dayOfWeek: parseCrontabField('day_of_week', spec.dayOfWeek),
-      dayOfMonth: parseCrontabField('day_of_month', spec.dayOfMonth),
-      monthOfYear: parseCrontabField('month_of_year', spec.monthOfYear),
-    });
+    this.matcher = matcherFor(spec);
     this.zone = zoneOffsets(spec.timezone);
     this.runsTwiceInRepeatedHour = spec.hour.trimStart().startsWith('*');
   }
