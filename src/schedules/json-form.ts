@@ -2,6 +2,7 @@
 // file: django-celery-beat's column names under the kind, e.g.
 // {"crontab": {"minute": "0", "hour": "9", ..., "timezone": "UTC"}}.
 
+import { daysInMonth } from './crontab/civil.js';
 import { ScheduleError } from './errors.js';
 import type { ScheduleSpec } from './types.js';
 
@@ -73,13 +74,18 @@ function toNumber(value: unknown): number {
   return typeof value === 'string' && value.trim() !== '' ? Number(value) : (value as number);
 }
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /** An ISO 8601 instant with an explicit zone (Z or ±hh:mm), or null. */
 export function parseInstant(text: string): Date | null {
-  if (!ISO_WITH_ZONE.test(text.trim())) return null;
+  const match = ISO_WITH_ZONE.exec(text.trim());
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  // Date() rolls 30 February over into March; refuse it instead.
+  const valid =
+    month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hour! <= 23 && minute! <= 59 && second! <= 59;
   const date = new Date(text.trim());
-  return Number.isNaN(date.getTime()) ? null : date;
+  return valid && !Number.isNaN(date.getTime()) ? date : null;
 }
 
 /** An instant as `2026-12-03T04:03:00Z`, with milliseconds only when there are any. */
