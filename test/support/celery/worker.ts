@@ -1,0 +1,159 @@
+// Starts a real Celery 5 worker (Debian's python3-celery) on given queues, with
+// the tasks of dbbeat_test_tasks.py, and reads back what it executed.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One task execution, as dbbeat_test_tasks.py records it. */
+export interface ExecutionRecord {
+  id: string;
+  task: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  routing_key: string | null;
+  exchange: string | null;
+  priority: number | null;
+  periodic_task_name: string | null;
+  dbbeat_scheduled_at: string | null;
+  expires: string | null;
+  /** Unix time, seconds. */
+  received_at: number;
+}
+
+export interface CeleryWorker {
+  /** Warm shutdown (SIGTERM), SIGKILL to the process group after 10 s; removes the record file it created. */
+  stop(): Promise<void>;
+  records(): Promise<ExecutionRecord[]>;
+  /** Resolves with all records once `until` holds (a count or a predicate); rejects after timeoutMs. */
+  waitForRecords(until: number | ((records: ExecutionRecord[]) => boolean), timeoutMs: number): Promise<ExecutionRecord[]>;
+  /** Resolves once the worker's log matches; rejects after timeoutMs. */
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Everything the worker logged so far. */
+  log(): string;
+  /** Whether the worker process is still running. */
+  running(): boolean;
+}
+
+export interface CeleryWorkerOptions {
+  brokerUrl: string;
+  queues: string[];
+  recordFile?: string;
+  concurrency?: number;
+  /** How long to wait for "ready" (default 60 s: the machine is shared). */
+  startTimeoutMs?: number;
+}
+
+const TASKS_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** Spawns `python3 -m celery worker` and resolves once it logs that it is ready. */
+export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<CeleryWorker> {
+  const ownsRecordFile = options.recordFile === undefined;
+  const recordFile = options.recordFile ?? join(tmpdir(), `dbbeat-celery-${randomBytes(6).toString('hex')}.jsonl`);
+  const concurrency = options.concurrency ?? 1;
+  const args = [
+    '-m', 'celery', '-A', 'dbbeat_test_tasks', 'worker',
+    '-Q', options.queues.join(','),
+    '-n', `dbbeat-test-${randomBytes(4).toString('hex')}@%h`,
+    '--pool', concurrency > 1 ? 'threads' : 'solo',
+    '--concurrency', String(concurrency),
+    '--without-gossip', '--without-mingle', '--without-heartbeat',
+    '-l', 'info',
+  ];
+  const child = spawn('/usr/bin/python3', args, {
+    cwd: TASKS_DIR,
+    detached: true, // own process group, so stop() reaches any children
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PYTHONPATH: TASKS_DIR,
+      PYTHONUNBUFFERED: '1',
+      DBBEAT_TEST_BROKER_URL: options.brokerUrl,
+      DBBEAT_TEST_RECORD_FILE: recordFile,
+    },
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onOutput = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on('exit', () => {
+    exited = true;
+    for (const listener of listeners) listener();
+    resolve();
+  }));
+
+  const waitForLog = (pattern: RegExp, timeoutMs: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = pattern.exec(output);
+        if (match) return finish(() => resolve(match[0]));
+        if (exited) finish(() => reject(new Error(`Celery worker exited before logging ${pattern}:\n${output.slice(-3000)}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`Celery worker did not log ${pattern} within ${timeoutMs} ms:\n${output.slice(-3000)}`))), timeoutMs);
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        settle();
+      };
+      listeners.add(check);
+      check();
+    });
+
+  const records = async (): Promise<ExecutionRecord[]> => {
+    const text = await readFile(recordFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ExecutionRecord);
+  };
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (!exited && child.pid !== undefined) {
+        process.kill(-child.pid, 'SIGTERM');
+        const killer = setTimeout(() => {
+          if (!exited && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        }, 10_000);
+        await exit;
+        clearTimeout(killer);
+      }
+      if (ownsRecordFile) await rm(recordFile, { force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    await waitForLog(/ ready\./, options.startTimeoutMs ?? 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    stop,
+    records,
+    async waitForRecords(until, timeoutMs) {
+      const done = typeof until === 'number' ? (r: ExecutionRecord[]) => r.length >= until : until;
+      const deadline = Date.now() + timeoutMs;
+      // The record file is written by another process; poll it briefly.
+      for (;;) {
+        const current = await records();
+        if (done(current)) return current;
+        if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for records; have ${current.length}:\n${output.slice(-3000)}`);
+        if (exited) throw new Error(`Celery worker exited:\n${output.slice(-3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    waitForLog,
+    log: () => output,
+    running: () => !exited,
+  };
+}
