@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 
 import { type BenchDatabase, createBenchDatabase } from './support/postgres.js';
 import { type MeasuredProcess, runCommand, startMeasuredProcess } from './support/process.js';
-import { connectRedis, DBBEAT_REDIS_DB, deleteQueue, waitForQueueLength } from './support/redis.js';
+import { connectRedis, DBBEAT_REDIS_DB, queueCleanup, waitForQueueLength } from './support/redis.js';
 import { ensureIntervalSchedule, insertIntervalTasks, TASK_TABLE } from './support/rows.js';
 import { sleep } from './support/stats.js';
 
@@ -72,6 +72,7 @@ export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_burst_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
   try {
     await insertIntervalTasks(db.pool, {
       count,
@@ -93,7 +94,7 @@ export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<
       await beat.stop();
     }
   } finally {
-    await deleteQueue(redis, queue);
+    await dropQueue();
     redis.disconnect();
     await db.drop();
   }
@@ -137,10 +138,11 @@ export async function dbbeatPickupSeries(
   paths: readonly InsertPath[],
 ): Promise<Map<InsertPath, { samplesMs: number[]; missed: number }>> {
   const db = await createDbbeatDatabase();
-  const redis = connectRedis(DBBEAT_REDIS_DB);
   const blocking = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_pick_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
   const idle = `bench_dbbeat_idle_${randomBytes(4).toString('hex')}`;
+  const dropIdle = queueCleanup(DBBEAT_REDIS_DB, idle);
   const prisma = paths.includes('Prisma client') ? await openPrisma(db.url) : null;
   try {
     await insertIntervalTasks(db.pool, { count: loaded, namePrefix: 'loaded_', queue: idle, everySeconds: 86_400, lastRunAt: new Date() });
@@ -186,9 +188,8 @@ export async function dbbeatPickupSeries(
     }
   } finally {
     await prisma?.close();
-    await deleteQueue(redis, queue);
-    await deleteQueue(redis, idle);
-    redis.disconnect();
+    await dropQueue();
+    await dropIdle();
     blocking.disconnect();
     await db.drop();
   }
@@ -222,7 +223,9 @@ export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durat
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const consumer = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_steady_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
   const warmQueue = `bench_dbbeat_warm_${randomBytes(4).toString('hex')}`;
+  const dropWarmQueue = queueCleanup(DBBEAT_REDIS_DB, warmQueue);
   try {
     // The first runs fall due 15 s after insert: time for the beat to start and load.
     const firstDue = Date.now() + 15_000;
@@ -261,8 +264,8 @@ export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durat
       await beat.stop();
     }
   } finally {
-    await deleteQueue(redis, queue);
-    await deleteQueue(redis, warmQueue);
+    await dropQueue();
+    await dropWarmQueue();
     redis.disconnect();
     consumer.disconnect();
     await db.drop();

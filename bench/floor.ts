@@ -10,7 +10,7 @@ import type { TaskMessage } from '../src/broker/types.js';
 import { createPeerDatabase } from './peer.js';
 import { type EnvelopeBuilder, envelopeSource, loadEnvelopeBuilder } from './support/envelope.js';
 import type { BenchDatabase } from './support/postgres.js';
-import { connectRedis, DBBEAT_REDIS_DB, deleteQueue, queueLength } from './support/redis.js';
+import { connectRedis, DBBEAT_REDIS_DB, queueCleanup, queueLength } from './support/redis.js';
 import type { Figure } from './support/results.js';
 import { insertIntervalTasks, TASK_TABLE } from './support/rows.js';
 import { median } from './support/stats.js';
@@ -34,6 +34,7 @@ export async function floorBurstRun(count: number): Promise<{ seconds: number; s
   const db = await createPeerDatabase('dbbeat_bench_floor');
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_floor_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
   try {
     await insertIntervalTasks(db.pool, {
       count,
@@ -50,7 +51,7 @@ export async function floorBurstRun(count: number): Promise<{ seconds: number; s
     if (sent !== count) throw new Error(`floor sent ${sent} of ${count} messages to ${queue}`);
     return { seconds, sent };
   } finally {
-    await deleteQueue(redis, queue);
+    await dropQueue();
     redis.disconnect();
     await db.drop();
   }

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 
 import { type BenchDatabase, createBenchDatabase } from './support/postgres.js';
 import { type MeasuredProcess, runCommand, startMeasuredProcess } from './support/process.js';
-import { connectRedis, deleteQueue, PEER_REDIS_DB, waitForQueueLength } from './support/redis.js';
+import { connectRedis, PEER_REDIS_DB, queueCleanup, waitForQueueLength } from './support/redis.js';
 import type { Figure } from './support/results.js';
 import { bumpPeriodicTasks, insertIntervalTasks } from './support/rows.js';
 import { median, quantile, sleep } from './support/stats.js';
@@ -67,6 +67,7 @@ export async function peerBurstRun(count: number, timeoutMs: number): Promise<Bu
   const db = await createPeerDatabase();
   const redis = connectRedis(PEER_REDIS_DB);
   const queue = `bench_peer_burst_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(PEER_REDIS_DB, queue);
   try {
     await insertIntervalTasks(db.pool, {
       count,
@@ -90,7 +91,7 @@ export async function peerBurstRun(count: number, timeoutMs: number): Promise<Bu
       await beat.stop();
     }
   } finally {
-    await deleteQueue(redis, queue);
+    await dropQueue();
     redis.disconnect();
     await db.drop();
   }
@@ -110,10 +111,11 @@ export interface PickupSeries {
  */
 export async function peerPickupSeries(loaded: number, tries: number, timeoutMs: number): Promise<PickupSeries> {
   const db = await createPeerDatabase();
-  const redis = connectRedis(PEER_REDIS_DB);
   const blocking = connectRedis(PEER_REDIS_DB);
   const queue = `bench_peer_pick_${randomBytes(4).toString('hex')}`;
+  const dropQueue = queueCleanup(PEER_REDIS_DB, queue);
   const idle = `bench_peer_idle_${randomBytes(4).toString('hex')}`;
+  const dropIdle = queueCleanup(PEER_REDIS_DB, idle);
   try {
     await insertIntervalTasks(db.pool, {
       count: loaded,
@@ -140,9 +142,8 @@ export async function peerPickupSeries(loaded: number, tries: number, timeoutMs:
       await beat.stop();
     }
   } finally {
-    await deleteQueue(redis, queue);
-    await deleteQueue(redis, idle);
-    redis.disconnect();
+    await dropQueue();
+    await dropIdle();
     blocking.disconnect();
     await db.drop();
   }

@@ -12,7 +12,7 @@ import { benchDbbeat } from './dbbeat-figures.js';
 import { benchFloor } from './floor.js';
 import { benchPeer } from './peer.js';
 import { type BenchResults, renderConsoleTable, renderMarkdown, type StoredFigure } from './report.js';
-import { installSignalCleanup, runAllCleanups } from './support/cleanup.js';
+import { installSignalCleanup, isShuttingDown, runAllCleanups } from './support/cleanup.js';
 import type { Figure, Subject } from './support/results.js';
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -196,6 +196,8 @@ main().then(
   () => process.exit(0),
   async (error: unknown) => {
     await runAllCleanups();
+    // After Ctrl-C the workload fails as its connections close; the signal handler exits.
+    if (isShuttingDown()) return;
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },

@@ -22,11 +22,25 @@ export function onCleanup(label: string, action: CleanupAction): () => Promise<v
   };
 }
 
-/** Runs every registered action, newest first (processes stop before their databases drop). */
-export async function runAllCleanups(): Promise<void> {
-  const entries = [...actions.entries()].reverse();
-  actions.clear();
-  for (const [, { label, action }] of entries) await runOne(label, action);
+let inFlight: Promise<void> = Promise.resolve();
+let shuttingDown = false;
+
+/**
+ * Runs every registered action, newest first (processes stop before their databases drop).
+ * Calls made while a run is in progress wait for it, so nobody exits halfway through.
+ */
+export function runAllCleanups(): Promise<void> {
+  inFlight = inFlight.then(async () => {
+    const entries = [...actions.entries()].reverse();
+    actions.clear();
+    for (const [, { label, action }] of entries) await runOne(label, action);
+  });
+  return inFlight;
+}
+
+/** True once SIGINT/SIGTERM has started the cleanup: the signal handler owns the exit. */
+export function isShuttingDown(): boolean {
+  return shuttingDown;
 }
 
 async function runOne(label: string, action: CleanupAction): Promise<void> {
@@ -43,6 +57,7 @@ export function installSignalCleanup(): void {
   signalsInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      shuttingDown = true;
       process.stderr.write(`\n${signal}: cleaning up benchmark processes and databases…\n`);
       void runAllCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });

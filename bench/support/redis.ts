@@ -58,6 +58,21 @@ export async function waitForQueueLength(
   }
 }
 
+/**
+ * Registers the deletion of a queue's lists for cleanup, on a connection of its own so it
+ * works even after the workload's connections are gone. Returns a function that runs it now.
+ */
+export function queueCleanup(db: number, queue: string): () => Promise<void> {
+  return onCleanup(`delete Redis queue ${queue} (db ${db})`, async () => {
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, db, maxRetriesPerRequest: 2 });
+    try {
+      await deleteQueue(redis, queue);
+    } finally {
+      redis.disconnect();
+    }
+  });
+}
+
 /** Deletes a queue's lists and kombu's binding set for it. */
 export async function deleteQueue(redis: Redis, queue: string): Promise<void> {
   await redis.del(...priorityLists(queue), `_kombu.binding.${queue}`);
