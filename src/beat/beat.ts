@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Broker, TaskMessage } from '../broker/types.js';
 import type { Database } from '../schema/database.js';
+import type { CheckOptions } from '../schema/validate.js';
 import type { Schedule } from '../schedules/types.js';
 import { ChangeFeed } from './change-feed.js';
 import { Lease } from './lease.js';
@@ -55,8 +56,8 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly backoff = new Backoff();
   /** Problems already reported, by task id, so each is logged once. */
   private readonly invalid = new Map<number, string>();
-  /** One Schedule object per distinct schedule, shared by the tasks that use it. */
-  private readonly schedules = new Map<string, Schedule>();
+  /** One checked Schedule per distinct schedule row, shared by the tasks that use it. */
+  private readonly schedules: NonNullable<CheckOptions['scheduleCache']> = new Map();
   /** Runs the broker accepted whose recording failed; written before anything else. */
   private pendingRecords: RunRecord[] = [];
   private leader = false;
@@ -270,7 +271,7 @@ export class Beat extends EventEmitter<BeatEvents> {
 
   /** Validates a row; a bad one is reported once per distinct problem and unscheduled. */
   private resolve(row: TaskRow): ResolvedTask | undefined {
-    const resolution = resolveTaskRow(row);
+    const resolution = resolveTaskRow(row, { scheduleCache: this.schedules });
     if (!resolution.ok) {
       if (this.invalid.get(row.id) !== resolution.problem) {
         this.invalid.set(row.id, resolution.problem);
@@ -283,11 +284,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     if (this.invalid.delete(row.id)) {
       this.log.info({ taskId: row.id, task: row.name }, `task ${JSON.stringify(row.name)} is valid again`);
     }
-    const task = resolution.task;
-    const shared = this.schedules.get(task.scheduleKey);
-    if (shared) task.schedule = shared;
-    else this.schedules.set(task.scheduleKey, task.schedule);
-    return task;
+    return resolution.task;
   }
 
   private forget(id: number): void {

@@ -1,5 +1,5 @@
 import type { TaskMessage } from '../broker/types.js';
-import { checkPeriodicTask, type PeriodicTaskFields } from '../schema/validate.js';
+import { checkPeriodicTask, type CheckOptions, type PeriodicTaskFields } from '../schema/validate.js';
 import type { Schedule } from '../schedules/types.js';
 
 /** A task row joined with its schedules, as the statements in sql.ts return it. */
@@ -107,8 +107,8 @@ function fieldsOf(row: TaskRow): PeriodicTaskFields {
  * rules as our write API, and builds its schedule. A bad row yields one message that
  * names the fields, e.g. `crontab.minute: "61" is out of range 0-59`.
  */
-export function resolveTaskRow(row: TaskRow): Resolution {
-  const checked = checkPeriodicTask(fieldsOf(row));
+export function resolveTaskRow(row: TaskRow, options: CheckOptions = {}): Resolution {
+  const checked = checkPeriodicTask(fieldsOf(row), options);
   if (!checked.ok) {
     return { ok: false, problem: checked.issues.map((issue) => issue.message).join('; ') };
   }

@@ -173,7 +173,7 @@ export function checkClocked(fields: ClockedFields): CheckResult<Schedule> {
  * Checks a periodic task row against every rule of DESIGN.md §2 and returns
  * all the issues at once, or the decoded JSON columns and the parsed schedule.
  */
-export function checkPeriodicTask(fields: PeriodicTaskFields): CheckResult<CheckedPeriodicTask> {
+export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOptions = {}): CheckResult<CheckedPeriodicTask> {
   const issues: ValidationIssue[] = [];
   checkRequiredText(issues, 'name', fields.name);
   checkRequiredText(issues, 'task', fields.task);
@@ -213,7 +213,7 @@ export function checkPeriodicTask(fields: PeriodicTaskFields): CheckResult<Check
     if (value !== undefined && typeof value !== 'boolean') issues.push(issue(column, value, 'is not a boolean'));
   }
 
-  const schedule = checkAttachedSchedule(issues, fields);
+  const schedule = checkAttachedSchedule(issues, fields, options.scheduleCache);
   if (issues.length > 0 || schedule === undefined) return { ok: false, issues };
   return {
     ok: true,
@@ -226,13 +226,26 @@ export function checkPeriodicTask(fields: PeriodicTaskFields): CheckResult<Check
   };
 }
 
+export interface CheckOptions {
+  /**
+   * Remembers the check of each distinct schedule row, keyed by its content, so that
+   * many tasks sharing one schedule share one parsed Schedule (the beat loads a million
+   * rows this way). The caller owns the map and may clear it at any time.
+   */
+  scheduleCache?: Map<string, CheckResult<Schedule>>;
+}
+
 /** The schedule kinds a row has set (by row or by id), in django-celery-beat's order. */
 export function setScheduleKinds(fields: PeriodicTaskFields): ScheduleKindName[] {
   return SCHEDULE_KINDS.filter((kind) => fields[kind] != null || fields[`${kind}Id`] != null);
 }
 
 // Exactly one schedule, clocked ⇒ one_off, and the schedule row itself.
-function checkAttachedSchedule(issues: ValidationIssue[], fields: PeriodicTaskFields): Schedule | undefined {
+function checkAttachedSchedule(
+  issues: ValidationIssue[],
+  fields: PeriodicTaskFields,
+  cache: CheckOptions['scheduleCache'],
+): Schedule | undefined {
   const kinds = setScheduleKinds(fields);
   if (kinds.length === 0) {
     issues.push({
@@ -254,7 +267,7 @@ function checkAttachedSchedule(issues: ValidationIssue[], fields: PeriodicTaskFi
   }
   let schedule: Schedule | undefined;
   for (const kind of kinds) {
-    const result = checkScheduleRow(kind, fields);
+    const result = cache ? cachedScheduleRow(cache, kind, fields) : checkScheduleRow(kind, fields);
     if (result.ok) schedule ??= result.value;
     else issues.push(...result.issues);
   }
@@ -272,6 +285,22 @@ function checkScheduleRow(kind: ScheduleKindName, fields: PeriodicTaskFields): C
     case 'clocked':
       return fields.clocked ? checkClocked(fields.clocked) : missingRow('clocked', fields.clockedId);
   }
+}
+
+function cachedScheduleRow(
+  cache: Map<string, CheckResult<Schedule>>,
+  kind: ScheduleKindName,
+  fields: PeriodicTaskFields,
+): CheckResult<Schedule> {
+  const row = fields[kind];
+  if (!row) return checkScheduleRow(kind, fields);
+  const key = `${kind}:${JSON.stringify(row)}`;
+  let result = cache.get(key);
+  if (!result) {
+    result = checkScheduleRow(kind, fields);
+    cache.set(key, result);
+  }
+  return result;
 }
 
 function missingRow(kind: ScheduleKindName, id: number | null | undefined): CheckResult<Schedule> {
