@@ -24,8 +24,11 @@ export interface BeatEvents {
   sent: [{ sent: number; duplicates: number; failed: number }];
   /** A task row that cannot be scheduled (reported once per distinct problem). */
   invalid: [{ id: number; name: string; problem: string }];
-  /** A failed step; the loop retries with backoff. */
-  error: [Error];
+  /**
+   * A failed step; the loop retries with backoff. (Not named 'error': an EventEmitter
+   * throws an 'error' event nobody listens to, and a failed step must never crash the beat.)
+   */
+  failure: [Error];
 }
 
 /** One row of RECORD_RUNS. */
@@ -127,7 +130,7 @@ export class Beat extends EventEmitter<BeatEvents> {
         const err = error instanceof Error ? error : new Error(String(error));
         const delay = this.backoff.next();
         this.log.error({ err, retryInMs: Math.round(delay) }, `beat: ${err.message}; retrying in ${Math.round(delay)} ms`);
-        this.emit('error', err);
+        this.emit('failure', err);
         await this.waker.sleep(delay);
       }
     }
