@@ -13,6 +13,8 @@ export interface Figure {
   /** e.g. "seconds", "runs_per_second", "pickup_p99_ms", "peak_rss_bytes". */
   metric: string;
   value: number | null;
+  /** When `value` is null because the run timed out: the value is at least this. */
+  atLeast?: number;
   unit: string;
   /** How many runs the value is the median of (or samples for a percentile). */
   runs: number;
