@@ -73,8 +73,9 @@ function* formatTokens(root: JsonValue, maxlen: number | null, maxlevels: number
     }
     let out: string;
     if (token.kind === 'literal') out = token.value;
-    else if (token.kind === 'key') out = saferepr(token.value, remaining, maxlevels);
-    else if (token.kind === 'quoted') out = formatChars(token.value, remaining);
+    // Celery formats a key with a nested saferepr(key, maxlen); for a string
+    // key (always, in JSON) with maxlen > 0 that is exactly formatChars.
+    else if (token.kind === 'key' || token.kind === 'quoted') out = formatChars(token.value, remaining);
     else out = truncate(token.value, remaining);
     yield out;
     if (remaining !== null) remaining -= pyLen(out);
@@ -86,14 +87,26 @@ function* formatTokens(root: JsonValue, maxlen: number | null, maxlevels: number
  * of the stream currently being read (Celery's `it`).
  */
 function tokenStream(root: JsonValue, maxlevels: number): { tokens: Generator<Token>; rest(): Iterable<Item> } {
-  let current: Iterator<Item> = [{ value: root } as Item][Symbol.iterator]();
-  const rest = (): Iterable<Item> => ({ [Symbol.iterator]: () => current });
+  // Celery splices each container's items in front of the rest of the stream
+  // (itertools.chain); a stack of frames does the same without nesting
+  // iterators one level deeper per container.
+  const frames: Array<Iterator<Item>> = [[{ value: root } as Item][Symbol.iterator]()];
+  function nextItem(): Item | undefined {
+    for (let top = frames.at(-1); top; top = frames.at(-1)) {
+      const next = top.next();
+      if (!next.done) return next.value;
+      frames.pop();
+    }
+    return undefined;
+  }
+  const rest = (): Iterable<Item> => ({
+    *[Symbol.iterator]() {
+      for (let item = nextItem(); item; item = nextItem()) yield item;
+    },
+  });
   function* tokens(): Generator<Token> {
     let level = 0;
-    for (;;) {
-      const next = current.next();
-      if (next.done) return;
-      const item = next.value;
+    for (let item = nextItem(); item; item = nextItem()) {
       if ('token' in item) {
         if (item.token.kind === 'literal') level += item.token.direction;
         yield item.token;
@@ -112,13 +125,17 @@ function tokenStream(root: JsonValue, maxlevels: number): { tokens: Generator<To
           yield { kind: 'text', value: `${start.value}...${end.value}` };
           continue;
         }
-        // Splice the container's items in front of the rest of the stream.
-        const children = isList ? listItems(value) : dictItems(value);
-        current = chain([{ token: start }], children, [{ token: end }], current);
+        frames.push(containerItems(start, isList ? listItems(value) : dictItems(value), end));
       }
     }
   }
   return { tokens: tokens(), rest };
+}
+
+function* containerItems(start: Literal, children: Iterable<Item>, end: Literal): Generator<Item> {
+  yield { token: start };
+  yield* children;
+  yield { token: end };
 }
 
 function* listItems(list: JsonValue[]): Generator<Item> {
@@ -137,15 +154,6 @@ function* dictItems(dict: { [key: string]: JsonValue }): Generator<Item> {
     yield { value };
     if (i < entries.length - 1) yield { token: LIST_SEP };
   }
-}
-
-function chain<T>(...parts: Array<Iterable<T> | Iterator<T>>): Iterator<T> {
-  return (function* () {
-    for (const part of parts) {
-      if (Symbol.iterator in part) yield* part as Iterable<T>;
-      else yield* { [Symbol.iterator]: () => part as Iterator<T> };
-    }
-  })();
 }
 
 /** Celery's `_format_chars` for str: truncate, escape only `'`, wrap in `'`. */
