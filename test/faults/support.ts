@@ -273,6 +273,33 @@ export function auditRuns(specs: readonly TaskSpec[], runs: readonly SentRun[], 
   return { expected, messages: runs.length, duplicates, duplicatesWithOtherId, repeatedIds, missing, unexpected };
 }
 
+/**
+ * A readable diagnosis of a failed audit: per task with a problem, how many slots are
+ * missing or off the grid, and the first few sent slots, so a shifted grid or a gap shows.
+ */
+export function describeAudit(audit: RunAudit, specs: readonly TaskSpec[], runs: readonly SentRun[]): string {
+  const problems = new Map<string, { missing: string[]; unexpected: string[] }>();
+  const entry = (key: string) => {
+    const name = key.slice(0, key.lastIndexOf('@'));
+    let found = problems.get(name);
+    if (!found) problems.set(name, (found = { missing: [], unexpected: [] }));
+    return found;
+  };
+  for (const key of audit.missing) entry(key).missing.push(key.slice(key.lastIndexOf('@') + 1));
+  for (const key of audit.unexpected) entry(key).unexpected.push(key.slice(key.lastIndexOf('@') + 1));
+  const lines = [`${problems.size} of ${specs.length} tasks have missing or off-grid runs`];
+  for (const [name, found] of [...problems].slice(0, 8)) {
+    const spec = specs.find((candidate) => candidate.name === name);
+    const sent = runs.filter((run) => run.name === name).map((run) => new Date(run.slot).toISOString().slice(11, 19));
+    lines.push(
+      `${name} (${spec ? `step ${stepOf(spec) / 1000}s, first ${new Date(firstSlot(spec)).toISOString()}` : 'unknown'}): ` +
+        `${found.missing.length} missing [${found.missing.slice(0, 5).join(', ')}…], ` +
+        `${found.unexpected.length} off-grid [${found.unexpected.slice(0, 5).join(', ')}…], sent ${sent.length}: ${sent.slice(0, 12).join(' ')}…`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** Sleeps; for pacing a scenario (what happens meanwhile is awaited by events elsewhere). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

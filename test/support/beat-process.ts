@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
+const listenerBeat = fileURLToPath(new URL('../faults/beat-with-error-listener.ts', import.meta.url));
 
 /** One pino log line of a beat (level 30 info, 40 warn, 50 error). */
 export interface BeatLogLine {
@@ -106,6 +107,7 @@ export class BeatProcess {
         finish();
         reject(new Error(`${this.label}: no matching log line within ${timeoutMs} ms`));
       }, timeoutMs);
+      timer.unref(); // a wait that lost a race must not keep the test process alive
       const waiter = (): void => void check();
       const finish = (): void => {
         clearTimeout(timer);
@@ -150,8 +152,27 @@ export class BeatProcess {
   }
 }
 
-/** Starts `node bin/dbbeat.js beat` against the given database and broker (no migration: the test migrates first). */
+/**
+ * Starts `node bin/dbbeat.js beat` against the given database and broker (no migration:
+ * the test migrates first). With DBBEAT_FAULT_BEAT=listener in the environment, a
+ * diagnostic stand-in runs instead (test/faults/beat-with-error-listener.ts).
+ */
 export function spawnBeat(options: SpawnBeatOptions): BeatProcess {
+  if (process.env.DBBEAT_FAULT_BEAT === 'listener') {
+    const beatOptions = {
+      databaseUrl: options.databaseUrl,
+      brokerUrl: options.brokerUrl,
+      maxInterval: options.maxInterval ?? 1,
+      logLevel: 'INFO',
+      migrate: false,
+      ...(options.leaseSeconds !== undefined && { leaseSeconds: options.leaseSeconds }),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', listenerBeat, JSON.stringify(beatOptions)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new BeatProcess(child, options.label);
+  }
   const args = [
     bin,
     'beat',
