@@ -87,7 +87,11 @@ class AmqpBroker implements Broker {
       const forget = (error?: Error): void => resolve(error ?? new Error(`RabbitMQ connection to ${this.display} closed`));
       model.on('close', forget);
       model.on('error', (error: Error) => this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ connection error'));
-      channel.on('close', () => forget(new Error(`RabbitMQ channel to ${this.display} closed`)));
+      channel.on('close', () => {
+        forget(new Error(`RabbitMQ channel to ${this.display} closed`));
+        // A channel closed by the server leaves its connection open: drop it, the next publish opens both.
+        model.close().catch(() => undefined);
+      });
       channel.on('error', (error: Error) => this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ channel error'));
     });
     return { model, channel, declared: new Set(), lost };
