@@ -74,9 +74,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
 }
 
 /**
- * A client of an embedded database served by another process. The socket server
- * handles one connection at a time, hence the pool of one; LISTEN is not offered
- * because notifications over that shared session do not reliably reach this client.
+ * A client of an embedded database served by another process, through its socket: a pool
+ * of one connection, since the server runs one client's statements at a time anyway.
  */
 class ServedPGliteClient extends PostgresDatabase {
   override readonly description: string;
@@ -88,10 +87,16 @@ class ServedPGliteClient extends PostgresDatabase {
     this.description = `embedded PGlite at ${options.dataDir} (served by another process at ${connectionString.replace(/\?.*$/, '')})`;
   }
 
-  override async listen(): Promise<() => Promise<void>> {
-    throw new Error(
-      `listen() is not available through the served embedded database in ${this.dataDir}; ` +
-        'only the process that owns the folder can listen',
+  /**
+   * Notifications do not reach a socket client reliably (PGlite is one session, and the
+   * owner's tap consumes them), so this listens to nothing: the caller's polling of
+   * last_update is what notices changes here. Logged once so the fallback is visible.
+   */
+  override async listen(channel: string): Promise<() => Promise<void>> {
+    this.log(
+      `listen(${channel}): not available through the embedded database served from ${this.dataDir}; ` +
+        'changes are noticed by polling only',
     );
+    return async () => {};
   }
 }

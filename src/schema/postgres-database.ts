@@ -22,7 +22,7 @@ export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   readonly description: string;
   private readonly pool: pg.Pool;
-  private readonly log: (message: string) => void;
+  protected readonly log: (message: string) => void;
   private readonly stopListeners = new Set<() => Promise<void>>();
 
   constructor(private readonly options: PostgresDatabaseOptions) {
