@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
-const listenerBeat = fileURLToPath(new URL('../faults/beat-with-error-listener.ts', import.meta.url));
 
 /** One pino log line of a beat (level 30 info, 40 warn, 50 error). */
 export interface BeatLogLine {
@@ -152,27 +151,8 @@ export class BeatProcess {
   }
 }
 
-/**
- * Starts `node bin/dbbeat.js beat` against the given database and broker (no migration:
- * the test migrates first). With DBBEAT_FAULT_BEAT=listener in the environment, a
- * diagnostic stand-in runs instead (test/faults/beat-with-error-listener.ts).
- */
+/** Starts `node bin/dbbeat.js beat` against the given database and broker (no migration: the test migrates first). */
 export function spawnBeat(options: SpawnBeatOptions): BeatProcess {
-  if (process.env.DBBEAT_FAULT_BEAT === 'listener') {
-    const beatOptions = {
-      databaseUrl: options.databaseUrl,
-      brokerUrl: options.brokerUrl,
-      maxInterval: options.maxInterval ?? 1,
-      logLevel: 'INFO',
-      migrate: false,
-      ...(options.leaseSeconds !== undefined && { leaseSeconds: options.leaseSeconds }),
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', listenerBeat, JSON.stringify(beatOptions)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new BeatProcess(child, options.label);
-  }
   const args = [
     bin,
     'beat',
