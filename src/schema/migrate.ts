@@ -1,14 +1,26 @@
 // Applies the numbered SQL files in ../../migrations in order, once each, and records
 // them in dbbeat_migrations with a checksum so that an edited file is noticed.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Database } from './database.js';
 
-/** The folder of dbbeat's own migration files. */
-export const defaultMigrationsDirectory = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/**
+ * The folder of dbbeat's own migration files: `migrations/` at the package root, found
+ * from this module's location whether it runs from src/ (tsx) or from a build in dist/.
+ */
+export const defaultMigrationsDirectory = findPackageMigrations();
+
+function findPackageMigrations(): string {
+  for (const up of ['../../migrations/', '../../../migrations/']) {
+    const candidate = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(join(candidate, '0001_django_celery_beat_tables.sql'))) return candidate;
+  }
+  return fileURLToPath(new URL('../../migrations/', import.meta.url));
+}
 
 /** Any fixed number: the key of the advisory lock that serialises concurrent migrators. */
 const MIGRATION_LOCK_KEY = 727_274_001;
@@ -125,7 +137,9 @@ async function readMigrationFiles(directory: string): Promise<MigrationFile[]> {
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(directory, name), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      // Hashed with LF line ends, so a checkout that converts them is not "edited".
+      const checksum = createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+      return { name, sql, checksum };
     }),
   );
 }

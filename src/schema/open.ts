@@ -49,9 +49,10 @@ export class UnsupportedDatabaseUrlError extends Error {
  *
  * - `databaseUrl` → a `pg` pool on that server.
  * - otherwise the embedded PGlite in `dataDir`: if another process serves that folder
- *   (a live server.json), a one-connection pool to it; else this process opens the
- *   folder itself (taking its lock; throws DataDirInUseError if a live process holds it)
- *   and, with `serve`, serves it on a random local port.
+ *   (a live server.json), a one-connection pool to it, even when `serve` is asked for
+ *   (only one process can own the folder); else this process opens the folder itself
+ *   (taking its lock; throws DataDirInUseError if a live process holds it) and, with
+ *   `serve`, serves it on a random local port.
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {

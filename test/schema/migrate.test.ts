@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -62,6 +62,14 @@ for (const backend of backends) {
       const tables = await target.db.query("SELECT 1 FROM pg_tables WHERE tablename = 'dbbeat_test_half'");
       assert.equal(tables.length, 0);
       await rm(join(copyDirectory, '0005_broken.sql'));
+    });
+
+    test('a checkout with CRLF line ends is not an edit', async () => {
+      const path = join(copyDirectory, '0001_django_celery_beat_tables.sql');
+      const original = await readFile(path, 'utf8');
+      await writeFile(path, original.replace(/\n/g, '\r\n'));
+      assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), { applied: [] });
+      await writeFile(path, original);
     });
 
     test('an applied file edited afterwards is refused, naming the file', async () => {
