@@ -75,7 +75,7 @@ describe('a database made by Django, adopted by `dbbeat migrate`', () => {
   test('`dbbeat migrate` applies its files and keeps every row Django wrote', async () => {
     const before = await db.query('SELECT * FROM django_celery_beat_periodictask ORDER BY id');
     const { stdout } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], { timeout: 60_000 });
-    assert.match(stdout, /applied 3 migration\(s\)/);
+    assert.match(stdout, /applied \d+ migration\(s\)/);
     assert.deepEqual(await db.query('SELECT * FROM django_celery_beat_periodictask ORDER BY id'), before);
     const { stdout: again } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], {
       timeout: 60_000,

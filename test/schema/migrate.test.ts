@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +8,13 @@ import { defaultMigrationsDirectory, migrate, MigrationChecksumError } from '../
 import { openDatabase } from '../../src/schema/open.js';
 import { backends, type TestDatabase } from './backends.js';
 
-const expectedFiles = ['0001_django_celery_beat_tables.sql', '0002_dbbeat_tables.sql', '0003_change_triggers.sql'];
+// Every file of dbbeat's migrations folder, in order (the first three are this test's own concern).
+const expectedFiles = (await readdir(defaultMigrationsDirectory)).filter((name) => name.endsWith('.sql')).sort();
+assert.deepEqual(expectedFiles.slice(0, 3), [
+  '0001_django_celery_beat_tables.sql',
+  '0002_dbbeat_tables.sql',
+  '0003_change_triggers.sql',
+]);
 
 for (const backend of backends) {
   describe(`migrate on ${backend.name}`, () => {
@@ -44,24 +50,24 @@ for (const backend of backends) {
     });
 
     test('a later file is applied on the next run, after the earlier ones', async () => {
-      await writeFile(join(copyDirectory, '0004_extra.sql'), 'CREATE TABLE dbbeat_test_extra (id int);');
-      assert.deepEqual((await migrate(target.db, { directory: copyDirectory })).applied, ['0004_extra.sql']);
+      await writeFile(join(copyDirectory, '9004_extra.sql'), 'CREATE TABLE dbbeat_test_extra (id int);');
+      assert.deepEqual((await migrate(target.db, { directory: copyDirectory })).applied, ['9004_extra.sql']);
       await target.db.query('SELECT id FROM dbbeat_test_extra');
     });
 
     test('a failing file is rolled back whole and not recorded', async () => {
       await writeFile(
-        join(copyDirectory, '0005_broken.sql'),
+        join(copyDirectory, '9005_broken.sql'),
         'CREATE TABLE dbbeat_test_half (id int); SELECT no_such_function();',
       );
       await assert.rejects(migrate(target.db, { directory: copyDirectory }), (error: Error) => {
         assert.equal(error.name, 'MigrationFailedError');
-        assert.match(error.message, /0005_broken\.sql/);
+        assert.match(error.message, /9005_broken\.sql/);
         return true;
       });
       const tables = await target.db.query("SELECT 1 FROM pg_tables WHERE tablename = 'dbbeat_test_half'");
       assert.equal(tables.length, 0);
-      await rm(join(copyDirectory, '0005_broken.sql'));
+      await rm(join(copyDirectory, '9005_broken.sql'));
     });
 
     test('a checkout with CRLF line ends is not an edit', async () => {
@@ -74,7 +80,7 @@ for (const backend of backends) {
 
     test('an applied file edited afterwards is refused, naming the file', async () => {
       await appendFile(join(copyDirectory, '0002_dbbeat_tables.sql'), '\n-- edited\n');
-      await writeFile(join(copyDirectory, '0006_after_edit.sql'), 'CREATE TABLE dbbeat_test_after (id int);');
+      await writeFile(join(copyDirectory, '9006_after_edit.sql'), 'CREATE TABLE dbbeat_test_after (id int);');
       await assert.rejects(migrate(target.db, { directory: copyDirectory }), (error: unknown) => {
         assert.ok(error instanceof MigrationChecksumError);
         assert.equal(error.fileName, '0002_dbbeat_tables.sql');
