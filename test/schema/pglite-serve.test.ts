@@ -82,6 +82,33 @@ describe('embedded PGlite served to other processes', () => {
     }
   });
 
+  test("two socket clients at once: one's transaction is not mixed with the other's statements", async () => {
+    const { port } = (owner as PGliteDatabase).serverAddress!;
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+    const [first, second] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      await first.query('BEGIN');
+      await first.query("INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1001, 'days')");
+      // Queued by the server until the first client's transaction ends.
+      const secondInsert = second.query(
+        "INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1002, 'days')",
+      );
+      // The owner's own statements also wait for it (else they would join it).
+      const ownerInsert = owner.query(
+        "INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1003, 'days')",
+      );
+      await first.query('ROLLBACK');
+      await Promise.all([secondInsert, ownerInsert]);
+      const rows = await owner.query<{ every: number }>(
+        'SELECT every FROM django_celery_beat_intervalschedule WHERE every > 1000 ORDER BY every',
+      );
+      assert.deepEqual(rows.map((row) => row.every), [1002, 1003]);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+  });
+
   test('another process finds the server through server.json, and its insert notifies the owner', async () => {
     const notified = nextNotification();
     const result = await runClient(dataDir, 'insert');
