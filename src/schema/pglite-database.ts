@@ -33,8 +33,7 @@ export interface PGliteDatabaseOptions {
 export class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   readonly description: string;
-  /** Where the database is served, when it is. */
-  serverAddress: { host: string; port: number } | undefined;
+  private address: { host: string; port: number } | undefined;
   private server: PGLiteSocketServer | undefined;
   /** In-process listeners by channel, also fed with notifications from socket clients. */
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
@@ -45,6 +44,11 @@ export class PGliteDatabase implements Database {
     private readonly releaseLock: (() => Promise<void>) | undefined,
   ) {
     this.description = dataDir === undefined ? 'embedded PGlite in memory' : `embedded PGlite at ${dataDir}`;
+  }
+
+  /** Where the database is served (host 127.0.0.1, a random port), when it is. */
+  get serverAddress(): { host: string; port: number } | undefined {
+    return this.address;
   }
 
   /** A fresh in-memory database (for tests and previews): no folder, lock or server. */
@@ -87,7 +91,7 @@ export class PGliteDatabase implements Database {
     this.server = server;
     await server.start();
     const port = Number(server.getServerConn().split(':').pop());
-    this.serverAddress = { host: SERVE_HOST, port };
+    this.address = { host: SERVE_HOST, port };
     await writeServerInfo(dataDir, { host: SERVE_HOST, port, pid: process.pid });
   }
 
