@@ -46,7 +46,7 @@ describe('kill the leader, Redis', () => {
     await db?.drop();
   });
 
-  test(`${SHORT_LEASE_KILLS + DEFAULT_LEASE_KILLS} leader kills: every run sent once`, { timeout: 420_000 }, async () => {
+  test(`${SHORT_LEASE_KILLS + DEFAULT_LEASE_KILLS + 1} leader kills: every run sent once`, { timeout: 420_000 }, async () => {
     let specs: TaskSpec[] = [];
     const result = await runKillScenario({
       onFirstLeader: async () => {

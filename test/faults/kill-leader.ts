@@ -160,8 +160,14 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
 
   // Nothing is killed from here on: the leader must send every slot up to `until`.
   const until = Math.ceil(Date.now() / 1000) * 1000;
-  const lastLeader = await currentLeader();
-  await lastLeader.waitForLine((line) => isSend(line) && Date.parse(String(line.scheduled)) > until + 2000, 30_000);
+  await currentLeader();
+  // Any live beat may be the one that sends it (leadership can still move on its own).
+  await Promise.any(
+    live().map((beat) => beat.waitForLine((line) => isSend(line) && Date.parse(String(line.scheduled)) > until + 2000, 30_000)),
+  ).catch(() => {
+    const tails = live().map((beat) => `${beat.label}: ${beat.lines.slice(-4).map((line) => `${line.time} ${line.msg}`).join(' / ')}`);
+    throw new Error(`no beat sent past ${new Date(until + 2000).toISOString()} within 30 s after the last kill; last lines:\n${tails.join('\n')}`);
+  });
   const survivors = live();
   const crashed = beats
     .filter((beat) => !beat.alive && !killedByUs.has(beat))
