@@ -75,7 +75,13 @@ for (const backend of backends) {
         const header = (await readFile(fixturePath, 'utf8')).split('\n').filter((line) => line.startsWith('--'));
         await writeFile(fixturePath, `${header.join('\n')}\n${actual}`);
       }
-      assert.equal(actual, await committedSchema());
+      assert.equal(
+        actual,
+        await committedSchema(),
+        'the migrated schema differs from test/fixtures/schema.sql: if a migration changed it on purpose, ' +
+          'regenerate with DBBEAT_UPDATE_SCHEMA_FIXTURE=1 node --import tsx --test test/schema/schema-drift.test.ts ' +
+          'and commit the fixture with the migration',
+      );
     });
 
     test("the Prisma models' columns, types and nullability are the database's", async () => {
