@@ -185,8 +185,9 @@ export function comparisonRows(figures: readonly StoredFigure[]): string[][] {
     const withRate = (subject: Subject): string => {
       const base = cell(of(subject), scale);
       if (key.workload !== 'burst' || key.metric !== 'seconds') return base;
-      const rate = findFigure(figures, { workload: 'burst', subject, size: key.size, metric: 'runs_per_second' });
-      return rate?.value != null ? `${base} (${fmt(rate.value)}/s)` : base;
+      const seconds = of(subject)?.value;
+      // runs/s = N / seconds, for every side alike.
+      return seconds != null && seconds > 0 ? `${base} (${fmt(key.size / seconds)}/s)` : base;
     };
     const label = `${key.workload} ${sizeLabel(key.size)}${key.variant ? ` (${key.variant})` : ''}`;
     rows.push([label, `${key.metric} [${unit}]`, withRate('dbbeat'), withRate('peer'), withRate('floor')]);
