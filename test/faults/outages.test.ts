@@ -2,7 +2,7 @@
 // the same port; PostgreSQL cuts every connection of the beat. The beat survives, logs
 // and retries, and afterwards every run that fell due is on the queue once.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
 import { type BeatLogLine, type BeatProcess, killAllBeats, spawnBeat } from '../support/beat-process.js';
 import { PrivateRedis } from '../support/private-redis.js';
@@ -65,13 +65,15 @@ function assertAllOnce(specs: readonly TaskSpec[], runs: readonly SentRun[], unt
 }
 
 describe('outages', () => {
+  // One database per scenario: a beat loads every task of its database, and the tasks of
+  // one scenario must not be sent to the other's broker.
   let db: FaultDatabase;
 
-  before(async () => {
+  beforeEach(async () => {
     db = await createFaultDatabase();
   });
 
-  after(async () => {
+  afterEach(async () => {
     await killAllBeats();
     await db?.drop();
   });
