@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { defaultMigrationsDirectory, migrate, MigrationChecksumError } from '../../src/schema/migrate.js';
 import { openDatabase } from '../../src/schema/open.js';
 import { backends, type TestDatabase } from './backends.js';
+
+const run = promisify(execFile);
+const dbbeatBin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 
 // Every file of dbbeat's migrations folder, in order (the first three are this test's own concern).
 const expectedFiles = (await readdir(defaultMigrationsDirectory)).filter((name) => name.endsWith('.sql')).sort();
@@ -105,6 +111,21 @@ describe('concurrent migrators', () => {
       assert.equal(history[0]?.n, expectedFiles.length);
     } finally {
       await second.close();
+      await target.cleanup();
+    }
+  });
+
+  test('on PostgreSQL, two `dbbeat migrate` processes at once both succeed and each file is applied once', async () => {
+    const target = await backends[0]!.create();
+    try {
+      const migrateCommand = () =>
+        run(process.execPath, [dbbeatBin, 'migrate', '--database-url', target.url!], { timeout: 60_000 });
+      const outputs = await Promise.all([migrateCommand(), migrateCommand()]);
+      const appliedLines = outputs.flatMap(({ stdout }) => stdout.split('\n').filter((line) => line.startsWith('applied ')));
+      assert.deepEqual(appliedLines.map((line) => line.slice('applied '.length)).sort(), expectedFiles);
+      const history = await target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dbbeat_migrations');
+      assert.equal(history[0]?.n, expectedFiles.length);
+    } finally {
       await target.cleanup();
     }
   });
