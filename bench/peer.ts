@@ -107,7 +107,7 @@ export interface PickupSeries {
 /**
  * Change pickup: with `loaded` tasks none due, insert one due task with raw SQL plus a
  * PeriodicTasks bump (what Django admin's signals do) and time until its message is in
- * Redis, measured from the commit. The first try also waits out startup and is discarded.
+ * Redis, measured from the start of the insert. The first try also waits out startup and is discarded.
  */
 export async function peerPickupSeries(loaded: number, tries: number, timeoutMs: number): Promise<PickupSeries> {
   const db = await createPeerDatabase();
@@ -156,6 +156,7 @@ async function insertAndAwait(
   name: string,
   timeoutMs: number,
 ): Promise<number | null> {
+  const insertStartedAt = performance.now();
   await insertIntervalTasks(db.pool, {
     count: 1,
     namePrefix: name,
@@ -164,9 +165,8 @@ async function insertAndAwait(
     lastRunAt: new Date(Date.now() - 7_200_000),
   });
   await bumpPeriodicTasks(db.pool);
-  const committedAt = performance.now();
   const reply = await blocking.brpop(queue, Math.ceil(timeoutMs / 1000));
-  return reply === null ? null : performance.now() - committedAt;
+  return reply === null ? null : performance.now() - insertStartedAt;
 }
 
 /** Runs the peer's workloads for the given sizes and returns its figures. */

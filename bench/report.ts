@@ -248,7 +248,7 @@ ${notes.length > 0 ? `Notes:\n\n${notes.join('\n')}\n` : ''}
   The floor's time excludes process start and row setup.
 - **startup N**: N enabled tasks, none due; seconds from spawn until dbbeat logs its "ready" line, and the peak resident set (VmHWM) then.
 - **pickup N**: N tasks loaded (none due) and the beat ready; one due task inserted, with raw SQL or through the Prisma client
-  (for django-celery-beat: raw SQL plus the \`PeriodicTasks\` bump Django's signals make); time from the insert's commit until its message is in Redis.
+  (for django-celery-beat: raw SQL plus the \`PeriodicTasks\` bump Django's signals make); time from the start of the insert until its message is in Redis.
 - **steady 10k**: 10,000 interval tasks every 10 s, spread evenly so ~1,000 fall due each second, for a minute;
   lag = arrival in Redis (a consumer draining the list with BRPOP + RPOP) minus the scheduled time in the \`dbbeat_scheduled_at\` header.
 
