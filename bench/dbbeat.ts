@@ -160,6 +160,9 @@ export async function dbbeatPickupSeries(
           // A short random pause so tries do not fall in step with any polling period.
           await sleep(50 + Math.random() * 200);
           const name = `pick_${path === 'raw SQL' ? 'sql' : 'prisma'}_${attempt}`;
+          // A queue per try: a late duplicate of an earlier try's task cannot pass for this one.
+          const tryQueue = `${queue}_${name}`;
+          const dropTryQueue = queueCleanup(DBBEAT_REDIS_DB, tryQueue);
           const lastRunAt = new Date(Date.now() - 7_200_000);
           // Timed from the start of the insert: the beat may hear the commit's NOTIFY before
           // this client sees the commit reply, so timing from the reply could read 0 ms.
@@ -169,14 +172,15 @@ export async function dbbeatPickupSeries(
               `INSERT INTO ${TASK_TABLE} (name, task, args, kwargs, queue, enabled, last_run_at, total_run_count,
                  date_changed, description, interval_id, one_off, headers)
                VALUES ($1, 'bench.tasks.noop', '[0]', '{}', $2, true, $3, 0, now(), '', $4, false, '{}')`,
-              [name, queue, lastRunAt, intervalId],
+              [name, tryQueue, lastRunAt, intervalId],
             );
           } else {
             await prisma!.client.periodicTask.create({
-              data: { name, task: 'bench.tasks.noop', args: '[0]', queue, lastRunAt, intervalId },
+              data: { name, task: 'bench.tasks.noop', args: '[0]', queue: tryQueue, lastRunAt, intervalId },
             });
           }
-          const reply = await blocking.brpop(queue, 10);
+          const reply = await blocking.brpop(tryQueue, 10);
+          await dropTryQueue();
           if (attempt === 0) continue;
           if (reply === null) series.missed++;
           else series.samplesMs.push(performance.now() - insertStartedAt);

@@ -131,7 +131,11 @@ export async function peerPickupSeries(loaded: number, tries: number, timeoutMs:
       for (let attempt = 0; attempt <= tries; attempt++) {
         // A random pause so tries do not fall in step with the peer's 5 s polling.
         await sleep(Math.random() * 1000);
-        const elapsed = await insertAndAwait(db, blocking, queue, `pick_${attempt}`, timeoutMs);
+        // A queue per try: a late duplicate of an earlier try's task cannot pass for this one.
+        const tryQueue = `${queue}_${attempt}`;
+        const dropTryQueue = queueCleanup(PEER_REDIS_DB, tryQueue);
+        const elapsed = await insertAndAwait(db, blocking, tryQueue, `pick_${attempt}`, timeoutMs);
+        await dropTryQueue();
         if (beat.exited() !== null) throw new Error(`${beat.exited()}\n${beat.tail()}`);
         if (attempt === 0) continue; // warm-up: includes the peer's startup and first load
         if (elapsed === null) missed++;
