@@ -8,7 +8,7 @@ import { ChangeFeed } from './change-feed.js';
 import { Lease } from './lease.js';
 import type { Logger } from './logger.js';
 import type { ResolvedBeatOptions } from './options.js';
-import { DATABASE_NOW, DISABLE_TASKS, LOAD_BY_IDS, LOAD_ENABLED_PAGE, RECORD_RUNS } from './sql.js';
+import { DATABASE_NOW, DISABLE_TASKS, INSTALLATION_ID, LOAD_BY_IDS, LOAD_ENABLED_PAGE, RECORD_RUNS } from './sql.js';
 import { messageFor, resolveTaskRow, type ResolvedTask, type TaskRow } from './task-row.js';
 import { recordedLastRun, TaskTable } from './task-table.js';
 import { runTaskId } from './task-id.js';
@@ -63,6 +63,8 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly schedules: NonNullable<CheckOptions['scheduleCache']> = new Map();
   /** Runs the broker accepted whose recording failed; written before anything else. */
   private pendingRecords: RunRecord[] = [];
+  /** This database's id, part of every task id; read on each full load. */
+  private installationId = '';
   private leader = false;
   private announcedStandby = false;
   private needFullLoad = true;
@@ -207,6 +209,9 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.invalid.clear();
     this.schedules.clear();
     await this.checkClockSkew();
+    const [installation] = await this.db.query<{ id: string }>(INSTALLATION_ID);
+    if (!installation) throw new Error('dbbeat_installation is empty: run dbbeat migrate');
+    this.installationId = installation.id;
     // The change feed starts before the load, so changes made during it are replayed.
     await this.feed.startNow();
     const now = Date.now();
@@ -346,7 +351,7 @@ export class Beat extends EventEmitter<BeatEvents> {
         continue;
       }
       const slot = new Date(entry.slot);
-      messages.push(messageFor(task, runTaskId(id, slot), slot, new Date(now)));
+      messages.push(messageFor(task, runTaskId(this.installationId, id, slot), slot, new Date(now)));
       planned.push({ id, name: row.name, slot: entry.slot, disable: row.one_off, schedule: entry.schedule });
     }
 

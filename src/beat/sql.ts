@@ -113,3 +113,6 @@ WHERE name = $1 AND holder = $2 AND token = $3`;
 
 /** Drops change-log rows nobody needs any more. $1 timestamptz: keep rows at or after this. */
 export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < $1`;
+
+/** This database's random id, mixed into task ids (see task-id.ts). No parameters. */
+export const INSTALLATION_ID = `SELECT id::text AS id FROM dbbeat_installation`;

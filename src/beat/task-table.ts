@@ -2,6 +2,9 @@ import type { Schedule } from '../schedules/types.js';
 import { RunQueue } from './run-queue.js';
 import type { ResolvedTask } from './task-row.js';
 
+/** The earliest instant a Date can hold. */
+const EARLIEST_DATE = -8.64e15;
+
 /** What the beat keeps in memory per scheduled task: little, so a million fit. */
 export interface Entry {
   schedule: Schedule;
@@ -60,7 +63,7 @@ export class TaskTable {
     const startTime = row.start_time?.getTime() ?? null;
     let base = row.last_run_at?.getTime() ?? row.date_changed.getTime();
     if (row.clocked_id !== null && row.last_run_at === null) {
-      base = Number.MIN_SAFE_INTEGER; // a clocked task runs at its time, even one saved after it
+      base = EARLIEST_DATE; // a clocked task runs at its time, even one saved after it
     }
     const scheduleEdited = previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
     if (scheduleEdited) base = Math.max(base, now);
