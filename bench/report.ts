@@ -12,11 +12,19 @@ export interface StoredFigure extends Figure {
 export interface BenchResults {
   generatedAt: string;
   machine: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  /** Per run that contributed figures: its options and the machine's load around it. */
+  runs?: Record<string, RunInfo>;
   /** Command-line options of the last run. */
   options: Record<string, unknown>;
   figures: StoredFigure[];
   /** bench/schedules.ts's own report, when that module exists. */
   schedules: unknown;
+}
+
+export interface RunInfo {
+  options: Record<string, unknown>;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
 }
 
 export interface Ratio {
@@ -214,7 +222,7 @@ export function renderMarkdown(results: BenchResults): string {
   const notes = results.figures
     .filter((f) => f.note !== undefined && f.value !== null)
     .map((f) => `- ${f.subject} ${f.workload} ${sizeLabel(f.size)} ${f.metric}${f.variant ? ` (${f.variant})` : ''}: ${f.note}`);
-  const runs = [...new Set(results.figures.map((f) => `${f.runId} (${f.measuredAt})`))];
+  const runs = [...new Set(results.figures.map((f) => f.runId))].sort();
   const { machine } = results;
   return `# Benchmarks
 
@@ -253,7 +261,15 @@ ${notes.length > 0 ? `Notes:\n\n${notes.join('\n')}\n` : ''}
   lag = arrival in Redis (a consumer draining the list with BRPOP + RPOP) minus the scheduled time in the \`dbbeat_scheduled_at\` header.
 
 Each figure is the median of the runs shown in bench/results/latest.json (\`runs\`), percentiles are over all samples.
-Runs: ${runs.join(', ')}.
+Runs (load average 1/5/15 min at start → end; 2 CPUs shared with other work):
+
+${runs.map((run) => {
+    const info = results.runs?.[run.split(' ')[0]!];
+    if (info === undefined) return `- ${run}`;
+    const only = Array.isArray(info.options.workloads) ? info.options.workloads.join(',') : '';
+    const who = Array.isArray(info.options.subjects) ? info.options.subjects.join(',') : '';
+    return `- ${run.split(' ')[0]}: ${who} / ${only}; load ${info.loadAverageAtStart.map(fmt).join(' ')} → ${info.loadAverageAtEnd.map(fmt).join(' ')}`;
+  }).join('\n')}
 
 Reproduce: \`npm run bench\` (everything; about half an hour, most of it django-celery-beat), \`npm run bench -- --quick\` (1k only),
 \`--only burst,startup,pickup,steady,schedules\`, \`--subjects dbbeat,peer,floor\`, \`--sizes 1000,10000\`.

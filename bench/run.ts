@@ -172,18 +172,26 @@ async function main(): Promise<void> {
     await runAllCleanups();
   }
   const fresh = measured.figures.map((f) => ({ ...f, runId, measuredAt: runId }));
+  const figures = merge(previous?.figures ?? [], fresh);
+  const runOptions = {
+    quick: options.quick,
+    workloads: [...options.workloads],
+    subjects: [...options.subjects],
+    burstSizes: options.burstSizes,
+    startupSizes: options.startupSizes,
+    pickupSizes: options.pickupSizes,
+  };
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg() },
-    options: {
-      quick: options.quick,
-      workloads: [...options.workloads],
-      subjects: [...options.subjects],
-      burstSizes: options.burstSizes,
-      startupSizes: options.startupSizes,
-      pickupSizes: options.pickupSizes,
-    },
-    figures: merge(previous?.figures ?? [], fresh),
+    options: runOptions,
+    runs: Object.fromEntries(
+      Object.entries({
+        ...previous?.runs,
+        [runId]: { options: runOptions, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+      }).filter(([id]) => figures.some((f) => f.runId === id)),
+    ),
+    figures,
     schedules: measured.schedules ?? previous?.schedules ?? null,
   };
   await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
