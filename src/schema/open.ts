@@ -45,7 +45,8 @@ export class UnsupportedDatabaseUrlError extends Error {
 }
 
 /**
- * Opens the database named by the options.
+ * Opens the database named by the options (with neither `databaseUrl` nor `dataDir`,
+ * those of the environment: DATABASE_URL, DBBEAT_DATA_DIR).
  *
  * - `databaseUrl` → a `pg` pool on that server.
  * - otherwise the embedded PGlite in `dataDir`: if another process serves that folder
@@ -55,6 +56,10 @@ export class UnsupportedDatabaseUrlError extends Error {
  *   `serve`, serves it on a random local port.
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
+  // Called with neither a URL nor a folder, follow the environment as the CLI does.
+  if (options.databaseUrl === undefined && options.dataDir === undefined) {
+    options = { ...options, databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DBBEAT_DATA_DIR };
+  }
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) throw new UnsupportedDatabaseUrlError(options.databaseUrl);
     return new PostgresDatabase({
