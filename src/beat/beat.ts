@@ -63,6 +63,12 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly schedules: NonNullable<CheckOptions['scheduleCache']> = new Map();
   /** Runs the broker accepted whose recording failed; written before anything else. */
   private pendingRecords: RunRecord[] = [];
+  /**
+   * The recording of sent batches runs beside the sending of the next batch (the
+   * broker and the database work at the same time); at most one write is in flight.
+   */
+  private recording: Promise<void> | undefined;
+  private recordingError: unknown;
   /** This database's id, part of every task id; read on each full load. */
   private installationId = '';
   private leader = false;
@@ -137,6 +143,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       }
     }
     // Runs the broker accepted before the stop are recorded while the lease still holds.
+    await this.recording;
     if (this.leader && this.pendingRecords.length > 0) {
       await this.flushRecords().catch((error: unknown) => this.log.error({ err: error }, 'could not record the last runs'));
     }
@@ -302,13 +309,40 @@ export class Beat extends EventEmitter<BeatEvents> {
 
   /** Sends due runs batch by batch, as long as the lease is surely held. */
   private async sendDue(): Promise<void> {
-    while (!this.stopping && Date.now() < this.renewAt) {
-      const token = this.lease.token;
-      if (token === null) return;
-      const ids = this.table.queue.popDue(Date.now(), this.options.batchSize);
-      if (ids.length === 0) return;
-      await this.sendBatch(ids, token);
+    try {
+      while (!this.stopping && Date.now() < this.renewAt) {
+        if (this.recordingError !== undefined) break; // surfaced by settleRecords below
+        const token = this.lease.token;
+        if (token === null) break;
+        const ids = this.table.queue.popDue(Date.now(), this.options.batchSize);
+        if (ids.length === 0) break;
+        await this.sendBatch(ids, token);
+      }
+    } finally {
+      await this.settleRecords();
     }
+  }
+
+  /** Starts writing pending records unless a write is already running (it takes them too). */
+  private startRecording(token: string): void {
+    if (this.recording) return;
+    this.recording = (async () => {
+      try {
+        while (this.pendingRecords.length > 0 && this.leader) await this.flushRecords(token);
+      } catch (error) {
+        this.recordingError = error;
+      } finally {
+        this.recording = undefined;
+      }
+    })();
+  }
+
+  /** Waits for the write in flight; rethrows its failure (the records stay pending). */
+  private async settleRecords(): Promise<void> {
+    await this.recording;
+    const error = this.recordingError;
+    this.recordingError = undefined;
+    if (error !== undefined) throw error;
   }
 
   private async sendBatch(ids: number[], token: string): Promise<void> {
@@ -395,7 +429,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       else this.table.advance(record.id, record.lastRunAt);
     }
     this.pendingRecords.push(...records);
-    await this.flushRecords(token);
+    this.startRecording(token);
     await this.disableExpired(expired);
     this.emit('sent', { sent: planned.length - failed - duplicates, duplicates, failed });
     if (failure) throw new Error(`the broker refused ${failed} of ${messages.length} messages: ${failure.message}`);
@@ -405,16 +439,21 @@ export class Beat extends EventEmitter<BeatEvents> {
   private async flushRecords(token = this.lease.token): Promise<void> {
     if (this.pendingRecords.length === 0) return;
     if (token === null) throw new Error('cannot record runs: the lease is not held');
-    const records = this.pendingRecords;
-    const written = await this.db.query<{ id: number }>(RECORD_RUNS, [
-      records.map((r) => r.id),
-      records.map((r) => new Date(r.lastRunAt)),
-      records.map((r) => r.runs),
-      records.map((r) => r.disable),
-      this.options.leaseName,
-      token,
-    ]);
-    this.pendingRecords = [];
+    const records = this.pendingRecords.splice(0);
+    let written: { id: number }[];
+    try {
+      written = await this.db.query<{ id: number }>(RECORD_RUNS, [
+        records.map((r) => r.id),
+        records.map((r) => new Date(r.lastRunAt)),
+        records.map((r) => r.runs),
+        records.map((r) => r.disable),
+        this.options.leaseName,
+        token,
+      ]);
+    } catch (error) {
+      this.pendingRecords.unshift(...records); // retried before anything new is sent
+      throw error;
+    }
     if (written.length === 0) {
       // Fenced out (or every task was deleted meanwhile): another leader may be running.
       // Its re-send of these runs carries the same ids, which Redis suppresses.

@@ -28,7 +28,7 @@ export interface BeatOptions {
   catchUpWindow?: number;
   /** Time zone for log display (Celery's CELERY_TIMEZONE). Default UTC. */
   timezone?: string;
-  /** Runs sent per broker round trip. Default 2000. */
+  /** Runs sent per broker round trip. Default 5000. */
   batchSize?: number;
   /** Seconds the leader lease lasts without renewal. Default 5: a dead leader is replaced within about 6 s. */
   leaseSeconds?: number;
@@ -99,7 +99,7 @@ export function resolveBeatOptions(options: BeatOptions, env: NodeJS.ProcessEnv 
     startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,
     catchUpWindowMs: (options.catchUpWindow === 0 ? 0 : positive('catch-up-window', options.catchUpWindow ?? 15)) * 1000,
     timezone: options.timezone ?? env.CELERY_TIMEZONE ?? 'UTC',
-    batchSize: positive('batch-size', options.batchSize ?? 2000, { integer: true }),
+    batchSize: positive('batch-size', options.batchSize ?? 5000, { integer: true }),
     leaseSeconds: positive('lease-seconds', options.leaseSeconds ?? 5),
     leaseName: options.leaseName ?? 'default',
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,

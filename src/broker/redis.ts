@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { buildProtocol2, destinationOf, type Destination } from './message.js';
-import { PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
+import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
 import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
 
 /** kombu's separator inside list and binding names. */
@@ -70,12 +70,13 @@ export async function connectRedis(url: string, options: BrokerOptions = {}): Pr
   return new RedisBroker(url, options);
 }
 
+/** One message's share of a PUBLISH_ONCE_LUA call (see its header for the layout). */
 interface Prepared {
   keys: string[];
   args: string[];
 }
 
-type PublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<string>;
+type PublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<string[]>;
 
 class RedisBroker implements Broker {
   readonly kind = 'redis';
@@ -121,32 +122,51 @@ class RedisBroker implements Broker {
     const now = new Date();
     const destinations = messages.map(destinationOf);
     const routes = await this.resolveExchangeRoutes(destinations);
-    const pipeline = this.client.pipeline();
     const prepareErrors = new Map<number, Error>();
+    const prepared: { index: number; share: Prepared }[] = [];
     messages.forEach((message, index) => {
       try {
-        const { keys, args } = this.prepare(message, destinations[index] as Destination, routes, now);
-        (pipeline as unknown as { dbbeatPublishOnce: PublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
+        prepared.push({ index, share: this.prepare(message, destinations[index] as Destination, routes, now) });
       } catch (error) {
-        // A message that cannot be serialised fails alone; keep its slot with a no-op.
+        // A message that cannot be serialised fails alone.
         prepareErrors.set(index, error as Error);
-        pipeline.echo('skipped');
       }
     });
-    const replies = await pipeline.exec();
+    // One script call per chunk, all chunks in one pipeline (one round trip).
+    const pipeline = this.client.pipeline();
+    const chunks: (typeof prepared)[] = [];
+    for (let start = 0; start < prepared.length; start += PUBLISH_CHUNK_SIZE) {
+      const chunk = prepared.slice(start, start + PUBLISH_CHUNK_SIZE);
+      const keys = chunk.flatMap(({ share }) => share.keys);
+      const args = [String(this.ttl), String(chunk.length), ...chunk.flatMap(({ share }) => share.args)];
+      (pipeline as unknown as { dbbeatPublishOnce: PublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
+      chunks.push(chunk);
+    }
+    const replies = chunks.length > 0 ? await pipeline.exec() : [];
     if (!replies) throw new Error(`Redis broker ${this.display}: the pipeline was discarded`);
-    return messages.map((message, index): PublishOutcome => {
-      const prepareError = prepareErrors.get(index);
-      if (prepareError) return { id: message.id, status: 'failed', error: prepareError };
-      const [error, reply] = replies[index] ?? [new Error('no reply'), null];
-      if (error) {
-        // A reply error (script error, OOM, wrong type) concerns this message only;
-        // anything else means the connection failed and no outcome is known.
-        if (error.name !== 'ReplyError') throw withContext(error, `Redis broker ${this.display}: publish failed`);
-        return { id: message.id, status: 'failed', error };
-      }
-      return reply === 'duplicate' ? { id: message.id, status: 'duplicate' } : { id: message.id, status: 'sent' };
+    const outcomes: PublishOutcome[] = messages.map((message, index) => ({
+      id: message.id,
+      status: 'failed',
+      error: prepareErrors.get(index) ?? new Error('no reply from Redis'),
+    }));
+    chunks.forEach((chunk, chunkIndex) => {
+      const [error, reply] = replies[chunkIndex] ?? [new Error('no reply'), null];
+      // An error for a whole call means the connection (or the script) failed: no
+      // outcome is known for any message, so the batch fails as a whole.
+      if (error) throw withContext(error, `Redis broker ${this.display}: publish failed`);
+      const results = reply as string[];
+      chunk.forEach(({ index }, position) => {
+        const id = messages[index]!.id;
+        const result = results[position] ?? 'error:no result';
+        outcomes[index] =
+          result === 'sent'
+            ? { id, status: 'sent' }
+            : result === 'duplicate'
+              ? { id, status: 'duplicate' }
+              : { id, status: 'failed', error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`) };
+      });
     });
+    return outcomes;
   }
 
   /**
@@ -197,7 +217,7 @@ class RedisBroker implements Broker {
     const bindings = destination.queueGiven || queues.includes(destination.queue) ? [destination.queue] : [];
     return {
       keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map(bindingKey)],
-      args: [String(this.ttl), JSON.stringify(envelope), String(lists.length), ...bindings.map(queueBindingMember)],
+      args: [String(lists.length), String(bindings.length), JSON.stringify(envelope), ...bindings.map(queueBindingMember)],
     };
   }
 

@@ -44,7 +44,7 @@ export function registerBeatCommand(program: Command): void {
     .option('--no-migrate', 'do not apply pending migrations on start')
     .option('--starting-deadline <seconds>', 'skip a run that is more than this late instead of sending it', seconds)
     .option('--catch-up-window <seconds>', 'runs missed within this many seconds are each sent; older ones collapse into one (default 15)', Number)
-    .option('--batch-size <n>', 'runs sent per broker round trip (default 2000)', count)
+    .option('--batch-size <n>', 'runs sent per broker round trip (default 5000)', count)
     .option('--lease-seconds <seconds>', 'leader lease time to live (default 5)', seconds)
     .action(async (flags: BeatFlags) => {
       let handle;
