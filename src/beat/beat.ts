@@ -393,7 +393,10 @@ export class Beat extends EventEmitter<BeatEvents> {
     try {
       outcomes = messages.length > 0 ? await this.broker.publish(messages) : [];
     } catch (error) {
+      // Nothing is known to be sent: every run of the batch waits for the next try
+      // (skipped ones too, so they are skipped and recorded then).
       for (const run of planned) this.table.requeue(run.id);
+      for (const record of records) this.table.requeue(record.id);
       throw error;
     }
     let duplicates = 0;
