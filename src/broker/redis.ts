@@ -189,19 +189,7 @@ class RedisBroker implements Broker {
   }
 
   private prepare(message: TaskMessage, destination: Destination, routes: Map<string, string[][]>, now: Date): Prepared {
-    const protocol = buildProtocol2(message, now);
-    const envelope = {
-      body: Buffer.from(protocol.bodyJson, 'utf8').toString('base64'),
-      'content-encoding': 'utf-8',
-      'content-type': 'application/json',
-      headers: protocol.headers,
-      properties: {
-        ...protocol.properties,
-        delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
-        body_encoding: 'base64',
-        delivery_tag: randomUUID(),
-      },
-    };
+    const envelope = redisEnvelope(message, destination, now);
     let queues = [destination.queue];
     if (destination.exchange !== '') {
       // kombu DirectExchange.lookup: every queue bound with this routing key.
@@ -217,7 +205,7 @@ class RedisBroker implements Broker {
     const bindings = destination.queueGiven || queues.includes(destination.queue) ? [destination.queue] : [];
     return {
       keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map(bindingKey)],
-      args: [String(lists.length), String(bindings.length), JSON.stringify(envelope), ...bindings.map(queueBindingMember)],
+      args: [String(lists.length), String(bindings.length), envelope, ...bindings.map(queueBindingMember)],
     };
   }
 
@@ -242,6 +230,26 @@ class RedisBroker implements Broker {
     }
     this.client.disconnect();
   }
+}
+
+/**
+ * The JSON text kombu's Redis transport LPUSHes for one message: the protocol-2
+ * message with its body in base64, and kombu's delivery properties.
+ */
+export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
+  const protocol = buildProtocol2(message, now);
+  return JSON.stringify({
+    body: Buffer.from(protocol.bodyJson, 'utf8').toString('base64'),
+    'content-encoding': 'utf-8',
+    'content-type': 'application/json',
+    headers: protocol.headers,
+    properties: {
+      ...protocol.properties,
+      delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
+      body_encoding: 'base64',
+      delivery_tag: randomUUID(),
+    },
+  });
 }
 
 function withContext(cause: Error, message: string): Error {
