@@ -216,7 +216,11 @@ export function renderConsoleTable(results: BenchResults): string {
 }
 
 /** BENCHMARKS.md, regenerated from the results. */
-export function renderMarkdown(results: BenchResults): string {
+/**
+ * BENCHMARKS.md from the stored figures, followed by `analysis` (bench/ANALYSIS.md: the
+ * hand-written profile of each missed target and what was changed for it).
+ */
+export function renderMarkdown(results: BenchResults, analysis = ''): string {
   const table = (header: string[], rows: string[][]) =>
     [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
   const notes = results.figures
@@ -273,5 +277,5 @@ ${runs.map((run) => {
 
 Reproduce: \`npm run bench\` (everything; about half an hour, most of it django-celery-beat), \`npm run bench -- --quick\` (1k only),
 \`--only burst,startup,pickup,steady,schedules\`, \`--subjects dbbeat,peer,floor\`, \`--sizes 1000,10000\`.
-${results.schedules === null || results.schedules === undefined ? '' : `\n## Schedule engine\n\n\`\`\`json\n${JSON.stringify(results.schedules, null, 2)}\n\`\`\`\n`}`;
+${results.schedules === null || results.schedules === undefined ? '' : `\n## Schedule engine\n\n\`\`\`json\n${JSON.stringify(results.schedules, null, 2)}\n\`\`\`\n`}${analysis === '' ? '' : `\n${analysis.trimEnd()}\n`}`;
 }
