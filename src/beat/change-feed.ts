@@ -1,8 +1,12 @@
 import type { Database } from '../schema/database.js';
-import { DATABASE_NOW, PRUNE_CHANGES, READ_CHANGES, TASKS_OF_SCHEDULES } from './sql.js';
+import { CHANGE_FEED_START, PRUNE_CHANGES, READ_CHANGES_AFTER, TASKS_OF_SCHEDULES } from './sql.js';
 
-/** Rows of dbbeat_change commit in their own order, not in id order: re-read this much. */
-const REREAD_WINDOW_MS = 10_000;
+/**
+ * How long a hole in the change-log ids is waited for. Ids come from a sequence, so a
+ * hole is a change whose transaction has not committed yet (it will show up) or was
+ * rolled back (it never will).
+ */
+const GAP_GRACE_MS = 10_000;
 /** Change-log rows older than this are deleted by the leader. */
 const KEEP_CHANGES_MS = 60 * 60 * 1000;
 
@@ -16,54 +20,86 @@ const SCHEDULE_TABLES = {
 /**
  * Reads what changed since the last look from the change log that the database
  * triggers write (any writer: our client, raw SQL, Django), and turns it into the ids
- * of the tasks to reload. Nothing here reads the whole task table.
+ * of the tasks to reload. Nothing here reads the whole task table, and each change is
+ * read once: the feed keeps a floor below which every change id was handled, and
+ * waits a while for the holes above it (transactions that commit out of id order).
  */
 export class ChangeFeed {
-  private windowStart: Date | null = null;
-  private readonly seen = new Map<string, number>(); // change id -> changed_at ms
+  private floor = 0;
+  private maxSeen = 0;
+  /** Handled ids above the floor. */
+  private readonly seen = new Set<number>();
+  /** Missing ids just above the floor, and when they were first noticed. */
+  private readonly gapNoticed = new Map<number, number>();
+  private started = false;
 
   constructor(private readonly db: Pick<Database, 'query'>) {}
 
-  /** Starts the feed at the database's current time: earlier changes are part of a full load. */
+  /**
+   * Starts the feed before a full load: every change visible now is covered by that
+   * load, so it is taken as handled. Older rows set the floor; recent ones are kept as
+   * seen, so a transaction still in flight with a lower id is still noticed.
+   */
   async startNow(): Promise<void> {
-    const [row] = await this.db.query<{ now: Date }>(DATABASE_NOW);
-    this.windowStart = new Date(row!.now.getTime() - REREAD_WINDOW_MS);
+    const [row] = await this.db.query<{ floor: number; recent: number[] }>(CHANGE_FEED_START, [GAP_GRACE_MS / 1000]);
+    this.floor = row?.floor ?? 0;
     this.seen.clear();
+    this.gapNoticed.clear();
+    this.maxSeen = this.floor;
+    for (const id of row?.recent ?? []) this.markSeen(id);
+    this.advanceFloor(Date.now());
+    this.started = true;
   }
 
   /** Task ids touched by changes not seen before (tasks edited, or whose schedule was). */
   async changedTaskIds(): Promise<number[]> {
-    if (this.windowStart === null) await this.startNow();
-    const [clock] = await this.db.query<{ now: Date }>(DATABASE_NOW);
-    const rows = await this.db.query<{ id: string; table_name: string; row_id: number; changed_at: Date }>(
-      READ_CHANGES,
-      [this.windowStart],
-    );
+    if (!this.started) await this.startNow();
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [this.floor]);
     const taskIds = new Set<number>();
     const scheduleIds: number[][] = [[], [], [], []];
     for (const row of rows) {
       if (this.seen.has(row.id)) continue;
-      this.seen.set(row.id, row.changed_at.getTime());
+      this.markSeen(row.id);
       if (row.table_name === 'django_celery_beat_periodictask') {
         taskIds.add(row.row_id);
       } else if (row.table_name in SCHEDULE_TABLES) {
         scheduleIds[SCHEDULE_TABLES[row.table_name as keyof typeof SCHEDULE_TABLES]]!.push(row.row_id);
       }
     }
+    this.advanceFloor(Date.now());
     if (scheduleIds.some((ids) => ids.length > 0)) {
       const users = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, scheduleIds);
       for (const { id } of users) taskIds.add(id);
     }
-    // Move the window on, and forget ids that fell out of it.
-    this.windowStart = new Date(clock!.now.getTime() - REREAD_WINDOW_MS);
-    const horizon = this.windowStart.getTime();
-    for (const [id, at] of this.seen) if (at < horizon) this.seen.delete(id);
     return [...taskIds];
   }
 
   /** Deletes change-log rows that no reader needs any more. */
   async prune(): Promise<void> {
-    const [clock] = await this.db.query<{ now: Date }>(DATABASE_NOW);
-    await this.db.query(PRUNE_CHANGES, [new Date(clock!.now.getTime() - KEEP_CHANGES_MS)]);
+    await this.db.query(PRUNE_CHANGES, [KEEP_CHANGES_MS / 1000]);
+  }
+
+  private markSeen(id: number): void {
+    if (id <= this.floor) return;
+    this.seen.add(id);
+    if (id > this.maxSeen) this.maxSeen = id;
+  }
+
+  /** Moves the floor over handled ids, and over holes that outlived their grace. */
+  private advanceFloor(now: number): void {
+    for (;;) {
+      const next = this.floor + 1;
+      if (this.seen.delete(next)) {
+        this.gapNoticed.delete(next);
+        this.floor = next;
+        continue;
+      }
+      if (next > this.maxSeen) return; // no hole: nothing above has been seen
+      const noticed = this.gapNoticed.get(next) ?? now;
+      this.gapNoticed.set(next, noticed);
+      if (now - noticed < GAP_GRACE_MS) return;
+      this.gapNoticed.delete(next); // rolled back: it will never come
+      this.floor = next;
+    }
   }
 }

@@ -45,14 +45,20 @@ WHERE crontab_id = ANY($1::int[]) OR interval_id = ANY($2::int[])
    OR solar_id = ANY($3::int[]) OR clocked_id = ANY($4::int[])`;
 
 /**
- * Changes logged by the triggers since a moment (by the database's clock).
- * Rows may commit out of id order, so the reader re-reads a window and skips the
- * ids it has seen. $1 timestamptz: the start of the window.
+ * Where a change feed starts: the newest change id older than the grace period, and
+ * the ids of the recent changes (they may have committed out of id order).
+ * $1 float8: the grace period in seconds.
  */
-export const READ_CHANGES = `
-SELECT id::text AS id, table_name, row_id, changed_at
+export const CHANGE_FEED_START = `
+SELECT
+  coalesce((SELECT max(id) FROM dbbeat_change WHERE changed_at < now() - make_interval(secs => $1)), 0)::float8 AS floor,
+  coalesce((SELECT array_agg(id::float8) FROM dbbeat_change WHERE changed_at >= now() - make_interval(secs => $1)), '{}') AS recent`;
+
+/** Changes logged by the triggers above an id, in id order. $1 float8: the feed's floor. */
+export const READ_CHANGES_AFTER = `
+SELECT id::float8 AS id, table_name, row_id
 FROM dbbeat_change
-WHERE changed_at >= $1
+WHERE id > $1
 ORDER BY id`;
 
 /** The database's clock, for the change window and the clock-skew check. */
@@ -111,8 +117,8 @@ export const RELEASE_LEASE = `
 UPDATE dbbeat_lease SET expires_at = now()
 WHERE name = $1 AND holder = $2 AND token = $3`;
 
-/** Drops change-log rows nobody needs any more. $1 timestamptz: keep rows at or after this. */
-export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < $1`;
+/** Drops change-log rows nobody needs any more. $1 float8: keep this many seconds. */
+export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < now() - make_interval(secs => $1)`;
 
 /** This database's random id, mixed into task ids (see task-id.ts). No parameters. */
 export const INSTALLATION_ID = `SELECT id::text AS id FROM dbbeat_installation`;

@@ -1,0 +1,110 @@
+// The change feed reads each change once, also when transactions commit out of id order,
+// and starts after what a full load covers. Against PostgreSQL and embedded PGlite.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import pg from 'pg';
+
+import { ChangeFeed } from '../../src/beat/change-feed.js';
+import type { Database } from '../../src/schema/database.js';
+import { migrate } from '../../src/schema/migrate.js';
+import { openDatabase } from '../../src/schema/open.js';
+import { PGliteDatabase } from '../../src/schema/pglite-database.js';
+import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { insertTask } from '../support/rows.js';
+
+type Queryable = { query(sql: string, params?: unknown[]): Promise<{ rows: { id: number }[] }> };
+
+function asQueryable(db: Database): Queryable {
+  return { query: async (sql, params) => ({ rows: (await db.query(sql, params)) as { id: number }[] }) };
+}
+
+async function feedContract(db: Database): Promise<void> {
+  const rows = asQueryable(db);
+  // Changes made before the feed starts are covered by the full load that follows.
+  await insertTask(rows as never, { name: 'before-start', schedule: { interval: { every: 1, period: 'hours' } } });
+  const feed = new ChangeFeed(db);
+  await feed.startNow();
+  assert.deepEqual(await feed.changedTaskIds(), []);
+
+  const id = await insertTask(rows as never, { name: 'after-start', schedule: { interval: { every: 1, period: 'hours' } } });
+  assert.deepEqual(await feed.changedTaskIds(), [id]);
+  assert.deepEqual(await feed.changedTaskIds(), [], 'each change is read once');
+
+  // A schedule edit names the tasks that use it.
+  await db.query(`UPDATE django_celery_beat_intervalschedule SET every = 2
+                  WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE id = $1)`, [id]);
+  assert.deepEqual(await feed.changedTaskIds(), [id]);
+
+  // Bookkeeping writes are not changes.
+  await db.query(`UPDATE django_celery_beat_periodictask SET last_run_at = now(), total_run_count = 1 WHERE id = $1`, [id]);
+  assert.deepEqual(await feed.changedTaskIds(), []);
+}
+
+describe('change feed on PostgreSQL', () => {
+  let temp: TempDatabase;
+  let db: Database & { close(): Promise<void> };
+
+  before(async () => {
+    temp = await createTempDatabase();
+    db = await openDatabase({ databaseUrl: temp.url });
+    await migrate(db);
+  });
+  after(async () => {
+    await db?.close();
+    await temp?.drop();
+  });
+
+  test('reads each change once, from the start on', () => feedContract(db));
+
+  test('a change that commits after a newer one is still read', async () => {
+    const feed = new ChangeFeed(db);
+    await feed.startNow();
+    const first = new pg.Client({ connectionString: temp.url });
+    const second = new pg.Client({ connectionString: temp.url });
+    await first.connect();
+    await second.connect();
+    try {
+      // Writers queue on PeriodicTasks' row (the trigger bumps it), so an out-of-order
+      // commit takes a transaction that writes again after another one took its id.
+      await first.query('BEGIN');
+      const a = await insertTask(first as never, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
+      const blocked = insertTask(second as never, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its change ids are taken; it waits for the lock
+      const b = await insertTask(first as never, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
+      await first.query('COMMIT');
+      assert.deepEqual((await feed.changedTaskIds()).sort((x, y) => x - y), [a, b]);
+      const late = await blocked;
+      assert.deepEqual(await feed.changedTaskIds(), [late]);
+      assert.deepEqual(await feed.changedTaskIds(), []);
+    } finally {
+      await first.end();
+      await second.end();
+    }
+  });
+
+  test('a rolled-back change leaves a hole that does not stop later changes', async () => {
+    const feed = new ChangeFeed(db);
+    await feed.startNow();
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (5, 'minutes')`);
+      await tx.query('ROLLBACK').catch(() => undefined);
+    }).catch(() => undefined);
+    const id = await insertTask(asQueryable(db) as never, { name: 'after-hole', schedule: { interval: { every: 1, period: 'hours' } } });
+    assert.deepEqual(await feed.changedTaskIds(), [id]);
+    assert.deepEqual(await feed.changedTaskIds(), []);
+  });
+});
+
+describe('change feed on PGlite', () => {
+  let db: PGliteDatabase;
+  before(async () => {
+    db = await PGliteDatabase.openInMemory();
+    await migrate(db);
+  });
+  after(async () => {
+    await db?.close();
+  });
+
+  test('reads each change once, from the start on', () => feedContract(db));
+});
