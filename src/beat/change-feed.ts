@@ -17,56 +17,69 @@ const SCHEDULE_TABLES = {
   django_celery_beat_clockedschedule: 3,
 } as const;
 
+/** Holes wider than this are a rolled-back bulk write, not changes still to come. */
+const MAX_TRACKED_HOLE = 10_000;
+
 /**
  * Reads what changed since the last look from the change log that the database
  * triggers write (any writer: our client, raw SQL, Django), and turns it into the ids
  * of the tasks to reload. Nothing here reads the whole task table, and each change is
- * read once: the feed keeps a floor below which every change id was handled, and
- * waits a while for the holes above it (transactions that commit out of id order).
+ * read once: the feed reads above the highest id it has read, plus the holes below it
+ * (ids taken by transactions that had not committed yet), each for a grace period.
  */
 export class ChangeFeed {
-  private floor = 0;
-  private maxSeen = 0;
-  /** Handled ids above the floor. */
-  private readonly seen = new Set<number>();
-  /** Missing ids just above the floor, and when they were first noticed. */
-  private readonly gapNoticed = new Map<number, number>();
+  /** The highest change id read. */
+  private top = 0;
+  /** Ids below `top` not read yet, and when they were first missed. */
+  private readonly holes = new Map<number, number>();
   private started = false;
 
   constructor(private readonly db: Pick<Database, 'query'>) {}
 
   /**
    * Starts the feed before a full load: every change visible now is covered by that
-   * load, so it is taken as handled. Older rows set the floor; recent ones are kept as
-   * seen, so a transaction still in flight with a lower id is still noticed.
+   * load. Ids missing among the recent ones belong to transactions still in flight:
+   * they are read when they commit.
    */
   async startNow(): Promise<void> {
-    const [row] = await this.db.query<{ floor: number; recent: number[] }>(CHANGE_FEED_START, [GAP_GRACE_MS / 1000]);
-    this.floor = row?.floor ?? 0;
-    this.seen.clear();
-    this.gapNoticed.clear();
-    this.maxSeen = this.floor;
-    for (const id of row?.recent ?? []) this.markSeen(id);
-    this.advanceFloor(Date.now());
+    const [row] = await this.db.query<{ top: number; missing: number[] }>(CHANGE_FEED_START, [GAP_GRACE_MS / 1000]);
+    this.top = row?.top ?? 0;
+    this.holes.clear();
+    const now = Date.now();
+    for (const id of row?.missing ?? []) this.holes.set(id, now);
     this.started = true;
   }
 
-  /** Task ids touched by changes not seen before (tasks edited, or whose schedule was). */
+  /** Task ids touched by changes not read before (tasks edited, or whose schedule was). */
   async changedTaskIds(): Promise<number[]> {
     if (!this.started) await this.startNow();
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [this.floor]);
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
+      this.top,
+      [...this.holes.keys()],
+    ]);
+    const now = Date.now();
     const taskIds = new Set<number>();
     const scheduleIds: number[][] = [[], [], [], []];
+    let expected = this.top + 1;
     for (const row of rows) {
-      if (this.seen.has(row.id)) continue;
-      this.markSeen(row.id);
+      if (row.id < expected) {
+        this.holes.delete(row.id); // a late commit
+      } else {
+        if (row.id - expected <= MAX_TRACKED_HOLE) {
+          for (let missing = expected; missing < row.id; missing += 1) this.holes.set(missing, now);
+        }
+        expected = row.id + 1;
+      }
       if (row.table_name === 'django_celery_beat_periodictask') {
         taskIds.add(row.row_id);
       } else if (row.table_name in SCHEDULE_TABLES) {
         scheduleIds[SCHEDULE_TABLES[row.table_name as keyof typeof SCHEDULE_TABLES]]!.push(row.row_id);
       }
     }
-    this.advanceFloor(Date.now());
+    this.top = expected - 1;
+    for (const [id, missedAt] of this.holes) {
+      if (now - missedAt >= GAP_GRACE_MS) this.holes.delete(id); // rolled back: it will never come
+    }
     if (scheduleIds.some((ids) => ids.length > 0)) {
       const users = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, scheduleIds);
       for (const { id } of users) taskIds.add(id);
@@ -77,29 +90,5 @@ export class ChangeFeed {
   /** Deletes change-log rows that no reader needs any more. */
   async prune(): Promise<void> {
     await this.db.query(PRUNE_CHANGES, [KEEP_CHANGES_MS / 1000]);
-  }
-
-  private markSeen(id: number): void {
-    if (id <= this.floor) return;
-    this.seen.add(id);
-    if (id > this.maxSeen) this.maxSeen = id;
-  }
-
-  /** Moves the floor over handled ids, and over holes that outlived their grace. */
-  private advanceFloor(now: number): void {
-    for (;;) {
-      const next = this.floor + 1;
-      if (this.seen.delete(next)) {
-        this.gapNoticed.delete(next);
-        this.floor = next;
-        continue;
-      }
-      if (next > this.maxSeen) return; // no hole: nothing above has been seen
-      const noticed = this.gapNoticed.get(next) ?? now;
-      this.gapNoticed.set(next, noticed);
-      if (now - noticed < GAP_GRACE_MS) return;
-      this.gapNoticed.delete(next); // rolled back: it will never come
-      this.floor = next;
-    }
   }
 }

@@ -45,20 +45,29 @@ WHERE crontab_id = ANY($1::int[]) OR interval_id = ANY($2::int[])
    OR solar_id = ANY($3::int[]) OR clocked_id = ANY($4::int[])`;
 
 /**
- * Where a change feed starts: the newest change id older than the grace period, and
- * the ids of the recent changes (they may have committed out of id order).
- * $1 float8: the grace period in seconds.
+ * Where a change feed starts: the highest change id, and the ids missing among the
+ * recent ones (taken by transactions not committed yet, or rolled back).
+ * $1 float8: how far back "recent" goes, in seconds.
  */
 export const CHANGE_FEED_START = `
-SELECT
-  coalesce((SELECT max(id) FROM dbbeat_change WHERE changed_at < now() - make_interval(secs => $1)), 0)::float8 AS floor,
-  coalesce((SELECT array_agg(id::float8) FROM dbbeat_change WHERE changed_at >= now() - make_interval(secs => $1)), '{}') AS recent`;
+WITH bounds AS (
+  SELECT coalesce(max(id), 0) AS top,
+         (SELECT min(id) FROM dbbeat_change WHERE changed_at >= now() - make_interval(secs => $1)) AS recent
+  FROM dbbeat_change
+)
+SELECT bounds.top::float8 AS top,
+       coalesce((SELECT array_agg(s::float8) FROM generate_series(bounds.recent, bounds.top) AS s
+                 WHERE NOT EXISTS (SELECT 1 FROM dbbeat_change c WHERE c.id = s)), '{}') AS missing
+FROM bounds`;
 
-/** Changes logged by the triggers above an id, in id order. $1 float8: the feed's floor. */
+/**
+ * Changes above the highest id read, and those of the holes below it, in id order.
+ * $1 bigint: the highest id read; $2 bigint[]: the holes.
+ */
 export const READ_CHANGES_AFTER = `
 SELECT id::float8 AS id, table_name, row_id
 FROM dbbeat_change
-WHERE id > $1
+WHERE id > $1::bigint OR id = ANY($2::bigint[])
 ORDER BY id`;
 
 /** The database's clock, for the change window and the clock-skew check. */
