@@ -223,12 +223,14 @@ export class Beat extends EventEmitter<BeatEvents> {
     await this.feed.startNow();
     const now = Date.now();
     const expired: number[] = [];
-    let lastId = 0;
-    for (;;) {
-      const rows = await this.db.query<TaskRow>(LOAD_ENABLED_PAGE, [lastId, LOAD_PAGE_SIZE]);
+    const page = (afterId: number) => this.db.query<TaskRow>(LOAD_ENABLED_PAGE, [afterId, LOAD_PAGE_SIZE]);
+    let pending: Promise<TaskRow[]> | undefined = page(0);
+    while (pending) {
+      const rows: TaskRow[] = await pending;
+      // The database reads the next page while this one is scheduled.
+      pending = rows.length === LOAD_PAGE_SIZE ? page(rows[rows.length - 1]!.id) : undefined;
+      pending?.catch(() => undefined); // awaited on the next turn; a failure surfaces there
       for (const row of rows) this.loadRow(row, now, expired);
-      if (rows.length < LOAD_PAGE_SIZE) break;
-      lastId = rows[rows.length - 1]!.id;
     }
     await this.disableExpired(expired);
     this.needFullLoad = false;
