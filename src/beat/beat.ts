@@ -8,7 +8,7 @@ import { ChangeFeed } from './change-feed.js';
 import { Lease } from './lease.js';
 import type { Logger } from './logger.js';
 import type { ResolvedBeatOptions } from './options.js';
-import { DATABASE_NOW, DISABLE_TASKS, INSTALLATION_ID, LOAD_BY_IDS, LOAD_ENABLED_PAGE, RECORD_RUNS } from './sql.js';
+import { DATABASE_CLOCK, DISABLE_TASKS, INSTALLATION_ID, LOAD_BY_IDS, LOAD_ENABLED_PAGE, RECORD_RUNS } from './sql.js';
 import { messageFor, resolveTaskRow, type ResolvedTask, type TaskRow } from './task-row.js';
 import { recordedLastRun, TaskTable } from './task-table.js';
 import { runTaskId } from './task-id.js';
@@ -478,7 +478,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   /** Schedules run by this host's clock and leases by the database's: warn when they differ. */
   private async checkClockSkew(): Promise<void> {
     const before = Date.now();
-    const [row] = await this.db.query<{ clock: Date }>(DATABASE_NOW);
+    const [row] = await this.db.query<{ clock: Date }>(DATABASE_CLOCK);
     const after = Date.now();
     const skewMs = row!.clock.getTime() - (before + after) / 2;
     if (Math.abs(skewMs) > 2000) {

@@ -73,8 +73,8 @@ FROM dbbeat_change
 WHERE id > $1::bigint OR id = ANY($2::bigint[])
 ORDER BY id`;
 
-/** The database's clock, for the change window and the clock-skew check. */
-export const DATABASE_NOW = `SELECT now() AS now, clock_timestamp() AS clock`;
+/** The database's clock, for the clock-skew check. No parameters. */
+export const DATABASE_CLOCK = `SELECT clock_timestamp() AS clock`;
 
 /**
  * Records runs the broker accepted, in one statement, only while this process still
