@@ -15,8 +15,11 @@ import { Redis } from 'ioredis';
 import { createClient } from '../../src/schema/client.js';
 import { openDatabase } from '../../src/schema/open.js';
 import { BeatProcess } from '../support/beat-process.js';
+import { PrivateRedis } from '../support/private-redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/7';
+const redisServer = await PrivateRedis.start(); // this file's own
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 
 describe('beat on the embedded database', () => {

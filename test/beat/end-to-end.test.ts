@@ -15,9 +15,12 @@ import { openDatabase, type OpenDatabase } from '../../src/schema/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, type ExecutionRecord, startCeleryWorker } from '../support/celery/worker.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/0';
+const redisServer = await PrivateRedis.start(); // this file's own
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 const WAIT_MS = 30_000;
 

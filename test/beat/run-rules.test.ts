@@ -16,10 +16,12 @@ import { migrate } from '../../src/schema/migrate.js';
 import { openDatabase } from '../../src/schema/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
-const REDIS_DB = 7;
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`;
+const redisServer = await PrivateRedis.start(); // this file's own
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 
 interface Envelope {
   headers: { id: string; periodic_task_name: string; dbbeat_scheduled_at: string; expires: string | null };

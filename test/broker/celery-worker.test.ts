@@ -2,7 +2,7 @@
 // worker: right task, args, kwargs and queue; expired messages discarded; no
 // message makes the worker crash. Each test starts and stops its own worker.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
@@ -10,9 +10,12 @@ import { Redis } from 'ioredis';
 import { connectBroker } from '../../src/broker/index.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 import { startCeleryWorker } from '../support/celery/worker.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { sampleMessage, uniqueQueue } from './contract.js';
 
-const REDIS_URL = process.env.DBBEAT_TEST_REDIS ?? 'redis://127.0.0.1:6379/0';
+const redisServer = await PrivateRedis.start(); // this file's own, so no other run shares its lists
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 const AMQP_URL = process.env.DBBEAT_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const SEP = '\x06\x16';
 

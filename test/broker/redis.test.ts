@@ -7,12 +7,18 @@ import { Redis } from 'ioredis';
 
 import { connectBroker } from '../../src/broker/index.js';
 import { priorityListName } from '../../src/broker/redis.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { runBrokerContract, sampleMessage, uniqueQueue, type ReadMessage } from './contract.js';
 
-const REDIS_URL = process.env.DBBEAT_TEST_REDIS ?? 'redis://127.0.0.1:6379/0';
+// A redis-server of this file's own: nothing here touches the shared one.
+const server = await PrivateRedis.start();
+const REDIS_URL = server.url();
 const SEP = '\x06\x16';
 const redis = new Redis(REDIS_URL, { lazyConnect: true });
-after(() => redis.disconnect());
+after(async () => {
+  redis.disconnect();
+  await server.remove();
+});
 
 interface Envelope {
   body: string;

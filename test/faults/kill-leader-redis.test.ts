@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { killAllBeats } from '../support/beat-process.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { runKillScenario } from './kill-leader.js';
 import {
   auditRuns,
@@ -22,7 +23,9 @@ import {
   uniqueName,
 } from './support.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/9';
+const redisServer = await PrivateRedis.start(); // this file's own
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 const INTERVAL_TASKS = 180;
 const CRONTAB_TASKS = 20;
 const SHORT_LEASE_KILLS = 30;

@@ -10,7 +10,6 @@ import {
   auditRuns,
   createFaultDatabase,
   delay,
-  deleteRedisRuns,
   describeAudit,
   type FaultDatabase,
   insertTasks,
@@ -124,19 +123,24 @@ describe('outages', () => {
   });
 
   describe('PostgreSQL cuts the beat’s connections', () => {
-    const redis = new Redis('redis://127.0.0.1:6379/9', { lazyConnect: true });
+    let redisServer: PrivateRedis;
+    let redis: Redis;
     const queue = uniqueName('fault_pg_cut');
-    let runs: SentRun[] = [];
+
+    before(async () => {
+      redisServer = await PrivateRedis.start();
+      redis = new Redis(redisServer.url(), { lazyConnect: true });
+    });
 
     after(async () => {
-      await deleteRedisRuns(redis, queue, runs.length > 0 ? runs : await readRedisRuns(redis, queue).catch(() => []));
-      redis.disconnect();
+      redis?.disconnect();
+      await redisServer?.remove();
     });
 
     test('the beat reconnects (its LISTEN too), loses and repeats nothing', { timeout: 120_000 }, async () => {
       await redis.connect();
       // A long max-interval, so a task inserted later is picked up quickly only through LISTEN/NOTIFY.
-      const { beat, specs } = await startLeaderWithTasks(db, 'redis://127.0.0.1:6379/9', queue, 30);
+      const { beat, specs } = await startLeaderWithTasks(db, redisServer.url(), queue, 30);
       const terminate = async () => {
         const { rows } = await db.pool.query<{ terminated: boolean }>(
           'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
@@ -179,7 +183,7 @@ describe('outages', () => {
       assert.ok(beat.alive, 'the beat survived the cuts');
       const exit = await beat.stop();
       assert.equal(exit.code, 0, 'stops cleanly on SIGTERM');
-      runs = await readRedisRuns(redis, queue);
+      const runs = await readRedisRuns(redis, queue);
       const errors = beat.lines.filter((line) => line.level >= 50).length;
       console.log(JSON.stringify({ postgresCuts: { backendsTerminated: cut, errorLines: errors, insertedTaskPickupMs: pickupMs, sent: runs.length } }));
       assert.ok(cut >= 4, 'connections were cut');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { type BeatProcess, killAllBeats, spawnBeat } from '../support/beat-process.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import {
   auditRuns,
   createFaultDatabase,
@@ -19,7 +20,9 @@ import {
   waitUntil,
 } from './support.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/9';
+const redisServer = await PrivateRedis.start(); // this file's own
+after(() => redisServer.remove());
+const REDIS_URL = redisServer.url();
 const TASKS = 20;
 const RUN_FOR_MS = 62_000;
 

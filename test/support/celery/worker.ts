@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { killOnExit, registerProcessGroup } from '../cleanup.js';
+
 /** One task execution, as dbbeat_test_tasks.py records it. */
 export interface ExecutionRecord {
   id: string;
@@ -74,6 +76,8 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       DBBEAT_TEST_RECORD_FILE: recordFile,
     },
   });
+  registerProcessGroup(child.pid);
+  killOnExit(child, true);
   let output = '';
   const listeners = new Set<() => void>();
   const onOutput = (chunk: Buffer): void => {
