@@ -5,8 +5,8 @@
 //
 // With no path: every test/**/*.test.ts outside test/faults/ (`npm test`); the fault
 // tests run with `npm run test:faults` (`node scripts/run-tests.mjs test/faults`).
-// --jobs (or DBBEAT_TEST_JOBS): files run at once; default 3 (the files mostly wait on
-// services and child processes, so three fit on two cores).
+// --jobs (or DBBEAT_TEST_JOBS): files run at once; default 4 (the files mostly wait on
+// services and child processes: the whole suite keeps about half a core busy).
 //
 // Files can run side by side because none shares state with another: each starts its
 // own redis-server (test/support/private-redis.ts), creates PostgreSQL databases with
@@ -32,12 +32,17 @@ const SLOW_FIRST = [
   'test/faults/three-beats.test.ts',
   'test/faults/outages.test.ts',
   'test/beat/end-to-end.test.ts',
-  'test/django/interop.test.ts',
+  'test/schema/migrate.test.ts',
+  'test/schema/client.test.ts',
   'test/beat/embedded.test.ts',
-  'test/schedules/solar.test.ts',
-  'test/beat/run-rules.test.ts',
   'test/schema/pglite-serve.test.ts',
-  'test/broker/celery-worker.test.ts',
+  'test/django/interop.test.ts',
+  'test/schedules/next-cli.test.ts',
+  'test/beat/run-rules.test.ts',
+  'test/schema/schema-drift.test.ts',
+  'test/schema/triggers.test.ts',
+  'test/beat/change-feed.test.ts',
+  'test/schedules/solar.test.ts',
 ];
 
 function collect(path) {
@@ -50,7 +55,7 @@ function collect(path) {
 }
 
 function parseArgs(argv) {
-  let jobs = Number(process.env.DBBEAT_TEST_JOBS ?? 3);
+  let jobs = Number(process.env.DBBEAT_TEST_JOBS ?? 4);
   const roots = [];
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index];

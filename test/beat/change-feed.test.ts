@@ -10,7 +10,7 @@ import type { Database } from '../../src/schema/database.js';
 import { migrate } from '../../src/schema/migrate.js';
 import { openDatabase } from '../../src/schema/open.js';
 import { PGliteDatabase } from '../../src/schema/pglite-database.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { createTempDatabase, type TempDatabase, waitUntilWaitingOnLock } from '../support/postgres.js';
 import { insertTask } from '../support/rows.js';
 
 type Queryable = { query(sql: string, params?: unknown[]): Promise<{ rows: { id: number }[] }> };
@@ -67,10 +67,12 @@ describe('change feed on PostgreSQL', () => {
     try {
       // Writers queue on PeriodicTasks' row (the trigger bumps it), so an out-of-order
       // commit takes a transaction that writes again after another one took its id.
+      const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await first.query('BEGIN');
       const a = await insertTask(first as never, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
       const blocked = insertTask(second as never, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
-      await new Promise((resolve) => setTimeout(resolve, 300)); // its change ids are taken; it waits for the lock
+      // Its change ids are taken once it waits for the lock that `first` holds.
+      await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
       const b = await insertTask(first as never, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
       await first.query('COMMIT');
       assert.deepEqual((await feed.changedTaskIds()).sort((x, y) => x - y), [a, b]);

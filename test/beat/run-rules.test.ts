@@ -140,6 +140,13 @@ describe('beat log file and pid file', () => {
     const base = join(tmpdir(), `dbbeat-${randomBytes(4).toString('hex')}`);
     const logFile = `${base}.log`;
     const pidFile = `${base}.pid`;
+    const db = await openDatabase({ databaseUrl: temp.url });
+    await migrate(db);
+    await db.close();
+    const rows = new pg.Pool({ connectionString: temp.url, max: 1 });
+    // A bad row: the beat reports it at ERROR, so the file has a line that WARNING lets through.
+    await insertTask(rows, { name: 'bad-args-for-the-log', schedule: { interval: { every: 1, period: 'hours' } }, args: 'not json' });
+    await rows.end();
     const beat = spawnBeat({
       databaseUrl: temp.url,
       brokerUrl: REDIS_URL,
@@ -147,7 +154,8 @@ describe('beat log file and pid file', () => {
     });
     try {
       const deadline = Date.now() + 30_000;
-      while (!(existsSync(pidFile) && existsSync(logFile)) && Date.now() < deadline) await sleep(100);
+      const reported = () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('bad-args-for-the-log');
+      while (!(existsSync(pidFile) && reported()) && Date.now() < deadline) await sleep(100);
       assert.equal(readFileSync(pidFile, 'utf8').trim(), String(beat.pid));
       // A second beat with the same pid file refuses to start.
       const second = spawnBeat({ databaseUrl: temp.url, brokerUrl: REDIS_URL, extraArgs: ['--pidfile', pidFile] });
@@ -158,9 +166,16 @@ describe('beat log file and pid file', () => {
       assert.equal(stopped.code, 0);
       assert.equal(existsSync(pidFile), false, 'pid file removed');
       assert.equal(beat.lines.length, 0, 'nothing on stdout with -f');
-      // The migration is applied (the database was empty), but INFO lines are filtered out at WARNING.
-      const logged = readFileSync(logFile, 'utf8');
-      assert.doesNotMatch(logged, /"level":30/);
+      // The bad row's ERROR line is in the file; the INFO lines (became leader, beat ready) are not.
+      const logged = readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { level: number; msg: string; task?: string });
+      const report = logged.find((line) => line.task === 'bad-args-for-the-log');
+      assert.ok(report, `the bad row is reported in the log file: ${JSON.stringify(logged)}`);
+      assert.equal(report.level, 50);
+      assert.match(report.msg, /args: not a JSON list/);
+      assert.deepEqual(logged.filter((line) => line.level < 40), [], 'nothing below WARNING');
     } finally {
       await beat.kill();
       await rm(logFile, { force: true });

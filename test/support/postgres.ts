@@ -39,3 +39,23 @@ export async function createTempDatabase(prefix = 'dbbeat_test'): Promise<TempDa
     },
   };
 }
+
+type Query = (sql: string, params: unknown[]) => Promise<unknown>;
+
+/**
+ * Resolves once the backend `pid` waits on a lock (pg_stat_activity's wait_event_type
+ * 'Lock'), polling every few ms; rejects after `timeoutMs`. `query` must not run inside a
+ * transaction: pg_stat_activity is a snapshot taken once per transaction.
+ */
+export async function waitUntilWaitingOnLock(query: Query, pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = (await query('SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1', [pid])) as
+      | { rows: { wait_event_type: string | null }[] }
+      | { wait_event_type: string | null }[];
+    const rows = Array.isArray(result) ? result : result.rows;
+    if (rows[0]?.wait_event_type === 'Lock') return;
+    if (Date.now() > deadline) throw new Error(`backend ${pid} did not wait on a lock within ${timeoutMs} ms (${JSON.stringify(rows[0])})`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
