@@ -7,6 +7,7 @@ import {
   dbbeatSteadyRun,
   type InsertPath,
   NotAvailableError,
+  type StartupVariant,
 } from './dbbeat.js';
 import type { Figure } from './support/results.js';
 import { median, quantile } from './support/stats.js';
@@ -17,9 +18,18 @@ export interface DbbeatBenchOptions {
   startupSizes: readonly number[];
   pickupSizes: readonly number[];
   pickupTries: number;
-  steady: { tasks: number; everySeconds: number; durationSeconds: number };
+  /** Steady load: `tasks` tasks every `everySeconds`, spread evenly, for `durationSeconds`. */
+  steady: SteadyShape;
+  /** Light load: the same shape, a realistic small one (1,000 tasks due within a minute). */
+  light: SteadyShape;
   repeats: (size: number) => number;
   log: (line: string) => void;
+}
+
+export interface SteadyShape {
+  tasks: number;
+  everySeconds: number;
+  durationSeconds: number;
 }
 
 /** Generous: five times the issue's budget (1M in 60 s), and never under two minutes. */
@@ -72,21 +82,24 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
   }
 
   if (options.workloads.has('startup')) {
+    const variants: StartupVariant[] = ['after ANALYZE', 'no statistics'];
     for (const size of options.startupSizes) {
-      await attempt('startup', size, ['seconds', 'peak_rss_bytes'], async () => {
-        const seconds: number[] = [];
-        const rss: number[] = [];
-        for (let i = 0; i < options.repeats(size); i++) {
-          const run = await dbbeatStartupRun(size);
-          options.log(`dbbeat startup ${size}: ${run.seconds.toFixed(2)} s, peak RSS ${((run.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
-          seconds.push(run.seconds);
-          if (run.peakRssBytes !== null) rss.push(run.peakRssBytes);
-        }
-        return [
-          { workload: 'startup', subject: 'dbbeat', size, metric: 'seconds', value: median(seconds), unit: 's', runs: seconds.length },
-          { workload: 'startup', subject: 'dbbeat', size, metric: 'peak_rss_bytes', value: median(rss), unit: 'bytes', runs: rss.length },
-        ];
-      });
+      for (const variant of variants) {
+        await attempt('startup', size, ['seconds', 'peak_rss_bytes'], async () => {
+          const seconds: number[] = [];
+          const rss: number[] = [];
+          for (let i = 0; i < options.repeats(size); i++) {
+            const run = await dbbeatStartupRun(size, variant);
+            options.log(`dbbeat startup ${size} (${variant}): ${run.seconds.toFixed(2)} s, peak RSS ${((run.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+            seconds.push(run.seconds);
+            if (run.peakRssBytes !== null) rss.push(run.peakRssBytes);
+          }
+          return [
+            { workload: 'startup', subject: 'dbbeat', size, variant, metric: 'seconds', value: median(seconds), unit: 's', runs: seconds.length },
+            { workload: 'startup', subject: 'dbbeat', size, variant, metric: 'peak_rss_bytes', value: rss.length ? Math.max(...rss) : null, unit: 'bytes', runs: rss.length },
+          ];
+        });
+      }
     }
   }
 
@@ -109,17 +122,24 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
     }
   }
 
-  if (options.workloads.has('steady')) {
-    const { tasks, everySeconds, durationSeconds } = options.steady;
-    await attempt('steady', tasks, ['lag_p50_ms', 'lag_p99_ms', 'lag_max_ms'], async () => {
+  for (const workload of ['steady', 'light'] as const) {
+    if (!options.workloads.has(workload)) continue;
+    const { tasks, everySeconds, durationSeconds } = options[workload];
+    const perSecond = Math.round(tasks / everySeconds);
+    // steady is labelled by its rate (runs due per second), light by its task count.
+    const size = workload === 'steady' ? perSecond : tasks;
+    await attempt(workload, size, ['lag_p50_ms', 'lag_p99_ms', 'lag_max_ms'], async () => {
       const run = await dbbeatSteadyRun(tasks, everySeconds, durationSeconds);
-      options.log(`dbbeat steady ${tasks}: received ${run.received}/${run.expected}, p99 lag ${quantile(run.lagsMs, 0.99)?.toFixed(1)} ms`);
-      const rate = `${Math.round(tasks / everySeconds)}/s for ${durationSeconds} s; ${run.received}/${run.expected} runs received; scheduled time from ${run.scheduledFrom}`;
-      const base = { workload: 'steady', subject: 'dbbeat' as const, size: tasks, unit: 'ms', runs: run.lagsMs.length };
+      options.log(`dbbeat ${workload} ${tasks} tasks: received ${run.received}/${run.expected}, p99 lag ${quantile(run.lagsMs, 0.99)?.toFixed(1)} ms`);
+      const note = `${tasks} tasks every ${everySeconds} s (${perSecond}/s) for ${durationSeconds} s; ${run.received}/${run.expected} runs received; scheduled time from ${run.scheduledFrom}`;
+      const base = { workload, subject: 'dbbeat' as const, size, unit: 'ms', runs: run.lagsMs.length };
+      // Runs that had not arrived 2 s after the window have no lag: counted apart, and a
+      // target on lag is met only when none is missing.
       return [
-        { ...base, metric: 'lag_p50_ms', value: quantile(run.lagsMs, 0.5), note: rate },
+        { ...base, metric: 'lag_p50_ms', value: quantile(run.lagsMs, 0.5), note },
         { ...base, metric: 'lag_p99_ms', value: quantile(run.lagsMs, 0.99) },
         { ...base, metric: 'lag_max_ms', value: run.lagsMs.length ? Math.max(...run.lagsMs) : null },
+        { ...base, metric: 'runs_missing', value: Math.max(0, run.expected - run.received), unit: 'runs' },
       ];
     });
   }

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { type BenchDatabase, createBenchDatabase } from './support/postgres.js';
 import { type MeasuredProcess, runCommand, startMeasuredProcess } from './support/process.js';
 import { connectRedis, DBBEAT_REDIS_DB, queueCleanup, waitForQueueLength } from './support/redis.js';
-import { ensureIntervalSchedule, insertIntervalTasks, TASK_TABLE } from './support/rows.js';
+import { ensureIntervalSchedule, insertIntervalTasks, insertMixedTasks, TASK_TABLE } from './support/rows.js';
 import { sleep } from './support/stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -100,16 +100,21 @@ export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<
   }
 }
 
-/** Startup: N enabled tasks, none due; seconds until the beat logs "ready", and peak RSS then. */
-export async function dbbeatStartupRun(count: number): Promise<{ seconds: number; peakRssBytes: number | null }> {
+/** How the startup workload's tables were left: analysed, or right after the bulk insert. */
+export type StartupVariant = 'after ANALYZE' | 'no statistics';
+
+/**
+ * Startup: N enabled tasks, none due (half crontab over 1,000 schedules in 4 zones, half
+ * interval); seconds from spawn until the beat logs "ready", and peak RSS then.
+ */
+export async function dbbeatStartupRun(count: number, variant: StartupVariant): Promise<{ seconds: number; peakRssBytes: number | null }> {
   const db = await createDbbeatDatabase();
   try {
-    await insertIntervalTasks(db.pool, {
+    await insertMixedTasks(db.pool, {
       count,
-      namePrefix: 'idle_',
+      crontabs: 1000,
       queue: `bench_dbbeat_idle_${randomBytes(4).toString('hex')}`,
-      everySeconds: 86_400,
-      lastRunAt: new Date(),
+      analyze: variant === 'after ANALYZE',
     });
     const beat = startDbbeat(db, 'INFO');
     try {
@@ -233,8 +238,8 @@ export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durat
   const warmQueue = `bench_dbbeat_warm_${randomBytes(4).toString('hex')}`;
   const dropWarmQueue = queueCleanup(DBBEAT_REDIS_DB, warmQueue);
   try {
-    // The first runs fall due 15 s after insert: time for the beat to start and load.
-    const firstDue = Date.now() + 15_000;
+    // The first runs fall due 15 s after insert (plus 10 s per 100k tasks): time for the beat to start and load.
+    const firstDue = Date.now() + 15_000 + tasks / 10;
     const spreadMs = everySeconds * 1000;
     await insertIntervalTasks(db.pool, {
       count: tasks,
@@ -287,14 +292,17 @@ async function consume(
 ): Promise<Array<{ arrivedAt: number; body: string }>> {
   const collected: Array<{ arrivedAt: number; body: string }> = [];
   while (Date.now() < until && stopped() === null) {
-    // BRPOP wakes on the first push; RPOP with a count then takes what else has landed.
+    // BRPOP wakes on the first push; RPOP with a count then takes what else has landed,
+    // until the list is empty (a consumer popping in batches of up to 1,000).
     const first = await redis.brpop(queue, 0.2);
     if (first === null) continue;
-    const arrivedAt = Date.now();
-    collected.push({ arrivedAt, body: first[1] });
-    const rest = await redis.rpop(queue, 1000);
-    const restAt = Date.now();
-    for (const body of rest ?? []) collected.push({ arrivedAt: restAt, body });
+    collected.push({ arrivedAt: Date.now(), body: first[1] });
+    for (;;) {
+      const rest = await redis.rpop(queue, 1000);
+      const restAt = Date.now();
+      for (const body of rest ?? []) collected.push({ arrivedAt: restAt, body });
+      if (rest === null || rest.length < 1000) break;
+    }
   }
   return collected;
 }

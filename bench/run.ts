@@ -1,29 +1,33 @@
-// `npm run bench`: dbbeat, django-celery-beat and the floor side by side in one run.
-// Prints a table, merges the figures into bench/results/latest.json and regenerates
-// BENCHMARKS.md from it. Every process and database it creates is removed at the end,
-// on failure and on Ctrl-C.
+// `npm run bench`: dbbeat beside the floor, BullMQ and django-celery-beat, in one run.
+// Writes this run's figures (and nothing older) to bench/results/latest.json, and
+// regenerates BENCHMARKS.md and the README's benchmark table from that file. Every process,
+// database and Redis key it creates is removed at the end, on failure and on Ctrl-C.
+// `--json` prints this run's figures as JSON on stdout (the human table goes to stderr).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { benchBullmq } from './bullmq.js';
 import { benchDbbeat } from './dbbeat-figures.js';
 import { benchFloor } from './floor.js';
 import { benchPeer } from './peer.js';
-import { type BenchResults, renderConsoleTable, renderMarkdown, type StoredFigure } from './report.js';
+import { renderConsoleTable, renderMarkdown, renderReadmeRegion, replaceReadmeRegion } from './render.js';
+import type { BenchResults } from './report.js';
 import { installSignalCleanup, isShuttingDown, runAllCleanups } from './support/cleanup.js';
 import type { Figure, Subject } from './support/results.js';
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const MARKDOWN_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const README_FILE = fileURLToPath(new URL('../README.md', import.meta.url));
 /** Hand-written: why each missed target is missed, and what changed for it. */
 const ANALYSIS_FILE = fileURLToPath(new URL('./ANALYSIS.md', import.meta.url));
 const readAnalysis = () => readFile(ANALYSIS_FILE, 'utf8').catch(() => '');
 const SCHEDULES_MODULE = fileURLToPath(new URL('./schedules.ts', import.meta.url));
 
-const WORKLOADS = ['burst', 'startup', 'pickup', 'steady', 'schedules'] as const;
-const SUBJECTS: readonly Subject[] = ['dbbeat', 'peer', 'floor'];
+const WORKLOADS = ['burst', 'startup', 'pickup', 'steady', 'light', 'schedules'] as const;
+const SUBJECTS: readonly Subject[] = ['dbbeat', 'floor', 'bullmq', 'peer'];
 
 interface RunOptions {
   quick: boolean;
@@ -32,8 +36,12 @@ interface RunOptions {
   burstSizes: number[];
   startupSizes: number[];
   pickupSizes: number[];
+  peerSizes: number[];
+  bullmqSizes: number[];
   peerTimeoutSeconds: number;
   reportOnly: boolean;
+  json: boolean;
+  write: boolean;
 }
 
 function parseOptions(argv: string[]): RunOptions {
@@ -45,15 +53,23 @@ function parseOptions(argv: string[]): RunOptions {
       only: { type: 'string' },
       subjects: { type: 'string' },
       sizes: { type: 'string' },
+      'peer-sizes': { type: 'string' },
       'peer-timeout': { type: 'string', default: '900' },
       'report-only': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--only burst,startup,pickup,steady,schedules] [--subjects dbbeat,peer,floor]\n' +
-        '                        [--sizes 1000,10000] [--peer-timeout <seconds>] [--report-only]\n',
+      'usage: npm run bench -- [--quick] [--only burst,startup,pickup,steady,light,schedules]\n' +
+        '                        [--subjects dbbeat,floor,bullmq,peer] [--sizes 1000,10000] [--peer-sizes 1000]\n' +
+        '                        [--peer-timeout <seconds>] [--json] [--no-write] [--report-only]\n' +
+        '  --quick       small sizes (burst 1k/10k, startup 10k, steady 1,000/s for 10 s): a few minutes\n' +
+        '  --json        print this run\'s figures as JSON on stdout (tables go to stderr)\n' +
+        '  --no-write    leave bench/results/latest.json, BENCHMARKS.md and README.md alone\n' +
+        '  --report-only regenerate BENCHMARKS.md and README.md from bench/results/latest.json\n',
     );
     process.exit(0);
   }
@@ -64,11 +80,13 @@ function parseOptions(argv: string[]): RunOptions {
     if (unknown.length > 0) throw new Error(`${flag}: unknown value(s) ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
     return items;
   };
-  const sizes = values.sizes?.split(',').map((s) => {
-    const n = Number(s.replace(/_/g, ''));
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--sizes: "${s}" is not a positive whole number`);
-    return n;
-  });
+  const numbers = (value: string | undefined, flag: string) =>
+    value?.split(',').map((s) => {
+      const n = Number(s.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: "${s}" is not a positive whole number`);
+      return n;
+    });
+  const sizes = numbers(values.sizes, '--sizes');
   const quick = values.quick;
   const peerTimeoutSeconds = Number(values['peer-timeout']);
   if (!(peerTimeoutSeconds > 0)) throw new Error(`--peer-timeout: "${values['peer-timeout']}" is not a positive number of seconds`);
@@ -76,11 +94,17 @@ function parseOptions(argv: string[]): RunOptions {
     quick,
     workloads: new Set(list(values.only, WORKLOADS, '--only') ?? WORKLOADS),
     subjects: new Set((list(values.subjects, SUBJECTS, '--subjects') as Subject[] | undefined) ?? SUBJECTS),
-    burstSizes: sizes ?? (quick ? [1_000] : [1_000, 10_000, 100_000, 1_000_000]),
-    startupSizes: sizes ?? (quick ? [1_000] : [100_000, 1_000_000]),
+    burstSizes: sizes ?? (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000]),
+    startupSizes: sizes ?? (quick ? [10_000] : [100_000, 1_000_000]),
     pickupSizes: sizes ?? (quick ? [1_000] : [10_000, 100_000]),
+    // django-celery-beat needs about 15 minutes for 10k due runs: 1k unless asked.
+    peerSizes: numbers(values['peer-sizes'], '--peer-sizes') ?? (sizes ?? [1_000]).filter((n) => n <= 10_000),
+    // BullMQ's job schedulers: the issue's 100k burst (and the smaller sizes).
+    bullmqSizes: (sizes ?? (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000])).filter((n) => n <= 1_000_000),
     peerTimeoutSeconds,
     reportOnly: values['report-only'],
+    json: values.json,
+    write: !values['no-write'],
   };
 }
 
@@ -100,6 +124,9 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
   if (subjects.has('floor') && workloads.has('burst')) {
     figures.push(...(await benchFloor({ sizes: options.burstSizes, repeats, log })));
   }
+  if (subjects.has('bullmq') && workloads.has('burst')) {
+    figures.push(...(await benchBullmq({ sizes: options.bullmqSizes, repeats, log })));
+  }
   if (subjects.has('dbbeat')) {
     figures.push(
       ...(await benchDbbeat({
@@ -108,7 +135,9 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
         startupSizes: options.startupSizes,
         pickupSizes: options.pickupSizes,
         pickupTries: options.quick ? 5 : 20,
-        steady: options.quick ? { tasks: 1_000, everySeconds: 10, durationSeconds: 10 } : { tasks: 10_000, everySeconds: 10, durationSeconds: 60 },
+        // steady: 10,000 runs due per second for a minute; light: 1,000 tasks due within a minute.
+        steady: options.quick ? { tasks: 10_000, everySeconds: 10, durationSeconds: 10 } : { tasks: 100_000, everySeconds: 10, durationSeconds: 60 },
+        light: { tasks: 1_000, everySeconds: 60, durationSeconds: options.quick ? 10 : 60 },
         repeats,
         log,
       })),
@@ -117,7 +146,7 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
   if (subjects.has('peer')) {
     figures.push(
       ...(await benchPeer({
-        sizes: options.burstSizes,
+        sizes: options.peerSizes,
         workloads,
         // The peer takes minutes at 10k: one run there.
         repeats: (size) => (size >= 10_000 ? 1 : repeats(size)),
@@ -141,28 +170,27 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
   return { figures, schedules };
 }
 
-/** Figures of this run replace earlier ones with the same key; the rest are kept. */
-function merge(previous: StoredFigure[], fresh: StoredFigure[]): StoredFigure[] {
-  const key = (f: Figure) => `${f.workload}|${f.subject}|${f.size}|${f.metric}|${f.variant ?? ''}`;
-  const freshKeys = new Set(fresh.map(key));
-  return [...previous.filter((f) => !freshKeys.has(key(f))), ...fresh];
-}
-
-async function readPrevious(): Promise<BenchResults | null> {
+async function readResults(): Promise<BenchResults> {
   try {
     return JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as BenchResults;
-  } catch {
-    return null;
+  } catch (error) {
+    throw new Error(`${RESULTS_FILE} cannot be read (run the benchmark first): ${String(error)}`);
   }
+}
+
+/** BENCHMARKS.md and the README's generated region, from `results` alone. */
+async function writeDocuments(results: BenchResults): Promise<void> {
+  await writeFile(MARKDOWN_FILE, renderMarkdown(results, await readAnalysis()));
+  const readme = await readFile(README_FILE, 'utf8');
+  await writeFile(README_FILE, replaceReadmeRegion(readme, renderReadmeRegion(results)));
 }
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const previous = await readPrevious();
   if (options.reportOnly) {
-    if (previous === null) throw new Error(`${RESULTS_FILE} does not exist yet: run the benchmark first`);
-    await writeFile(MARKDOWN_FILE, renderMarkdown(previous, await readAnalysis()));
-    process.stdout.write(`${renderConsoleTable(previous)}\n`);
+    const stored = await readResults();
+    await writeDocuments(stored);
+    process.stdout.write(`${renderConsoleTable(stored)}\n`);
     return;
   }
   installSignalCleanup();
@@ -174,33 +202,37 @@ async function main(): Promise<void> {
   } finally {
     await runAllCleanups();
   }
-  const fresh = measured.figures.map((f) => ({ ...f, runId, measuredAt: runId }));
-  const figures = merge(previous?.figures ?? [], fresh);
-  const runOptions = {
-    quick: options.quick,
-    workloads: [...options.workloads],
-    subjects: [...options.subjects],
-    burstSizes: options.burstSizes,
-    startupSizes: options.startupSizes,
-    pickupSizes: options.pickupSizes,
-  };
+  // This run's figures alone: nothing is merged from earlier runs.
   const results: BenchResults = {
+    runId,
     generatedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg() },
-    options: runOptions,
-    runs: Object.fromEntries(
-      Object.entries({
-        ...previous?.runs,
-        [runId]: { options: runOptions, loadAverageAtStart, loadAverageAtEnd: loadavg() },
-      }).filter(([id]) => figures.some((f) => f.runId === id)),
-    ),
-    figures,
-    schedules: measured.schedules ?? previous?.schedules ?? null,
+    options: {
+      quick: options.quick,
+      workloads: [...options.workloads],
+      subjects: [...options.subjects],
+      burstSizes: options.burstSizes,
+      startupSizes: options.startupSizes,
+      pickupSizes: options.pickupSizes,
+      peerSizes: options.peerSizes,
+      bullmqSizes: options.bullmqSizes,
+    },
+    figures: measured.figures.map((f) => ({ ...f, runId, measuredAt: runId })),
+    schedules: measured.schedules,
   };
-  await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(MARKDOWN_FILE, renderMarkdown(results, await readAnalysis()));
-  process.stdout.write(`${renderConsoleTable(results)}\n\nWrote ${RESULTS_FILE} and ${MARKDOWN_FILE}\n`);
+  const table = renderConsoleTable(results);
+  if (options.write) {
+    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    await writeDocuments(results);
+  }
+  const wrote = options.write ? `\nWrote ${RESULTS_FILE}, ${MARKDOWN_FILE} and the README's table\n` : '';
+  if (options.json) {
+    process.stderr.write(`${table}\n${wrote}`);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${table}\n${wrote}`);
+  }
 }
 
 main().then(

@@ -1,7 +1,7 @@
 // The shape of what each workload reports; run.ts collects these into latest.json.
 
 /** Who was measured. */
-export type Subject = 'dbbeat' | 'peer' | 'floor';
+export type Subject = 'dbbeat' | 'peer' | 'floor' | 'bullmq';
 
 /** One measured figure. `value` null means not measured; `note` says why. */
 export interface Figure {

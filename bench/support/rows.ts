@@ -47,8 +47,8 @@ export async function ensureIntervalSchedule(pool: pg.Pool, everySeconds: number
   return created.rows[0]!.id;
 }
 
-/** Inserts `batch.count` enabled interval tasks in one statement. */
-export async function insertIntervalTasks(pool: pg.Pool, batch: IntervalTaskBatch): Promise<void> {
+/** Inserts `batch.count` enabled interval tasks in one statement, then ANALYZEs the table (unless `analyze` is false). */
+export async function insertIntervalTasks(pool: pg.Pool, batch: IntervalTaskBatch & { analyze?: boolean }): Promise<void> {
   const intervalId = await ensureIntervalSchedule(pool, batch.everySeconds);
   const spreadSlots = batch.spreadSlots ?? 1;
   const slotMs = batch.slotMs ?? 0;
@@ -73,7 +73,52 @@ export async function insertIntervalTasks(pool: pg.Pool, batch: IntervalTaskBatc
       batch.count,
     ],
   );
-  await pool.query(`ANALYZE ${TASK_TABLE}`);
+  if (batch.analyze !== false) await pool.query(`ANALYZE ${TASK_TABLE}`);
+}
+
+/** The zones the mixed startup workload spreads its crontab schedules over. */
+export const MIXED_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'] as const;
+export const CRONTAB_TABLE = 'django_celery_beat_crontabschedule';
+
+/**
+ * The startup workload: `count` enabled tasks, none due soon: half crontab tasks spread
+ * over `crontabs` daily schedules (`m h * * *`) in the four MIXED_ZONES, half interval tasks
+ * every day that ran just now. With `analyze` false, the tables are left without planner
+ * statistics (autovacuum is switched off on them, so it cannot gather any meanwhile):
+ * the state right after a bulk insert.
+ */
+export async function insertMixedTasks(
+  pool: pg.Pool,
+  options: { count: number; crontabs: number; queue: string; analyze: boolean },
+): Promise<void> {
+  if (!options.analyze) {
+    for (const table of [TASK_TABLE, CRONTAB_TABLE, INTERVAL_TABLE]) {
+      await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+    }
+  }
+  const intervalId = await ensureIntervalSchedule(pool, 86_400);
+  const first = await pool.query<{ id: number }>(
+    `INSERT INTO ${CRONTAB_TABLE} (minute, hour, day_of_week, day_of_month, month_of_year, timezone)
+     SELECT (g % 60)::text, ((g / 60) % 24)::text, '*', '*', '*', ($2::text[])[1 + g % 4]
+       FROM generate_series(0, $1 - 1) AS g
+     RETURNING id`,
+    [options.crontabs, MIXED_ZONES],
+  );
+  const crontabIds = first.rows.map((row) => row.id);
+  const half = Math.floor(options.count / 2);
+  await pool.query(
+    `INSERT INTO ${TASK_TABLE}
+       (name, task, args, kwargs, queue, enabled, last_run_at, total_run_count, date_changed,
+        description, crontab_id, interval_id, one_off, headers)
+     SELECT 'mixed_' || g, $1, '[' || g || ']', '{}', $2, true, now(), 0, now(), '',
+            CASE WHEN g < $3 THEN ($4::int[])[1 + g % $5] END,
+            CASE WHEN g >= $3 THEN $6::int END, false, '{}'
+       FROM generate_series(0, $7 - 1) AS g`,
+    [BENCH_TASK_NAME, options.queue, half, crontabIds, crontabIds.length, intervalId, options.count],
+  );
+  if (options.analyze) {
+    for (const table of [TASK_TABLE, CRONTAB_TABLE, INTERVAL_TABLE]) await pool.query(`ANALYZE ${table}`);
+  }
 }
 
 /**

@@ -1,14 +1,28 @@
 // The benchmark's arithmetic: percentiles, same-run ratios, lower bounds from timeouts,
-// and the verdicts against the issue's targets.
+// the verdicts against issue 18's targets, and the README's generated region.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { burstRatios, renderMarkdown, type StoredFigure, targetVerdicts } from '../../bench/report.js';
+import { README_BEGIN, README_END, renderMarkdown, renderReadmeRegion, replaceReadmeRegion } from '../../bench/render.js';
+import { type BenchResults, burstRatios, type StoredFigure, targetVerdicts } from '../../bench/report.js';
 import { median, quantile } from '../../bench/support/stats.js';
 
 function figure(partial: Partial<StoredFigure> & Pick<StoredFigure, 'workload' | 'subject' | 'size' | 'metric'>): StoredFigure {
   return { value: null, unit: 's', runs: 1, runId: 'run-1', measuredAt: 'run-1', ...partial };
 }
+
+function results(figures: StoredFigure[]): BenchResults {
+  return {
+    runId: 'run-1',
+    generatedAt: 'now',
+    machine: { cpus: 2, node: 'v20', loadAverageAtStart: [1, 1, 1], loadAverageAtEnd: [1, 1, 1] },
+    options: {},
+    figures,
+    schedules: null,
+  };
+}
+
+const status = (figures: StoredFigure[], prefix: string) => targetVerdicts(figures).find((v) => v.target.startsWith(prefix))?.status;
 
 describe('stats', () => {
   test('median and nearest-rank quantiles', () => {
@@ -22,46 +36,67 @@ describe('stats', () => {
 });
 
 describe('ratios and targets', () => {
-  test('burst ratios come from the same run and a peer timeout gives a lower bound', () => {
+  test('same-run ratios against the floor and BullMQ decide the burst targets; a timeout gives a lower bound', () => {
     const figures = [
-      figure({ workload: 'burst', subject: 'dbbeat', size: 10_000, metric: 'seconds', value: 2 }),
-      figure({ workload: 'burst', subject: 'floor', size: 10_000, metric: 'seconds', value: 1.5 }),
-      figure({ workload: 'burst', subject: 'peer', size: 10_000, metric: 'seconds', value: null, atLeast: 900, note: 'timeout after 900000 ms' }),
+      figure({ workload: 'burst', subject: 'dbbeat', size: 100_000, metric: 'seconds', value: 3 }),
+      figure({ workload: 'burst', subject: 'floor', size: 100_000, metric: 'seconds', value: 1.6 }),
+      figure({ workload: 'burst', subject: 'bullmq', size: 100_000, metric: 'seconds', value: 3.5 }),
+      figure({ workload: 'burst', subject: 'peer', size: 100_000, metric: 'seconds', value: null, atLeast: 900, note: 'timeout after 900000 ms' }),
+      figure({ workload: 'burst', subject: 'dbbeat', size: 1_000_000, metric: 'seconds', value: 40 }),
+      figure({ workload: 'burst', subject: 'floor', size: 1_000_000, metric: 'seconds', value: 16 }),
+      figure({ workload: 'burst', subject: 'dbbeat', size: 1_000_000, metric: 'peak_rss_bytes', value: 900 * 2 ** 20, unit: 'bytes' }),
     ];
     const ratios = burstRatios(figures);
-    const floor = ratios.find((r) => r.label.startsWith('dbbeat / floor'));
-    const peer = ratios.find((r) => r.label.startsWith('peer'));
-    assert.ok(floor !== undefined && peer !== undefined);
-    assert.ok(Math.abs(floor.value! - 4 / 3) < 1e-9);
-    assert.equal(floor.note, undefined);
-    assert.equal(peer.value, 450);
-    assert.equal(peer.atLeast, true);
-
-    const verdicts = targetVerdicts(figures);
-    assert.deepEqual(
-      verdicts.filter((v) => v.target.startsWith('burst 10k')).map((v) => [v.status, v.measured]),
-      [['met', '≥ 450×'], ['met', '1.33×']],
-    );
-    assert.match(renderMarkdown({
-      generatedAt: 'now',
-      machine: { cpus: 2, node: 'v20', loadAverageAtStart: [1, 1, 1], loadAverageAtEnd: [1, 1, 1] },
-      options: {},
-      figures,
-      schedules: null,
-    }), /\| burst 10k: within 2× of the floor \| 1\.33× \| met \|/);
+    const floor = ratios.find((r) => r.size === 100_000 && r.label.startsWith('dbbeat / floor'));
+    assert.ok(Math.abs(floor!.value! - 3 / 1.6) < 1e-9);
+    const peer = ratios.find((r) => r.label.startsWith('django-celery-beat'));
+    assert.equal(peer?.value, 300);
+    assert.equal(peer?.atLeast, true);
+    assert.equal(status(figures, 'burst 100k: ≤ 2×'), 'met');
+    assert.equal(status(figures, 'burst 100k: faster than BullMQ'), 'met');
+    assert.equal(status(figures, 'burst 1M'), 'missed'); // 2.5× the floor, though RSS is under 1 GiB
+    assert.match(renderMarkdown(results(figures)), /\| burst 100k: ≤ 2× the floor, process start included \| 1\.88× the floor \| met \|/);
   });
 
-  test('figures from different runs are flagged; missing targets are "not measured"', () => {
+  test('sides from different runs, missing figures and missing runs are never "met"', () => {
     const figures = [
-      figure({ workload: 'burst', subject: 'dbbeat', size: 1000, metric: 'seconds', value: 3, runId: 'a' }),
-      figure({ workload: 'burst', subject: 'floor', size: 1000, metric: 'seconds', value: 1, runId: 'b' }),
+      figure({ workload: 'burst', subject: 'dbbeat', size: 100_000, metric: 'seconds', value: 3, runId: 'a' }),
+      figure({ workload: 'burst', subject: 'floor', size: 100_000, metric: 'seconds', value: 2, runId: 'b' }),
       figure({ workload: 'pickup', subject: 'dbbeat', size: 100_000, metric: 'pickup_p99_ms', value: 120, unit: 'ms', variant: 'raw SQL' }),
+      figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'lag_p99_ms', value: 20, unit: 'ms' }),
+      figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'lag_max_ms', value: 90, unit: 'ms' }),
+      figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'runs_missing', value: 12, unit: 'runs' }),
     ];
-    const [ratio] = burstRatios(figures);
-    assert.equal(ratio?.note, 'sides from different runs');
-    const verdicts = targetVerdicts(figures);
-    assert.equal(verdicts.find((v) => v.target.includes('(raw SQL)'))?.status, 'missed');
-    assert.equal(verdicts.find((v) => v.target.includes('(Prisma client)'))?.status, 'not measured');
-    assert.equal(verdicts.find((v) => v.target.startsWith('startup with 1M tasks < 20 s'))?.status, 'not measured');
+    const ratio = burstRatios(figures).find((r) => r.label.startsWith('dbbeat / floor'));
+    assert.equal(ratio?.value, null);
+    assert.equal(ratio?.note, 'not measured in the same run');
+    assert.equal(status(figures, 'burst 100k: ≤ 2×'), 'not measured');
+    assert.equal(status(figures, 'change pickup p99 ≤ 100 ms at 100k tasks (raw SQL)'), 'missed');
+    assert.equal(status(figures, 'change pickup p99 ≤ 100 ms at 100k tasks (Prisma client)'), 'not measured');
+    assert.equal(status(figures, 'startup 1M (after ANALYZE)'), 'not measured');
+    assert.equal(status(figures, 'steady'), 'missed'); // lags are fine, but 12 runs never arrived
+  });
+
+  test('startup targets hold for both the analysed and the fresh tables', () => {
+    const startup = (variant: string, seconds: number, mb: number) => [
+      figure({ workload: 'startup', subject: 'dbbeat', size: 1_000_000, variant, metric: 'seconds', value: seconds }),
+      figure({ workload: 'startup', subject: 'dbbeat', size: 1_000_000, variant, metric: 'peak_rss_bytes', value: mb * 1e6, unit: 'bytes' }),
+    ];
+    const figures = [...startup('after ANALYZE', 4.2, 480), ...startup('no statistics', 4.8, 510)];
+    assert.equal(status(figures, 'startup 1M (after ANALYZE)'), 'met');
+    assert.equal(status(figures, 'startup 1M (no statistics)'), 'missed');
+  });
+});
+
+describe('README region', () => {
+  test('is replaced between its markers and nowhere else', () => {
+    const figures = [figure({ workload: 'burst', subject: 'dbbeat', size: 1000, metric: 'seconds', value: 1.25 })];
+    const readme = `# x\n\nbefore\n\n${README_BEGIN}\nold table\n${README_END}\n\nafter\n`;
+    const out = replaceReadmeRegion(readme, renderReadmeRegion(results(figures)));
+    assert.ok(out.startsWith('# x\n\nbefore\n\n'));
+    assert.ok(out.endsWith(`${README_END}\n\nafter\n`));
+    assert.doesNotMatch(out, /old table/);
+    assert.match(out, /\| 1,000 interval tasks due at once[^|]*\| 1\.25 s \|/);
+    assert.throws(() => replaceReadmeRegion('# no markers\n', 'x'), /no generated benchmark region/);
   });
 });
