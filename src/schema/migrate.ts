@@ -6,6 +6,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { MysqlDatabase } from '../db/mysql/connection.js';
+import { applyMysqlMigrations } from '../db/mysql/migrate.js';
 import type { Database } from './database.js';
 
 /**
@@ -28,7 +30,10 @@ const MIGRATION_LOCK_KEY = 727_274_001;
 const MIGRATION_FILE_NAME = /^\d{4}_[A-Za-z0-9_]+\.sql$/;
 
 export interface MigrateOptions {
-  /** Folder of `NNNN_name.sql` files; defaults to dbbeat's `migrations/`. */
+  /**
+   * Folder of `NNNN_name.sql` files; defaults to dbbeat's `migrations/` for PostgreSQL and
+   * PGlite, `migrations/mysql/` for MySQL and MariaDB.
+   */
   directory?: string;
   /** Receives one line per applied file. */
   log?: (message: string) => void;
@@ -81,7 +86,18 @@ interface MigrationFile {
  * exactly one of them and the others see it done. Throws {@link MigrationChecksumError}
  * when an applied file has been edited since, before applying anything.
  */
-export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
+export async function migrate(db: Database | MysqlDatabase, options: MigrateOptions = {}): Promise<MigrateResult> {
+  if (db instanceof MysqlDatabase) {
+    const files = await readMigrationFiles(options.directory ?? join(defaultMigrationsDirectory, 'mysql'));
+    const applied = await applyMysqlMigrations(
+      db,
+      files,
+      (history) => assertUnchanged(files, history),
+      (fileName, error) => new MigrationFailedError(fileName, error),
+      options.log,
+    );
+    return { applied };
+  }
   const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
   const applied: string[] = [];
   for (const file of files) {
