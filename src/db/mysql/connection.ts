@@ -6,6 +6,7 @@ import mariadb from 'mariadb';
 
 import { NaiveTimeZone } from './naive-time.js';
 import { assertSupportedServer } from './server-version.js';
+import { zonedPrismaAdapter } from './zoned-prisma-adapter.js';
 
 export interface MysqlDatabaseOptions {
   /** mysql:// or mariadb:// URL: user, password, host, port (3306), database. */
@@ -121,7 +122,8 @@ export class MysqlDatabase implements MysqlQueryable {
    * pool of its own that the client closes on $disconnect.
    */
   prismaAdapter(): SqlDriverAdapterFactory {
-    return new PrismaMariaDb({ ...poolConfigOf(this.options.url), connectionLimit: 5 });
+    const adapter = new PrismaMariaDb({ ...poolConfigOf(this.options.url), connectionLimit: 5 });
+    return this.naiveTimes.isUtc ? adapter : zonedPrismaAdapter(adapter, this.naiveTimes);
   }
 
   /** MySQL has no LISTEN: the beat's store polls the change log instead (see store.ts). */
