@@ -9,7 +9,7 @@
 import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 
-import { buildProtocol2, destinationOf, type Destination } from './message.js';
+import { amqpHeaders, buildProtocol2, destinationOf, type Destination } from './message.js';
 import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -123,8 +123,10 @@ class AmqpBroker implements Broker {
 
   private publishOne(channel: ConfirmChannel, message: TaskMessage, destination: Destination, now: Date): Promise<PublishOutcome> {
     let protocol;
+    let headers;
     try {
       protocol = buildProtocol2(message, now);
+      headers = amqpHeaders(protocol.headers);
     } catch (error) {
       return Promise.resolve({ id: message.id, status: 'failed', error: error as Error });
     }
@@ -137,7 +139,7 @@ class AmqpBroker implements Broker {
         {
           contentType: 'application/json',
           contentEncoding: 'utf-8',
-          headers: protocol.headers,
+          headers,
           correlationId: properties.correlation_id,
           replyTo: properties.reply_to,
           priority: properties.priority,

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
+import { PyDict, PyJsonError, PyJsonText, PyNumber, type PyValue, toPyJson, toPyValue } from './pyjson.js';
 import { saferepr } from './saferepr.js';
 import type { TaskMessage } from './types.js';
 
@@ -41,10 +42,14 @@ export interface Protocol2Properties {
 }
 
 export interface Protocol2Message {
+  /** The headers in Celery's order; the row's own values are Python values (pyjson.ts). */
   headers: Protocol2Headers;
-  /** `[args, kwargs, embed]`; the worker refuses any other shape. */
-  body: [unknown[], Record<string, unknown>, { callbacks: null; errbacks: null; chain: null; chord: null }];
-  /** The body serialised as JSON, as it goes on the wire (UTF-8). */
+  /** The headers as Python's json writes them (ints with every digit, `1.0`, `NaN`). */
+  headersJson: string;
+  /**
+   * `[args, kwargs, embed]` as JSON, as it goes on the wire (UTF-8); the worker
+   * refuses any other shape. args and kwargs are the row's text as stored.
+   */
   bodyJson: string;
   properties: Protocol2Properties;
 }
@@ -67,7 +72,7 @@ const REPLY_TO = randomUUID();
 const reprCache = new Map<string, string>();
 const REPR_CACHE_LIMIT = 10_000;
 
-function cachedRepr(json: string, value: unknown): string {
+function cachedRepr(json: string, value: PyValue): string {
   let repr = reprCache.get(json);
   if (repr === undefined) {
     repr = saferepr(value, REPR_MAXSIZE);
@@ -85,10 +90,12 @@ const EMBED_JSON = '{"callbacks":null,"errbacks":null,"chain":null,"chord":null}
  * @param now the send time, used for `expiration` (ms left until `expires`)
  */
 export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Message {
-  const args = message.args;
-  const kwargs = message.kwargs;
-  const argsJson = JSON.stringify(args);
-  const kwargsJson = JSON.stringify(kwargs);
+  const args = PyJsonText.of(message.args, 'args');
+  const kwargs = PyJsonText.of(message.kwargs, 'kwargs');
+  const rowHeaders = PyJsonText.of(message.headers, 'headers').value;
+  if (!Array.isArray(args.value)) throw new TypeError('args: not a JSON list');
+  if (!(kwargs.value instanceof PyDict)) throw new TypeError('kwargs: not a JSON object');
+  if (!(rowHeaders instanceof PyDict)) throw new TypeError('headers: not a JSON object');
   const headers: Protocol2Headers = {
     lang: 'py',
     task: message.task,
@@ -102,20 +109,23 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
     timelimit: [null, null],
     root_id: message.id,
     parent_id: null,
-    argsrepr: cachedRepr(argsJson, args),
-    kwargsrepr: cachedRepr(kwargsJson, kwargs),
+    argsrepr: cachedRepr(args.text, args.value),
+    kwargsrepr: cachedRepr(kwargs.text, kwargs.value),
     origin: ORIGIN,
     ignore_result: false,
   };
-  // Celery merges the caller's headers over its own (headers2.update(headers)).
-  Object.assign(headers, message.headers, { periodic_task_name: message.periodicTaskName });
+  // Celery merges the caller's headers over its own (headers2.update(headers):
+  // a key already there keeps its place, new keys follow in the row's order).
+  for (const [key, value] of rowHeaders.entries) setHeader(headers, key, value);
+  headers.periodic_task_name = message.periodicTaskName;
   // ...except the keys that identify the message, which the dedupe relies on.
   headers.lang = 'py';
   headers.id = message.id;
   headers.task = message.task;
   headers[SCHEDULED_AT_HEADER] = message.scheduledAt.toISOString();
+  // Without row headers every value is plain JSON; with them, write Python's JSON.
+  const headersJson = rowHeaders.size === 0 ? JSON.stringify(headers) : pythonJsonOfHeaders(headers);
 
-  const body: Protocol2Message['body'] = [args, kwargs, { callbacks: null, errbacks: null, chain: null, chord: null }];
   const properties: Protocol2Properties = {
     correlation_id: message.id,
     reply_to: REPLY_TO,
@@ -128,7 +138,60 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
     properties.expiration = String(Math.trunc(millisecondsLeft));
   }
   // The same text JSON.stringify(body) gives, from the pieces already serialised.
-  return { headers, body, bodyJson: `[${argsJson},${kwargsJson},${EMBED_JSON}]`, properties };
+  return { headers, headersJson, bodyJson: `[${args.text},${kwargs.text},${EMBED_JSON}]`, properties };
+}
+
+// Assigning `__proto__` would set the prototype instead of a key.
+function setHeader(headers: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function pythonJsonOfHeaders(headers: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(headers)) parts.push(`${JSON.stringify(key)}:${toPyJson(value, `headers.${key}`)}`);
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * The headers as amqplib table values that py-amqp decodes to the same Python
+ * types: ints as signed 32-bit `I` (amqplib would pick `b`/`s`, which py-amqp
+ * reads as unsigned byte and short string), larger positive ints as 64-bit
+ * `l`, floats as double `d`.
+ * @throws PyJsonError for what AMQP headers cannot carry to a Python worker:
+ *   NaN and infinite floats (RabbitMQ closes the connection), ints below -2^31 (py-amqp's signed 64-bit tag `L` cannot be written by
+ *   amqplib) or at/above 2^63, and dicts with a key `!` (amqplib's type marker)
+ */
+export function amqpHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const table: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers)) setHeader(table, key, amqpValue(toPyValue(value, `headers.${key}`), `headers.${key}`));
+  return table;
+}
+
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+const INT64_MAX = 2n ** 63n - 1n;
+
+function amqpValue(value: PyValue, path: string): unknown {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (value instanceof PyNumber) {
+    if (value.kind === 'float') {
+      // RabbitMQ (Erlang) cannot decode a NaN or infinite double and drops the
+      // whole connection; Celery's send breaks the same way. Fail this message only.
+      if (!Number.isFinite(value.value)) throw new PyJsonError(`${path}: ${value.repr} cannot travel in an AMQP header (RabbitMQ rejects it)`);
+      return { '!': 'double', value: value.value };
+    }
+    const big = BigInt(value.repr);
+    if (big >= INT32_MIN && big <= INT32_MAX) return { '!': 'int', value: Number(big) };
+    if (big > INT32_MAX && big <= INT64_MAX) return { '!': 'long', value: big };
+    throw new PyJsonError(`${path}: the int ${value.repr} cannot travel in an AMQP header to a Python worker`);
+  }
+  if (Array.isArray(value)) return value.map((item, index) => amqpValue(item, `${path}[${index}]`));
+  const table: Record<string, unknown> = {};
+  for (const [key, item] of value.entries) {
+    if (key === '!') throw new PyJsonError(`${path}: a key "!" cannot be sent in AMQP headers (amqplib reads it as a type marker)`);
+    setHeader(table, key, amqpValue(item, `${path}.${key}`));
+  }
+  return table;
 }
 
 /**

@@ -238,18 +238,15 @@ class RedisBroker implements Broker {
  */
 export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
   const protocol = buildProtocol2(message, now);
-  return JSON.stringify({
-    body: Buffer.from(protocol.bodyJson, 'utf8').toString('base64'),
-    'content-encoding': 'utf-8',
-    'content-type': 'application/json',
-    headers: protocol.headers,
-    properties: {
-      ...protocol.properties,
-      delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
-      body_encoding: 'base64',
-      delivery_tag: randomUUID(),
-    },
+  const properties = JSON.stringify({
+    ...protocol.properties,
+    delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
+    body_encoding: 'base64',
+    delivery_tag: randomUUID(),
   });
+  const body = Buffer.from(protocol.bodyJson, 'utf8').toString('base64');
+  // Written by hand so the headers keep Python's JSON (big ints, 1.0, NaN).
+  return `{"body":"${body}","content-encoding":"utf-8","content-type":"application/json","headers":${protocol.headersJson},"properties":${properties}}`;
 }
 
 function withContext(cause: Error, message: string): Error {

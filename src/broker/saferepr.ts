@@ -6,9 +6,13 @@
 // output cut once `maxlen` characters have been produced, with `, ...` and the
 // closing brackets still pending (which may be unbalanced, as in Celery).
 //
-// Values are first passed through JSON (as the worker will receive them), so a
-// number is a Python int when its JSON text has no `.` or exponent and a
-// Python float otherwise. Lengths count code points, as Python's len() does.
+// Values are Python's (see pyjson.ts): a PyNumber prints its repr (`1.0`,
+// `1e+16`, `nan`, every digit of a big int), a PyDict its keys in order. Plain
+// JavaScript values are read with toPyValue first. Lengths count code points,
+// as Python's len() does.
+import { PyDict, PyNumber, type PyValue, toPyValue } from './pyjson.js';
+
+export { pythonFloatRepr } from './pyjson.js';
 
 /** Literal text; `truncatable` false for brackets that are always closed. */
 interface Literal {
@@ -32,7 +36,6 @@ interface Text {
 }
 type Token = Literal | Key | Quoted | Text;
 
-type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const DICT_START: Literal = { kind: 'literal', value: '{', truncatable: false, direction: 1 };
 const DICT_KV_SEP: Literal = { kind: 'literal', value: ': ', truncatable: true, direction: 0 };
@@ -42,21 +45,19 @@ const LIST_SEP: Literal = { kind: 'literal', value: ', ', truncatable: true, dir
 const LIST_END: Literal = { kind: 'literal', value: ']', truncatable: false, direction: -1 };
 
 /** An element of a pending stream: a token already decided, or a value still to expand. */
-type Item = { token: Literal | Key } | { value: JsonValue };
+type Item = { token: Literal | Key } | { value: PyValue };
 
 /**
  * Celery's saferepr of a JSON value.
- * @param value any JSON-serialisable value (it is normalised through JSON first)
+ * @param value a Python value from pyjson.ts, or a JavaScript value read with toPyValue
  * @param maxlen stop after about this many characters (Celery uses 1024); null for no limit
  * @param maxlevels containers at this depth or deeper print as `[...]` / `{...}`
  */
 export function saferepr(value: unknown, maxlen: number | null = null, maxlevels = 3): string {
-  const text = JSON.stringify(value);
-  const normalised = (text === undefined ? null : JSON.parse(text)) as JsonValue;
-  return [...formatTokens(normalised, maxlen, maxlevels)].join('');
+  return [...formatTokens(toPyValue(value), maxlen, maxlevels)].join('');
 }
 
-function* formatTokens(root: JsonValue, maxlen: number | null, maxlevels: number): Generator<string> {
+function* formatTokens(root: PyValue, maxlen: number | null, maxlevels: number): Generator<string> {
   let remaining = maxlen;
   const stream = tokenStream(root, maxlevels);
   for (const token of stream.tokens) {
@@ -86,7 +87,7 @@ function* formatTokens(root: JsonValue, maxlen: number | null, maxlevels: number
  * Celery's `reprstream`: a flat stream of tokens, plus access to what is left
  * of the stream currently being read (Celery's `it`).
  */
-function tokenStream(root: JsonValue, maxlevels: number): { tokens: Generator<Token>; rest(): Iterable<Item> } {
+function tokenStream(root: PyValue, maxlevels: number): { tokens: Generator<Token>; rest(): Iterable<Item> } {
   // Celery splices each container's items in front of the rest of the stream
   // (itertools.chain); a stack of frames does the same without nesting
   // iterators one level deeper per container.
@@ -115,7 +116,7 @@ function tokenStream(root: JsonValue, maxlevels: number): { tokens: Generator<To
       const value = item.value;
       if (value === null) yield { kind: 'text', value: 'None' };
       else if (typeof value === 'boolean') yield { kind: 'text', value: value ? 'True' : 'False' };
-      else if (typeof value === 'number') yield { kind: 'text', value: pythonNumberText(value) };
+      else if (value instanceof PyNumber) yield { kind: 'text', value: value.repr };
       else if (typeof value === 'string') yield { kind: 'quoted', value };
       else {
         const isList = Array.isArray(value);
@@ -125,7 +126,7 @@ function tokenStream(root: JsonValue, maxlevels: number): { tokens: Generator<To
           yield { kind: 'text', value: `${start.value}...${end.value}` };
           continue;
         }
-        frames.push(containerItems(start, isList ? listItems(value) : dictItems(value), end));
+        frames.push(containerItems(start, isList ? listItems(value) : dictItems(value as PyDict), end));
       }
     }
   }
@@ -138,17 +139,17 @@ function* containerItems(start: Literal, children: Iterable<Item>, end: Literal)
   yield { token: end };
 }
 
-function* listItems(list: JsonValue[]): Generator<Item> {
+function* listItems(list: PyValue[]): Generator<Item> {
   for (let i = 0; i < list.length; i++) {
-    yield { value: list[i] as JsonValue };
+    yield { value: list[i] as PyValue };
     if (i < list.length - 1) yield { token: LIST_SEP };
   }
 }
 
-function* dictItems(dict: { [key: string]: JsonValue }): Generator<Item> {
-  const entries = Object.entries(dict);
+function* dictItems(dict: PyDict): Generator<Item> {
+  const entries = dict.entries;
   for (let i = 0; i < entries.length; i++) {
-    const [key, value] = entries[i] as [string, JsonValue];
+    const [key, value] = entries[i] as [string, PyValue];
     yield { token: { kind: 'key', value: key } };
     yield { token: DICT_KV_SEP };
     yield { value };
@@ -174,33 +175,4 @@ function pyLen(text: string): number {
   let length = 0;
   for (const _ of text) length++;
   return length;
-}
-
-/**
- * How Python prints a number that arrived through JSON: an int when the JSON
- * text is integral (`1e21` is a float to Python), else `repr(float)`.
- */
-export function pythonNumberText(value: number): string {
-  const json = JSON.stringify(value);
-  if (!/[.eE]/.test(json)) return json;
-  return pythonFloatRepr(value);
-}
-
-/** Python's repr(float): shortest round-trip digits, scientific below 1e-4 and from 1e16. */
-export function pythonFloatRepr(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
-  const [mantissa = '0', exponentText = '0'] = Math.abs(value).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const exponent = Number(exponentText);
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
-    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
-    const fraction = digits.slice(exponent + 1) || '0';
-    return `${sign}${whole}.${fraction}`;
-  }
-  const head = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-  const expSign = exponent < 0 ? '-' : '+';
-  return `${sign}${head}e${expSign}${String(Math.abs(exponent)).padStart(2, '0')}`;
 }

@@ -1,5 +1,6 @@
 // The contract between the beat loop and a broker. A broker adapter knows
 // messages, never rows or Prisma.
+import type { PyJsonText } from './pyjson.js';
 
 /** One scheduled run, ready to become a Celery protocol-2 message. */
 export interface TaskMessage {
@@ -7,8 +8,14 @@ export interface TaskMessage {
   id: string;
   /** Celery task name, e.g. "proj.tasks.add". */
   task: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
+  /**
+   * Positional arguments: the row's JSON text as parsed by PyJsonText.parse
+   * (sent exactly as stored), or JavaScript values (read with toPyValue: a
+   * whole number is an int, PyNumber.float(1) the float 1.0).
+   */
+  args: PyJsonText | readonly unknown[];
+  /** Keyword arguments, as `args`. */
+  kwargs: PyJsonText | Record<string, unknown>;
   /** Queue name; null means the default queue ("celery"). */
   queue: string | null;
   /** Exchange; null or "" means the default exchange. */
@@ -16,8 +23,8 @@ export interface TaskMessage {
   routingKey: string | null;
   /** 0..255, or null when the row has none. */
   priority: number | null;
-  /** The row's own headers, merged into the protocol-2 headers. */
-  headers: Record<string, unknown>;
+  /** The row's own headers, merged into the protocol-2 headers (as `args`). */
+  headers: PyJsonText | Record<string, unknown>;
   /** Absolute expiry passed to the worker, or null. */
   expires: Date | null;
   /** django-celery-beat's PeriodicTask.name, sent as header periodic_task_name. */

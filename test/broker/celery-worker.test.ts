@@ -8,9 +8,11 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 
 import { connectBroker } from '../../src/broker/index.js';
+import { PyJsonText } from '../../src/broker/pyjson.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 import { startCeleryWorker } from '../support/celery/worker.js';
 import { PrivateRedis } from '../support/private-redis.js';
+import { pythonView } from '../support/python-json.js';
 import { sampleMessage, uniqueQueue } from './contract.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own, so no other run shares its lists
@@ -103,4 +105,63 @@ describe('a real Celery 5 worker executes what we publish', () => {
       await admin.close().catch(() => undefined);
     }
   });
+
+  // Rows as Python's json writes them; the worker must get json.loads of each,
+  // type for type, and argsrepr must be Celery's saferepr of it.
+  const ODD_ROWS = [
+    { args: '[9007199254740993, 1.0, 1e16, -0.0, NaN, Infinity, -Infinity]', kwargs: '{"id": 18446744073709551617, "ratio": 2.50, "z": -0}' },
+    { args: '[{"b": 1, "2": 2.0, "b": 3}, [0.1, 1e-7, 5e-324, 1E400]]', kwargs: '{}' },
+    { args: '[]', kwargs: '{"x": [NaN], "n": 123456789012345678901234567890}' },
+  ];
+  const HEADERS = '{"x_big": 9007199254740993, "x_float": 1.0, "x_e16": 1e16, "x_negzero": -0.0, "x_list": [1, 2.0, "s"], "x_neg": -5, "x_byte": 200, "x_dict": {"k": 1.5}}';
+  // RabbitMQ cannot decode NaN/Infinity in headers (see amqpHeaders); Redis carries them.
+  const headersFor = (transport: string): string => (transport === 'Redis' ? HEADERS.replace('}', ', "x_nan": NaN, "x_inf": -Infinity}') : HEADERS);
+
+  for (const transport of ['Redis', 'RabbitMQ'] as const) {
+    test(`${transport}: args, kwargs and headers reach Python with the types and values json.loads gives`, async () => {
+      const url = transport === 'Redis' ? REDIS_URL : AMQP_URL;
+      const broker = await connectBroker(url);
+      const redis = transport === 'Redis' ? new Redis(REDIS_URL) : null;
+      const admin = transport === 'RabbitMQ' ? await amqp.connect(AMQP_URL) : null;
+      const queue = uniqueQueue('dbbeat_types');
+      const messages = ODD_ROWS.map((row) =>
+        sampleMessage({ queue, args: PyJsonText.parse(row.args), kwargs: PyJsonText.parse(row.kwargs), headers: PyJsonText.parse(headersFor(transport)) }),
+      );
+      let worker: Awaited<ReturnType<typeof startCeleryWorker>> | undefined;
+      try {
+        worker = await startCeleryWorker({ brokerUrl: url, queues: [queue] });
+        const outcomes = await broker.publish(messages);
+        assert.deepEqual(outcomes.map((o) => (o.status === 'failed' ? o.error.message : o.status)), messages.map(() => 'sent'));
+        const records = await worker.waitForRecords(messages.length, 30_000);
+        const views = await pythonView(ODD_ROWS.flatMap((row) => [row.args, row.kwargs, headersFor(transport)]));
+        messages.forEach((message, i) => {
+          const record = records.find((r) => r.id === message.id);
+          assert.ok(record, `task ${message.id} did not run`);
+          const [args, kwargs, headers] = views.slice(3 * i, 3 * i + 3) as [typeof views[0], typeof views[0], typeof views[0]];
+          assert.deepEqual(record.typed, ['list', [args.typed, kwargs.typed]], ODD_ROWS[i]!.args);
+          assert.equal(record.argsrepr, args.saferepr);
+          assert.equal(record.kwargsrepr, kwargs.saferepr);
+          assert.deepEqual(record.typed_headers, headers.typed);
+        });
+        assert.doesNotMatch(worker.log(), /Traceback|CRITICAL/);
+        if (transport === 'RabbitMQ') {
+          const nan = sampleMessage({ queue, headers: PyJsonText.parse('{"x_nan": NaN}') });
+          const [outcome] = await broker.publish([nan, sampleMessage({ queue })]).then((o) => [o[0], assert.equal(o[1]?.status, 'sent')]);
+          assert.match(outcome?.status === 'failed' ? outcome.error.message : '', /headers\.x_nan: nan cannot travel in an AMQP header/);
+        }
+      } finally {
+        await worker?.stop();
+        await broker.close();
+        if (redis) {
+          await redis.del(queue, `_kombu.binding.${queue}`, ...messages.map((m) => `dbbeat:sent:${m.id}`));
+          redis.disconnect();
+        }
+        if (admin) {
+          const channel = await admin.createChannel();
+          await channel.deleteQueue(queue);
+          await admin.close().catch(() => undefined);
+        }
+      }
+    });
+  }
 });

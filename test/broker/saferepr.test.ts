@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 
+import { parsePyJson } from '../../src/broker/pyjson.js';
 import { pythonFloatRepr, saferepr } from '../../src/broker/saferepr.js';
 
 const PYTHON_FORMATTER = `
@@ -85,7 +86,7 @@ describe('saferepr matches celery.utils.saferepr', () => {
     const cases: Case[] = [];
     for (const value of values) for (const maxlen of [null, 1024, 10, 1]) cases.push({ json: JSON.stringify(value), maxlen, maxlevels: 3 });
     const expected = await celerySaferepr(cases);
-    cases.forEach((c, i) => assert.equal(saferepr(JSON.parse(c.json), c.maxlen, c.maxlevels), expected[i], c.json.slice(0, 200)));
+    cases.forEach((c, i) => assert.equal(saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels), expected[i], c.json.slice(0, 200)));
   });
 
   test('2,000 generated values, with and without the 1,024 limit', async () => {
@@ -99,10 +100,23 @@ describe('saferepr matches celery.utils.saferepr', () => {
     const expected = await celerySaferepr(cases);
     let mismatches = 0;
     cases.forEach((c, i) => {
-      const ours = saferepr(JSON.parse(c.json), c.maxlen, c.maxlevels);
+      const ours = saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels);
       if (ours !== expected[i] && mismatches++ < 3) assert.equal(ours, expected[i], `${c.maxlen} ${c.json.slice(0, 300)}`);
     });
     assert.equal(mismatches, 0);
+  });
+
+  test('numbers and dicts as Python reads them from the stored text', async () => {
+    const texts = [
+      '[9007199254740993, 1.0, 1e16, -0.0, NaN, Infinity, -Infinity, 1E400, -0, 0.1, 1.5e-7, 2.5E+3]',
+      '[123456789012345678901234567890123456789, -98765432109876543210, 1e22, 1e-320, 100.0]',
+      '{"b": 1, "2": 2, "b": 3, "a": {"1": 1.0, "0": [NaN]}}',
+      '{"x": [1e16, 9007199254740993]}',
+    ];
+    const cases: Case[] = [];
+    for (const json of texts) for (const maxlen of [null, 1024, 12]) cases.push({ json, maxlen, maxlevels: 3 });
+    const expected = await celerySaferepr(cases);
+    cases.forEach((c, i) => assert.equal(saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels), expected[i], c.json));
   });
 
   test('float repr follows Python', () => {

@@ -25,6 +25,25 @@ app.conf.update(
 _lock = threading.Lock()
 
 
+def typed(v):
+    """A value as [type, value] pairs, so a test sees the Python types the worker got."""
+    if v is None:
+        return ['None']
+    if isinstance(v, bool):
+        return ['bool', v]
+    if isinstance(v, int):
+        return ['int', str(v)]
+    if isinstance(v, float):
+        return ['float', repr(v)]
+    if isinstance(v, str):
+        return ['str', v]
+    if isinstance(v, (list, tuple)):
+        return ['list', [typed(x) for x in v]]
+    if isinstance(v, dict):
+        return ['dict', [[k, typed(x)] for k, x in v.items()]]
+    return [type(v).__name__, repr(v)]
+
+
 def _record(request, name, args, kwargs):
     delivery_info = request.delivery_info or {}
     entry = {
@@ -39,8 +58,20 @@ def _record(request, name, args, kwargs):
         'dbbeat_scheduled_at': getattr(request, 'dbbeat_scheduled_at', None),
         'expires': request.expires,
         'received_at': time.time(),
+        # Python's own view of what arrived: types, repr, Celery's saferepr headers,
+        # and the row's headers whose names start with x_.
+        'typed': typed([list(args), kwargs]),
+        'repr': repr((args, kwargs)),
+        'argsrepr': getattr(request, 'argsrepr', None),
+        'kwargsrepr': getattr(request, 'kwargsrepr', None),
+        'typed_headers': typed({k: v for k, v in vars(request).items() if k.startswith('x_')}),
     }
-    line = json.dumps(entry, ensure_ascii=False)
+    try:
+        line = json.dumps(entry, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        # NaN/Infinity have no JSON.parse form: 'typed' and 'repr' carry them.
+        entry['args'] = entry['kwargs'] = None
+        line = json.dumps(entry, ensure_ascii=False, allow_nan=False)
     with _lock, open(os.environ['DBBEAT_TEST_RECORD_FILE'], 'a', encoding='utf-8') as out:
         out.write(line + '\n')
 

@@ -13,8 +13,9 @@ import { killOnExit, registerProcessGroup } from '../cleanup.js';
 export interface ExecutionRecord {
   id: string;
   task: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
+  /** null when they hold NaN or an infinity (see `typed`). */
+  args: unknown[] | null;
+  kwargs: Record<string, unknown> | null;
   routing_key: string | null;
   exchange: string | null;
   priority: number | null;
@@ -23,6 +24,14 @@ export interface ExecutionRecord {
   expires: string | null;
   /** Unix time, seconds. */
   received_at: number;
+  /** [args, kwargs] as [type, value] pairs (`['float', '1.0']`, `['int', '9007199254740993']`). */
+  typed: unknown;
+  /** Python's repr((args, kwargs)). */
+  repr: string;
+  argsrepr: string | null;
+  kwargsrepr: string | null;
+  /** The message headers whose names start with `x_`, typed like `typed`. */
+  typed_headers: unknown;
 }
 
 export interface CeleryWorker {
