@@ -10,6 +10,7 @@ import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 
 import { amqpHeaders, buildProtocol2, destinationOf, type Destination } from './message.js';
+import { DEFAULT_ROUTING, type DeclaredQueue, type RoutingSettings } from './routing.js';
 import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -29,7 +30,7 @@ const PRECONDITION_FAILED = 406;
 
 /** Opens a RabbitMQ broker; the connection is made on first use and remade after it drops. */
 export async function connectAmqp(url: string, options: BrokerOptions = {}): Promise<Broker> {
-  return new AmqpBroker(url, options.logger);
+  return new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING);
 }
 
 interface Session {
@@ -50,6 +51,7 @@ class AmqpBroker implements Broker {
   constructor(
     private readonly url: string,
     private readonly logger: BrokerLogger | undefined,
+    private readonly routing: RoutingSettings,
   ) {
     const parsed = new URL(url);
     this.display = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
@@ -102,7 +104,7 @@ class AmqpBroker implements Broker {
     if (messages.length === 0) return [];
     const session = await this.open();
     const now = new Date();
-    const destinations = messages.map(destinationOf);
+    const destinations = messages.map((message) => destinationOf(message, this.routing));
     for (const destination of destinations) await this.declare(session, destination);
 
     const confirms = messages.map((message, index) => this.publishOne(session.channel, message, destinations[index] as Destination, now));
@@ -125,7 +127,7 @@ class AmqpBroker implements Broker {
     let protocol;
     let headers;
     try {
-      protocol = buildProtocol2(message, now);
+      protocol = buildProtocol2(message.priority === destination.priority ? message : { ...message, priority: destination.priority }, now);
       headers = amqpHeaders(protocol.headers);
     } catch (error) {
       return Promise.resolve({ id: message.id, status: 'failed', error: error as Error });
@@ -156,41 +158,43 @@ class AmqpBroker implements Broker {
   }
 
   /**
-   * Declares what Celery declares before publishing: the task's queue; for a
-   * named exchange, the direct exchange, and the task's queue bound to it with
-   * the routing key when the task names a queue. Once per connection.
+   * Declares what Celery declares before publishing: the task's queue, its
+   * exchange and the binding between them. Publishing to another named
+   * exchange, dbbeat also declares that exchange and binds the task's queue to
+   * it with the routing key (Celery publishes there unbound, and the message is
+   * lost). Once per connection.
    */
   private async declare(session: Session, destination: Destination): Promise<void> {
-    const key = `${destination.exchange}\x00${destination.routingKey}\x00${destination.queue}`;
+    const declare = destination.declare;
+    const key = `${destination.exchange}\x00${destination.exchangeType}\x00${destination.routingKey}\x00${declare ? JSON.stringify(declare) : ''}`;
     if (session.declared.has(key)) return;
-    if (destination.exchange === '') {
-      await this.declareQueue(session, destination.queue);
-    } else {
-      await session.channel.assertExchange(destination.exchange, 'direct', EXCHANGE_OPTIONS);
+    if (declare) await this.declareQueue(session, declare);
+    if (destination.exchange !== '' && destination.exchange !== declare?.exchange) {
+      await session.channel.assertExchange(destination.exchange, destination.exchangeType, EXCHANGE_OPTIONS);
       // Without a queue of its own, the message follows the exchange's
-      // bindings (as with Celery); nothing is declared on a guess.
-      if (destination.queueGiven) {
-        await this.declareQueue(session, destination.queue);
-        await session.channel.bindQueue(destination.queue, destination.exchange, destination.routingKey);
-      }
+      // bindings (as with Celery); nothing is bound on a guess.
+      if (declare) await session.channel.bindQueue(declare.name, destination.exchange, destination.routingKey);
     }
     session.declared.add(key);
   }
 
   /**
-   * A queue declared elsewhere with other arguments (say x-max-priority from
-   * the workers' config) makes our declare fail; that queue exists, which is
-   * all we need, so accept it. The failing declare runs on its own channel so
-   * the confirm channel survives.
+   * Declares a queue as kombu's Queue.declare does: its exchange (unless the
+   * default), the queue, and the binding. A queue or exchange declared
+   * elsewhere with other arguments (say x-max-priority from the workers'
+   * config) makes our declare fail; it exists, which is all we need, so accept
+   * it. The declares run on their own channel so the confirm channel survives.
    */
-  private async declareQueue(session: Session, queue: string): Promise<void> {
+  private async declareQueue(session: Session, queue: DeclaredQueue): Promise<void> {
     const probe = await session.model.createChannel();
     probe.on('error', () => undefined);
     try {
-      await probe.assertQueue(queue, QUEUE_OPTIONS);
+      if (queue.exchange !== '') await probe.assertExchange(queue.exchange, queue.exchangeType, EXCHANGE_OPTIONS);
+      await probe.assertQueue(queue.name, QUEUE_OPTIONS);
+      if (queue.exchange !== '') await probe.bindQueue(queue.name, queue.exchange, queue.routingKey);
     } catch (error) {
       if ((error as { code?: number }).code !== PRECONDITION_FAILED) throw error;
-      this.logger?.warn({ queue, broker: this.display }, 'queue exists with other arguments than Celery defaults; using it as is');
+      this.logger?.warn({ queue: queue.name, exchange: queue.exchange, broker: this.display }, 'queue or exchange exists with other arguments than Celery defaults; using it as is');
       return;
     }
     await probe.close().catch(() => undefined);

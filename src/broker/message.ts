@@ -7,14 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { PyDict, PyJsonError, PyJsonText, PyNumber, type PyValue, toPyJson, toPyValue } from './pyjson.js';
+import { DEFAULT_ROUTING, type DeclaredQueue, type Route, type RoutingSettings, routeTask } from './routing.js';
 import { saferepr } from './saferepr.js';
 import type { TaskMessage } from './types.js';
 
 /** Celery's `argsrepr_maxsize` / `kwargsrepr_maxsize`. */
 const REPR_MAXSIZE = 1024;
-
-/** The queue Celery uses when none is given (`task_default_queue`). */
-export const DEFAULT_QUEUE = 'celery';
 
 /** Header carrying the slot the run was scheduled for (ISO 8601, UTC, ms). */
 export const SCHEDULED_AT_HEADER = 'dbbeat_scheduled_at';
@@ -206,35 +204,49 @@ export function pythonIsoformat(date: Date): string {
   return `${seconds}${fraction}+00:00`;
 }
 
-/** Where a message goes: the exchange and routing key kombu publishes with. */
+/** Where a message goes: the exchange and routing key kombu publishes with, and what is declared first. */
 export interface Destination {
   /** '' for the default exchange (routing key = queue). */
   exchange: string;
   routingKey: string;
+  /** The type of `exchange` (direct, topic, fanout), for declaring it and matching bindings. */
+  exchangeType: string;
+  /** The queue Celery declares and binds to its own exchange before publishing; null when none. */
+  declare: DeclaredQueue | null;
   /**
-   * The queue that must exist for the message to land: the target itself on
-   * the default exchange; on a named exchange, the queue bound to it with the
-   * routing key when nothing else is bound (the task's queue, else a queue
-   * named after the routing key).
+   * Where the message lands when nothing bound to a named exchange matches
+   * (where Celery would lose it): the declared queue, else a queue named after
+   * the routing key. On the default exchange, the routing key itself.
    */
   queue: string;
-  /** Whether the task named its queue (else `queue` is derived from the routing key or the default). */
-  queueGiven: boolean;
+  /** The row's priority, else the route's. */
+  priority: number | null;
 }
 
 /**
- * Celery's `send_task_message` routing rule: with no exchange or no routing
- * key, publish to the default exchange with the queue as routing key (its
- * "direct exchange" shortcut); with both, publish to that exchange.
+ * Where a message goes: Celery 5's routing (routing.ts: the row's
+ * queue/exchange/routing_key, then task_routes, then the defaults). Where
+ * Celery would publish with no routing key at all (a route that names an
+ * exchange but neither queue nor routing key), the message goes to the
+ * default queue instead of nowhere.
  */
-export function destinationOf(message: TaskMessage): Destination {
-  const queue = message.queue || null;
-  const exchange = message.exchange || '';
-  const routingKey = message.routingKey || '';
-  if (exchange && routingKey) return { exchange, routingKey, queue: queue ?? routingKey, queueGiven: queue !== null };
-  // Celery would publish a message with a routing key but neither queue nor
-  // exchange with routing key None, which no worker receives; a routing key on
-  // the default exchange names a queue, so send it there.
-  const target = queue ?? (routingKey || DEFAULT_QUEUE);
-  return { exchange: '', routingKey: target, queue: target, queueGiven: queue !== null };
+export function destinationOf(message: TaskMessage, routing: RoutingSettings = DEFAULT_ROUTING): Destination {
+  const route = routeTask(message.task, { queue: message.queue, exchange: message.exchange, routingKey: message.routingKey, priority: message.priority }, routing);
+  if (route.routingKey === null) {
+    const fallback = routeTask(message.task, { priority: route.priority }, { ...routing, routes: [] });
+    return destinationOfRoute(fallback);
+  }
+  return destinationOfRoute(route);
+}
+
+function destinationOfRoute(route: Route): Destination {
+  const routingKey = route.routingKey ?? '';
+  return {
+    exchange: route.exchange,
+    routingKey,
+    exchangeType: route.exchangeType,
+    declare: route.declare,
+    queue: route.exchange === '' ? routingKey : (route.declare?.name ?? routingKey),
+    priority: route.priority,
+  };
 }

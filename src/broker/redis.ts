@@ -11,6 +11,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 import { buildProtocol2, destinationOf, type Destination } from './message.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
+import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
 import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
 
 /** kombu's separator inside list and binding names. */
@@ -34,9 +35,15 @@ export function bindingKey(exchange: string): string {
   return `_kombu.binding.${exchange}`;
 }
 
-/** The binding member Celery records when it declares `queue` (exchange and routing key = queue). */
-export function queueBindingMember(queue: string): string {
-  return [queue, '', queue].join(SEP);
+/** The binding member kombu records when it declares `queue` bound with `routingKey`: `<routing key>\x06\x16<pattern>\x06\x16<queue>`. */
+export function queueBindingMember(queue: string, routingKey = queue): string {
+  return [routingKey, '', queue].join(SEP);
+}
+
+/** kombu's TopicExchange pattern: `*` one word, `#` any words. */
+function topicMatches(pattern: string, routingKey: string): boolean {
+  const words = pattern.split('.').map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  return new RegExp(`^${words.join('\\.')}$`).test(routingKey);
 }
 
 /** Connection settings read from a `redis://` / `rediss://` URL. */
@@ -84,9 +91,11 @@ class RedisBroker implements Broker {
   private readonly display: string;
   private readonly ttl: number;
   private readonly logger: BrokerLogger | undefined;
+  private readonly routing: RoutingSettings;
   private closed: Promise<void> | null = null;
 
   constructor(url: string, options: BrokerOptions) {
+    this.routing = options.routing ?? DEFAULT_ROUTING;
     const { display, ...connection } = redisOptionsFromUrl(url);
     this.display = display;
     this.ttl = options.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS;
@@ -120,7 +129,7 @@ class RedisBroker implements Broker {
     if (this.closed) throw new Error(`Redis broker ${this.display} is closed`);
     if (messages.length === 0) return [];
     const now = new Date();
-    const destinations = messages.map(destinationOf);
+    const destinations = messages.map((message) => destinationOf(message, this.routing));
     const routes = await this.resolveExchangeRoutes(destinations);
     const prepareErrors = new Map<number, Error>();
     const prepared: { index: number; share: Prepared }[] = [];
@@ -190,22 +199,28 @@ class RedisBroker implements Broker {
 
   private prepare(message: TaskMessage, destination: Destination, routes: Map<string, string[][]>, now: Date): Prepared {
     const envelope = redisEnvelope(message, destination, now);
-    let queues = [destination.queue];
+    const declare = destination.declare;
+    let queues = [destination.routingKey];
     if (destination.exchange !== '') {
-      // kombu DirectExchange.lookup: every queue bound with this routing key.
-      const bound = (routes.get(destination.exchange) ?? [])
-        .filter(([routingKey]) => routingKey === destination.routingKey)
+      // kombu's exchange lookup over the binding set, plus the binding the
+      // declare below adds; direct: equal keys, topic: patterns, fanout: all.
+      const table = [...(routes.get(destination.exchange) ?? [])];
+      if (declare && declare.exchange === destination.exchange) table.push([declare.routingKey, '', declare.name]);
+      const bound = table
+        .filter(([routingKey = '']) =>
+          destination.exchangeType === 'fanout' ? true : destination.exchangeType === 'topic' ? topicMatches(routingKey, destination.routingKey) : routingKey === destination.routingKey,
+        )
         .map(([, , queue]) => queue ?? '')
         .filter((queue) => queue !== '');
-      if (bound.length > 0) queues = [...new Set(bound)];
+      // Where Celery would lose the message (nothing bound), dbbeat delivers it.
+      queues = bound.length > 0 ? [...new Set(bound)] : [destination.queue];
     }
-    const lists = queues.map((queue) => priorityListName(queue, message.priority));
-    // Celery declares (and so binds) the task's queue before publishing; a
-    // queue only derived from the routing key is bound when it is used.
-    const bindings = destination.queueGiven || queues.includes(destination.queue) ? [destination.queue] : [];
+    const lists = queues.map((queue) => priorityListName(queue, destination.priority));
+    // Celery declares the task's queue before publishing, which records its binding.
+    const bindings = declare ? [{ key: bindingKey(declare.exchange), member: queueBindingMember(declare.name, declare.routingKey) }] : [];
     return {
-      keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map(bindingKey)],
-      args: [String(lists.length), String(bindings.length), envelope, ...bindings.map(queueBindingMember)],
+      keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map((b) => b.key)],
+      args: [String(lists.length), String(bindings.length), envelope, ...bindings.map((b) => b.member)],
     };
   }
 
@@ -237,7 +252,7 @@ class RedisBroker implements Broker {
  * message with its body in base64, and kombu's delivery properties.
  */
 export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
-  const protocol = buildProtocol2(message, now);
+  const protocol = buildProtocol2(message.priority === destination.priority ? message : { ...message, priority: destination.priority }, now);
   const properties = JSON.stringify({
     ...protocol.properties,
     delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },

@@ -1,6 +1,7 @@
 // The contract between the beat loop and a broker. A broker adapter knows
 // messages, never rows or Prisma.
 import type { PyJsonText } from './pyjson.js';
+import type { RoutingSettings } from './routing.js';
 
 /** One scheduled run, ready to become a Celery protocol-2 message. */
 export interface TaskMessage {
@@ -68,4 +69,9 @@ export interface BrokerOptions {
    */
   dedupeTtlSeconds?: number;
   logger?: BrokerLogger;
+  /**
+   * Celery's routing settings (task_default_queue, task_routes, …) applied
+   * after the message's own queue/exchange/routing key; Celery's defaults when absent.
+   */
+  routing?: RoutingSettings;
 }

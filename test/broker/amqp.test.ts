@@ -34,6 +34,8 @@ async function drain(queue: string): Promise<ReadMessage[]> {
 
 async function cleanup(queue: string): Promise<void> {
   await channel.deleteQueue(queue);
+  // Declared with the queue, as Celery declares Queue(name, Exchange(name), name).
+  await channel.deleteExchange(queue);
 }
 
 runBrokerContract({ name: 'RabbitMQ', url: AMQP_URL, deadUrl: 'amqp://127.0.0.1:1/', suppressesDuplicates: false, drain, cleanup });

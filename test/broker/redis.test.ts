@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 
 import { connectBroker } from '../../src/broker/index.js';
+import { DEFAULT_ROUTING } from '../../src/broker/routing.js';
 import { priorityListName } from '../../src/broker/redis.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { runBrokerContract, sampleMessage, uniqueQueue, type ReadMessage } from './contract.js';
@@ -89,26 +90,52 @@ describe('Redis specifics', () => {
     }
   });
 
-  test('a message with exchange and routing key goes to the queues bound to it, else to the routing key', async () => {
-    const broker = await connectBroker(REDIS_URL);
+  test('a message with exchange and routing key goes to the queues bound to it, else to the queue Celery declares', async () => {
+    // Celery routes a task with exchange and routing key but no queue to the
+    // default queue's declaration; dbbeat delivers there when nothing is bound.
+    const defaultQueue = uniqueQueue('dbbeat_default');
+    const broker = await connectBroker(REDIS_URL, { routing: { ...DEFAULT_ROUTING, defaultQueue } });
     const exchange = uniqueQueue('dbbeat_exchange');
     const bound = uniqueQueue();
-    const unbound = uniqueQueue();
     await redis.sadd(`_kombu.binding.${exchange}`, ['key_a', '', bound].join(SEP));
     const toBound = sampleMessage({ exchange, routingKey: 'key_a' });
-    const toFallback = sampleMessage({ exchange, routingKey: unbound });
+    const toFallback = sampleMessage({ exchange, routingKey: 'key_nobody_binds' });
     try {
       await broker.publish([toBound, toFallback]);
       const [boundItem] = await redis.lrange(bound, 0, -1);
       const envelope = JSON.parse(boundItem ?? '{}') as Envelope;
       assert.equal(envelope.headers['id'], toBound.id);
       assert.deepEqual(envelope.properties['delivery_info'], { exchange, routing_key: 'key_a' });
-      assert.equal(await redis.llen(unbound), 1);
+      assert.equal(await redis.llen(defaultQueue), 1);
+      assert.equal(await redis.llen(bound), 1);
+      assert.deepEqual(await redis.smembers(`_kombu.binding.${defaultQueue}`), [[defaultQueue, '', defaultQueue].join(SEP)]);
     } finally {
       await redis.del(`_kombu.binding.${exchange}`);
       await cleanup(bound, [toBound.id]);
-      await cleanup(unbound, [toFallback.id]);
-      assert.equal(await redis.exists('_kombu.binding.key_a'), 0, 'no binding for a queue not used');
+      await cleanup(defaultQueue, [toFallback.id]);
+      assert.equal(await redis.exists('_kombu.binding.key_nobody_binds'), 0, 'no binding for a queue not used');
+      await broker.close();
+    }
+  });
+
+  test('task_routes and the default queue settings decide the list, as in Celery', async () => {
+    const defaultQueue = uniqueQueue('dbbeat_default');
+    const routed = uniqueQueue('dbbeat_routed');
+    const routing = { ...DEFAULT_ROUTING, defaultQueue, routes: [{ 'proj.reports.*': routed }] };
+    const broker = await connectBroker(REDIS_URL, { routing });
+    const messages = [
+      sampleMessage({ task: 'proj.reports.daily' }),
+      sampleMessage({ task: 'proj.other' }),
+      sampleMessage({ task: 'proj.other', routingKey: 'no_worker_reads_this' }),
+    ];
+    try {
+      await broker.publish(messages);
+      assert.equal(await redis.llen(routed), 1);
+      assert.equal(await redis.llen(defaultQueue), 2);
+      assert.equal(await redis.exists('no_worker_reads_this'), 0);
+    } finally {
+      await cleanup(routed, [messages[0]!.id]);
+      await cleanup(defaultQueue, messages.slice(1).map((m) => m.id));
       await broker.close();
     }
   });
