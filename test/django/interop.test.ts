@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { DJANGO_CELERY_BEAT_MIGRATIONS } from '../../src/db/django-migrations.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { openDatabase, type OpenDatabase } from '../../src/schema/open.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
@@ -74,9 +75,17 @@ describe('a database made by Django, adopted by `dbbeat migrate`', () => {
 
   test('`dbbeat migrate` applies its files and keeps every row Django wrote', async () => {
     const before = await db.query('SELECT * FROM django_celery_beat_periodictask ORDER BY id');
+    const history = await db.query('SELECT * FROM django_migrations ORDER BY id');
+    // Django applies the installed version's migrations in the order our list records them.
+    assert.deepEqual(
+      history.map((row) => (row as { name: string }).name),
+      DJANGO_CELERY_BEAT_MIGRATIONS.slice(0, history.length),
+    );
     const { stdout } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], { timeout: 60_000 });
     assert.match(stdout, /applied \d+ migration\(s\)/);
     assert.deepEqual(await db.query('SELECT * FROM django_celery_beat_periodictask ORDER BY id'), before);
+    assert.deepEqual(await db.query('SELECT * FROM django_migrations ORDER BY id'), history, "Django's history is left as it is");
+    await djangoMigrate(temp.url);
     const { stdout: again } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], {
       timeout: 60_000,
     });
@@ -131,6 +140,19 @@ describe('a database made by `dbbeat migrate` alone, used by Django', () => {
     await prisma.$disconnect();
     await db.close();
     await temp.drop();
+  });
+
+  test("Django's plain `migrate` has nothing to do: every migration it knows is recorded as applied", async () => {
+    const names = async (): Promise<string[]> =>
+      (await db.query<{ name: string }>("SELECT name FROM django_migrations WHERE app = 'django_celery_beat' ORDER BY id")).map((row) => row.name);
+    assert.deepEqual(await names(), DJANGO_CELERY_BEAT_MIGRATIONS);
+    const { stdout } = await run(PYTHON, ['-m', 'django', 'migrate', '--no-input'], { env: djangoEnv(temp.url), cwd: here, timeout: 120_000 });
+    assert.match(stdout, /No migrations to apply/);
+    const { stdout: shown } = await run(PYTHON, ['-m', 'django', 'showmigrations', 'django_celery_beat'], { env: djangoEnv(temp.url), cwd: here, timeout: 120_000 });
+    assert.doesNotMatch(shown, /\[ \]/, shown);
+    assert.deepEqual(await names(), DJANGO_CELERY_BEAT_MIGRATIONS, 'nothing recorded twice');
+    // The schema is still exactly dbbeat's: Django changed nothing.
+    assert.equal(await describeSchema(db), await committedSchema());
   });
 
   test("Django's ORM creates and reads a task of each schedule type, and Prisma sees them", async () => {
