@@ -1,10 +1,14 @@
 // dbbeat's public API. The command line (src/cli) is built on the same functions.
 
 // The beat.
-export { startBeat, type BeatHandle } from './beat/index.js';
-export { Beat, type BeatEvents } from './beat/beat.js';
-export { OptionsError, resolveBeatOptions, type BeatOptions, type ResolvedBeatOptions } from './beat/options.js';
+export { startBeat, startResolvedBeat, type BeatHandle } from './beat/index.js';
+export { Beat, type BeatEvents } from './beat/loop.js';
+export { type Clock, systemClock } from './beat/clock.js';
 export { runTaskId } from './beat/task-id.js';
+
+// Settings: flags, then environment, then defaults.
+export { OptionsError, resolveConfig, type BeatOptions, type ResolvedConfig } from './config.js';
+export { redactUrl } from './redact-url.js';
 
 // The database: connections, migrations, our Prisma client, validation.
 export {
@@ -12,14 +16,16 @@ export {
   MigrationChecksumError,
   MigrationFailedError,
   UnsupportedDatabaseUrlError,
+  beatStoreFor,
   migrate,
   openDatabase,
   type OpenDatabase,
   type OpenDatabaseOptions,
-} from './schema/open.js';
-export type { Database } from './schema/database.js';
-export { createClient, dbbeat, type DbbeatClient, type ScheduleTaskInput } from './schema/client.js';
-export { ValidationError, checkPeriodicTask, type PeriodicTaskFields, type ValidationIssue } from './schema/validate.js';
+} from './db/open.js';
+export type { Database } from './db/database.js';
+export type { BeatStore, TaskRow } from './db/store.js';
+export { createClient, dbbeat, type DbbeatClient, type ScheduleTaskInput } from './model/client.js';
+export { ValidationError, checkPeriodicTask, type PeriodicTaskFields, type ValidationIssue } from './model/validate.js';
 
 // Schedules: pure time arithmetic.
 export { ScheduleError, buildSchedule, isDue } from './schedules/index.js';

@@ -1,5 +1,5 @@
-import type { Database } from '../schema/database.js';
-import { CHANGE_FEED_START, PRUNE_CHANGES, READ_CHANGES_AFTER, TASKS_OF_SCHEDULES } from './sql.js';
+import type { BeatStore, ScheduleIds } from '../db/store.js';
+import { type Clock, systemClock } from './clock.js';
 
 /**
  * How long a hole in the change-log ids is waited for. Ids come from a sequence, so a
@@ -10,12 +10,12 @@ const GAP_GRACE_MS = 10_000;
 /** Change-log rows older than this are deleted by the leader. */
 const KEEP_CHANGES_MS = 60 * 60 * 1000;
 
-const SCHEDULE_TABLES = {
-  django_celery_beat_crontabschedule: 0,
-  django_celery_beat_intervalschedule: 1,
-  django_celery_beat_solarschedule: 2,
-  django_celery_beat_clockedschedule: 3,
-} as const;
+const SCHEDULE_TABLES = new Map<string, keyof ScheduleIds>([
+  ['django_celery_beat_crontabschedule', 'crontab'],
+  ['django_celery_beat_intervalschedule', 'interval'],
+  ['django_celery_beat_solarschedule', 'solar'],
+  ['django_celery_beat_clockedschedule', 'clocked'],
+]);
 
 /** Holes wider than this are a rolled-back bulk write, not changes still to come. */
 const MAX_TRACKED_HOLE = 10_000;
@@ -34,7 +34,10 @@ export class ChangeFeed {
   private readonly holes = new Map<number, number>();
   private started = false;
 
-  constructor(private readonly db: Pick<Database, 'query'>) {}
+  constructor(
+    private readonly store: Pick<BeatStore, 'changeFeedStart' | 'readChanges' | 'tasksOfSchedules' | 'pruneChanges'>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Starts the feed before a full load: every change visible now is covered by that
@@ -42,24 +45,22 @@ export class ChangeFeed {
    * they are read when they commit.
    */
   async startNow(): Promise<void> {
-    const [row] = await this.db.query<{ top: number; missing: number[] }>(CHANGE_FEED_START, [GAP_GRACE_MS / 1000]);
-    this.top = row?.top ?? 0;
+    const start = await this.store.changeFeedStart(GAP_GRACE_MS / 1000);
+    this.top = start.top;
     this.holes.clear();
-    const now = Date.now();
-    for (const id of row?.missing ?? []) this.holes.set(id, now);
+    const now = this.clock.now();
+    for (const id of start.missing) this.holes.set(id, now);
     this.started = true;
   }
 
   /** Task ids touched by changes not read before (tasks edited, or whose schedule was). */
   async changedTaskIds(): Promise<number[]> {
     if (!this.started) await this.startNow();
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
-      this.top,
-      [...this.holes.keys()],
-    ]);
-    const now = Date.now();
+    const rows = await this.store.readChanges(this.top, [...this.holes.keys()]);
+    const now = this.clock.now();
     const taskIds = new Set<number>();
-    const scheduleIds: number[][] = [[], [], [], []];
+    const scheduleIds: ScheduleIds = { crontab: [], interval: [], solar: [], clocked: [] };
+    let anySchedule = false;
     let expected = this.top + 1;
     for (const row of rows) {
       if (row.id < expected) {
@@ -70,25 +71,26 @@ export class ChangeFeed {
         }
         expected = row.id + 1;
       }
-      if (row.table_name === 'django_celery_beat_periodictask') {
-        taskIds.add(row.row_id);
-      } else if (row.table_name in SCHEDULE_TABLES) {
-        scheduleIds[SCHEDULE_TABLES[row.table_name as keyof typeof SCHEDULE_TABLES]]!.push(row.row_id);
+      const kind = SCHEDULE_TABLES.get(row.table);
+      if (row.table === 'django_celery_beat_periodictask') {
+        taskIds.add(row.rowId);
+      } else if (kind !== undefined) {
+        scheduleIds[kind].push(row.rowId);
+        anySchedule = true;
       }
     }
     this.top = expected - 1;
     for (const [id, missedAt] of this.holes) {
       if (now - missedAt >= GAP_GRACE_MS) this.holes.delete(id); // rolled back: it will never come
     }
-    if (scheduleIds.some((ids) => ids.length > 0)) {
-      const users = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, scheduleIds);
-      for (const { id } of users) taskIds.add(id);
+    if (anySchedule) {
+      for (const id of await this.store.tasksOfSchedules(scheduleIds)) taskIds.add(id);
     }
     return [...taskIds];
   }
 
   /** Deletes change-log rows that no reader needs any more. */
   async prune(): Promise<void> {
-    await this.db.query(PRUNE_CHANGES, [KEEP_CHANGES_MS / 1000]);
+    await this.store.pruneChanges(KEEP_CHANGES_MS / 1000);
   }
 }

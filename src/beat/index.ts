@@ -1,15 +1,15 @@
 import { connectBroker } from '../broker/index.js';
 import type { Broker } from '../broker/types.js';
-import { migrate } from '../schema/migrate.js';
-import { openDatabase, type OpenDatabase } from '../schema/open.js';
-import { Beat } from './beat.js';
+import { type BeatOptions, resolveConfig, type ResolvedConfig } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { beatStoreFor, openDatabase, type OpenDatabase } from '../db/open.js';
+import { redactUrl } from '../redact-url.js';
+import { Backoff } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
-import { resolveBeatOptions, type BeatOptions, type ResolvedBeatOptions } from './options.js';
+import { Beat } from './loop.js';
 import { writePidFile } from './pidfile.js';
-import { Backoff } from './timing.js';
 
-export { Beat, type BeatEvents } from './beat.js';
-export { resolveBeatOptions, OptionsError, type BeatOptions, type ResolvedBeatOptions } from './options.js';
+export { Beat, type BeatEvents } from './loop.js';
 export { runTaskId } from './task-id.js';
 
 export interface BeatHandle {
@@ -17,7 +17,7 @@ export interface BeatHandle {
   readonly ready: Promise<void>;
   /** The running beat (typed events), once connected. */
   readonly beat: Promise<Beat>;
-  readonly options: ResolvedBeatOptions;
+  readonly options: ResolvedConfig;
   readonly log: Logger;
   /** Finishes the batch in flight, records it, releases the lease, closes connections. */
   stop(): Promise<void>;
@@ -30,7 +30,11 @@ class Stopped extends Error {}
  * down (logging and retrying with backoff), and `ready` resolves when the beat runs.
  */
 export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> {
-  const resolved = resolveBeatOptions(options);
+  return startResolvedBeat(resolveConfig(options));
+}
+
+/** startBeat with settings already resolved (the CLI resolves them once, for every command). */
+export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatHandle> {
   const log = createLogger(resolved);
   const removePidFile = resolved.pidFile ? writePidFile(resolved.pidFile) : undefined;
   let stopping = false;
@@ -73,7 +77,7 @@ export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> 
     }
     broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds }));
     await broker.ping().catch((error: unknown) => log.warn({ err: error }, `broker not reachable yet: ${(error as Error).message}`));
-    const beat = new Beat(database, broker, log, resolved);
+    const beat = new Beat(beatStoreFor(database), broker, log, resolved);
     beat.once('ready', () => resolveReady());
     log.info(
       { database: database.description, broker: redactUrl(resolved.brokerUrl), maxIntervalS: resolved.maxIntervalMs / 1000, holder: resolved.holder },
@@ -102,8 +106,4 @@ export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> 
       log.flush();
     },
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
 }

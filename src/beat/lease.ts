@@ -1,5 +1,4 @@
-import type { Database } from '../schema/database.js';
-import { ACQUIRE_LEASE, RELEASE_LEASE } from './sql.js';
+import type { BeatStore, Fence } from '../db/store.js';
 
 export interface LeaseOptions {
   /** Lease row name; beats sharing a name elect one leader among them. */
@@ -12,7 +11,7 @@ export interface LeaseOptions {
 
 /**
  * The leader lease, kept in dbbeat_lease with the database's clock. `token` is the
- * fencing token that every write of the leader checks (see RECORD_RUNS).
+ * fencing token that every write of the leader checks (BeatStore.recordRuns).
  *
  * Locally we also track how long the lease is surely ours (by the monotonic clock,
  * counted from before the request was sent), so the leader stops sending the moment
@@ -23,7 +22,7 @@ export class Lease {
   private validUntil = 0; // performance.now() ms
 
   constructor(
-    private readonly db: Pick<Database, 'query'>,
+    private readonly store: Pick<BeatStore, 'acquireLease' | 'releaseLease'>,
     readonly options: LeaseOptions,
   ) {}
 
@@ -36,26 +35,27 @@ export class Lease {
     return this.token !== null;
   }
 
+  /** What a fenced write checks, while the lease is surely held. */
+  get fence(): Fence | null {
+    const token = this.token;
+    return token === null ? null : { name: this.options.name, token };
+  }
+
   /**
    * Takes or renews the lease. Resolves to true when this process holds it.
    * A failed query rejects and leaves the local validity to run out on its own.
    */
   async tryAcquire(): Promise<boolean> {
     const sentAt = performance.now();
-    const rows = await this.db.query<{ token: string; seconds_left: number }>(ACQUIRE_LEASE, [
-      this.options.name,
-      this.options.holder,
-      this.options.ttlSeconds,
-    ]);
-    const row = rows[0];
-    if (!row) {
+    const grant = await this.store.acquireLease(this.options.name, this.options.holder, this.options.ttlSeconds);
+    if (grant === null) {
       this.heldToken = null;
       this.validUntil = 0;
       return false;
     }
-    this.heldToken = row.token;
+    this.heldToken = grant.token;
     // A small margin for the time the answer took to travel back.
-    this.validUntil = sentAt + Math.max(0, row.seconds_left * 1000 - 250);
+    this.validUntil = sentAt + Math.max(0, grant.secondsLeft * 1000 - 250);
     return true;
   }
 
@@ -66,7 +66,7 @@ export class Lease {
     this.validUntil = 0;
     if (token === null) return;
     try {
-      await this.db.query(RELEASE_LEASE, [this.options.name, this.options.holder, token]);
+      await this.store.releaseLease(this.options.name, this.options.holder, token);
     } catch {
       // The lease lapses by itself after its time to live.
     }

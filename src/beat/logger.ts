@@ -1,11 +1,11 @@
 import pino, { type Logger } from 'pino';
 
-import type { ResolvedBeatOptions } from './options.js';
+import type { ResolvedConfig } from '../config.js';
 
 export type { Logger };
 
 /** The beat's logger: JSON lines on stdout, or in the file given with -f/--logfile. */
-export function createLogger(options: Pick<ResolvedBeatOptions, 'logLevel' | 'logFile'>): Logger {
+export function createLogger(options: Pick<ResolvedConfig, 'logLevel' | 'logFile'>): Logger {
   const destination = options.logFile
     ? pino.destination({ dest: options.logFile, mkdir: true, sync: false })
     : pino.destination({ dest: 1, sync: false });

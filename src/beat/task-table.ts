@@ -1,6 +1,6 @@
 import type { Schedule } from '../schedules/types.js';
 import { RunQueue } from './run-queue.js';
-import type { ResolvedTask } from './task-row.js';
+import type { ResolvedTask } from '../model/task-row.js';
 
 /** The earliest instant a Date can hold. */
 const EARLIEST_DATE = -8.64e15;
@@ -21,21 +21,6 @@ export interface Entry {
 export function nextSlot(schedule: Schedule, base: number, startTime: number | null): number | null {
   const from = startTime !== null && base < startTime ? startTime - 1 : base;
   return schedule.nextAfter(new Date(from))?.getTime() ?? null;
-}
-
-/**
- * What to record as last_run_at after sending the run for `slot` at `now`.
- *
- * On time, the slot itself: interval runs do not drift, and a beat that takes over
- * after a crash computes the same slot (and so the same task id) from the database.
- * Late, it depends on how late the following slot is: slots missed within the
- * catch-up window (a failover, a short broker outage) are each still sent, so a
- * killed leader loses no run; slots missed longer ago collapse into this one
- * catch-up run (Celery's rule after real downtime), and the schedule restarts from now.
- */
-export function recordedLastRun(schedule: Schedule, slot: number, now: number, catchUpWindowMs: number): number {
-  const following = schedule.nextAfter(new Date(slot));
-  return following === null || following.getTime() > now - catchUpWindowMs ? slot : now;
 }
 
 /** The enabled, valid tasks and their next runs. */
@@ -60,8 +45,8 @@ export class TaskTable {
   upsert(task: ResolvedTask, now: number): Entry | undefined {
     const { row } = task;
     const previous = this.entries.get(row.id);
-    const startTime = row.start_time?.getTime() ?? null;
-    let base = row.last_run_at?.getTime() ?? row.date_changed.getTime();
+    const startTime = row.start_time;
+    let base = row.last_run_at ?? row.date_changed;
     if (row.clocked_id !== null && row.last_run_at === null) {
       base = EARLIEST_DATE; // a clocked task runs at its time, even one saved after it
     }

@@ -1,5 +1,6 @@
 // Chooses a broker adapter by URL scheme. Adding a broker: a new file that
 // exports a connect function, and one line in BROKERS.
+import { redactUrl } from '../redact-url.js';
 import type { Broker, BrokerOptions } from './types.js';
 
 export type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
@@ -23,7 +24,7 @@ export async function connectBroker(url: string, options: BrokerOptions = {}): P
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   const load = scheme === undefined ? undefined : BROKERS[scheme];
   if (!load) {
-    const shown = scheme === undefined ? `"${url.replace(/\/\/[^@/]*@/, '//***@')}" has no scheme` : `scheme "${scheme}:" is not supported`;
+    const shown = scheme === undefined ? `"${redactUrl(url)}" has no scheme` : `scheme "${scheme}:" is not supported`;
     throw new Error(`Broker URL ${shown}; use one of ${Object.keys(BROKERS).map((s) => `${s}://`).join(', ')}`);
   }
   return (await load())(url, options);

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Redis, type RedisOptions } from 'ioredis';
 
+import { redactUrl } from '../redact-url.js';
 import { buildProtocol2, destinationOf, type Destination } from './message.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
@@ -55,7 +56,7 @@ export function redisOptionsFromUrl(url: string): RedisOptions & { display: stri
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0) {
-    throw new Error(`Redis URL ${redact(parsed)}: database "${dbText}" is not a number`);
+    throw new Error(`Redis URL ${redactUrl(url)}: database "${dbText}" is not a number`);
   }
   return {
     host,
@@ -64,13 +65,10 @@ export function redisOptionsFromUrl(url: string): RedisOptions & { display: stri
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
     ...(tls ? { tls: {} } : {}),
-    display: redact(parsed),
+    display: redactUrl(url),
   };
 }
 
-function redact(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
-}
 
 /** Opens a Redis broker; the connection is made on first use. */
 export async function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {

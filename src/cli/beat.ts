@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 
-import { OptionsError, startBeat } from '../beat/index.js';
+import { startResolvedBeat } from '../beat/index.js';
+import { OptionsError, resolveConfig } from '../config.js';
 
 function seconds(value: string): number {
   const parsed = Number(value);
@@ -49,7 +50,7 @@ export function registerBeatCommand(program: Command): void {
     .action(async (flags: BeatFlags) => {
       let handle;
       try {
-        handle = await startBeat({
+        handle = await startResolvedBeat(resolveConfig({
           maxInterval: flags.maxInterval,
           logLevel: flags.loglevel,
           logFile: flags.logfile,
@@ -62,7 +63,7 @@ export function registerBeatCommand(program: Command): void {
           catchUpWindow: flags.catchUpWindow,
           batchSize: flags.batchSize,
           leaseSeconds: flags.leaseSeconds,
-        });
+        }));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         console.error(`dbbeat beat: ${message}`);

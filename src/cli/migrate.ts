@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
-import { migrate, openDatabase } from '../schema/open.js';
+import { resolveConfig } from '../config.js';
+import { migrate, openDatabase } from '../db/open.js';
 
 interface MigrateCommandOptions {
   databaseUrl?: string;
@@ -13,21 +14,17 @@ export function registerMigrateCommand(program: Command): void {
     .command('migrate')
     .description("create django-celery-beat's tables (or adopt existing ones) and dbbeat's triggers and tables")
     .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
-    .option('--data-dir <path>', 'folder of the embedded database when no URL is given', './.dbbeat')
+    .option('--data-dir <path>', 'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)')
     .action(async (options: MigrateCommandOptions) => {
       process.exitCode = await runMigrate(options);
     });
 }
 
 async function runMigrate(options: MigrateCommandOptions): Promise<number> {
-  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   let db;
   try {
-    db = await openDatabase({
-      ...(databaseUrl !== undefined && databaseUrl !== '' && { databaseUrl }),
-      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
-      log: (message) => console.error(message),
-    });
+    db = await openDatabase({ ...(databaseUrl !== undefined && { databaseUrl }), dataDir, log: (message) => console.error(message) });
   } catch (error) {
     console.error(`dbbeat migrate: cannot open the database: ${messageOf(error)}`);
     return 1;

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 
+import { resolveConfig } from '../config.js';
 import { CrontabSchedule, ScheduleError, buildSchedule, zoneProblem } from '../schedules/index.js';
 import { formatInstant, parseInstant, specFromJson } from '../schedules/json-form.js';
 import type { Schedule, ScheduleSpec } from '../schedules/types.js';
@@ -39,7 +40,7 @@ export function registerNextCommand(program: Command): void {
     .command('next')
     .description('preview run times of a schedule')
     .option('--crontab <fields>', 'crontab in cron order: "minute hour day_of_month month_of_year day_of_week"')
-    .option('--tz <zone>', 'IANA time zone of the crontab, and of the local times shown', process.env['CELERY_TIMEZONE'])
+    .option('--tz <zone>', 'IANA time zone of the crontab, and of the local times shown (env CELERY_TIMEZONE; default UTC)')
     .option('--interval <every period>', 'interval, e.g. "90 seconds" (days, hours, minutes, seconds, microseconds)')
     .option('--solar <event>', 'solar event, e.g. sunrise, sunset, solar_noon, dusk_civil')
     .option('--lat <degrees>', 'latitude for --solar')
@@ -52,7 +53,7 @@ export function registerNextCommand(program: Command): void {
     .action(async (options: NextOptions) => {
       try {
         if (options.batch) await runBatch();
-        else printRuns(options);
+        else printRuns({ ...options, tz: resolveConfig({ timezone: options.tz }).timezone });
       } catch (error) {
         if (!(error instanceof UsageError || error instanceof ScheduleError)) throw error;
         process.stderr.write(`dbbeat next: ${error.message}\n`);

@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 
 import { ChangeFeed } from '../../src/beat/change-feed.js';
-import type { Database } from '../../src/schema/database.js';
-import { migrate } from '../../src/schema/migrate.js';
-import { openDatabase } from '../../src/schema/open.js';
-import { PGliteDatabase } from '../../src/schema/pglite-database.js';
+import type { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { beatStoreFor, openDatabase } from '../../src/db/open.js';
+import { PGliteDatabase } from '../../src/db/pglite/connection.js';
 import { createTempDatabase, type TempDatabase, waitUntilWaitingOnLock } from '../support/postgres.js';
 import { insertTask } from '../support/rows.js';
 
@@ -23,7 +23,7 @@ async function feedContract(db: Database): Promise<void> {
   const rows = asQueryable(db);
   // Changes made before the feed starts are covered by the full load that follows.
   await insertTask(rows as never, { name: 'before-start', schedule: { interval: { every: 1, period: 'hours' } } });
-  const feed = new ChangeFeed(db);
+  const feed = new ChangeFeed(beatStoreFor(db));
   await feed.startNow();
   assert.deepEqual(await feed.changedTaskIds(), []);
 
@@ -58,7 +58,7 @@ describe('change feed on PostgreSQL', () => {
   test('reads each change once, from the start on', () => feedContract(db));
 
   test('a change that commits after a newer one is still read', async () => {
-    const feed = new ChangeFeed(db);
+    const feed = new ChangeFeed(beatStoreFor(db));
     await feed.startNow();
     const first = new pg.Client({ connectionString: temp.url });
     const second = new pg.Client({ connectionString: temp.url });
@@ -86,7 +86,7 @@ describe('change feed on PostgreSQL', () => {
   });
 
   test('a rolled-back change leaves a hole that does not stop later changes', async () => {
-    const feed = new ChangeFeed(db);
+    const feed = new ChangeFeed(beatStoreFor(db));
     await feed.startNow();
     await db.transaction(async (tx) => {
       await tx.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (5, 'minutes')`);

@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { Redis } from 'ioredis';
 
-import { createClient } from '../../src/schema/client.js';
-import { openDatabase } from '../../src/schema/open.js';
+import { createClient } from '../../src/model/client.js';
+import { openDatabase } from '../../src/db/open.js';
 import { BeatProcess } from '../support/beat-process.js';
 import { PrivateRedis } from '../support/private-redis.js';
 

@@ -9,9 +9,9 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { createClient, type DbbeatClient } from '../../src/schema/client.js';
-import { migrate } from '../../src/schema/migrate.js';
-import { openDatabase, type OpenDatabase } from '../../src/schema/open.js';
+import { createClient, type DbbeatClient } from '../../src/model/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, type ExecutionRecord, startCeleryWorker } from '../support/celery/worker.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';

@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { migrate } from '../../src/schema/migrate.js';
-import { openDatabase } from '../../src/schema/open.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';

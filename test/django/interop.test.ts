@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 
 import { DJANGO_CELERY_BEAT_MIGRATIONS } from '../../src/db/django-migrations.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
-import { openDatabase, type OpenDatabase } from '../../src/schema/open.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { describeSchema } from '../schema/schema-listing.js';
 

@@ -7,8 +7,8 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { migrate } from '../../src/schema/migrate.js';
-import { openDatabase } from '../../src/schema/open.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 
 /** A fresh, migrated database and a small pool for the test's own queries. */

@@ -1,9 +1,9 @@
 // The two kinds of database every schema test runs against: a fresh PostgreSQL
 // database on the local server, and a fresh in-memory PGlite.
 import { createTempDatabase } from '../support/postgres.js';
-import type { OpenDatabase } from '../../src/schema/open.js';
-import { openDatabase } from '../../src/schema/open.js';
-import { PGliteDatabase } from '../../src/schema/pglite-database.js';
+import type { OpenDatabase } from '../../src/db/open.js';
+import { openDatabase } from '../../src/db/open.js';
+import { PGliteDatabase } from '../../src/db/pglite/connection.js';
 
 export interface TestDatabase {
   db: OpenDatabase;

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { type DbbeatClient, ValidationError, createClient } from '../../src/schema/client.js';
-import { migrate } from '../../src/schema/migrate.js';
+import { type DbbeatClient, ValidationError, createClient } from '../../src/model/client.js';
+import { migrate } from '../../src/db/migrate.js';
 import { backends, type TestDatabase } from './backends.js';
 
 const trackedTables = [

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { defaultMigrationsDirectory, migrate, MigrationChecksumError } from '../../src/schema/migrate.js';
-import { openDatabase } from '../../src/schema/open.js';
+import { defaultMigrationsDirectory, migrate, MigrationChecksumError } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open.js';
 import { backends, type TestDatabase } from './backends.js';
 
 const run = promisify(execFile);

@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 import { PrismaClient } from '../../src/generated/prisma/client.js';
-import { migrate } from '../../src/schema/migrate.js';
-import { DataDirInUseError, openDatabase, type OpenDatabase } from '../../src/schema/open.js';
-import { PGliteDatabase } from '../../src/schema/pglite-database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { DataDirInUseError, openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import { PGliteDatabase } from '../../src/db/pglite/connection.js';
 import { nextEvent } from './backends.js';
 
 const run = promisify(execFile);

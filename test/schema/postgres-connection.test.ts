@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 
 import pg from 'pg';
 
-import { openDatabase, type OpenDatabase, UnsupportedDatabaseUrlError } from '../../src/schema/open.js';
+import { openDatabase, type OpenDatabase, UnsupportedDatabaseUrlError } from '../../src/db/open.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { nextEvent } from './backends.js';
 

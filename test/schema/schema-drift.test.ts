@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { migrate } from '../../src/schema/migrate.js';
+import { migrate } from '../../src/db/migrate.js';
 import { backends, type TestDatabase } from './backends.js';
 import { describeSchema } from './schema-listing.js';
 

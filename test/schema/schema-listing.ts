@@ -1,6 +1,6 @@
 // A stable, readable listing of the migrated schema (tables, columns, constraints,
 // indexes, triggers, functions), for the committed snapshot test/fixtures/schema.sql.
-import type { Database } from '../../src/schema/database.js';
+import type { Database } from '../../src/db/database.js';
 
 const OURS = "(c.relname LIKE 'django_celery_beat_%' OR c.relname LIKE 'dbbeat_%')";
 

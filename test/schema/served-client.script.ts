@@ -1,6 +1,6 @@
 // Run by pglite-serve.test.ts in a separate process: opens the data folder given as
 // argv[2] through openDatabase() and performs argv[3] ('insert' or 'open').
-import { openDatabase } from '../../src/schema/open.js';
+import { openDatabase } from '../../src/db/open.js';
 
 const [dataDir, action] = process.argv.slice(2);
 try {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import type { Database } from '../../src/schema/database.js';
-import { migrate } from '../../src/schema/migrate.js';
+import type { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
 import { backends, nextEvent, type TestDatabase } from './backends.js';
 
 type Change = {

@@ -9,7 +9,7 @@ import {
   checkInterval,
   checkPeriodicTask,
   checkSolar,
-} from '../../src/schema/validate.js';
+} from '../../src/model/validate.js';
 
 const every5s = { every: 5, period: 'seconds' };
 const valid: PeriodicTaskFields = { name: 'report', task: 'proj.tasks.report', interval: every5s };

@@ -1,17 +1,15 @@
 // Opens dbbeat's database: a PostgreSQL server when given a URL, otherwise the embedded
 // PGlite in a data folder (directly, or through the process that serves that folder).
-import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
-
-import { findLiveServer } from './data-dir.js';
-import type { Database } from './database.js';
-import { PGliteDatabase } from './pglite-database.js';
-import { PostgresDatabase } from './postgres-database.js';
+// Each kind's code is imported only when that kind is opened.
+import { redactUrl } from '../redact-url.js';
+import type { Database, OpenDatabase } from './database.js';
+import { DEFAULT_DATA_DIR, findLiveServer } from './pglite/data-dir.js';
+import { PostgresStore } from './postgres/store.js';
+import type { BeatStore } from './store.js';
 
 export { migrate, MigrationChecksumError, MigrationFailedError } from './migrate.js';
-export { DataDirInUseError } from './data-dir.js';
-
-/** The default embedded data folder, relative to the working directory. */
-export const DEFAULT_DATA_DIR = './.dbbeat';
+export { DataDirInUseError, DEFAULT_DATA_DIR } from './pglite/data-dir.js';
+export type { OpenDatabase } from './database.js';
 
 export interface OpenDatabaseOptions {
   /** postgres:// or postgresql:// URL. Without one, the embedded PGlite is used. */
@@ -29,17 +27,10 @@ export interface OpenDatabaseOptions {
   log?: (message: string) => void;
 }
 
-export interface OpenDatabase extends Database {
-  /** Where the data is, for logs: the URL without its password, or the embedded folder. */
-  readonly description: string;
-  /** For `new PrismaClient({ adapter: db.prismaAdapter() })` on this same database. */
-  prismaAdapter(): SqlDriverAdapterFactory;
-}
-
 /** A database URL that is not PostgreSQL's. */
 export class UnsupportedDatabaseUrlError extends Error {
   constructor(readonly databaseUrl: string) {
-    super(`DATABASE_URL must start with postgres:// or postgresql://, got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`);
+    super(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(databaseUrl)}"`);
     this.name = 'UnsupportedDatabaseUrlError';
   }
 }
@@ -60,49 +51,31 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
   if (options.databaseUrl === undefined && options.dataDir === undefined) {
     options = { ...options, databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DBBEAT_DATA_DIR };
   }
+  const log = options.log !== undefined ? { log: options.log } : {};
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) throw new UnsupportedDatabaseUrlError(options.databaseUrl);
+    const { PostgresDatabase } = await import('./postgres/connection.js');
     return new PostgresDatabase({
       connectionString: options.databaseUrl,
       ...(options.poolSize !== undefined && { poolSize: options.poolSize }),
-      ...(options.log !== undefined && { log: options.log }),
+      ...log,
     });
   }
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   const server = await findLiveServer(dataDir);
   if (server !== undefined) {
-    return new ServedPGliteClient(`postgres://postgres@${server.host}:${server.port}/postgres?sslmode=disable`, {
-      dataDir,
-      ...(options.log !== undefined && { log: options.log }),
-    });
+    const { ServedPGliteClient } = await import('./pglite/served-client.js');
+    return new ServedPGliteClient(`postgres://postgres@${server.host}:${server.port}/postgres?sslmode=disable`, { dataDir, ...log });
   }
+  const { PGliteDatabase } = await import('./pglite/connection.js');
   return PGliteDatabase.open({ dataDir, ...(options.serve !== undefined && { serve: options.serve }) });
 }
 
-/**
- * A client of an embedded database served by another process, through its socket: a pool
- * of one connection, since the server runs one client's statements at a time anyway.
- */
-class ServedPGliteClient extends PostgresDatabase {
-  override readonly description: string;
-  private readonly dataDir: string;
-
-  constructor(connectionString: string, options: { dataDir: string; log?: (message: string) => void }) {
-    super({ connectionString, poolSize: 1, ...(options.log !== undefined && { log: options.log }) });
-    this.dataDir = options.dataDir;
-    this.description = `embedded PGlite at ${options.dataDir} (served by another process at ${connectionString.replace(/\?.*$/, '')})`;
-  }
-
-  /**
-   * Notifications do not reach a socket client reliably (PGlite is one session, and the
-   * owner's tap consumes them), so this listens to nothing: the caller's polling of
-   * last_update is what notices changes here. Logged once so the fallback is visible.
-   */
-  override async listen(channel: string): Promise<() => Promise<void>> {
-    this.log(
-      `listen(${channel}): not available through the embedded database served from ${this.dataDir}; ` +
-        'changes are noticed by polling only',
-    );
-    return async () => {};
+/** The beat's statements for this database, in its dialect. */
+export function beatStoreFor(db: Database): BeatStore {
+  switch (db.kind) {
+    case 'postgres':
+    case 'pglite':
+      return new PostgresStore(db);
   }
 }

@@ -1,10 +1,11 @@
 // A Database on a PostgreSQL server, through a pg Pool. LISTEN uses its own connection,
 // re-established with backoff whenever the server drops it.
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
 import pg from 'pg';
 
-import type { Database } from './database.js';
+import { redactUrl } from '../../redact-url.js';
+import type { Database } from '../database.js';
+import { lazyAdapter } from '../prisma-adapter.js';
 
 export interface PostgresDatabaseOptions {
   connectionString: string;
@@ -26,7 +27,7 @@ export class PostgresDatabase implements Database {
   private readonly stopListeners = new Set<() => Promise<void>>();
 
   constructor(private readonly options: PostgresDatabaseOptions) {
-    this.description = describeUrl(options.connectionString);
+    this.description = redactUrl(options.connectionString);
     this.log = options.log ?? ((message) => console.error(message));
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
     // An idle client whose backend died emits 'error' on the pool; without a handler
@@ -78,7 +79,7 @@ export class PostgresDatabase implements Database {
 
   /** An adapter for `new PrismaClient({ adapter })` that shares this pool. */
   prismaAdapter(): SqlDriverAdapterFactory {
-    return new PrismaPg(this.pool);
+    return lazyAdapter('postgres', '@prisma/adapter-pg', async () => new (await import('@prisma/adapter-pg')).PrismaPg(this.pool));
   }
 
   async close(): Promise<void> {
@@ -166,15 +167,4 @@ function rowsOf<Row>(result: pg.QueryResult | pg.QueryResult[]): Row[] {
   // A parameterless text with several statements yields one result per statement.
   const last = Array.isArray(result) ? result[result.length - 1] : result;
   return (last?.rows ?? []) as Row[];
-}
-
-/** The URL without its password, for logs and messages. */
-export function describeUrl(connectionString: string): string {
-  try {
-    const url = new URL(connectionString);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return 'a PostgreSQL database (unparseable URL)';
-  }
 }

@@ -1,7 +1,11 @@
-import { hostname } from 'node:os';
+// dbbeat's settings, resolved once for every command: flags (or the options a caller
+// passes), then the environment, then defaults. Commands pass the resolved object down.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
-/** What a caller may set; everything is optional. */
+import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
+
+/** What a caller (a command's flags, or startBeat's options) may set; everything is optional. */
 export interface BeatOptions {
   /** postgres://… ; unset: the embedded PGlite database in `dataDir`. Env: DATABASE_URL. */
   databaseUrl?: string;
@@ -38,8 +42,8 @@ export interface BeatOptions {
   dedupeTtlSeconds?: number;
 }
 
-/** Options with every default applied and every value checked. */
-export interface ResolvedBeatOptions {
+/** Settings with every default applied and every value checked. */
+export interface ResolvedConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   brokerUrl: string;
@@ -58,11 +62,12 @@ export interface ResolvedBeatOptions {
   dedupeTtlSeconds: number;
 }
 
+/** A setting out of range; the CLI exits with code 2. */
 export class OptionsError extends Error {
   override readonly name = 'OptionsError';
 }
 
-const LOG_LEVELS: Record<string, ResolvedBeatOptions['logLevel']> = {
+const LOG_LEVELS: Record<string, ResolvedConfig['logLevel']> = {
   debug: 'debug',
   info: 'info',
   warning: 'warn',
@@ -79,8 +84,13 @@ function positive(name: string, value: number, { integer = false } = {}): number
   return value;
 }
 
-/** Resolves options once: given values, then environment, then defaults. */
-export function resolveBeatOptions(options: BeatOptions, env: NodeJS.ProcessEnv = process.env): ResolvedBeatOptions {
+/**
+ * Resolves settings once: given values (flags), then the environment (`DATABASE_URL`,
+ * `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`), then defaults.
+ * An empty URL counts as not given.
+ * @throws OptionsError naming the setting and its value when one is out of range.
+ */
+export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const level = (options.logLevel ?? 'INFO').toLowerCase();
   const logLevel = LOG_LEVELS[level];
   if (!logLevel) {
@@ -89,7 +99,7 @@ export function resolveBeatOptions(options: BeatOptions, env: NodeJS.ProcessEnv 
   const deadline = options.startingDeadline ?? null;
   return {
     databaseUrl: options.databaseUrl || env.DATABASE_URL || undefined,
-    dataDir: options.dataDir ?? env.DBBEAT_DATA_DIR ?? './.dbbeat',
+    dataDir: options.dataDir ?? env.DBBEAT_DATA_DIR ?? DEFAULT_DATA_DIR,
     brokerUrl: options.brokerUrl || env.CELERY_BROKER_URL || env.BROKER_URL || 'redis://127.0.0.1:6379/0',
     maxIntervalMs: positive('max-interval', options.maxInterval ?? 5) * 1000,
     logLevel,

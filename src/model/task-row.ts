@@ -1,45 +1,10 @@
-import type { TaskMessage } from '../broker/types.js';
-import { checkPeriodicTask, type CheckOptions, type PeriodicTaskFields } from '../schema/validate.js';
+// A task row read by the beat (written by anyone: our client, raw SQL, Django admin)
+// checked with the same rules as our write API, and its schedule built.
+import type { TaskRow } from '../db/store.js';
 import type { Schedule } from '../schedules/types.js';
+import { checkPeriodicTask, type CheckOptions, type PeriodicTaskFields } from './validate.js';
 
-/** A task row joined with its schedules, as the statements in sql.ts return it. */
-// A type alias, not an interface, so that it fits Database.query's row constraint.
-export type TaskRow = {
-  id: number;
-  name: string;
-  task: string;
-  args: string;
-  kwargs: string;
-  headers: string;
-  queue: string | null;
-  exchange: string | null;
-  routing_key: string | null;
-  priority: number | null;
-  expires: Date | null;
-  expire_seconds: number | null;
-  one_off: boolean;
-  start_time: Date | null;
-  enabled: boolean;
-  last_run_at: Date | null;
-  total_run_count: number;
-  date_changed: Date;
-  crontab_id: number | null;
-  c_minute: string | null;
-  c_hour: string | null;
-  c_day_of_week: string | null;
-  c_day_of_month: string | null;
-  c_month_of_year: string | null;
-  c_timezone: string | null;
-  interval_id: number | null;
-  i_every: number | null;
-  i_period: string | null;
-  solar_id: number | null;
-  s_event: string | null;
-  s_latitude: number | null;
-  s_longitude: number | null;
-  clocked_id: number | null;
-  k_clocked_time: Date | null;
-};
+export type { TaskRow } from '../db/store.js';
 
 /** A row that passed every check, with its JSON parsed and its schedule built. */
 export interface ResolvedTask {
@@ -62,7 +27,7 @@ export function scheduleKeyOf(row: TaskRow): string {
       : `crontab:${row.c_minute} ${row.c_hour} ${row.c_day_of_month} ${row.c_month_of_year} ${row.c_day_of_week} ${row.c_timezone}`,
     row.interval_id === null ? '' : `interval:${row.i_every} ${row.i_period}`,
     row.solar_id === null ? '' : `solar:${row.s_event} ${row.s_latitude} ${row.s_longitude}`,
-    row.clocked_id === null ? '' : `clocked:${row.k_clocked_time?.toISOString()}`,
+    row.clocked_id === null ? '' : `clocked:${row.k_clocked_time}`,
   ].join('|');
 }
 
@@ -77,10 +42,10 @@ function fieldsOf(row: TaskRow): PeriodicTaskFields {
     exchange: row.exchange,
     routingKey: row.routing_key,
     priority: row.priority,
-    expires: row.expires,
+    expires: dateOf(row.expires),
     expireSeconds: row.expire_seconds,
     oneOff: row.one_off,
-    startTime: row.start_time,
+    startTime: dateOf(row.start_time),
     enabled: row.enabled,
     crontab:
       row.crontab_id === null
@@ -98,7 +63,7 @@ function fieldsOf(row: TaskRow): PeriodicTaskFields {
       row.solar_id === null
         ? null
         : { event: row.s_event ?? '', latitude: row.s_latitude ?? NaN, longitude: row.s_longitude ?? NaN },
-    clocked: row.clocked_id === null ? null : { clockedTime: row.k_clocked_time ?? new Date(NaN) },
+    clocked: row.clocked_id === null ? null : { clockedTime: new Date(row.k_clocked_time ?? NaN) },
   };
 }
 
@@ -125,23 +90,6 @@ export function resolveTaskRow(row: TaskRow, options: CheckOptions = {}): Resolu
   };
 }
 
-/** The Celery message for one run of a resolved task. */
-export function messageFor(task: ResolvedTask, id: string, slot: Date, now: Date): TaskMessage {
-  const { row } = task;
-  const expires =
-    row.expires ?? (row.expire_seconds === null ? null : new Date(now.getTime() + row.expire_seconds * 1000));
-  return {
-    id,
-    task: row.task,
-    args: task.args,
-    kwargs: task.kwargs,
-    queue: row.queue || null,
-    exchange: row.exchange || null,
-    routingKey: row.routing_key || null,
-    priority: row.priority,
-    headers: task.headers,
-    expires,
-    periodicTaskName: row.name,
-    scheduledAt: slot,
-  };
+function dateOf(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
 }

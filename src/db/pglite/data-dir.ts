@@ -5,6 +5,9 @@ import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
+/** The embedded database's folder when none is given (flag, DBBEAT_DATA_DIR): the one place it is written. */
+export const DEFAULT_DATA_DIR = './.dbbeat';
+
 /** Where an owning process serves its embedded database. */
 export interface ServerInfo {
   host: string;

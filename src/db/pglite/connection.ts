@@ -1,13 +1,13 @@
 // A Database on an embedded PGlite that this process owns, optionally served on a local
 // port (with @electric-sql/pglite-socket) so that other processes can reach it.
 import { PGlite, types } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 
-import { lockDataDir, pgliteFolder, removeServerInfo, writeServerInfo } from './data-dir.js';
-import type { Database } from './database.js';
-import { tapServedNotifications } from './pglite-notification-tap.js';
+import type { Database } from '../database.js';
+import { lazyAdapter } from '../prisma-adapter.js';
+import { DEFAULT_DATA_DIR, lockDataDir, pgliteFolder, removeServerInfo, writeServerInfo } from './data-dir.js';
+import { tapServedNotifications } from './notification-tap.js';
 
 const SERVE_HOST = '127.0.0.1';
 const FOREIGN_TRANSACTION_POLL_MS = 2;
@@ -61,7 +61,7 @@ export class PGliteDatabase implements Database {
     if (options.pglite !== undefined) {
       return new PGliteDatabase(options.pglite, undefined, undefined);
     }
-    const dataDir = options.dataDir ?? './.dbbeat';
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     const releaseLock = await lockDataDir(dataDir);
     let pglite: PGlite | undefined;
     let database: PGliteDatabase | undefined;
@@ -80,6 +80,8 @@ export class PGliteDatabase implements Database {
 
   private async serve(dataDir: string): Promise<void> {
     const tapped = tapServedNotifications(this.pglite, (channel, payload) => this.dispatch(channel, payload));
+    // Loaded only when serving: other commands open the folder without a server.
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     const server = new PGLiteSocketServer({
       db: tapped,
       host: SERVE_HOST,
@@ -142,7 +144,7 @@ export class PGliteDatabase implements Database {
 
   /** An adapter for `new PrismaClient({ adapter })` on this embedded database. */
   prismaAdapter(): SqlDriverAdapterFactory {
-    return new PrismaPGlite(this.pglite);
+    return lazyAdapter('postgres', 'pglite-prisma-adapter', async () => new (await import('pglite-prisma-adapter')).PrismaPGlite(this.pglite));
   }
 
   async close(): Promise<void> {

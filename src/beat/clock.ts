@@ -1,3 +1,23 @@
+// Time as the beat sees it: a Clock to read and to set timers on (the real one, or a
+// test's fake), a Waker to sleep on it, and a Backoff for retries.
+
+/** The beat's wall clock. Every reading of the time in beat code goes through one. */
+export interface Clock {
+  /** Epoch ms. */
+  now(): number;
+  /** Calls `fire` after `ms` milliseconds of this clock; returns a function that cancels. */
+  setTimer(ms: number, fire: () => void): () => void;
+}
+
+/** The real clock: Date.now() and setTimeout. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** Exponential backoff with jitter, for retries against a broker or database that is down. */
 export class Backoff {
   private failures = 0;
@@ -28,9 +48,11 @@ export class Backoff {
  * and a change notification or stop() wakes it at once.
  */
 export class Waker {
-  private timer: NodeJS.Timeout | undefined;
+  private cancel: (() => void) | undefined;
   private resolve: (() => void) | undefined;
   private pending = false;
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Sleeps up to `ms`, or less if wake() is called (also if it was called before). */
   sleep(ms: number): Promise<void> {
@@ -40,7 +62,7 @@ export class Waker {
     }
     return new Promise<void>((resolve) => {
       this.resolve = resolve;
-      this.timer = setTimeout(() => this.finish(), Math.max(0, ms));
+      this.cancel = this.clock.setTimer(Math.max(0, ms), () => this.finish());
     });
   }
 
@@ -50,10 +72,10 @@ export class Waker {
   }
 
   private finish(): void {
-    clearTimeout(this.timer);
+    this.cancel?.();
     const resolve = this.resolve;
     this.resolve = undefined;
-    this.timer = undefined;
+    this.cancel = undefined;
     resolve?.();
   }
 }

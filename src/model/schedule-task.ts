@@ -3,6 +3,7 @@
 import type { PeriodicTask, PrismaClient } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { markChanged } from './changes.js';
+import { JSON_FIELDS, PLAIN_FIELDS } from './fields.js';
 import {
   type ClockedFields,
   type CrontabFields,
@@ -16,54 +17,26 @@ import {
   checkPeriodicTask,
 } from './validate.js';
 
-/** What `periodicTask.schedule()` takes: a task, exactly one schedule, and its options as JS values. */
-export interface ScheduleTaskInput {
-  /** Unique name; an existing task of this name is updated. */
-  name: string;
-  /** The Celery task name, e.g. "proj.tasks.add". */
-  task: string;
-  crontab?: CrontabFields;
-  interval?: IntervalFields;
-  solar?: SolarFields;
-  /** A clocked task is one-off; `oneOff` defaults to true with it. */
-  clocked?: ClockedFields;
-  /** Positional arguments, stored as JSON. */
-  args?: unknown[];
-  /** Keyword arguments, stored as JSON. */
-  kwargs?: Record<string, unknown>;
-  /** Extra message headers, stored as JSON. */
-  headers?: Record<string, unknown>;
-  queue?: string | null;
-  exchange?: string | null;
-  routingKey?: string | null;
-  priority?: number | null;
-  expires?: Date | null;
-  expireSeconds?: number | null;
-  oneOff?: boolean;
-  startTime?: Date | null;
-  enabled?: boolean;
-  description?: string;
-}
-
-const plainColumns = [
-  'task',
-  'queue',
-  'exchange',
-  'routingKey',
-  'priority',
-  'expires',
-  'expireSeconds',
-  'oneOff',
-  'startTime',
-  'enabled',
-  'description',
-] as const;
-
-const jsonColumns = ['args', 'kwargs', 'headers'] as const;
+/**
+ * What `periodicTask.schedule()` takes: `name` (unique; an existing task of this name is
+ * updated), `task` (the Celery task name, e.g. "proj.tasks.add"), exactly one schedule,
+ * `args` / `kwargs` / `headers` as JS values (stored as JSON), and any of the task's plain
+ * columns (fields.ts). A `clocked` task is one-off: `oneOff` defaults to true with it.
+ */
+export type ScheduleTaskInput = Pick<PeriodicTask, 'name' | 'task'> &
+  Partial<Pick<PeriodicTask, (typeof PLAIN_FIELDS)[number]>> & {
+    crontab?: CrontabFields;
+    interval?: IntervalFields;
+    solar?: SolarFields;
+    clocked?: ClockedFields;
+    args?: unknown[];
+    kwargs?: Record<string, unknown>;
+    headers?: Record<string, unknown>;
+  };
 
 /** The task's own columns, as stored. */
 type TaskColumns = Pick<PeriodicTaskFields, 'task'> &
-  Partial<Pick<PeriodicTaskFields, (typeof plainColumns)[number] | (typeof jsonColumns)[number]>>;
+  Partial<Pick<PeriodicTaskFields, (typeof PLAIN_FIELDS)[number] | (typeof JSON_FIELDS)[number]>>;
 
 /**
  * Validates `input` (merged with the existing task of that name), finds or
@@ -106,10 +79,10 @@ export async function scheduleTask(client: PrismaClient, input: ScheduleTaskInpu
 // The task's columns as the table stores them: JSON text for args/kwargs/headers.
 function columnsOf(input: ScheduleTaskInput): TaskColumns {
   const columns: Record<string, unknown> = {};
-  for (const key of plainColumns) if (input[key] !== undefined) columns[key] = input[key];
+  for (const key of PLAIN_FIELDS) if (input[key] !== undefined) columns[key] = input[key];
   if (input.clocked !== undefined && input.oneOff === undefined) columns.oneOff = true;
   const issues: ValidationIssue[] = [];
-  for (const key of jsonColumns) {
+  for (const key of JSON_FIELDS) {
     if (input[key] === undefined) continue;
     try {
       columns[key] = JSON.stringify(input[key]);

@@ -1,9 +1,10 @@
 // Change tracking, as django-celery-beat's PeriodicTasks model does it: one row
-// (ident = 1) whose last_update the beat polls. The database triggers of
-// migrations/0003 bump it for every write; the helpers here let people bump and
-// read it by hand (after a TRUNCATE, say) and tell the client extension which
-// writes count as changes.
+// (ident = 1) whose last_update tools such as django-celery-beat read. The database
+// triggers of migrations/0003 bump it for every write, besides writing the change log
+// that dbbeat's beat reads; the helpers here let people bump and read it by hand (after
+// a TRUNCATE, say) and tell the client extension which writes count as changes.
 import { Prisma } from '../generated/prisma/client.js';
+import { BOOKKEEPING_FIELDS } from './fields.js';
 
 /**
  * Bumps last_update to the database's clock and returns it. The same statement
@@ -41,7 +42,7 @@ export const writeOperations = [
 export type WriteOperation = (typeof writeOperations)[number];
 
 /** The beat's own bookkeeping on a task: writing only these is not a change. */
-export const bookkeepingFields: ReadonlySet<string> = new Set(['lastRunAt', 'totalRunCount']);
+export const bookkeepingFields: ReadonlySet<string> = new Set(BOOKKEEPING_FIELDS);
 
 /** True for a write through the client that the beat must hear of. */
 export function isTrackedWrite(model: string | undefined, operation: string): model is TrackedModel {

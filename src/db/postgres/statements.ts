@@ -1,8 +1,8 @@
-// Every statement the beat runs, one named constant each, with its parameters.
-// Table and column names are django-celery-beat's; dbbeat_* tables are ours
-// (created by migrations/).
+// Every statement the beat runs on PostgreSQL (and PGlite), one named constant each,
+// with its parameters; store.ts runs them behind the BeatStore interface. Table and
+// column names are django-celery-beat's; dbbeat_* tables are ours (created by migrations/).
 
-/** Columns of a task row joined with its schedules, as TaskRow reads them. */
+/** Columns of a task row joined with its schedules, as TaskRow (../store.ts) names them. */
 const TASK_COLUMNS = `
   t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
   t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,
@@ -132,5 +132,5 @@ WHERE name = $1 AND holder = $2 AND token = $3`;
 /** Drops change-log rows nobody needs any more. $1 float8: keep this many seconds. */
 export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < now() - make_interval(secs => $1)`;
 
-/** This database's random id, mixed into task ids (see task-id.ts). No parameters. */
+/** This database's random id, mixed into task ids (see beat/task-id.ts). No parameters. */
 export const INSTALLATION_ID = `SELECT id::text AS id FROM dbbeat_installation`;

@@ -1,0 +1,147 @@
+import type { Broker, TaskMessage } from '../broker/types.js';
+import type { ResolvedConfig } from '../config.js';
+import type { RunRecord } from '../db/store.js';
+import type { ResolvedTask } from '../model/task-row.js';
+import type { Schedule } from '../schedules/types.js';
+import type { Clock } from './clock.js';
+import type { Emit } from './events.js';
+import type { DueBatch } from './loader.js';
+import type { Logger } from './logger.js';
+import type { Recorder } from './recorder.js';
+import { runTaskId } from './task-id.js';
+import type { TaskTable } from './task-table.js';
+
+/** A run to send, as planned before the broker answers. */
+interface PlannedRun {
+  id: number;
+  name: string;
+  slot: number;
+  disable: boolean;
+  schedule: Schedule;
+}
+
+/**
+ * Sends one batch of due runs: applies the starting deadline, builds each run's Celery
+ * message, publishes the batch in one round trip, moves each task on to its next run in
+ * memory, and hands the records of what was sent (or skipped) to the recorder.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly broker: Broker,
+    private readonly table: TaskTable,
+    private readonly recorder: Recorder,
+    private readonly log: Logger,
+    private readonly emit: Emit,
+    private readonly clock: Clock,
+    private readonly options: Pick<ResolvedConfig, 'startingDeadlineMs' | 'catchUpWindowMs'>,
+  ) {}
+
+  /**
+   * Sends `batch`, fenced by `token` (the records are written with it).
+   * @throws when the broker could not be reached (every run goes back to its slot) or
+   *   refused some messages (those go back; the others are recorded)
+   */
+  async send(batch: DueBatch, token: string, installationId: string): Promise<void> {
+    const now = this.clock.now();
+    const messages: TaskMessage[] = [];
+    const planned: PlannedRun[] = [];
+    const records: RunRecord[] = [];
+    for (const { id, task, entry } of batch.runs) {
+      const lateMs = now - entry.slot;
+      if (this.options.startingDeadlineMs !== null && lateMs > this.options.startingDeadlineMs) {
+        this.log.warn({ task: task.row.name, scheduled: new Date(entry.slot).toISOString(), lateMs }, `skipped a run of ${JSON.stringify(task.row.name)}: past the starting deadline`);
+        records.push({ id, lastRunAt: now, runs: 0, disable: false });
+        continue;
+      }
+      const slot = new Date(entry.slot);
+      messages.push(messageFor(task, runTaskId(installationId, id, slot), slot, new Date(now)));
+      planned.push({ id, name: task.row.name, slot: entry.slot, disable: task.row.one_off, schedule: entry.schedule });
+    }
+
+    let outcomes;
+    try {
+      outcomes = messages.length > 0 ? await this.broker.publish(messages) : [];
+    } catch (error) {
+      // Nothing is known to be sent: every run of the batch waits for the next try
+      // (skipped ones too, so they are skipped and recorded then).
+      for (const run of planned) this.table.requeue(run.id);
+      for (const record of records) this.table.requeue(record.id);
+      throw error;
+    }
+    let duplicates = 0;
+    let failure: Error | undefined;
+    let failed = 0;
+    const sentAt = this.clock.now();
+    const logRuns = this.log.isLevelEnabled('info'); // a million sends: skip building unused lines
+    outcomes.forEach((outcome, index) => {
+      const run = planned[index]!;
+      const message = messages[index]!;
+      if (outcome.status === 'failed') {
+        failed += 1;
+        failure = outcome.error;
+        this.table.requeue(run.id);
+        return;
+      }
+      if (outcome.status === 'duplicate') duplicates += 1;
+      records.push({ id: run.id, lastRunAt: recordedLastRun(run.schedule, run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
+      if (!logRuns) return;
+      this.log.info(
+        {
+          task: run.name,
+          id: message.id,
+          queue: message.queue ?? 'celery',
+          scheduled: message.scheduledAt.toISOString(),
+          sent: new Date(sentAt).toISOString(),
+          ...(outcome.status === 'duplicate' ? { duplicate: true } : {}),
+        },
+        outcome.status === 'duplicate' ? `already sent ${run.name}` : `sent ${run.name}`,
+      );
+    });
+    // The schedule moves on in memory at once; the database follows (or is retried).
+    for (const record of records) {
+      if (record.disable) this.table.delete(record.id);
+      else this.table.advance(record.id, record.lastRunAt);
+    }
+    this.recorder.add(records, token);
+    await this.recorder.disable(batch.expired);
+    this.emit('sent', { sent: planned.length - failed - duplicates, duplicates, failed });
+    if (failure) throw new Error(`the broker refused ${failed} of ${messages.length} messages: ${failure.message}`);
+  }
+}
+
+/** The Celery message for one run of a resolved task: `slot` is the scheduled time, `now` the send time. */
+export function messageFor(task: ResolvedTask, id: string, slot: Date, now: Date): TaskMessage {
+  const { row } = task;
+  const expires =
+    row.expires !== null ? new Date(row.expires) : row.expire_seconds === null ? null : new Date(now.getTime() + row.expire_seconds * 1000);
+  return {
+    id,
+    task: row.task,
+    args: task.args,
+    kwargs: task.kwargs,
+    queue: row.queue || null,
+    exchange: row.exchange || null,
+    routingKey: row.routing_key || null,
+    priority: row.priority,
+    headers: task.headers,
+    expires,
+    periodicTaskName: row.name,
+    scheduledAt: slot,
+  };
+}
+
+/**
+ * What to record as last_run_at after sending the run for `slot` at `now`.
+ *
+ * On time, the slot itself: interval runs do not drift, and a beat that takes over
+ * after a crash computes the same slot (and so the same task id) from the database.
+ * Late, it depends on how late the following slot is: slots missed within the
+ * catch-up window (a failover, a short broker outage) are each still sent, so a
+ * killed leader loses no run; slots missed longer ago collapse into this one
+ * catch-up run (Celery's rule after real downtime), and the schedule restarts from now.
+ */
+export function recordedLastRun(schedule: Schedule, slot: number, now: number, catchUpWindowMs: number): number {
+  const following = schedule.nextAfter(new Date(slot));
+  return following === null || following.getTime() > now - catchUpWindowMs ? slot : now;
+}
+

@@ -1,0 +1,20 @@
+// The beat's typed lifecycle events: for logs, metrics and tests alike.
+
+export interface BeatEvents {
+  /** The first full load is done (leader) or the process is standing by. */
+  ready: [{ role: 'leader' | 'standby'; tasks: number; invalid: number }];
+  leader: [{ token: string }];
+  standby: [{ reason: string }];
+  /** A batch went to the broker and was recorded. */
+  sent: [{ sent: number; duplicates: number; failed: number }];
+  /** A task row that cannot be scheduled (reported once per distinct problem). */
+  invalid: [{ id: number; name: string; problem: string }];
+  /**
+   * A failed step; the loop retries with backoff. (Not named 'error': an EventEmitter
+   * throws an 'error' event nobody listens to, and a failed step must never crash the beat.)
+   */
+  failure: [Error];
+}
+
+/** Emits one of the beat's events; the parts of the beat get this rather than the emitter. */
+export type Emit = <E extends keyof BeatEvents>(event: E, ...args: BeatEvents[E]) => void;

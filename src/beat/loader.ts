@@ -1,0 +1,211 @@
+import type { BeatStore, TaskRow } from '../db/store.js';
+import { resolveTaskRow, type ResolvedTask } from '../model/task-row.js';
+import type { CheckOptions } from '../model/validate.js';
+import { ChangeFeed } from './change-feed.js';
+import type { Clock } from './clock.js';
+import type { Emit } from './events.js';
+import type { Logger } from './logger.js';
+import type { Recorder } from './recorder.js';
+import type { Entry, TaskTable } from './task-table.js';
+
+const LOAD_PAGE_SIZE = 5000;
+/** Above this many milliseconds between this host's clock and the database's, a warning. */
+const CLOCK_SKEW_WARNING_MS = 2000;
+
+/** A due task, read again just before its run is sent. */
+export interface DueRun {
+  id: number;
+  task: ResolvedTask;
+  entry: Entry;
+}
+
+/** What re-reading the due tasks found: the runs still to send, and the tasks that expired. */
+export interface DueBatch {
+  runs: DueRun[];
+  expired: number[];
+}
+
+/**
+ * Brings task rows into the task table: the full load, the changes the change log names,
+ * and a fresh read of each task just before its run is sent. Every row is checked (a bad
+ * one is reported once per distinct problem and left out, the others keep their times);
+ * tasks that share a schedule row share one parsed Schedule.
+ */
+export class Loader {
+  /** Problems already reported, by task id, so each is logged once. */
+  private readonly invalid = new Map<number, string>();
+  /** One checked Schedule per distinct schedule row, shared by the tasks that use it. */
+  private readonly schedules: NonNullable<CheckOptions['scheduleCache']> = new Map();
+  private readonly feed: ChangeFeed;
+  private installation = '';
+
+  constructor(
+    private readonly store: BeatStore,
+    private readonly table: TaskTable,
+    private readonly recorder: Recorder,
+    private readonly log: Logger,
+    private readonly emit: Emit,
+    private readonly clock: Clock,
+  ) {
+    this.feed = new ChangeFeed(store, clock);
+  }
+
+  /** This database's id, part of every task id; read on each full load. */
+  get installationId(): string {
+    return this.installation;
+  }
+
+  /** Loads every enabled task, page by page, and computes its next run. */
+  async loadAll(): Promise<void> {
+    const started = performance.now();
+    this.table.clear();
+    this.invalid.clear();
+    this.schedules.clear();
+    await this.checkClockSkew();
+    const installation = await this.store.installationId();
+    if (installation === null) throw new Error('dbbeat_installation is empty: run dbbeat migrate');
+    this.installation = installation;
+    // The change feed starts before the load, so changes made during it are replayed.
+    await this.feed.startNow();
+    const now = this.clock.now();
+    const expired: number[] = [];
+    const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE);
+    let pending: Promise<TaskRow[]> | undefined = page(0);
+    while (pending) {
+      const rows: TaskRow[] = await pending;
+      // The database reads the next page while this one is scheduled.
+      pending = rows.length === LOAD_PAGE_SIZE ? page(rows[rows.length - 1]!.id) : undefined;
+      pending?.catch(() => undefined); // awaited on the next turn; a failure surfaces there
+      for (const row of rows) this.loadRow(row, now, expired);
+    }
+    await this.recorder.disable(expired);
+    const next = this.table.queue.peekTime();
+    this.log.info(
+      {
+        tasks: this.table.size,
+        invalid: this.invalid.size,
+        nextRunAt: next === undefined ? null : new Date(next).toISOString(),
+        loadMs: Math.round(performance.now() - started),
+      },
+      `beat ready: ${this.table.size} tasks scheduled, ${this.invalid.size} invalid`,
+    );
+    this.emit('ready', { role: 'leader', tasks: this.table.size, invalid: this.invalid.size });
+  }
+
+  /** Reloads only the tasks the change log names. */
+  async applyChanges(): Promise<void> {
+    const ids = await this.feed.changedTaskIds();
+    if (ids.length === 0) return;
+    const now = this.clock.now();
+    const expired: number[] = [];
+    for (let start = 0; start < ids.length; start += LOAD_PAGE_SIZE) {
+      const chunk = ids.slice(start, start + LOAD_PAGE_SIZE);
+      const rows = await this.store.loadByIds(chunk);
+      const found = new Set<number>();
+      for (const row of rows) {
+        found.add(row.id);
+        this.loadRow(row, now, expired);
+      }
+      for (const id of chunk) {
+        if (!found.has(id)) this.forget(id);
+      }
+    }
+    await this.recorder.disable(expired);
+    this.log.debug({ tasks: ids.length }, 'reloaded changed tasks');
+  }
+
+  /**
+   * Reads the due tasks again, so that an edit made a moment ago (args, queue, enabled)
+   * is honoured. A task deleted, disabled or now invalid is dropped; one whose schedule
+   * was edited follows the new schedule from now instead of running; an expired one is
+   * dropped and returned for disabling. On a failed read every task goes back to its slot.
+   */
+  async reread(ids: number[]): Promise<DueBatch> {
+    let rows: TaskRow[];
+    try {
+      rows = await this.store.loadByIds(ids);
+    } catch (error) {
+      for (const id of ids) this.table.requeue(id);
+      throw error;
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const now = this.clock.now();
+    const batch: DueBatch = { runs: [], expired: [] };
+    for (const id of ids) {
+      const entry = this.table.get(id);
+      const row = byId.get(id);
+      if (!entry || !row || !row.enabled) {
+        this.forget(id);
+        continue;
+      }
+      const task = this.resolve(row);
+      if (!task) continue;
+      if (task.scheduleKey !== entry.scheduleKey) {
+        this.table.upsert(task, now); // edited since loaded: follow the new schedule from now
+        continue;
+      }
+      if (row.expires !== null && row.expires <= now) {
+        batch.expired.push(id);
+        this.forget(id);
+        continue;
+      }
+      batch.runs.push({ id, task, entry });
+    }
+    return batch;
+  }
+
+  /** Deletes change-log rows that no reader needs any more. */
+  async prune(): Promise<void> {
+    await this.feed.prune();
+  }
+
+  /** Schedules one row, or reports why it cannot be. */
+  private loadRow(row: TaskRow, now: number, expired: number[]): void {
+    if (!row.enabled) {
+      this.forget(row.id);
+      return;
+    }
+    const task = this.resolve(row);
+    if (!task) return;
+    if (row.expires !== null && row.expires <= now) {
+      expired.push(row.id);
+      this.forget(row.id);
+      return;
+    }
+    this.table.upsert(task, now);
+  }
+
+  /** Validates a row; a bad one is reported once per distinct problem and unscheduled. */
+  private resolve(row: TaskRow): ResolvedTask | undefined {
+    const resolution = resolveTaskRow(row, { scheduleCache: this.schedules });
+    if (!resolution.ok) {
+      if (this.invalid.get(row.id) !== resolution.problem) {
+        this.invalid.set(row.id, resolution.problem);
+        this.log.error({ taskId: row.id, task: row.name, problem: resolution.problem }, `skipping task ${JSON.stringify(row.name)}: ${resolution.problem}`);
+        this.emit('invalid', { id: row.id, name: row.name, problem: resolution.problem });
+      }
+      this.table.delete(row.id);
+      return undefined;
+    }
+    if (this.invalid.delete(row.id)) {
+      this.log.info({ taskId: row.id, task: row.name }, `task ${JSON.stringify(row.name)} is valid again`);
+    }
+    return resolution.task;
+  }
+
+  private forget(id: number): void {
+    this.table.delete(id);
+    this.invalid.delete(id);
+  }
+
+  /** Schedules run by this host's clock and leases by the database's: warn when they differ. */
+  private async checkClockSkew(): Promise<void> {
+    const before = this.clock.now();
+    const clock = await this.store.databaseClock();
+    const after = this.clock.now();
+    const skewMs = clock - (before + after) / 2;
+    if (Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS) {
+      this.log.warn({ skewMs: Math.round(skewMs) }, 'this host clock and the database clock differ by more than 2 s; runs follow this host clock');
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { EventEmitter } from 'node:events';
+
+import type { Broker } from '../broker/types.js';
+import type { ResolvedConfig } from '../config.js';
+import type { BeatStore } from '../db/store.js';
+import { Backoff, type Clock, systemClock, Waker } from './clock.js';
+import { Dispatcher } from './dispatch.js';
+import type { BeatEvents, Emit } from './events.js';
+import { Lease } from './lease.js';
+import { Loader } from './loader.js';
+import type { Logger } from './logger.js';
+import { Recorder } from './recorder.js';
+import { TaskTable } from './task-table.js';
+
+export type { BeatEvents } from './events.js';
+
+const STANDBY_POLL_MS = 1000;
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * The beat: while it holds the lease, it keeps every enabled task's next run, sends
+ * what is due in batches, and records each run after the broker accepted it.
+ *
+ * Everything happens in one async loop, so no two steps ever race: leadership, then
+ * pending records, then changes, then due runs, then sleep until the earliest of the
+ * next run, the next look at the database, or a change notification. The parts:
+ * the Loader fills the task table, the Dispatcher sends what is due, the Recorder
+ * writes it down.
+ */
+export class Beat extends EventEmitter<BeatEvents> {
+  private readonly table = new TaskTable();
+  private readonly lease: Lease;
+  private readonly recorder: Recorder;
+  private readonly loader: Loader;
+  private readonly dispatcher: Dispatcher;
+  private readonly waker: Waker;
+  private readonly backoff = new Backoff();
+  private leader = false;
+  private announcedStandby = false;
+  private needFullLoad = true;
+  private changesPending = false;
+  private stopping = false;
+  private renewAt = 0;
+  private pollAt = 0;
+  private pruneAt = 0;
+  private loop: Promise<void> | undefined;
+  private stopListening: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly store: BeatStore,
+    broker: Broker,
+    private readonly log: Logger,
+    private readonly options: ResolvedConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
+    super();
+    // EventEmitter's emit, typed by BeatEvents (its own signature does not narrow a generic event).
+    const emit = this.emit.bind(this) as unknown as Emit;
+    this.waker = new Waker(clock);
+    this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds });
+    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason));
+    this.loader = new Loader(store, this.table, this.recorder, log, emit, clock);
+    this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options);
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  get scheduledTasks(): number {
+    return this.table.size;
+  }
+
+  /** Starts the loop. Listening for change notifications is best effort: polling covers it. */
+  start(): void {
+    this.loop = this.run();
+    this.store
+      .watchChanges(() => {
+        this.changesPending = true;
+        this.waker.wake();
+      })
+      .then((stop) => {
+        if (this.stopping) void stop();
+        else this.stopListening = stop;
+      })
+      .catch((error: unknown) => this.log.warn({ err: error }, 'cannot listen for changes; polling every max-interval'));
+  }
+
+  /** Finishes the batch in flight, records it, gives up the lease and stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.waker.wake();
+    await this.loop;
+    await this.stopListening?.();
+    if (this.leader) {
+      await this.lease.release();
+      this.log.info('stepped down: stopping');
+    }
+    this.leader = false;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.step();
+        this.backoff.reset();
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        const delay = this.backoff.next();
+        this.log.error({ err, retryInMs: Math.round(delay) }, `beat: ${err.message}; retrying in ${Math.round(delay)} ms`);
+        this.emit('failure', err);
+        await this.waker.sleep(delay);
+      }
+    }
+    // Runs the broker accepted before the stop are recorded while the lease still holds.
+    await this.recorder.drain();
+    if (this.leader && this.recorder.hasPending) {
+      await this.recorder.flush().catch((error: unknown) => this.log.error({ err: error }, 'could not record the last runs'));
+    }
+  }
+
+  private async step(): Promise<void> {
+    await this.keepLeadership();
+    if (!this.leader) {
+      await this.waker.sleep(STANDBY_POLL_MS);
+      return;
+    }
+    if (this.needFullLoad) {
+      await this.loader.loadAll();
+      this.needFullLoad = false;
+      this.pollAt = this.clock.now() + this.options.maxIntervalMs;
+    }
+    if (this.recorder.hasPending) await this.recorder.flush();
+    const now = this.clock.now();
+    if (this.changesPending || now >= this.pollAt) {
+      this.changesPending = false;
+      this.pollAt = now + this.options.maxIntervalMs;
+      await this.loader.applyChanges();
+    }
+    await this.sendDue();
+    if (this.clock.now() >= this.pruneAt) {
+      this.pruneAt = this.clock.now() + PRUNE_EVERY_MS;
+      await this.loader.prune();
+    }
+    const nextRun = this.table.queue.peekTime() ?? Infinity;
+    const wakeAt = Math.min(nextRun, this.pollAt, this.renewAt);
+    if (!this.stopping) await this.waker.sleep(wakeAt - this.clock.now());
+  }
+
+  /** Sends due runs batch by batch, as long as the lease is surely held. */
+  private async sendDue(): Promise<void> {
+    try {
+      while (!this.stopping && this.clock.now() < this.renewAt) {
+        if (this.recorder.failed) break; // surfaced by settle() below
+        const token = this.lease.token;
+        if (token === null) break;
+        const ids = this.table.queue.popDue(this.clock.now(), this.options.batchSize);
+        if (ids.length === 0) break;
+        const batch = await this.loader.reread(ids);
+        await this.dispatcher.send(batch, token, this.loader.installationId);
+      }
+    } finally {
+      await this.recorder.settle();
+    }
+  }
+
+  /** Renews the lease a few times per time to live; takes it when it lapsed. */
+  private async keepLeadership(): Promise<void> {
+    if (this.leader && this.clock.now() < this.renewAt && this.lease.isHeld) return;
+    let held: boolean;
+    try {
+      held = await this.lease.tryAcquire();
+    } catch (error) {
+      if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
+      throw error;
+    }
+    this.renewAt = this.clock.now() + (this.options.leaseSeconds * 1000) / 3;
+    if (held && !this.leader) {
+      this.leader = true;
+      this.announcedStandby = false;
+      this.needFullLoad = true;
+      this.log.info({ token: this.lease.token }, 'became leader');
+      this.emit('leader', { token: this.lease.token ?? '' });
+    } else if (!held && this.leader) {
+      this.stepDown('another beat holds the lease');
+    } else if (!held && !this.announcedStandby) {
+      this.announcedStandby = true;
+      this.log.info('standing by: another beat is the leader');
+      this.emit('ready', { role: 'standby', tasks: 0, invalid: 0 });
+    }
+  }
+
+  private stepDown(reason: string): void {
+    this.leader = false;
+    this.lease.drop();
+    this.table.clear();
+    this.recorder.clear();
+    this.needFullLoad = true;
+    this.log.warn(`stepped down: ${reason}`);
+    this.emit('standby', { reason });
+  }
+}

@@ -1,0 +1,25 @@
+// The contract of a database connection as the beat, the migration runner and the
+// CLI use it. Implemented for PostgreSQL (postgres/) and for embedded PGlite (pglite/).
+import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs one parameterised statement ($1, $2 … on PostgreSQL) and returns its rows. */
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<Row[]>;
+  /** Runs `work` in one transaction on one connection. */
+  transaction<T>(work: (tx: Pick<Database, 'query'>) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; returns a function that stops listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** A Database opened by `openDatabase`, with what the CLI and the Prisma client need besides. */
+export interface OpenDatabase extends Database {
+  /** Where the data is, for logs: the URL without its password, or the embedded folder. */
+  readonly description: string;
+  /** For `new PrismaClient({ adapter: db.prismaAdapter() })` on this same database. */
+  prismaAdapter(): SqlDriverAdapterFactory;
+}

@@ -1,0 +1,138 @@
+// What the beat asks of a database, one method per purpose, dialect-neutral: plain JS
+// values in and out, times as epoch milliseconds. Each dialect implements it in its own
+// folder (postgres/ serves PostgreSQL and PGlite); the beat never sees SQL.
+
+/**
+ * A periodic task joined with its schedule row, as the beat reads it. Column names are
+ * django-celery-beat's; schedule columns carry a prefix (c_ crontab, i_ interval,
+ * s_ solar, k_ clocked). Checked against the task field list in model/fields.ts.
+ */
+// A type alias, not an interface, so that it fits Database.query's row constraint.
+export type TaskRow = {
+  id: number;
+  name: string;
+  task: string;
+  args: string;
+  kwargs: string;
+  headers: string;
+  queue: string | null;
+  exchange: string | null;
+  routing_key: string | null;
+  priority: number | null;
+  /** Epoch ms. */
+  expires: number | null;
+  expire_seconds: number | null;
+  one_off: boolean;
+  /** Epoch ms. */
+  start_time: number | null;
+  enabled: boolean;
+  /** Epoch ms. */
+  last_run_at: number | null;
+  total_run_count: number;
+  /** Epoch ms. */
+  date_changed: number;
+  crontab_id: number | null;
+  c_minute: string | null;
+  c_hour: string | null;
+  c_day_of_week: string | null;
+  c_day_of_month: string | null;
+  c_month_of_year: string | null;
+  c_timezone: string | null;
+  interval_id: number | null;
+  i_every: number | null;
+  i_period: string | null;
+  solar_id: number | null;
+  s_event: string | null;
+  s_latitude: number | null;
+  s_longitude: number | null;
+  clocked_id: number | null;
+  /** Epoch ms. */
+  k_clocked_time: number | null;
+};
+
+/** One run to record: the task's new last_run_at, whether it counts as a run, and whether to disable it. */
+export interface RunRecord {
+  id: number;
+  /** Epoch ms. */
+  lastRunAt: number;
+  /** Added to total_run_count: 1 for a sent run, 0 for a skipped one. */
+  runs: 0 | 1;
+  /** One-off tasks are disabled after their run. */
+  disable: boolean;
+}
+
+/** The lease a fenced write checks: it writes only while `token` still holds lease `name`. */
+export interface Fence {
+  name: string;
+  token: string;
+}
+
+/** A lease this process holds. */
+export interface LeaseGrant {
+  /** The fencing token (a decimal integer as text). */
+  token: string;
+  /** Seconds until it lapses, by the database's clock. */
+  secondsLeft: number;
+}
+
+/** One row of the change log (dbbeat_change). */
+export interface Change {
+  id: number;
+  /** django-celery-beat's table name, e.g. django_celery_beat_periodictask. */
+  table: string;
+  rowId: number;
+}
+
+/** Where a change feed starts: the highest change id, and the ids missing among the recent ones. */
+export interface ChangeFeedStart {
+  top: number;
+  missing: number[];
+}
+
+/** Ids of schedule rows, by kind. */
+export interface ScheduleIds {
+  crontab: number[];
+  interval: number[];
+  solar: number[];
+  clocked: number[];
+}
+
+/** The beat's statements. One object per database; safe to share within a process. */
+export interface BeatStore {
+  /** Up to `limit` enabled tasks with id > `afterId`, in id order (keyset pagination). */
+  loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]>;
+  /** The tasks with these ids, enabled or not (missing ones are absent). */
+  loadByIds(ids: readonly number[]): Promise<TaskRow[]>;
+  /**
+   * Records runs the broker accepted, in one statement, only while `fence` holds: a leader
+   * that lost its lease writes nothing. Returns the ids written (none: fenced out).
+   */
+  recordRuns(records: readonly RunRecord[], fence: Fence): Promise<number[]>;
+  /** Disables tasks (expired ones), fenced as recordRuns. Returns the ids disabled. */
+  disableTasks(ids: readonly number[], fence: Fence): Promise<number[]>;
+  /**
+   * Takes or renews lease `name` for `holder` by the database's clock: a holder renews its
+   * own lease (same token), anyone takes a lapsed one with the next token. Null: someone
+   * else holds it.
+   */
+  acquireLease(name: string, holder: string, ttlSeconds: number): Promise<LeaseGrant | null>;
+  /** Lets the lease lapse now, if `holder` still holds it with `token`. */
+  releaseLease(name: string, holder: string, token: string): Promise<void>;
+  /** The database's clock, epoch ms. */
+  databaseClock(): Promise<number>;
+  /** This database's random id (dbbeat_installation), mixed into task ids; null before migrations. */
+  installationId(): Promise<string | null>;
+  /** The change log's highest id, and the ids missing among changes of the last `recentSeconds`. */
+  changeFeedStart(recentSeconds: number): Promise<ChangeFeedStart>;
+  /** Changes with id > `after` or among `holes`, in id order. */
+  readChanges(after: number, holes: readonly number[]): Promise<Change[]>;
+  /** Ids of the tasks that use any of these schedules. */
+  tasksOfSchedules(ids: ScheduleIds): Promise<number[]>;
+  /** Deletes change-log rows older than `keepSeconds`. */
+  pruneChanges(keepSeconds: number): Promise<void>;
+  /**
+   * Calls `onChange` as soon as the change log grows (PostgreSQL: LISTEN/NOTIFY). Where the
+   * database cannot tell, it never calls: polling covers it. Returns a function that stops.
+   */
+  watchChanges(onChange: () => void): Promise<() => Promise<void>>;
+}

@@ -1,0 +1,242 @@
+// The rules django-celery-beat enforces in Python (docs/DESIGN.md, "Data"), as pure
+// functions: used by our write API before anything is written, and by the beat
+// for rows that someone else wrote. The schedule rows are checked in schedule-rows.ts.
+import type { PeriodicTask } from '../generated/prisma/client.js';
+import type { Schedule } from '../schedules/types.js';
+import type { TaskField } from './fields.js';
+import {
+  type CheckResult,
+  fail,
+  isIntegerIn,
+  issue,
+  isValidDate,
+  characterCount,
+  tooLong,
+  type ValidationIssue,
+} from './issues.js';
+import {
+  checkClocked,
+  checkCrontab,
+  checkInterval,
+  checkSolar,
+  type ClockedFields,
+  type CrontabFields,
+  type IntervalFields,
+  MAX_INT4,
+  type SolarFields,
+} from './schedule-rows.js';
+
+export { type CheckResult, ValidationError, type ValidationIssue } from './issues.js';
+export {
+  checkClocked,
+  checkCrontab,
+  checkInterval,
+  checkSolar,
+  type ClockedFields,
+  type CrontabFields,
+  type DecimalLike,
+  type IntervalFields,
+  type SolarFields,
+} from './schedule-rows.js';
+
+const MAX_NAME_LENGTH = 200;
+
+/**
+ * PeriodicTask's columns as Prisma names them (see fields.ts), plus the attached schedule
+ * rows. Omitted columns take the table's defaults (args `[]`, kwargs and headers `{}`,
+ * one_off false, enabled true). A `…Id` given without its row is reported, because the
+ * schedule cannot be checked without it.
+ */
+export type PeriodicTaskFields = Pick<PeriodicTask, 'name' | 'task'> &
+  Partial<Pick<PeriodicTask, Exclude<TaskField, 'id' | 'name' | 'task' | 'dateChanged'>>> & {
+    crontab?: CrontabFields | null;
+    interval?: IntervalFields | null;
+    solar?: SolarFields | null;
+    clocked?: ClockedFields | null;
+  };
+
+/** What a valid task row means: its decoded JSON columns and its parsed schedule. */
+export interface CheckedPeriodicTask {
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  schedule: Schedule;
+}
+
+/** The four schedule kinds in django-celery-beat's field order (the order messages list them in). */
+export const SCHEDULE_KINDS = ['interval', 'crontab', 'solar', 'clocked'] as const;
+export type ScheduleKindName = (typeof SCHEDULE_KINDS)[number];
+
+/**
+ * Checks a periodic task row against every rule of docs/DESIGN.md ("Data") and returns
+ * all the issues at once, or the decoded JSON columns and the parsed schedule.
+ */
+export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOptions = {}): CheckResult<CheckedPeriodicTask> {
+  const issues: ValidationIssue[] = [];
+  checkRequiredText(issues, 'name', fields.name);
+  checkRequiredText(issues, 'task', fields.task);
+  checkOptionalText(issues, 'queue', fields.queue);
+  checkOptionalText(issues, 'exchange', fields.exchange);
+  checkOptionalText(issues, 'routing_key', fields.routingKey);
+  if (fields.description !== undefined && typeof fields.description !== 'string') {
+    issues.push(issue('description', fields.description, 'is not a string'));
+  }
+
+  const args = decodeJson(issues, 'args', fields.args ?? '[]', 'list');
+  const kwargs = decodeJson(issues, 'kwargs', fields.kwargs ?? '{}', 'object');
+  const headers = decodeJson(issues, 'headers', fields.headers ?? '{}', 'object');
+
+  if (fields.priority != null && !isIntegerIn(fields.priority, 0, 255)) {
+    issues.push(issue('priority', fields.priority, 'is not an integer in 0-255'));
+  }
+  if (fields.expireSeconds != null && !isIntegerIn(fields.expireSeconds, 0, MAX_INT4)) {
+    issues.push(issue('expire_seconds', fields.expireSeconds, 'is not an integer of at least 0'));
+  }
+  if (fields.totalRunCount !== undefined && !isIntegerIn(fields.totalRunCount, 0, MAX_INT4)) {
+    issues.push(issue('total_run_count', fields.totalRunCount, 'is not an integer of at least 0'));
+  }
+  for (const [key, column] of [['expires', 'expires'], ['startTime', 'start_time'], ['lastRunAt', 'last_run_at']] as const) {
+    const value = fields[key];
+    if (value != null && !isValidDate(value)) issues.push(issue(column, value, 'is not a valid date and time'));
+  }
+  if (fields.expires != null && fields.expireSeconds != null) {
+    issues.push({
+      field: 'expire_seconds',
+      value: fields.expireSeconds,
+      message: 'expires, expire_seconds: only one of them may be set',
+    });
+  }
+  for (const [key, column] of [['oneOff', 'one_off'], ['enabled', 'enabled']] as const) {
+    const value: unknown = fields[key];
+    if (value !== undefined && typeof value !== 'boolean') issues.push(issue(column, value, 'is not a boolean'));
+  }
+
+  const schedule = checkAttachedSchedule(issues, fields, options.scheduleCache);
+  if (issues.length > 0 || schedule === undefined) return { ok: false, issues };
+  return {
+    ok: true,
+    value: {
+      args: args as unknown[],
+      kwargs: kwargs as Record<string, unknown>,
+      headers: headers as Record<string, unknown>,
+      schedule,
+    },
+  };
+}
+
+export interface CheckOptions {
+  /**
+   * Remembers the check of each distinct schedule row, keyed by its content, so that
+   * many tasks sharing one schedule share one parsed Schedule (the beat loads a million
+   * rows this way). The caller owns the map and may clear it at any time.
+   */
+  scheduleCache?: Map<string, CheckResult<Schedule>>;
+}
+
+/** The schedule kinds a row has set (by row or by id), in django-celery-beat's order. */
+export function setScheduleKinds(fields: PeriodicTaskFields): ScheduleKindName[] {
+  return SCHEDULE_KINDS.filter((kind) => fields[kind] != null || fields[`${kind}Id`] != null);
+}
+
+// Exactly one schedule, clocked ⇒ one_off, and the schedule row itself.
+function checkAttachedSchedule(
+  issues: ValidationIssue[],
+  fields: PeriodicTaskFields,
+  cache: CheckOptions['scheduleCache'],
+): Schedule | undefined {
+  const kinds = setScheduleKinds(fields);
+  if (kinds.length === 0) {
+    issues.push({
+      field: 'schedule',
+      value: null,
+      message: 'schedule: one of interval, crontab, solar, clocked must be set',
+    });
+    return undefined;
+  }
+  if (kinds.length > 1) {
+    issues.push({ field: 'schedule', value: kinds, message: `${kinds.join(', ')}: only one schedule may be set` });
+  }
+  if (kinds.includes('clocked') && fields.oneOff !== true) {
+    issues.push({
+      field: 'one_off',
+      value: fields.oneOff ?? false,
+      message: 'one_off: a clocked schedule requires one_off = true',
+    });
+  }
+  let schedule: Schedule | undefined;
+  for (const kind of kinds) {
+    const result = cache ? cachedScheduleRow(cache, kind, fields) : checkScheduleRow(kind, fields);
+    if (result.ok) schedule ??= result.value;
+    else issues.push(...result.issues);
+  }
+  return kinds.length === 1 ? schedule : undefined;
+}
+
+function checkScheduleRow(kind: ScheduleKindName, fields: PeriodicTaskFields): CheckResult<Schedule> {
+  switch (kind) {
+    case 'crontab':
+      return fields.crontab ? checkCrontab(fields.crontab) : missingRow('crontab', fields.crontabId);
+    case 'interval':
+      return fields.interval ? checkInterval(fields.interval) : missingRow('interval', fields.intervalId);
+    case 'solar':
+      return fields.solar ? checkSolar(fields.solar) : missingRow('solar', fields.solarId);
+    case 'clocked':
+      return fields.clocked ? checkClocked(fields.clocked) : missingRow('clocked', fields.clockedId);
+  }
+}
+
+function cachedScheduleRow(
+  cache: Map<string, CheckResult<Schedule>>,
+  kind: ScheduleKindName,
+  fields: PeriodicTaskFields,
+): CheckResult<Schedule> {
+  const row = fields[kind];
+  if (!row) return checkScheduleRow(kind, fields);
+  const key = `${kind}:${JSON.stringify(row)}`;
+  let result = cache.get(key);
+  if (!result) {
+    result = checkScheduleRow(kind, fields);
+    cache.set(key, result);
+  }
+  return result;
+}
+
+function missingRow(kind: ScheduleKindName, id: number | null | undefined): CheckResult<Schedule> {
+  return fail(issue(`${kind}_id`, id, `names no ${kind} schedule row`));
+}
+
+function checkRequiredText(issues: ValidationIssue[], column: string, value: unknown): void {
+  if (typeof value !== 'string') issues.push(issue(column, value, 'is not a string'));
+  else if (value.trim() === '') issues.push({ field: column, value, message: `${column}: must not be empty` });
+  else if (characterCount(value) > MAX_NAME_LENGTH) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
+}
+
+function checkOptionalText(issues: ValidationIssue[], column: string, value: unknown): void {
+  if (value == null) return;
+  if (typeof value !== 'string') issues.push(issue(column, value, 'is not a string'));
+  else if (characterCount(value) > MAX_NAME_LENGTH) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
+}
+
+// Decodes a JSON text column; Celery needs args as a list and kwargs/headers as an object.
+function decodeJson(issues: ValidationIssue[], column: string, text: unknown, shape: 'list' | 'object'): unknown {
+  const message = `${column}: not a JSON ${shape}`;
+  if (typeof text !== 'string') {
+    issues.push({ field: column, value: text, message });
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    issues.push({ field: column, value: text, message });
+    return undefined;
+  }
+  const isList = Array.isArray(value);
+  const isObject = typeof value === 'object' && value !== null && !isList;
+  if (shape === 'list' ? !isList : !isObject) {
+    issues.push({ field: column, value: text, message });
+    return undefined;
+  }
+  return value;
+}
+
