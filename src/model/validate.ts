@@ -1,4 +1,4 @@
-// The rules django-celery-beat enforces in Python (docs/DESIGN.md, "Data"), as pure
+// The rules django-celery-beat enforces in Python (docs/DESIGN.md §2), as pure
 // functions: used by our write API before anything is written, and by the beat
 // for rows that someone else wrote. The schedule rows are checked in schedule-rows.ts.
 import type { PeriodicTask } from '../generated/prisma/client.js';
@@ -68,7 +68,7 @@ export const SCHEDULE_KINDS = ['interval', 'crontab', 'solar', 'clocked'] as con
 export type ScheduleKindName = (typeof SCHEDULE_KINDS)[number];
 
 /**
- * Checks a periodic task row against every rule of docs/DESIGN.md ("Data") and returns
+ * Checks a periodic task row against every rule of docs/DESIGN.md §2 and returns
  * all the issues at once, or the decoded JSON columns and the parsed schedule.
  */
 export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOptions = {}): CheckResult<CheckedPeriodicTask> {

@@ -1,4 +1,4 @@
-// The rules of DESIGN §4 that the beat applies around the schedule itself:
+// The rules of docs/DESIGN.md §5 that the beat applies around the schedule itself:
 // start_time, expires, the starting deadline and one_off; plus its log file and pid file.
 // Messages are read straight from Redis (no worker): what the broker holds is the truth.
 import assert from 'node:assert/strict';

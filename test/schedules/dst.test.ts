@@ -1,4 +1,4 @@
-// DST rules of DESIGN.md §4 (Vixie cron's): exact instants, worked out by hand
+// DST rules of docs/DESIGN.md §4 (Vixie cron's): exact instants, worked out by hand
 // from each zone's 2026 rules.
 
 import assert from 'node:assert/strict';

@@ -42,7 +42,7 @@ function median(sorted: number[]): number {
 
 /**
  * Celery's own `solar` schedule (ephem), with dusk_astronomical at −18° as
- * DESIGN §4 has it. Reads [{event, latitude, longitude, after}] on stdin and
+ * docs/DESIGN.md §4 has it. Reads [{event, latitude, longitude, after}] on stdin and
  * prints the next event after each (null where ephem reports it circumpolar).
  */
 const CELERY_SOLAR_SCRIPT = `

@@ -1,6 +1,6 @@
 // Daylight saving time: which instants a local wall-clock minute stands for.
 //
-// dbbeat follows Vixie cron's rules (DESIGN.md §4), not Celery's arithmetic:
+// dbbeat follows Vixie cron's rules (docs/DESIGN.md §4), not Celery's arithmetic:
 // - a wall time in a spring-forward gap is shifted forward by the gap's length
 //   (02:30 becomes 03:30), i.e. it is read with the offset before the change;
 // - a wall time that occurs twice (fall back) stands for its first pass, and

@@ -24,7 +24,7 @@ export const SOLAR_EVENT_SEARCHES: Readonly<Record<SolarEvent, EventSearch>> = {
   sunset: { method: 'upperLimb', direction: -1 },
   dusk_civil: { method: 'centre', direction: -1, altitude: -6 },
   dusk_nautical: { method: 'centre', direction: -1, altitude: -12 },
-  // Celery 5.2 has +18 here (a bug, mended upstream in 5.6.3); DESIGN §4 says −18.
+  // Celery 5.2 has +18 here (a bug, mended upstream in 5.6.3); docs/DESIGN.md §4 says −18.
   dusk_astronomical: { method: 'centre', direction: -1, altitude: -18 },
 };
 
