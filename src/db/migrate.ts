@@ -6,9 +6,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { MysqlDatabase } from '../db/mysql/connection.js';
-import { applyMysqlMigrations } from '../db/mysql/migrate.js';
 import type { Database } from './database.js';
+import type { MysqlDatabase } from './mysql/connection.js';
 
 /**
  * The folder of dbbeat's own migration files: `migrations/` at the package root, found
@@ -87,7 +86,9 @@ interface MigrationFile {
  * when an applied file has been edited since, before applying anything.
  */
 export async function migrate(db: Database | MysqlDatabase, options: MigrateOptions = {}): Promise<MigrateResult> {
-  if (db instanceof MysqlDatabase) {
+  if (db.kind === 'mysql') {
+    // Loaded only for MySQL: PostgreSQL users never load the MariaDB driver.
+    const { applyMysqlMigrations } = await import('./mysql/migrate.js');
     const files = await readMigrationFiles(options.directory ?? join(defaultMigrationsDirectory, 'mysql'));
     const applied = await applyMysqlMigrations(
       db,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { MysqlDatabase } from '../../src/db/mysql/connection.js';
-import { migrate } from '../../src/schema/migrate.js';
+import { migrate } from '../../src/db/migrate.js';
 import { createTempMysqlDatabase, type TempMysqlDatabase } from '../support/mysql.js';
 
 const run = promisify(execFile);

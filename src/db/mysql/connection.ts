@@ -1,9 +1,9 @@
 // A Database on a MySQL 8 / MariaDB 10.6+ server, through a `mariadb` pool. Times come back
 // as text (dateStrings) so that each reader decides their zone (see naive-time.ts).
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
 import mariadb from 'mariadb';
 
+import { lazyAdapter } from '../prisma-adapter.js';
 import { NaiveTimeZone } from './naive-time.js';
 import { assertSupportedServer } from './server-version.js';
 import { zonedPrismaAdapter } from './zoned-prisma-adapter.js';
@@ -118,12 +118,16 @@ export class MysqlDatabase implements MysqlQueryable {
   }
 
   /**
-   * An adapter for a Prisma client generated for MySQL (see src/schema/client.ts), on a
+   * An adapter for a Prisma client generated for MySQL (see src/model/client.ts), on a
    * pool of its own that the client closes on $disconnect.
    */
   prismaAdapter(): SqlDriverAdapterFactory {
-    const adapter = new PrismaMariaDb({ ...poolConfigOf(this.options.url), connectionLimit: 5 });
-    return this.naiveTimes.isUtc ? adapter : zonedPrismaAdapter(adapter, this.naiveTimes);
+    const config = { ...poolConfigOf(this.options.url), connectionLimit: 5 };
+    const naiveTimes = this.naiveTimes;
+    return lazyAdapter('mysql', '@prisma/adapter-mariadb', async () => {
+      const adapter = new (await import('@prisma/adapter-mariadb')).PrismaMariaDb(config);
+      return naiveTimes.isUtc ? adapter : zonedPrismaAdapter(adapter, naiveTimes);
+    });
   }
 
   /** MySQL has no LISTEN: the beat's store polls the change log instead (see store.ts). */
