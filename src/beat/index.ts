@@ -17,6 +17,8 @@ export interface BeatHandle {
   readonly ready: Promise<void>;
   /** The running beat (typed events), once connected. */
   readonly beat: Promise<Beat>;
+  /** The beat's database, once open and migrated (to serve the console from the same process). */
+  readonly database: Promise<OpenDatabase>;
   readonly options: ResolvedConfig;
   readonly log: Logger;
   /** Finishes the batch in flight, records it, releases the lease, closes connections. */
@@ -66,6 +68,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   let broker: Broker | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  let resolveDatabase!: (db: OpenDatabase) => void;
+  const databaseOpened = new Promise<OpenDatabase>((resolve) => (resolveDatabase = resolve));
 
   const running = (async () => {
     db = await retry('database', () =>
@@ -75,6 +79,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     if (resolved.migrate) {
       await retry('migrate', () => migrate(database, { log: (message) => log.info(message) }));
     }
+    resolveDatabase(database);
     broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds }));
     await broker.ping().catch((error: unknown) => log.warn({ err: error }, `broker not reachable yet: ${(error as Error).message}`));
     const beat = new Beat(beatStoreFor(database), broker, log, resolved);
@@ -92,6 +97,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   return {
     ready,
     beat: running,
+    database: databaseOpened,
     options: resolved,
     log,
     async stop() {

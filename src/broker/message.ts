@@ -99,7 +99,7 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
     task: message.task,
     id: message.id,
     shadow: null,
-    eta: null,
+    eta: message.eta ? pythonIsoformat(message.eta) : null,
     expires: message.expires ? pythonIsoformat(message.expires) : null,
     group: null,
     group_index: null,
@@ -115,12 +115,12 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
   // Celery merges the caller's headers over its own (headers2.update(headers):
   // a key already there keeps its place, new keys follow in the row's order).
   for (const [key, value] of rowHeaders.entries) setHeader(headers, key, value);
-  headers.periodic_task_name = message.periodicTaskName;
+  if (message.periodicTaskName != null) headers.periodic_task_name = message.periodicTaskName;
   // ...except the keys that identify the message, which the dedupe relies on.
   headers.lang = 'py';
   headers.id = message.id;
   headers.task = message.task;
-  headers[SCHEDULED_AT_HEADER] = message.scheduledAt.toISOString();
+  if (message.scheduledAt != null) headers[SCHEDULED_AT_HEADER] = message.scheduledAt.toISOString();
   // Without row headers every value is plain JSON; with them, write Python's JSON.
   const headersJson = rowHeaders.size === 0 ? JSON.stringify(headers) : pythonJsonOfHeaders(headers);
 

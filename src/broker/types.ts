@@ -28,10 +28,12 @@ export interface TaskMessage {
   headers: PyJsonText | Record<string, unknown>;
   /** Absolute expiry passed to the worker, or null. */
   expires: Date | null;
-  /** django-celery-beat's PeriodicTask.name, sent as header periodic_task_name. */
-  periodicTaskName: string;
-  /** The slot this run was scheduled for (sent in the headers). */
-  scheduledAt: Date;
+  /** django-celery-beat's PeriodicTask.name, sent as header periodic_task_name; null or absent for a plain send_task. */
+  periodicTaskName?: string | null;
+  /** The slot this run was scheduled for (sent in the headers); null or absent for a plain send_task. */
+  scheduledAt?: Date | null;
+  /** Celery's `eta`: do not run before this instant (countdown = send time + seconds). */
+  eta?: Date | null;
 }
 
 /** What happened to one message of a batch. */

@@ -2,6 +2,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 
 import { startResolvedBeat } from '../beat/index.js';
 import { OptionsError, resolveConfig } from '../config.js';
+import { HttpConfigError } from '../http/auth.js';
+import { type HttpFlags, addHttpAuthOptions, resolveHttp, serveConsole } from './serve.js';
 
 function seconds(value: string): number {
   const parsed = Number(value);
@@ -15,7 +17,7 @@ function count(value: string): number {
   return parsed;
 }
 
-interface BeatFlags {
+interface BeatFlags extends HttpFlags {
   maxInterval?: number;
   loglevel?: string;
   logfile?: string;
@@ -32,7 +34,7 @@ interface BeatFlags {
 
 /** `dbbeat beat`: run the scheduler, with Celery beat's options where they fit. */
 export function registerBeatCommand(program: Command): void {
-  program
+  const command = program
     .command('beat')
     .description('run the scheduler: send due periodic tasks to the broker')
     .option('--max-interval <seconds>', 'longest sleep between looks at the database (default 5)', seconds)
@@ -47,9 +49,13 @@ export function registerBeatCommand(program: Command): void {
     .option('--catch-up-window <seconds>', 'runs missed within this many seconds are each sent; older ones collapse into one (default 15)', Number)
     .option('--batch-size <n>', 'runs sent per broker round trip (default 5000)', count)
     .option('--lease-seconds <seconds>', 'leader lease time to live (default 5)', seconds)
+    .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765');
+  addHttpAuthOptions(command)
     .action(async (flags: BeatFlags) => {
       let handle;
+      let http;
       try {
+        if (flags.http !== undefined) http = resolveHttp(flags, flags.http);
         handle = await startResolvedBeat(resolveConfig({
           maxInterval: flags.maxInterval,
           logLevel: flags.loglevel,
@@ -67,14 +73,29 @@ export function registerBeatCommand(program: Command): void {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         console.error(`dbbeat beat: ${message}`);
-        process.exit(error instanceof OptionsError ? 2 : 1);
+        process.exit(error instanceof OptionsError || error instanceof HttpConfigError ? 2 : 1);
+      }
+      const beatHandle = handle;
+      let console_: Awaited<ReturnType<typeof serveConsole>> | undefined;
+      if (http !== undefined) {
+        const where = http;
+        // Served from the beat's own database connection (the embedded database has one owner).
+        void beatHandle.database
+          .then(async (database) => (console_ = await serveConsole(database, where, beatHandle.options.brokerUrl, beatHandle.log)))
+          .catch((error: unknown) => {
+            beatHandle.log.fatal({ err: error }, `console: cannot serve on ${flags.http}: ${(error as Error).message}`);
+            void beatHandle.stop().finally(() => process.exit(1));
+          });
       }
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
         handle.log.info(`received ${signal}: finishing the batch in flight`);
-        handle.stop().then(
+        Promise.resolve(console_?.stop())
+          .catch(() => undefined)
+          .then(() => handle.stop())
+          .then(
           () => process.exit(0),
           (error: unknown) => {
             console.error(error);

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerBeatCommand } from './beat.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerNextCommand } from './next.js';
+import { registerServeCommand } from './serve.js';
+import { registerTasksCommand } from './tasks.js';
 
 const program = new Command()
   .name('dbbeat')
@@ -14,5 +16,7 @@ const program = new Command()
 registerBeatCommand(program);
 registerMigrateCommand(program);
 registerNextCommand(program);
+registerServeCommand(program);
+registerTasksCommand(program);
 
 await program.parseAsync(process.argv);

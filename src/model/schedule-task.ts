@@ -95,11 +95,11 @@ function columnsOf(input: ScheduleTaskInput): TaskColumns {
   return columns as TaskColumns;
 }
 
-// Django's get_or_create: the first row with these exact values, or a new one.
-async function findOrCreateSchedule(
+/** Django's get_or_create: the first schedule row with these exact values, or a new one; returns its id. */
+export async function findOrCreateSchedule(
   tx: Prisma.TransactionClient,
   kind: ScheduleKindName,
-  input: ScheduleTaskInput,
+  input: Pick<ScheduleTaskInput, ScheduleKindName>,
 ): Promise<number> {
   switch (kind) {
     case 'crontab': {

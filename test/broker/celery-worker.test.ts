@@ -42,7 +42,7 @@ async function checkExecutions(worker: Awaited<ReturnType<typeof startCeleryWork
     assert.deepEqual(record.kwargs, message.kwargs);
     assert.equal(record.routing_key, queue);
     assert.equal(record.periodic_task_name, message.periodicTaskName);
-    assert.equal(record.dbbeat_scheduled_at, message.scheduledAt.toISOString());
+    assert.equal(record.dbbeat_scheduled_at, message.scheduledAt?.toISOString());
   }
 }
 

@@ -1,0 +1,119 @@
+// `dbbeat serve`: the console (web page and REST API) without a beat; and the part
+// of `dbbeat beat --http` that serves it from the beat's own process.
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+
+import { connectBroker } from '../broker/index.js';
+import { brokerUrlFromEnv } from '../broker/send-task.js';
+import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, resolveHttpAuth } from '../http/auth.js';
+import { type ConsoleServer, startConsoleServer } from '../http/server.js';
+import { migrate } from '../schema/migrate.js';
+import { type OpenDatabase, openDatabase } from '../schema/open.js';
+
+/** The console's own flags, shared by `serve` and `beat`. */
+export interface HttpFlags {
+  http?: string;
+  httpTokenFile?: string;
+  httpUsersFile?: string;
+}
+
+/** Adds --http-token-file and --http-users-file to a command. */
+export function addHttpAuthOptions(command: Command): Command {
+  return command
+    .option('--http-token-file <path>', 'file holding the API token (env DBBEAT_HTTP_TOKEN holds it directly)')
+    .option('--http-users-file <path>', 'file of user:password lines for basic auth (env DBBEAT_HTTP_USER and DBBEAT_HTTP_PASSWORD)');
+}
+
+/** The checked address and credentials of the console. @throws HttpConfigError (exit code 2) */
+export function resolveHttp(flags: HttpFlags, fallback: string): { host: string; port: number; auth: HttpAuth } {
+  const { host, port } = parseListenAddress(flags.http ?? fallback);
+  const auth = resolveHttpAuth({
+    ...(flags.httpTokenFile !== undefined && { tokenFile: flags.httpTokenFile }),
+    ...(flags.httpUsersFile !== undefined && { usersFile: flags.httpUsersFile }),
+  });
+  checkBindAddress(host, auth);
+  return { host, port, auth };
+}
+
+/** Starts the console on an open database, with a broker connection of its own for "run now". */
+export async function serveConsole(
+  database: OpenDatabase,
+  http: { host: string; port: number; auth: HttpAuth },
+  brokerUrl: string,
+  log: Logger,
+): Promise<ConsoleServer & { stop(): Promise<void> }> {
+  const broker = await connectBroker(brokerUrl, { logger: log });
+  const server = await startConsoleServer({
+    database,
+    broker,
+    auth: http.auth,
+    host: http.host,
+    port: http.port,
+    log,
+    displayZone: process.env.CELERY_TIMEZONE || 'UTC',
+  });
+  return {
+    ...server,
+    async stop() {
+      await server.close();
+      await broker.close();
+    },
+  };
+}
+
+interface ServeFlags extends HttpFlags {
+  databaseUrl?: string;
+  dataDir?: string;
+  broker?: string;
+  loglevel?: string;
+  migrate: boolean;
+}
+
+/** `dbbeat serve`: registers the subcommand. */
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command('serve')
+    .description('serve the console: the web page at / and the REST API under /api/ (OpenAPI at /api/openapi.json)')
+    .option('--http <host:port>', 'where to listen (default 127.0.0.1:8765; a non-loopback address needs credentials)')
+    .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+    .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
+    .option('-b, --broker <url>', 'broker for "run now" (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
+    .option('-l, --loglevel <level>', 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)')
+    .option('--no-migrate', 'do not apply pending migrations on start');
+  addHttpAuthOptions(command).action(async (flags: ServeFlags) => {
+    let http;
+    try {
+      http = resolveHttp(flags, '127.0.0.1:8765');
+    } catch (error) {
+      if (!(error instanceof HttpConfigError)) throw error;
+      console.error(`dbbeat serve: ${error.message}`);
+      process.exit(2);
+    }
+    const level = (flags.loglevel ?? 'info').toLowerCase().replace('warning', 'warn').replace('critical', 'fatal');
+    const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+    let database: OpenDatabase | undefined;
+    let server: Awaited<ReturnType<typeof serveConsole>> | undefined;
+    try {
+      database = await openDatabase({
+        databaseUrl: flags.databaseUrl || process.env.DATABASE_URL || undefined,
+        dataDir: flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat',
+        serve: true,
+      });
+      if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
+      server = await serveConsole(database, http, flags.broker || brokerUrlFromEnv(), log);
+    } catch (error) {
+      console.error(`dbbeat serve: ${error instanceof Error ? error.message : String(error)}`);
+      await database?.close().catch(() => undefined);
+      process.exit(1);
+    }
+    const shutdown = () => {
+      void (async () => {
+        await server?.stop().catch(() => undefined);
+        await database?.close().catch(() => undefined);
+        process.exit(0);
+      })();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}

@@ -1,0 +1,184 @@
+// `dbbeat tasks ls|show|enable|disable|run|rm`: the console's task actions on the
+// command line, straight on the database (a running beat sees each change at once)
+// and, for `run`, the broker. Every subcommand takes --json.
+import type { Command } from 'commander';
+
+import { runNow } from '../beat/run-now.js';
+import { brokerUrlFromEnv } from '../broker/send-task.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { taskView, type ConsoleTaskRow, type TaskView } from '../http/task-view.js';
+import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
+import { ALL_TASKS, ALL_TASK_NAMES, TASKS_BY_NAMES } from '../model/task-rows.js';
+import { type OpenDatabase, openDatabase } from '../schema/open.js';
+import { closestName } from './closest-name.js';
+
+interface TasksFlags {
+  json?: boolean;
+  databaseUrl?: string;
+  dataDir?: string;
+  broker?: string;
+}
+
+/** A name that is not a task's; the message suggests the closest one. */
+class UnknownTaskError extends Error {}
+
+const displayZone = () => process.env.CELERY_TIMEZONE || 'UTC';
+
+/** `dbbeat tasks`: registers the subcommand and its actions. */
+export function registerTasksCommand(program: Command): void {
+  const tasks = program.command('tasks').description('list, show, enable, disable, run and delete periodic tasks');
+  const common = (command: Command) =>
+    command
+      .option('--json', 'answer in JSON')
+      .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+      .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)');
+
+  common(tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled')).action((flags: TasksFlags) =>
+    run(flags, async (db) => {
+      const rows = await db.query<ConsoleTaskRow>(ALL_TASKS);
+      const now = new Date();
+      const views = rows.map((row) => taskView(row, now, displayZone()));
+      return flags.json ? views : table(views);
+    }),
+  );
+  common(tasks.command('show').argument('<name>').description("one task's fields, schedule and next run")).action((name: string, flags: TasksFlags) =>
+    run(flags, async (db) => {
+      const [view] = await viewsOf(db, [name]);
+      return flags.json ? view : details(view!);
+    }),
+  );
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    common(tasks.command(verb).argument('<names...>').description(`${verb} tasks`)).action((names: string[], flags: TasksFlags) =>
+      run(flags, async (db) => {
+        const views = await viewsOf(db, names);
+        const writes = await withPrisma(db, (prisma) => setTasksEnabled(prisma, views.map((view) => view.id), enabled));
+        return flags.json ? writes.map(brief) : summary(writes, `${verb}d`, `already ${verb}d`, names.length);
+      }),
+    );
+  }
+  common(tasks.command('rm').argument('<names...>').description('delete tasks')).action((names: string[], flags: TasksFlags) =>
+    run(flags, async (db) => {
+      const views = await viewsOf(db, names);
+      const writes = await withPrisma(db, (prisma) => deleteTasks(prisma, views.map((view) => view.id)));
+      return flags.json ? writes.map(brief) : summary(writes, 'deleted', 'already gone', names.length);
+    }),
+  );
+  common(tasks.command('run').argument('<name>').description('send the task now (its schedule is unchanged); prints the Celery task id'))
+    .option('-b, --broker <url>', 'broker URL (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
+    .action((name: string, flags: TasksFlags) =>
+      run(flags, async (db) => {
+        await viewsOf(db, [name]);
+        const taskId = await runNow(name, { database: db, broker: flags.broker || brokerUrlFromEnv(), requestedBy: `cli:${process.env.USER ?? 'unknown'}` });
+        return flags.json ? { name, taskId } : taskId;
+      }),
+    );
+}
+
+// Opens the database, runs the action, prints its answer (JSON or text), exits non-zero on error.
+async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unknown>): Promise<void> {
+  let db: OpenDatabase | undefined;
+  try {
+    db = await openDatabase({
+      databaseUrl: flags.databaseUrl || process.env.DATABASE_URL || undefined,
+      dataDir: flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat',
+    });
+    const answer = await action(db);
+    process.stdout.write(typeof answer === 'string' ? `${answer}\n` : `${JSON.stringify(answer, null, 2)}\n`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(flags.json ? `${JSON.stringify({ error: message })}\n` : `dbbeat tasks: ${message}\n`);
+    process.exitCode = error instanceof UnknownTaskError ? 2 : 1;
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
+}
+
+/** The tasks of these names, in that order. @throws UnknownTaskError naming each missing one, with the closest name */
+async function viewsOf(db: OpenDatabase, names: string[]): Promise<TaskView[]> {
+  const rows = await db.query<ConsoleTaskRow>(TASKS_BY_NAMES, [names]);
+  const byName = new Map(rows.map((row) => [row.name, row]));
+  const missing = names.filter((name) => !byName.has(name));
+  if (missing.length > 0) {
+    const all = (await db.query<{ name: string }>(ALL_TASK_NAMES)).map((row) => row.name);
+    throw new UnknownTaskError(
+      missing
+        .map((name) => {
+          const suggestion = closestName(name, all);
+          return `no task named ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${JSON.stringify(suggestion)}?`}`;
+        })
+        .join('\n'),
+    );
+  }
+  const now = new Date();
+  return names.map((name) => taskView(byName.get(name)!, now, displayZone()));
+}
+
+async function withPrisma<T>(db: OpenDatabase, work: (prisma: PrismaClient) => Promise<T>): Promise<T> {
+  const prisma = new PrismaClient({ adapter: db.prismaAdapter() });
+  try {
+    return await work(prisma);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+const brief = (write: TaskWrite) => ({ id: write.id, name: write.name, changes: write.changes });
+
+function summary(writes: TaskWrite[], done: string, unchanged: string, asked: number): string {
+  const lines = writes.map((write) => `${done} ${JSON.stringify(write.name)}`);
+  if (writes.length < asked) lines.push(`${asked - writes.length} ${unchanged}`);
+  return lines.join('\n');
+}
+
+/** A table fit for a terminal: columns padded, long cells cut with …. */
+function table(views: TaskView[]): string {
+  const header = ['NAME', 'TASK', 'SCHEDULE', 'NEXT RUN (UTC)', 'LAST RUN (UTC)', 'ENABLED'];
+  const rows = views.map((view) => [
+    view.name,
+    view.task,
+    view.valid ? view.schedule.text : `INVALID: ${view.problem}`,
+    view.nextRun ? shortTime(view.nextRun.utc) : '-',
+    view.lastRunAt ? shortTime(view.lastRunAt) : 'never',
+    view.enabled ? 'yes' : 'no',
+  ]);
+  const limits = [40, 36, 44, 19, 19, 7];
+  const cells = [header, ...rows].map((row) => row.map((cell, index) => cut(cell, limits[index]!)));
+  const widths = header.map((_, index) => Math.max(...cells.map((row) => row[index]!.length)));
+  const lines = cells.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  '));
+  if (views.length === 0) lines.push('(no tasks)');
+  return lines.join('\n');
+}
+
+function details(view: TaskView): string {
+  const lines: [string, unknown][] = [
+    ['name', view.name],
+    ['task', view.task],
+    ['schedule', view.schedule.text],
+    ['enabled', view.enabled ? 'yes' : 'no'],
+    ['next run', view.nextRun ? `${view.nextRun.local} (${view.nextRun.zone}), ${view.nextRun.utc}` : '-'],
+    ['last run', view.lastRunAt ?? 'never'],
+    ['total runs', view.totalRunCount],
+    ['args', view.args],
+    ['kwargs', view.kwargs],
+    ['headers', view.headers],
+    ['queue', view.queue ?? '(default)'],
+    ['exchange', view.exchange ?? '-'],
+    ['routing key', view.routingKey ?? '-'],
+    ['priority', view.priority ?? '-'],
+    ['one-off', view.oneOff ? 'yes' : 'no'],
+    ['start time', view.startTime ?? '-'],
+    ['expires', view.expires ?? (view.expireSeconds !== null ? `${view.expireSeconds} s after each send` : '-')],
+    ['description', view.description || '-'],
+    ['changed', view.dateChanged],
+    ['valid', view.valid ? 'yes' : `no: ${view.problem}`],
+  ];
+  return lines.map(([key, value]) => `${key.padEnd(12)} ${String(value)}`).join('\n');
+}
+
+function shortTime(iso: string): string {
+  return iso.slice(0, 19).replace('T', ' ');
+}
+
+function cut(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}

@@ -1,0 +1,206 @@
+// The console's HTTP server: the REST API under /api/, its OpenAPI document, and the
+// web page at /. Served by `dbbeat serve`, or by a beat started with --http.
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+import type { Broker } from '../broker/types.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { OpenDatabase } from '../schema/open.js';
+import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
+import { rawMembers } from './raw-json.js';
+import { registerSessionRoutes } from './routes-session.js';
+import { registerOtherRoutes } from './routes-other.js';
+import { registerTaskRoutes } from './routes-tasks.js';
+import { registerWebPage } from './web-assets.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who made the request (set for every /api/ route but the public ones). */
+    principal: Principal | null;
+  }
+}
+
+export interface ConsoleServerOptions {
+  database: Pick<OpenDatabase, 'query' | 'prismaAdapter'>;
+  broker: Broker;
+  auth: HttpAuth;
+  host: string;
+  port: number;
+  /** Receives the audit log (every write: who, what, the changes) and errors. */
+  log: Logger;
+  /** Zone that interval, solar and clocked runs are shown in (CELERY_TIMEZONE). Default UTC. */
+  displayZone?: string;
+  /** The clock (tests). Default: Date. */
+  now?: () => Date;
+}
+
+/** What the routes share. */
+export interface ConsoleContext {
+  db: Pick<OpenDatabase, 'query'>;
+  prisma: PrismaClient;
+  broker: Broker;
+  log: Logger;
+  displayZone: string;
+  now: () => Date;
+  authenticator: Authenticator;
+}
+
+export interface ConsoleServer {
+  /** http://host:port */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Paths under /api/ that answer without credentials. */
+const PUBLIC_PATHS = new Set(['/api/openapi.json', '/api/session']);
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/**
+ * Builds the server (not listening): for tests with `app.inject`, and for startConsoleServer.
+ * @throws HttpConfigError when `host` is not loopback and no credentials are configured
+ */
+export async function buildConsoleServer(options: ConsoleServerOptions): Promise<{ app: FastifyInstance; context: ConsoleContext }> {
+  checkBindAddress(options.host, options.auth);
+  const context: ConsoleContext = {
+    db: options.database,
+    prisma: new PrismaClient({ adapter: options.database.prismaAdapter() }),
+    broker: options.broker,
+    log: options.log.child({ component: 'console' }),
+    displayZone: options.displayZone ?? 'UTC',
+    now: options.now ?? (() => new Date()),
+    authenticator: new Authenticator(options.auth),
+  };
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
+  // Our own code checks every request (see schemas.ts), and answers are plain JSON.stringify.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, { value: undefined, raw: new Map() });
+    try {
+      done(null, { value: JSON.parse(text), raw: rawMembers(text) });
+    } catch (error) {
+      done(Object.assign(new Error(`the body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+  app.decorateRequest('principal', null);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'dbbeat console API',
+        version: '1',
+        description:
+          "Periodic tasks in django-celery-beat's tables. Writes take the fields of the Prisma extension's schedule() and its validation; " +
+          'errors are 422 with the field and value named. Authenticate with `Authorization: Bearer <token>` or basic auth; ' +
+          'the web page uses a session cookie and sends its CSRF token in X-CSRF-Token.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    setSecurityHeaders(reply);
+    if (!options.auth.required && !isLoopback(hostOf(request))) {
+      // No credentials: only this machine may talk to us, by a loopback name (no DNS rebinding).
+      return deny(reply, 403, 'this console has no credentials configured and answers only requests to a loopback address');
+    }
+    if (!path.startsWith('/api/')) return;
+    if (WRITE_METHODS.has(request.method) && isCrossSite(request)) {
+      return deny(reply, 403, 'cross-site request refused');
+    }
+    if (PUBLIC_PATHS.has(path)) return;
+    const fromHeader = context.authenticator.fromAuthorization(request.headers.authorization);
+    if (fromHeader === null) return deny(reply, 401, 'wrong credentials');
+    const principal = fromHeader ?? context.authenticator.fromCookie(request.headers.cookie);
+    if (principal === undefined) {
+      if (options.auth.required) return deny(reply, 401, 'log in: send Authorization: Bearer <token> or basic auth, or POST /api/session');
+      // No credentials configured: loopback callers are "local"; writes still need a session's CSRF token.
+      request.principal = { who: 'local', via: 'session' };
+    } else {
+      request.principal = principal;
+    }
+    if (WRITE_METHODS.has(request.method) && request.principal.via === 'session') {
+      const given = request.headers[CSRF_HEADER];
+      const expected = request.principal.csrf;
+      if (expected === undefined || typeof given !== 'string' || given !== expected) {
+        return deny(reply, 403, 'missing or wrong X-CSRF-Token: get one from GET /api/session');
+      }
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) context.log.error({ err: { message: error.message, type: error.name }, url: request.url }, 'console: request failed');
+    void reply.code(status).send({ error: status >= 500 ? 'internal error (see the server log)' : error.message });
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerSessionRoutes(app, context);
+  registerTaskRoutes(app, context);
+  registerOtherRoutes(app, context);
+  registerWebPage(app);
+  return { app, context };
+}
+
+/**
+ * Starts the console on host:port and returns where it listens.
+ * @throws HttpConfigError (a non-loopback host without credentials), or the listen error (port in use)
+ */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  const { app, context } = await buildConsoleServer(options);
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${host}:${port}`;
+  context.log.info({ url, auth: options.auth.required ? 'required' : 'none (loopback only)' }, `console listening on ${url}`);
+  return {
+    url,
+    app,
+    async close() {
+      await app.close();
+      await context.prisma.$disconnect();
+    },
+  };
+}
+
+function deny(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).send({ error: message });
+}
+
+function hostOf(request: FastifyRequest): string {
+  const host = request.headers.host ?? '';
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+}
+
+// A write whose Origin (or Sec-Fetch-Site) says another site sent it.
+function isCrossSite(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = request.headers.origin;
+  if (origin === undefined || origin === 'null') return origin === 'null';
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+function setSecurityHeaders(reply: FastifyReply): void {
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('X-Frame-Options', 'DENY');
+  reply.header('Referrer-Policy', 'no-referrer');
+  reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
+}

@@ -1,0 +1,53 @@
+// Statements that read task rows with their schedules, as the console and the
+// command line show them: the beat's TaskRow columns (src/beat/task-row.ts) plus
+// description and the row's version (for edits that must not overwrite another).
+
+/**
+ * A row's version: a digest of every column a person edits (not the beat's
+ * bookkeeping, last_run_at and total_run_count) and of its schedule row. Any edit,
+ * by the console, Django admin or plain SQL, changes it, so a PATCH that names an
+ * older version gets 409 instead of overwriting the other edit. date_changed is in
+ * it, so an edit that writes the same values again still counts.
+ */
+export const TASK_VERSION = `md5(row(
+  t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key, t.priority,
+  t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled, t.date_changed, t.description,
+  t.crontab_id, t.interval_id, t.solar_id, t.clocked_id,
+  c.minute, c.hour, c.day_of_week, c.day_of_month, c.month_of_year, c.timezone,
+  i.every, i.period, s.event, s.latitude, s.longitude, k.clocked_time)::text)`;
+
+/** The columns of TaskRow, then description and version. */
+export const TASK_COLUMNS = `
+  t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
+  t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,
+  t.last_run_at, t.total_run_count, t.date_changed, t.description,
+  t.crontab_id, c.minute AS c_minute, c.hour AS c_hour, c.day_of_week AS c_day_of_week,
+  c.day_of_month AS c_day_of_month, c.month_of_year AS c_month_of_year, c.timezone AS c_timezone,
+  t.interval_id, i.every AS i_every, i.period AS i_period,
+  t.solar_id, s.event AS s_event, s.latitude::float8 AS s_latitude, s.longitude::float8 AS s_longitude,
+  t.clocked_id, k.clocked_time AS k_clocked_time,
+  ${TASK_VERSION} AS version`;
+
+/** A task with its four possible schedule rows. */
+export const TASK_JOINS = `
+  FROM django_celery_beat_periodictask t
+  LEFT JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id
+  LEFT JOIN django_celery_beat_intervalschedule i ON i.id = t.interval_id
+  LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
+  LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
+
+/** One task by id. $1 int. */
+export const TASK_BY_ID = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} WHERE t.id = $1`;
+
+/** One task by name. $1 text. */
+export const TASK_BY_NAME = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} WHERE t.name = $1`;
+
+/** Tasks by name (for the command line). $1 text[]. */
+export const TASKS_BY_NAMES = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} WHERE t.name = ANY($1::text[]) ORDER BY t.name`;
+
+/** Every task name (for "did you mean"). */
+export const ALL_TASK_NAMES = `SELECT name FROM django_celery_beat_periodictask ORDER BY name`;
+
+
+/** Every task, by name (for `dbbeat tasks ls`). */
+export const ALL_TASKS = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} ORDER BY t.name`;
