@@ -192,7 +192,9 @@ function isCrossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined || origin === 'null') return origin === 'null';
   try {
-    return new URL(origin).host !== request.headers.host;
+    const origin_ = new URL(origin);
+    // Compared as URLs, so a default port written out (":80") still matches.
+    return origin_.host !== new URL(`${origin_.protocol}//${request.headers.host ?? ''}`).host;
   } catch {
     return true;
   }

@@ -56,6 +56,8 @@ def _record(request, name, args, kwargs):
         'priority': delivery_info.get('priority'),
         'periodic_task_name': getattr(request, 'periodic_task_name', None),
         'dbbeat_scheduled_at': getattr(request, 'dbbeat_scheduled_at', None),
+        'dbbeat_manual_run': getattr(request, 'dbbeat_manual_run', None),
+        'eta': request.eta,
         'expires': request.expires,
         'received_at': time.time(),
         # Python's own view of what arrived: types, repr, Celery's saferepr headers,

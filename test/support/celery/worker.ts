@@ -21,6 +21,10 @@ export interface ExecutionRecord {
   priority: number | null;
   periodic_task_name: string | null;
   dbbeat_scheduled_at: string | null;
+  /** Header of a manual run (run now): who asked, or true. */
+  dbbeat_manual_run: string | boolean | null;
+  /** The message's eta (ISO), or null. */
+  eta: string | null;
   expires: string | null;
   /** Unix time, seconds. */
   received_at: number;
