@@ -34,3 +34,21 @@ export type { DueCheck, Schedule, ScheduleSpec } from './schedules/types.js';
 // Brokers.
 export { connectBroker } from './broker/index.js';
 export type { Broker, PublishOutcome, TaskMessage } from './broker/types.js';
+
+// Sending tasks by hand: Celery's send_task, and a periodic task's "run now".
+export { SendTaskError, sendTask, sendTaskMessage, type SendTaskOptions } from './broker/send-task.js';
+export { InvalidTaskError, MANUAL_RUN_HEADER, runNow, type RunNowOptions } from './beat/run-now.js';
+
+// The console: REST API and web page (also `dbbeat serve`, `dbbeat beat --http`).
+export { startConsoleServer, type ConsoleServer, type ConsoleServerOptions } from './http/server.js';
+export { HttpConfigError, resolveHttpAuth, type HttpAuth, type HttpAuthOptions } from './http/auth.js';
+export {
+  TaskNotFoundError,
+  VersionConflictError,
+  createTask,
+  deleteTasks,
+  setTasksEnabled,
+  updateTask,
+  type TaskInput,
+  type TaskWrite,
+} from './model/task-edit.js';
