@@ -90,7 +90,7 @@ export class Dispatcher {
           task: run.name,
           id: message.id,
           queue: message.queue ?? 'celery',
-          scheduled: message.scheduledAt.toISOString(),
+          scheduled: new Date(run.slot).toISOString(),
           sent: new Date(sentAt).toISOString(),
           ...(outcome.status === 'duplicate' ? { duplicate: true } : {}),
         },

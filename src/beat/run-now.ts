@@ -8,10 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { publishOne } from '../broker/send-task.js';
 import type { Broker, TaskMessage } from '../broker/types.js';
 import { TaskNotFoundError } from '../model/task-edit.js';
-import { TASK_BY_NAME } from '../model/task-rows.js';
-import type { Database } from '../schema/database.js';
-import { openDatabase } from '../schema/open.js';
-import { messageFor, resolveTaskRow, type TaskRow } from './task-row.js';
+import { TASK_BY_NAME, queryTaskRows } from '../model/task-rows.js';
+import type { Database } from '../db/database.js';
+import { openDatabase } from '../db/open.js';
+import type { TaskRow } from '../db/store.js';
+import { resolveTaskRow } from '../model/task-row.js';
+import { messageFor } from './dispatch.js';
 
 /** Header that marks a run started by hand; its value says by whom (`true` when unknown). */
 export const MANUAL_RUN_HEADER = 'dbbeat_manual_run';
@@ -59,7 +61,7 @@ export async function runNow(periodicTaskName: string, options: RunNowOptions = 
   const owned = options.database === undefined ? await openDatabase() : undefined;
   try {
     const db = options.database ?? owned!;
-    const [row] = await db.query<TaskRow>(TASK_BY_NAME, [periodicTaskName]);
+    const [row] = await queryTaskRows(db, TASK_BY_NAME, [periodicTaskName]);
     if (row === undefined) throw new TaskNotFoundError(periodicTaskName);
     const message = manualRunMessage(row, options.now ?? new Date(), options.requestedBy);
     await publishOne(message, options.broker);

@@ -7,8 +7,8 @@ import { connectBroker } from '../broker/index.js';
 import { brokerUrlFromEnv } from '../broker/send-task.js';
 import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, resolveHttpAuth } from '../http/auth.js';
 import { type ConsoleServer, startConsoleServer } from '../http/server.js';
-import { migrate } from '../schema/migrate.js';
-import { type OpenDatabase, openDatabase } from '../schema/open.js';
+import { migrate } from '../db/migrate.js';
+import { type OpenDatabase, openDatabase } from '../db/open.js';
 
 /** The console's own flags, shared by `serve` and `beat`. */
 export interface HttpFlags {

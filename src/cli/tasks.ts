@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { runNow } from '../beat/run-now.js';
 import { brokerUrlFromEnv } from '../broker/send-task.js';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { taskView, type ConsoleTaskRow, type TaskView } from '../http/task-view.js';
+import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
-import { ALL_TASKS, ALL_TASK_NAMES, TASKS_BY_NAMES } from '../model/task-rows.js';
-import { type OpenDatabase, openDatabase } from '../schema/open.js';
+import { ALL_TASKS, ALL_TASK_NAMES, TASKS_BY_NAMES, queryTaskRows } from '../model/task-rows.js';
+import { type OpenDatabase, openDatabase } from '../db/open.js';
 import { closestName } from './closest-name.js';
 
 interface TasksFlags {
@@ -35,7 +35,7 @@ export function registerTasksCommand(program: Command): void {
 
   common(tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled')).action((flags: TasksFlags) =>
     run(flags, async (db) => {
-      const rows = await db.query<ConsoleTaskRow>(ALL_TASKS);
+      const rows = await queryTaskRows(db, ALL_TASKS);
       const now = new Date();
       const views = rows.map((row) => taskView(row, now, displayZone()));
       return flags.json ? views : table(views);
@@ -95,7 +95,7 @@ async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unkn
 
 /** The tasks of these names, in that order. @throws UnknownTaskError naming each missing one, with the closest name */
 async function viewsOf(db: OpenDatabase, names: string[]): Promise<TaskView[]> {
-  const rows = await db.query<ConsoleTaskRow>(TASKS_BY_NAMES, [names]);
+  const rows = await queryTaskRows(db, TASKS_BY_NAMES, [names]);
   const byName = new Map(rows.map((row) => [row.name, row]));
   const missing = names.filter((name) => !byName.has(name));
   if (missing.length > 0) {

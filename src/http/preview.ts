@@ -4,7 +4,7 @@
 import { CrontabSchedule } from '../schedules/index.js';
 import type { Schedule } from '../schedules/types.js';
 import { zoneProblem } from '../schedules/zone.js';
-import { type CheckResult, type ValidationIssue, checkClocked, checkCrontab, checkInterval, checkSolar } from '../schema/validate.js';
+import { type CheckResult, type ValidationIssue, checkClocked, checkCrontab, checkInterval, checkSolar } from '../model/validate.js';
 import { type RunTime, runTime } from './task-view.js';
 
 /** One previewed run. */

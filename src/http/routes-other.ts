@@ -2,7 +2,7 @@
 // and the tasks that use each) and /api/beats (which beat leads).
 import type { FastifyInstance } from 'fastify';
 
-import { SCHEDULE_KINDS, type ScheduleKindName } from '../schema/validate.js';
+import { SCHEDULE_KINDS, type ScheduleKindName } from '../model/validate.js';
 import { previewOf } from './preview.js';
 import { unprocessable } from './routes-tasks.js';
 import { errorSchema, issuesSchema } from './schemas.js';

@@ -14,13 +14,13 @@ import {
   setTasksEnabled,
   updateTask,
 } from '../model/task-edit.js';
-import { TASK_BY_ID } from '../model/task-rows.js';
-import { ValidationError, type ValidationIssue } from '../schema/validate.js';
+import { TASK_BY_ID, queryTaskRows } from '../model/task-rows.js';
+import { ValidationError, type ValidationIssue } from '../model/validate.js';
 import { COUNT_TASKS, SORT_COLUMNS, type SortKey, listTasksSql } from './sql.js';
 import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, writeErrors } from './schemas.js';
 import type { ConsoleContext } from './server.js';
 import { type JsonBody, idsOf, taskInputOf } from './task-input.js';
-import { type ConsoleTaskRow, taskView } from './task-view.js';
+import { taskView } from './task-view.js';
 
 const MAX_PAGE = 500;
 
@@ -43,7 +43,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
   const { db, prisma, log } = context;
 
   const viewOf = async (id: number) => {
-    const [row] = await db.query<ConsoleTaskRow>(TASK_BY_ID, [id]);
+    const [row] = await queryTaskRows(db, TASK_BY_ID, [id]);
     return row === undefined ? undefined : taskView(row, context.now(), context.displayZone);
   };
 
@@ -82,7 +82,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       if (issues.length > 0) return unprocessable(reply, issues);
       const filter = [enabled, kind, query.queue ?? null, query.task ?? null, query.q || null];
       const [rows, count] = await Promise.all([
-        db.query<ConsoleTaskRow>(listTasksSql(sort, order === 'asc' ? 'ASC' : 'DESC'), [...filter, limit, offset]),
+        queryTaskRows(db, listTasksSql(sort, order === 'asc' ? 'ASC' : 'DESC'), [...filter, limit, offset]),
         db.query<{ total: number }>(COUNT_TASKS, filter),
       ]);
       const now = context.now();
@@ -167,7 +167,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
     },
     async (request, reply) => {
       const id = idParam(request.params);
-      const [row] = id === undefined ? [] : await db.query<ConsoleTaskRow>(TASK_BY_ID, [id]);
+      const [row] = id === undefined ? [] : await queryTaskRows(db, TASK_BY_ID, [id]);
       if (row === undefined) return reply.code(404).send({ error: 'no such task' });
       const who = request.principal!.who;
       let message;

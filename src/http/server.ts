@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 import type { Broker } from '../broker/types.js';
 import { PrismaClient } from '../generated/prisma/client.js';
-import type { OpenDatabase } from '../schema/open.js';
+import type { OpenDatabase } from '../db/open.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
 import { registerSessionRoutes } from './routes-session.js';

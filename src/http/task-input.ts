@@ -3,7 +3,7 @@
 // is checked by checkPeriodicTask when it is written, so the console, the Prisma
 // extension and the beat agree on what is valid.
 import type { TaskInput } from '../model/task-edit.js';
-import type { ValidationIssue } from '../schema/validate.js';
+import type { ValidationIssue } from '../model/validate.js';
 
 /** A request body that is JSON, with the exact text of its top-level members. */
 export interface JsonBody {

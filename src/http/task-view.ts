@@ -4,10 +4,11 @@
 import { DateTime } from 'luxon';
 
 import { nextSlot } from '../beat/task-table.js';
-import { resolveTaskRow, type TaskRow } from '../beat/task-row.js';
+import type { TaskRow } from '../db/store.js';
+import { resolveTaskRow } from '../model/task-row.js';
+import type { ConsoleTaskRow } from '../model/task-rows.js';
 
-/** A task row as the console's statements (sql.ts) return it. */
-export type ConsoleTaskRow = TaskRow & { description: string; version: string };
+export type { ConsoleTaskRow } from '../model/task-rows.js';
 
 /** The schedule of a task as the console shows it. */
 export interface ScheduleView {
@@ -95,7 +96,7 @@ export function scheduleView(row: TaskRow): ScheduleView {
     };
   }
   if (row.clocked_id !== null) {
-    const at = row.k_clocked_time?.toISOString() ?? '?';
+    const at = row.k_clocked_time === null ? '?' : new Date(row.k_clocked_time).toISOString();
     return { kind: 'clocked', id: row.clocked_id, text: `once at ${at}`, fields: { clockedTime: at } };
   }
   return { kind: null, id: null, text: '(no schedule)', fields: null };
@@ -108,10 +109,10 @@ export function scheduleView(row: TaskRow): ScheduleView {
 export function taskView(row: ConsoleTaskRow, now: Date, displayZone: string): TaskView {
   const resolution = resolveTaskRow(row);
   let nextRun: RunTime | null = null;
-  if (resolution.ok && row.enabled && !(row.expires !== null && row.expires.getTime() <= now.getTime())) {
+  if (resolution.ok && row.enabled && !(row.expires !== null && row.expires <= now.getTime())) {
     // As the beat does: from the last run, or, never run, from date_changed; not before start_time.
-    const base = (row.last_run_at ?? row.date_changed).getTime();
-    const slot = nextSlot(resolution.task.schedule, base, row.start_time?.getTime() ?? null);
+    const base = row.last_run_at ?? row.date_changed;
+    const slot = nextSlot(resolution.task.schedule, base, row.start_time);
     if (slot !== null) nextRun = runTime(new Date(slot), row.crontab_id !== null ? (row.c_timezone ?? 'UTC') : displayZone);
   }
   return {
@@ -128,16 +129,20 @@ export function taskView(row: ConsoleTaskRow, now: Date, displayZone: string): T
     exchange: row.exchange,
     routingKey: row.routing_key,
     priority: row.priority,
-    expires: row.expires?.toISOString() ?? null,
+    expires: isoOrNull(row.expires),
     expireSeconds: row.expire_seconds,
-    startTime: row.start_time?.toISOString() ?? null,
-    lastRunAt: row.last_run_at?.toISOString() ?? null,
+    startTime: isoOrNull(row.start_time),
+    lastRunAt: isoOrNull(row.last_run_at),
     totalRunCount: row.total_run_count,
-    dateChanged: row.date_changed.toISOString(),
+    dateChanged: new Date(row.date_changed).toISOString(),
     version: row.version,
     schedule: scheduleView(row),
     nextRun,
     valid: resolution.ok,
     problem: resolution.ok ? null : resolution.problem,
   };
+}
+
+function isoOrNull(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
 }

@@ -5,8 +5,8 @@
 // JSON columns (args, kwargs, headers) are taken and stored as the caller's text,
 // never re-encoded, so big integers, 1.0 and NaN reach the worker unchanged.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { markChanged } from '../schema/changes.js';
-import { findOrCreateSchedule } from '../schema/schedule-task.js';
+import { markChanged } from '../model/changes.js';
+import { findOrCreateSchedule } from '../model/schedule-task.js';
 import {
   type ClockedFields,
   type CrontabFields,
@@ -17,7 +17,7 @@ import {
   type SolarFields,
   ValidationError,
   checkPeriodicTask,
-} from '../schema/validate.js';
+} from '../model/validate.js';
 import { TASK_JOINS, TASK_VERSION } from './task-rows.js';
 
 /** The fields of a task as `schedule()` takes them, JSON columns as text. All optional in an edit. */

@@ -1,6 +1,28 @@
 // Statements that read task rows with their schedules, as the console and the
 // command line show them: the beat's TaskRow columns (src/beat/task-row.ts) plus
 // description and the row's version (for edits that must not overwrite another).
+import type { Database } from '../db/database.js';
+import type { TaskRow } from '../db/store.js';
+
+/** A task row as these statements return it: the beat's TaskRow (times in epoch ms), description and version. */
+export type ConsoleTaskRow = TaskRow & { description: string; version: string };
+
+const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k_clocked_time'] as const;
+
+/**
+ * Runs one of the statements below and returns its rows with times as epoch ms, as the
+ * beat's TaskRow has them (the driver gives Dates).
+ */
+export async function queryTaskRows(db: Pick<Database, 'query'>, sql: string, params: readonly unknown[] = []): Promise<ConsoleTaskRow[]> {
+  const rows = await db.query<Record<string, unknown>>(sql, params);
+  for (const row of rows) {
+    for (const column of TIME_COLUMNS) {
+      const value = row[column];
+      if (value instanceof Date) row[column] = value.getTime();
+    }
+  }
+  return rows as unknown as ConsoleTaskRow[];
+}
 
 /**
  * A row's version: a digest of every column a person edits (not the beat's

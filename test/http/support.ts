@@ -7,8 +7,8 @@ import { connectBroker } from '../../src/broker/index.js';
 import type { Broker } from '../../src/broker/types.js';
 import type { HttpAuth } from '../../src/http/auth.js';
 import { type ConsoleContext, buildConsoleServer } from '../../src/http/server.js';
-import { migrate } from '../../src/schema/migrate.js';
-import { type OpenDatabase, openDatabase } from '../../src/schema/open.js';
+import { migrate } from '../../src/db/migrate.js';
+import { type OpenDatabase, openDatabase } from '../../src/db/open.js';
 import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 
