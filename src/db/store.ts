@@ -99,6 +99,13 @@ export interface ScheduleIds {
 
 /** The beat's statements. One object per database; safe to share within a process. */
 export interface BeatStore {
+  /**
+   * Gathers planner statistics on the task and schedule tables where they are missing or far
+   * behind the table (right after a bulk insert), so the load's plan does not depend on
+   * luck. Returns the tables analysed. Optional: a dialect whose plans need no statistics
+   * leaves it out.
+   */
+  ensureStatistics?(): Promise<string[]>;
   /** Up to `limit` enabled tasks with id > `afterId`, in id order (keyset pagination). */
   loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]>;
   /** The tasks with these ids, enabled or not (missing ones are absent). */

@@ -2,19 +2,26 @@
 // with its parameters; store.ts runs them behind the BeatStore interface. Table and
 // column names are django-celery-beat's; dbbeat_* tables are ours (created by migrations/).
 
-/** Columns of a task row joined with its schedules, as TaskRow (../store.ts) names them. */
-const TASK_COLUMNS = `
-  t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
-  t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,
-  t.last_run_at, t.total_run_count, t.date_changed,
-  t.crontab_id, c.minute AS c_minute, c.hour AS c_hour, c.day_of_week AS c_day_of_week,
-  c.day_of_month AS c_day_of_month, c.month_of_year AS c_month_of_year, c.timezone AS c_timezone,
-  t.interval_id, i.every AS i_every, i.period AS i_period,
-  t.solar_id, s.event AS s_event, s.latitude::float8 AS s_latitude, s.longitude::float8 AS s_longitude,
-  t.clocked_id, k.clocked_time AS k_clocked_time`;
+/** A timestamptz as epoch milliseconds (float8): the driver parses a number far faster than a date. */
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
 
-const TASK_JOINS = `
-  FROM django_celery_beat_periodictask t
+/** The task's own columns (no joins), times as epoch ms. */
+const OWN_COLUMNS = `
+  t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
+  t.priority, ${epochMs('t.expires')} AS expires, t.expire_seconds, t.one_off,
+  ${epochMs('t.start_time')} AS start_time, t.enabled, ${epochMs('t.last_run_at')} AS last_run_at,
+  t.total_run_count, ${epochMs('t.date_changed')} AS date_changed,
+  t.crontab_id, t.interval_id, t.solar_id, t.clocked_id`;
+
+/** Columns of a task row (`t`, as OWN_COLUMNS names them) joined with its schedules, as TaskRow (../store.ts) names them. */
+const TASK_COLUMNS = `
+  t.*, c.minute AS c_minute, c.hour AS c_hour, c.day_of_week AS c_day_of_week,
+  c.day_of_month AS c_day_of_month, c.month_of_year AS c_month_of_year, c.timezone AS c_timezone,
+  i.every AS i_every, i.period AS i_period,
+  s.event AS s_event, s.latitude::float8 AS s_latitude, s.longitude::float8 AS s_longitude,
+  ${epochMs('k.clocked_time')} AS k_clocked_time`;
+
+const SCHEDULE_JOINS = `
   LEFT JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id
   LEFT JOIN django_celery_beat_intervalschedule i ON i.id = t.interval_id
   LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
@@ -22,18 +29,47 @@ const TASK_JOINS = `
 
 /**
  * One page of enabled tasks, in id order (keyset pagination keeps memory flat at 1M rows).
+ * The page is taken first, by the primary key alone (MATERIALIZED), and only its rows are
+ * joined with the small schedule tables: the plan does not depend on the planner's
+ * statistics (right after a bulk insert there are none, and a join-first plan re-read
+ * the whole table for every page).
  * $1 int: the last id of the previous page (0 for the first); $2 int: page size.
  */
 export const LOAD_ENABLED_PAGE = `
-SELECT ${TASK_COLUMNS} ${TASK_JOINS}
-WHERE t.enabled AND t.id > $1
-ORDER BY t.id
-LIMIT $2`;
+WITH t AS MATERIALIZED (
+  SELECT ${OWN_COLUMNS}
+  FROM django_celery_beat_periodictask t
+  WHERE t.enabled AND t.id > $1
+  ORDER BY t.id
+  LIMIT $2)
+SELECT ${TASK_COLUMNS}
+FROM t ${SCHEDULE_JOINS}
+ORDER BY t.id`;
+
+/**
+ * The task and schedule tables whose planner statistics are missing (never analysed) or
+ * far behind (more rows changed since the last ANALYZE than 20 % of the table plus 10,000:
+ * a bulk insert autovacuum has not caught up with). Without statistics the planner takes
+ * a million-row table for some 70,000 rows and pages through it by sequential scans and
+ * sorts, which re-read the whole table for every page. No parameters.
+ */
+export const TABLES_WITHOUT_STATISTICS = `
+SELECT c.relname::text AS name
+FROM pg_class c
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid IN ('django_celery_beat_periodictask'::regclass, 'django_celery_beat_crontabschedule'::regclass,
+                'django_celery_beat_intervalschedule'::regclass, 'django_celery_beat_solarschedule'::regclass,
+                'django_celery_beat_clockedschedule'::regclass)
+  AND (c.reltuples < 0 OR coalesce(s.n_mod_since_analyze, 0) > 0.2 * greatest(c.reltuples, 0) + 10000)`;
 
 /** The tasks with these ids, enabled or not. $1 int[]: task ids. */
 export const LOAD_BY_IDS = `
-SELECT ${TASK_COLUMNS} ${TASK_JOINS}
-WHERE t.id = ANY($1::int[])`;
+WITH t AS MATERIALIZED (
+  SELECT ${OWN_COLUMNS}
+  FROM django_celery_beat_periodictask t
+  WHERE t.id = ANY($1::int[]))
+SELECT ${TASK_COLUMNS}
+FROM t ${SCHEDULE_JOINS}`;
 
 /**
  * Ids of the tasks that use any of the given schedules.
