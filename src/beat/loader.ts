@@ -12,7 +12,7 @@ const LOAD_PAGE_SIZE = 5000;
 /** Above this many milliseconds between this host's clock and the database's, a warning. */
 const CLOCK_SKEW_WARNING_MS = 2000;
 
-/** A due task, read again just before its run is sent. */
+/** A due task, checked against the change log just before its run is sent. */
 export interface DueRun {
   id: number;
   task: ResolvedTask;
@@ -67,6 +67,8 @@ export class Loader {
     this.installation = installation;
     // The change feed starts before the load, so changes made during it are replayed.
     await this.feed.startNow();
+    const analysed = (await this.store.ensureStatistics?.()) ?? [];
+    if (analysed.length > 0) this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
     const now = this.clock.now();
     const expired: number[] = [];
     const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE);
@@ -115,41 +117,37 @@ export class Loader {
   }
 
   /**
-   * Reads the due tasks again, so that an edit made a moment ago (args, queue, enabled)
-   * is honoured. A task deleted, disabled or now invalid is dropped; one whose schedule
-   * was edited follows the new schedule from now instead of running; an expired one is
-   * dropped and returned for disabling. On a failed read every task goes back to its slot.
+   * Makes sure the due tasks are sent as they are now, so that an edit made a moment ago
+   * (args, queue, enabled, schedule) is honoured: the rows the change log names are read
+   * again (every other task is sent from the checked row kept in memory). A task deleted,
+   * disabled or now invalid is dropped; one whose schedule was edited follows the new
+   * schedule from now instead of running; an expired one is dropped and returned for
+   * disabling. When the change log cannot be read, every task goes back to its slot.
    */
   async reread(ids: number[]): Promise<DueBatch> {
-    let rows: TaskRow[];
     try {
-      rows = await this.store.loadByIds(ids);
+      await this.applyChanges();
     } catch (error) {
       for (const id of ids) this.table.requeue(id);
       throw error;
     }
-    const byId = new Map(rows.map((row) => [row.id, row]));
     const now = this.clock.now();
     const batch: DueBatch = { runs: [], expired: [] };
     for (const id of ids) {
       const entry = this.table.get(id);
-      const row = byId.get(id);
-      if (!entry || !row || !row.enabled) {
-        this.forget(id);
-        continue;
+      if (!entry) continue; // deleted, disabled or invalid since it was popped
+      if (this.table.queue.has(id)) {
+        // Reloaded just now, so queued again at the slot its new row gives.
+        if (entry.slot > now) continue; // schedule edited: it follows the new schedule
+        this.table.queue.delete(id);
       }
-      const task = this.resolve(row);
-      if (!task) continue;
-      if (task.scheduleKey !== entry.scheduleKey) {
-        this.table.upsert(task, now); // edited since loaded: follow the new schedule from now
-        continue;
-      }
+      const { row } = entry.task;
       if (row.expires !== null && row.expires <= now) {
         batch.expired.push(id);
         this.forget(id);
         continue;
       }
-      batch.runs.push({ id, task, entry });
+      batch.runs.push({ id, task: entry.task, entry });
     }
     return batch;
   }

@@ -7,6 +7,8 @@ const EARLIEST_DATE = -8.64e15;
 
 /** What the beat keeps in memory per scheduled task: little, so a million fit. */
 export interface Entry {
+  /** The checked task as last read: a run is sent from it without reading the row again. */
+  task: ResolvedTask;
   schedule: Schedule;
   scheduleKey: string;
   /** Epoch ms of the slot the next run is for. */
@@ -57,7 +59,7 @@ export class TaskTable {
       this.delete(row.id);
       return undefined;
     }
-    const entry: Entry = { schedule: task.schedule, scheduleKey: task.scheduleKey, slot, startTime };
+    const entry: Entry = { task, schedule: task.schedule, scheduleKey: task.scheduleKey, slot, startTime };
     this.entries.set(row.id, entry);
     this.queue.set(row.id, slot);
     return entry;
