@@ -1,7 +1,6 @@
 import type { Broker, TaskMessage } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
 import type { RunRecord } from '../db/store.js';
-import type { ResolvedTask } from '../model/task-row.js';
 import type { Schedule } from '../schedules/types.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
@@ -9,7 +8,7 @@ import type { DueBatch } from './loader.js';
 import type { Logger } from './logger.js';
 import type { Recorder } from './recorder.js';
 import { runTaskId } from './task-id.js';
-import type { TaskTable } from './task-table.js';
+import type { SendSpec, TaskTable } from './task-table.js';
 
 /** A run to send, as planned before the broker answers. */
 interface PlannedRun {
@@ -46,16 +45,17 @@ export class Dispatcher {
     const messages: TaskMessage[] = [];
     const planned: PlannedRun[] = [];
     const records: RunRecord[] = [];
-    for (const { id, task, entry } of batch.runs) {
+    for (const { id, entry } of batch.runs) {
+      const { spec } = entry;
       const lateMs = now - entry.slot;
       if (this.options.startingDeadlineMs !== null && lateMs > this.options.startingDeadlineMs) {
-        this.log.warn({ task: task.row.name, scheduled: new Date(entry.slot).toISOString(), lateMs }, `skipped a run of ${JSON.stringify(task.row.name)}: past the starting deadline`);
+        this.log.warn({ task: spec.name, scheduled: new Date(entry.slot).toISOString(), lateMs }, `skipped a run of ${JSON.stringify(spec.name)}: past the starting deadline`);
         records.push({ id, lastRunAt: now, runs: 0, disable: false });
         continue;
       }
       const slot = new Date(entry.slot);
-      messages.push(messageFor(task, runTaskId(installationId, id, slot), slot, new Date(now)));
-      planned.push({ id, name: task.row.name, slot: entry.slot, disable: task.row.one_off, schedule: entry.schedule });
+      messages.push(messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now)));
+      planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff, schedule: entry.schedule });
     }
 
     let outcomes;
@@ -109,23 +109,22 @@ export class Dispatcher {
   }
 }
 
-/** The Celery message for one run of a resolved task: `slot` is the scheduled time, `now` the send time. */
-export function messageFor(task: ResolvedTask, id: string, slot: Date, now: Date): TaskMessage {
-  const { row } = task;
+/** The Celery message for one run of a task: `slot` is the scheduled time, `now` the send time. */
+export function messageFor(spec: SendSpec, id: string, slot: Date, now: Date): TaskMessage {
   const expires =
-    row.expires !== null ? new Date(row.expires) : row.expire_seconds === null ? null : new Date(now.getTime() + row.expire_seconds * 1000);
+    spec.expires !== null ? new Date(spec.expires) : spec.expireSeconds === null ? null : new Date(now.getTime() + spec.expireSeconds * 1000);
   return {
     id,
-    task: row.task,
-    args: task.args,
-    kwargs: task.kwargs,
-    queue: row.queue || null,
-    exchange: row.exchange || null,
-    routingKey: row.routing_key || null,
-    priority: row.priority,
-    headers: task.headers,
+    task: spec.task,
+    args: spec.args,
+    kwargs: spec.kwargs,
+    queue: spec.queue || null,
+    exchange: spec.exchange || null,
+    routingKey: spec.routingKey || null,
+    priority: spec.priority,
+    headers: spec.headers,
     expires,
-    periodicTaskName: row.name,
+    periodicTaskName: spec.name,
     scheduledAt: slot,
   };
 }

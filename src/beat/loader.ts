@@ -15,7 +15,6 @@ const CLOCK_SKEW_WARNING_MS = 2000;
 /** A due task, checked against the change log just before its run is sent. */
 export interface DueRun {
   id: number;
-  task: ResolvedTask;
   entry: Entry;
 }
 
@@ -141,13 +140,13 @@ export class Loader {
         if (entry.slot > now) continue; // schedule edited: it follows the new schedule
         this.table.queue.delete(id);
       }
-      const { row } = entry.task;
-      if (row.expires !== null && row.expires <= now) {
+      const { expires } = entry.spec;
+      if (expires !== null && expires <= now) {
         batch.expired.push(id);
         this.forget(id);
         continue;
       }
-      batch.runs.push({ id, task: entry.task, entry });
+      batch.runs.push({ id, entry });
     }
     return batch;
   }

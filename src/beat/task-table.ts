@@ -5,10 +5,31 @@ import type { ResolvedTask } from '../model/task-row.js';
 /** The earliest instant a Date can hold. */
 const EARLIEST_DATE = -8.64e15;
 
+/**
+ * What sending a run needs of its task, kept from the checked row so that a run is sent
+ * without reading the row again (the change log names the rows to read again). Only
+ * these fields: the row itself, with its schedule columns, would double the memory of a
+ * million tasks.
+ */
+export interface SendSpec {
+  name: string;
+  task: string;
+  queue: string | null;
+  exchange: string | null;
+  routingKey: string | null;
+  priority: number | null;
+  /** Epoch ms. */
+  expires: number | null;
+  expireSeconds: number | null;
+  oneOff: boolean;
+  args: ResolvedTask['args'];
+  kwargs: ResolvedTask['kwargs'];
+  headers: ResolvedTask['headers'];
+}
+
 /** What the beat keeps in memory per scheduled task: little, so a million fit. */
 export interface Entry {
-  /** The checked task as last read: a run is sent from it without reading the row again. */
-  task: ResolvedTask;
+  spec: SendSpec;
   schedule: Schedule;
   scheduleKey: string;
   /** Epoch ms of the slot the next run is for. */
@@ -29,6 +50,12 @@ export function nextSlot(schedule: Schedule, base: number, startTime: number | n
 export class TaskTable {
   readonly queue = new RunQueue();
   private readonly entries = new Map<number, Entry>();
+  /**
+   * One copy of each string many tasks share (task name, queue, schedule key): the driver
+   * makes a new string per row, a million copies of the same few. Bounded: cleared when full.
+   */
+  private readonly strings = new Map<string, string>();
+  private readonly values = new Map<string, unknown>();
 
   get size(): number {
     return this.entries.size;
@@ -59,7 +86,7 @@ export class TaskTable {
       this.delete(row.id);
       return undefined;
     }
-    const entry: Entry = { task, schedule: task.schedule, scheduleKey: task.scheduleKey, slot, startTime };
+    const entry: Entry = { spec: this.specOf(task), schedule: task.schedule, scheduleKey: this.intern(task.scheduleKey), slot, startTime };
     this.entries.set(row.id, entry);
     this.queue.set(row.id, slot);
     return entry;
@@ -92,5 +119,45 @@ export class TaskTable {
   clear(): void {
     this.entries.clear();
     this.queue.clear();
+    this.strings.clear();
+    this.values.clear();
+  }
+
+  private intern<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.strings.size >= 100_000) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  }
+
+  private specOf(task: ResolvedTask): SendSpec {
+    const { row } = task;
+    return {
+      name: row.name,
+      task: this.intern(row.task),
+      queue: this.intern(row.queue),
+      exchange: this.intern(row.exchange),
+      routingKey: this.intern(row.routing_key),
+      priority: row.priority,
+      expires: row.expires,
+      expireSeconds: row.expire_seconds,
+      oneOff: row.one_off,
+      args: task.args,
+      // Most tasks share a few kwargs and headers texts ('{}'): one parsed value each
+      // (never mutated: messages copy from them).
+      kwargs: this.shared(`k${row.kwargs}`, task.kwargs),
+      headers: this.shared(`h${row.headers}`, task.headers),
+    };
+  }
+
+  private shared<T>(text: string, value: T): T {
+    if (text.length > 64) return value;
+    const known = this.values.get(text);
+    if (known !== undefined) return known as T;
+    if (this.values.size >= 10_000) this.values.clear();
+    this.values.set(text, value);
+    return value;
   }
 }
