@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const rss = await beat.peakRss();
     await beat.stop();
     process.stdout.write(`${workload} ${size}${flag ? ` ${flag}` : ''}: ${seconds?.toFixed(2) ?? 'did not finish'} s (profiled), peak RSS ${((rss ?? 0) / 2 ** 20).toFixed(0)} MiB\n`);
-    if (seconds === null) process.stdout.write(`${beat.tail()}\n`);
+    process.stdout.write(`${beat.tail()}\n`);
     process.stdout.write(`${await summarize(await newestProfile(startedAtWall))}\n`);
   } finally {
     await dropQueue();
