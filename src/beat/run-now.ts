@@ -14,6 +14,7 @@ import { openDatabase } from '../db/open.js';
 import type { TaskRow } from '../db/store.js';
 import { resolveTaskRow } from '../model/task-row.js';
 import { messageFor } from './dispatch.js';
+import { sendSpecOf } from './task-table.js';
 
 /** Header that marks a run started by hand; its value says by whom (`true` when unknown). */
 export const MANUAL_RUN_HEADER = 'dbbeat_manual_run';
@@ -44,7 +45,7 @@ export interface RunNowOptions {
 export function manualRunMessage(row: TaskRow, now: Date, requestedBy?: string): TaskMessage {
   const resolution = resolveTaskRow(row);
   if (!resolution.ok) throw new InvalidTaskError(row.name, resolution.problem);
-  const message = messageFor(resolution.task, randomUUID(), now, now);
+  const message = messageFor(sendSpecOf(resolution.task), randomUUID(), now, now);
   return {
     ...message,
     scheduledAt: null,

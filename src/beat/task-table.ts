@@ -27,6 +27,25 @@ export interface SendSpec {
   headers: ResolvedTask['headers'];
 }
 
+/** What sending a run of `task` needs of it. */
+export function sendSpecOf(task: ResolvedTask): SendSpec {
+  const { row } = task;
+  return {
+    name: row.name,
+    task: row.task,
+    queue: row.queue,
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    priority: row.priority,
+    expires: row.expires,
+    expireSeconds: row.expire_seconds,
+    oneOff: row.one_off,
+    args: task.args,
+    kwargs: task.kwargs,
+    headers: task.headers,
+  };
+}
+
 /** What the beat keeps in memory per scheduled task: little, so a million fit. */
 export interface Entry {
   spec: SendSpec;
@@ -133,23 +152,16 @@ export class TaskTable {
   }
 
   private specOf(task: ResolvedTask): SendSpec {
-    const { row } = task;
-    return {
-      name: row.name,
-      task: this.intern(row.task),
-      queue: this.intern(row.queue),
-      exchange: this.intern(row.exchange),
-      routingKey: this.intern(row.routing_key),
-      priority: row.priority,
-      expires: row.expires,
-      expireSeconds: row.expire_seconds,
-      oneOff: row.one_off,
-      args: task.args,
-      // Most tasks share a few kwargs and headers texts ('{}'): one parsed value each
-      // (never mutated: messages copy from them).
-      kwargs: this.shared(`k${row.kwargs}`, task.kwargs),
-      headers: this.shared(`h${row.headers}`, task.headers),
-    };
+    const spec = sendSpecOf(task);
+    spec.task = this.intern(spec.task);
+    spec.queue = this.intern(spec.queue);
+    spec.exchange = this.intern(spec.exchange);
+    spec.routingKey = this.intern(spec.routingKey);
+    // Most tasks share a few kwargs and headers texts ('{}'): one parsed value each
+    // (never mutated: messages copy from them).
+    spec.kwargs = this.shared(`k${task.row.kwargs}`, spec.kwargs);
+    spec.headers = this.shared(`h${task.row.headers}`, spec.headers);
+    return spec;
   }
 
   private shared<T>(text: string, value: T): T {
