@@ -1,7 +1,28 @@
 #!/usr/bin/env node
-// The `dbbeat` command. The sources are TypeScript; tsx compiles them on load, so the
-// command works from a fresh clone without a build step.
-import { register } from 'tsx/esm/api';
+// The `dbbeat` command: runs the built JavaScript in dist/ (an installed package has
+// nothing else). In a git clone, `npm ci` builds dist/ (the `prepare` script); when a
+// source file has changed since the last build, the sources run through tsx instead,
+// so tests and a quick try see the edit without `npm run build`.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const root = new URL('../', import.meta.url);
+const built = new URL('dist/cli/main.js', root);
+const sources = new URL('src/', root);
+
+/** Newest modification time (ms) of any file under a folder. */
+function newest(folder) {
+  let latest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) latest = Math.max(latest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
+  }
+  return latest;
+}
+
+const clone = existsSync(new URL('cli/main.ts', sources));
+if (clone && (!existsSync(built) || newest(sources) > statSync(built).mtimeMs)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL('cli/main.ts', sources).href);
+} else {
+  await import(built.href);
+}

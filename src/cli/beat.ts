@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
 
-import { startResolvedBeat } from '../beat/index.js';
 import { OptionsError, resolveConfig } from '../config.js';
 import { HttpConfigError } from '../http/auth.js';
 import { type HttpFlags, addHttpAuthOptions, resolveHttp, serveConsole } from './serve.js';
@@ -52,6 +51,8 @@ export function registerBeatCommand(program: Command): void {
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765');
   addHttpAuthOptions(command)
     .action(async (flags: BeatFlags) => {
+      // Loaded here, not at the top: `dbbeat --help` and the other commands need none of it.
+      const { startResolvedBeat } = await import('../beat/index.js');
       let handle;
       let http;
       try {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 
 import { resolveConfig } from '../config.js';
-import { migrate, openDatabase } from '../db/open.js';
 
 interface MigrateCommandOptions {
   databaseUrl?: string;
@@ -21,6 +20,8 @@ export function registerMigrateCommand(program: Command): void {
 }
 
 async function runMigrate(options: MigrateCommandOptions): Promise<number> {
+  // Loaded here, not at the top, so that `dbbeat --help` stays light.
+  const { migrate, openDatabase } = await import('../db/open.js');
   const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   let db;
   try {
