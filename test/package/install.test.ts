@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -50,7 +50,16 @@ describe('the packed package, installed with --omit=dev', { timeout: 20 * MINUTE
     work = await mkdtemp(join(tmpdir(), 'dbbeat-package-'));
     app = join(work, 'app');
     await mkdir(app);
-    const packed = await exec(npm, ['pack', '--pack-destination', work, '--silent'], repo);
+    // Pack a copy of the checkout: `npm pack` runs `prepare` (generate, build), which would
+    // otherwise rebuild dist/ under the other test files' feet. The copy shares node_modules.
+    const source = join(work, 'source');
+    const skipped = new Set(['node_modules', 'dist', '.git', '.dbbeat', 'tmp']);
+    await cp(repo, source, {
+      recursive: true,
+      filter: (path) => !skipped.has(relative(repo, path).split(sep)[0] ?? ''),
+    });
+    await symlink(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir');
+    const packed = await exec(npm, ['pack', '--pack-destination', work, '--silent'], source);
     assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
     const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
