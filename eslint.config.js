@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'src/generated/', 'node_modules/', 'bench/results/', '.dbbeat/', 'tmp/'] },
+  { ignores: ['dist/', 'web/dist/', 'src/generated/', 'node_modules/', 'bench/results/', '.dbbeat/', 'tmp/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -83,6 +83,7 @@ describe('the packed package, installed with --omit=dev', { timeout: 20 * MINUTE
       'dist/index.d.ts',
       'dist/cli/main.js',
       'dist/generated/prisma/client.js',
+      'web/dist/index.html',
       'migrations/0001_django_celery_beat_tables.sql',
       'LICENSE',
       'CHANGELOG.md',
