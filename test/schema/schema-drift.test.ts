@@ -99,8 +99,9 @@ for (const backend of backends) {
       assert.deepEqual(expected.map(key).sort(), actual.map(key).sort());
     });
 
-    test("the change trigger watches every task column but id and beat's bookkeeping", async () => {
+    test("the change trigger watches every task column but id and the bookkeeping of either beat", async () => {
       // A new column that the trigger's explicit list misses would go unnoticed: catch it here.
+      // date_changed is left out on purpose: django-celery-beat's save after a run moves it (0006).
       const [trigger] = await target.db.query<{ definition: string }>(
         `SELECT pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
           WHERE c.relname = 'django_celery_beat_periodictask' AND t.tgname = 'dbbeat_log_update'`,
@@ -109,7 +110,7 @@ for (const backend of backends) {
       const columns = await target.db.query<{ column: string }>(
         `SELECT column_name AS column FROM information_schema.columns
           WHERE table_name = 'django_celery_beat_periodictask'
-            AND column_name NOT IN ('id', 'last_run_at', 'total_run_count')`,
+            AND column_name NOT IN ('id', 'last_run_at', 'total_run_count', 'date_changed')`,
       );
       assert.deepEqual([...watched].sort(), columns.map((row) => row.column).sort());
     });

@@ -126,6 +126,21 @@ for (const backend of backends) {
       assert.ok((await lastUpdate(db)) > before); // bumped by the interval insert only
     });
 
+    test("django-celery-beat's save after a run (last_run_at, total_run_count, date_changed) is not a change", async () => {
+      const taskId = await insertTask(db, `django-bookkeeping-${backend.name}`, await insertInterval(db));
+      const since = await lastChangeId(db);
+      const before = await lastUpdate(db);
+      await db.query(
+        `UPDATE django_celery_beat_periodictask
+           SET last_run_at = clock_timestamp(), total_run_count = total_run_count + 1, date_changed = clock_timestamp() WHERE id = $1`,
+        [taskId],
+      );
+      assert.deepEqual(await changesAfter(db, since), []);
+      assert.equal(await lastUpdate(db), before, 'last_update not bumped, so django-celery-beat does not reload');
+      await db.query(`UPDATE django_celery_beat_periodictask SET date_changed = clock_timestamp(), enabled = false WHERE id = $1`, [taskId]);
+      assert.equal((await changesAfter(db, since)).length, 1, 'an edit that also moves date_changed still counts');
+    });
+
     test('an UPDATE that changes nothing is not a change', async () => {
       const intervalId = await insertInterval(db, 7);
       const since = await lastChangeId(db);
