@@ -1,5 +1,6 @@
 // `prisma.periodicTask.schedule({...})`: the one-call way for people to schedule
 // a task, like creating a PeriodicTask in Django with a get_or_create'd schedule.
+import { toPyJson } from '../broker/pyjson.js';
 import type { PeriodicTask, PrismaClient } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { markChanged } from './changes.js';
@@ -29,8 +30,16 @@ export type ScheduleTaskInput = Pick<PeriodicTask, 'name' | 'task'> &
     interval?: IntervalFields;
     solar?: SolarFields;
     clocked?: ClockedFields;
-    args?: unknown[];
+    /**
+     * Positional arguments, stored as the JSON Python's json writes. A number
+     * is what Python reads from JSON.stringify's text (3 an int, 1.5 a float);
+     * `PyNumber.float(1)` stores `1.0`, a bigint or `PyNumber.int('9007199254740993')`
+     * every digit, NaN and ±Infinity as Python writes them (toPyValue in broker/pyjson.ts).
+     */
+    args?: readonly unknown[];
+    /** Keyword arguments, stored as `args` is. */
     kwargs?: Record<string, unknown>;
+    /** Extra message headers, stored as `args` is. */
     headers?: Record<string, unknown>;
   };
 
@@ -85,9 +94,10 @@ function columnsOf(input: ScheduleTaskInput): TaskColumns {
   for (const key of JSON_FIELDS) {
     if (input[key] === undefined) continue;
     try {
-      columns[key] = JSON.stringify(input[key]);
+      // Python's JSON, so that each value keeps its Python type.
+      columns[key] = toPyJson(input[key], key);
     } catch (error) {
-      issues.push({ field: key, value: input[key], message: `${key}: cannot be encoded as JSON (${String(error)})` });
+      issues.push({ field: key, value: input[key], message: `${key}: cannot be encoded as JSON (${(error as Error).message})` });
     }
   }
   if (issues.length > 0) throw new ValidationError(issues);

@@ -1,5 +1,6 @@
 // A task row read by the beat (written by anyone: our client, raw SQL, Django admin)
 // checked with the same rules as our write API, and its schedule built.
+import type { PyJsonText } from '../broker/pyjson.js';
 import type { TaskRow } from '../db/store.js';
 import type { Schedule } from '../schedules/types.js';
 import { checkPeriodicTask, type CheckOptions, type PeriodicTaskFields } from './validate.js';
@@ -9,9 +10,10 @@ export type { TaskRow } from '../db/store.js';
 /** A row that passed every check, with its JSON parsed and its schedule built. */
 export interface ResolvedTask {
   row: TaskRow;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  headers: Record<string, unknown>;
+  /** The JSON columns as stored, read as Python reads them (sent unchanged). */
+  args: PyJsonText;
+  kwargs: PyJsonText;
+  headers: PyJsonText;
   schedule: Schedule;
   /** Identifies the schedule's content: a change means the schedule was edited. */
   scheduleKey: string;

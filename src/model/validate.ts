@@ -1,6 +1,7 @@
 // The rules django-celery-beat enforces in Python (docs/DESIGN.md §2), as pure
 // functions: used by our write API before anything is written, and by the beat
 // for rows that someone else wrote. The schedule rows are checked in schedule-rows.ts.
+import { PyDict, PyJsonText } from '../broker/pyjson.js';
 import type { PeriodicTask } from '../generated/prisma/client.js';
 import type { Schedule } from '../schedules/types.js';
 import type { TaskField } from './fields.js';
@@ -57,9 +58,10 @@ export type PeriodicTaskFields = Pick<PeriodicTask, 'name' | 'task'> &
 
 /** What a valid task row means: its decoded JSON columns and its parsed schedule. */
 export interface CheckedPeriodicTask {
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  headers: Record<string, unknown>;
+  /** As stored, read as Python's json reads it (ints, floats, key order kept: broker/pyjson.ts). */
+  args: PyJsonText;
+  kwargs: PyJsonText;
+  headers: PyJsonText;
   schedule: Schedule;
 }
 
@@ -116,9 +118,9 @@ export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOpti
   return {
     ok: true,
     value: {
-      args: args as unknown[],
-      kwargs: kwargs as Record<string, unknown>,
-      headers: headers as Record<string, unknown>,
+      args: args as PyJsonText,
+      kwargs: kwargs as PyJsonText,
+      headers: headers as PyJsonText,
       schedule,
     },
   };
@@ -217,26 +219,28 @@ function checkOptionalText(issues: ValidationIssue[], column: string, value: unk
   else if (characterCount(value) > MAX_NAME_LENGTH) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
 }
 
-// Decodes a JSON text column; Celery needs args as a list and kwargs/headers as an object.
-function decodeJson(issues: ValidationIssue[], column: string, text: unknown, shape: 'list' | 'object'): unknown {
+// Decodes a JSON text column as Python's json.loads does (django-celery-beat
+// loads it so: NaN and Infinity are accepted, ints keep every digit); Celery
+// needs args as a list and kwargs/headers as an object.
+function decodeJson(issues: ValidationIssue[], column: string, text: unknown, shape: 'list' | 'object'): PyJsonText | undefined {
   const message = `${column}: not a JSON ${shape}`;
   if (typeof text !== 'string') {
     issues.push({ field: column, value: text, message });
     return undefined;
   }
-  let value: unknown;
+  let payload: PyJsonText;
   try {
-    value = JSON.parse(text);
+    payload = PyJsonText.parse(text);
   } catch {
     issues.push({ field: column, value: text, message });
     return undefined;
   }
-  const isList = Array.isArray(value);
-  const isObject = typeof value === 'object' && value !== null && !isList;
+  const isList = Array.isArray(payload.value);
+  const isObject = payload.value instanceof PyDict;
   if (shape === 'list' ? !isList : !isObject) {
     issues.push({ field: column, value: text, message });
     return undefined;
   }
-  return value;
+  return payload;
 }
 

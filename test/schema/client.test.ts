@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { PyNumber } from '../../src/broker/pyjson.js';
+
 import { type DbbeatClient, ValidationError, createClient } from '../../src/model/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { backends, type TestDatabase } from './backends.js';
@@ -290,6 +292,26 @@ for (const backend of backends) {
         assert.equal(task.priority, 5);
         assert.equal(task.crontab?.timezone, 'Europe/Berlin');
         assert.equal(task.crontab?.hour, '9');
+      });
+
+      test('stores args, kwargs and headers as the Python values they stand for', async () => {
+        const name = uniqueName('typed');
+        await prisma.periodicTask.schedule({
+          name,
+          task: 't',
+          interval: { every: 1, period: 'hours' },
+          args: [PyNumber.float(1), 9007199254740993n, PyNumber.int('18446744073709551617'), NaN, -Infinity, -0, 1e16, 1e21, 2.5, { isLosslessNumber: true, value: '1.0' }],
+          kwargs: { when: new Date('2026-01-02T03:04:05.000Z'), ratio: PyNumber.float('2.50') },
+          headers: { x_f: PyNumber.float(3) },
+        });
+        const task = await prisma.periodicTask.findUniqueOrThrow({ where: { name } });
+        assert.equal(task.args, '[1.0,9007199254740993,18446744073709551617,NaN,-Infinity,-0.0,10000000000000000,1e+21,2.5,1.0]');
+        assert.equal(task.kwargs, '{"when":"2026-01-02T03:04:05.000Z","ratio":2.5}');
+        assert.equal(task.headers, '{"x_f":3.0}');
+        await assert.rejects(
+          () => prisma.periodicTask.schedule({ name, task: 't', interval: { every: 1, period: 'hours' }, args: [() => 1] }),
+          (error: unknown) => error instanceof ValidationError && /args\[0\]: a function cannot be sent as JSON/.test(error.message),
+        );
       });
 
       test('reuses an identical schedule row, and updates a task by name', async () => {

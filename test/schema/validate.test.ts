@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { PyDict, PyNumber } from '../../src/broker/pyjson.js';
 import {
   type PeriodicTaskFields,
   ValidationError,
@@ -20,12 +21,13 @@ function messagesOf(fields: PeriodicTaskFields): string[] {
 }
 
 describe('checkPeriodicTask', () => {
-  test('a valid row yields decoded JSON and its schedule', () => {
+  test('a valid row yields its JSON as Python reads it, and its schedule', () => {
     const result = checkPeriodicTask({ ...valid, args: '[1, "a"]', kwargs: '{"x": 2}', headers: '{"h": true}' });
     assert.ok(result.ok);
-    assert.deepEqual(result.value.args, [1, 'a']);
-    assert.deepEqual(result.value.kwargs, { x: 2 });
-    assert.deepEqual(result.value.headers, { h: true });
+    assert.equal(result.value.args.text, '[1, "a"]');
+    assert.deepEqual(result.value.args.value, [PyNumber.int(1), 'a']);
+    assert.deepEqual(result.value.kwargs.value, new PyDict([['x', PyNumber.int(2)]]));
+    assert.deepEqual(result.value.headers.value, new PyDict([['h', true]]));
     assert.equal(result.value.schedule.kind, 'interval');
     assert.deepEqual(
       result.value.schedule.nextAfter(new Date('2026-01-01T00:00:00Z')),
@@ -36,7 +38,20 @@ describe('checkPeriodicTask', () => {
   test('defaults: args [], kwargs {}, headers {}', () => {
     const result = checkPeriodicTask(valid);
     assert.ok(result.ok);
-    assert.deepEqual([result.value.args, result.value.kwargs, result.value.headers], [[], {}, {}]);
+    assert.deepEqual([result.value.args.text, result.value.kwargs.text, result.value.headers.text], ['[]', '{}', '{}']);
+  });
+
+  test("payloads Python's json writes are valid and keep their types: big ints, 1.0, 1e16, -0.0, NaN, Infinity", () => {
+    const args = '[9007199254740993, 1.0, 1e16, -0.0, NaN, Infinity, -Infinity]';
+    const result = checkPeriodicTask({ ...valid, args, kwargs: '{"a": NaN, "a": 1.5}', headers: '{"n": -Infinity}' });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.issues));
+    assert.equal(result.value.args.text, args, 'kept as stored');
+    assert.deepEqual(
+      (result.value.args.value as PyNumber[]).map((n) => `${n.kind} ${n.repr}`),
+      ['int 9007199254740993', 'float 1.0', 'float 1e+16', 'float -0.0', 'float nan', 'float inf', 'float -inf'],
+    );
+    assert.deepEqual(result.value.kwargs.value, new PyDict([['a', PyNumber.float(1.5)]]));
+    assert.deepEqual(messagesOf({ ...valid, args: '[nan]' }), ['args: not a JSON list']);
   });
 
   test('exactly one schedule', () => {
