@@ -13,7 +13,7 @@ export interface SendTaskOptions {
   queue?: string | null;
   /** Exchange name; with `routingKey`, the message is published to it (default: the default exchange ""). */
   exchange?: string | null;
-  /** Routing key; alone (no queue, no exchange) it names the queue. */
+  /** Routing key; alone (no queue, no exchange) the message goes to the default queue, as in Celery (src/broker/routing.ts). */
   routingKey?: string | null;
   /** 0-255 on RabbitMQ; on Redis 0-9, sorted into kombu's priority lists (0, 3, 6, 9). */
   priority?: number | null;
