@@ -3,12 +3,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
+import { IANAZone } from 'luxon';
+
 import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
+import { redactUrl } from './redact-url.js';
 
 /** What a caller (a command's flags, or startBeat's options) may set; everything is optional. */
 export interface BeatOptions {
-  /** postgres://… ; unset: the embedded PGlite database in `dataDir`. Env: DATABASE_URL. */
+  /** postgres://…, postgresql://…, mysql://… or mariadb://… ; unset: the embedded PGlite database in `dataDir`. Env: DATABASE_URL. */
   databaseUrl?: string;
+  /**
+   * MySQL/MariaDB: the IANA zone of the naive DATETIMEs in django-celery-beat's tables. Match
+   * Django: UTC when it runs with USE_TZ = True, its TIME_ZONE when USE_TZ = False.
+   * Default UTC. Env: DBBEAT_DB_TIMEZONE. (PostgreSQL's columns carry their zone: ignored there.)
+   */
+  dbTimeZone?: string;
   /** Folder of the embedded database. Default ./.dbbeat. Env: DBBEAT_DATA_DIR. */
   dataDir?: string;
   /** redis://…, rediss://…, amqp://…, amqps://… Env: CELERY_BROKER_URL, BROKER_URL. Default redis://127.0.0.1:6379/0. */
@@ -45,6 +54,7 @@ export interface BeatOptions {
 /** Settings with every default applied and every value checked. */
 export interface ResolvedConfig {
   databaseUrl: string | undefined;
+  dbTimeZone: string;
   dataDir: string;
   brokerUrl: string;
   maxIntervalMs: number;
@@ -86,7 +96,7 @@ function positive(name: string, value: number, { integer = false } = {}): number
 
 /**
  * Resolves settings once: given values (flags), then the environment (`DATABASE_URL`,
- * `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`), then defaults.
+ * `DBBEAT_DB_TIMEZONE`, `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`), then defaults.
  * An empty URL counts as not given.
  * @throws OptionsError naming the setting and its value when one is out of range.
  */
@@ -97,8 +107,19 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     throw new OptionsError(`loglevel: ${JSON.stringify(options.logLevel)} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL`);
   }
   const deadline = options.startingDeadline ?? null;
+  const databaseUrl = options.databaseUrl || env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^(postgres(ql)?|mysql|mariadb):\/\//i.test(databaseUrl)) {
+    throw new OptionsError(
+      `database-url: "${redactUrl(databaseUrl)}" is not a supported kind; use postgres://, postgresql://, mysql:// or mariadb:// (or none, for the embedded database)`,
+    );
+  }
+  const dbTimeZone = options.dbTimeZone || env.DBBEAT_DB_TIMEZONE || 'UTC';
+  if (dbTimeZone !== 'UTC' && !IANAZone.isValidZone(dbTimeZone)) {
+    throw new OptionsError(`db-timezone: "${dbTimeZone}" is not a known IANA time zone (e.g. UTC, Asia/Shanghai)`);
+  }
   return {
-    databaseUrl: options.databaseUrl || env.DATABASE_URL || undefined,
+    databaseUrl,
+    dbTimeZone,
     dataDir: options.dataDir ?? env.DBBEAT_DATA_DIR ?? DEFAULT_DATA_DIR,
     brokerUrl: options.brokerUrl || env.CELERY_BROKER_URL || env.BROKER_URL || 'redis://127.0.0.1:6379/0',
     maxIntervalMs: positive('max-interval', options.maxInterval ?? 5) * 1000,

@@ -73,7 +73,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
 
   const running = (async () => {
     db = await retry('database', () =>
-      openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, serve: true }),
+      openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, dbTimeZone: resolved.dbTimeZone, serve: true }),
     );
     const database = db;
     if (resolved.migrate) {

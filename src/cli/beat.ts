@@ -23,6 +23,7 @@ interface BeatFlags extends HttpFlags {
   pidfile?: string;
   broker?: string;
   databaseUrl?: string;
+  dbTimezone?: string;
   dataDir?: string;
   migrate: boolean;
   startingDeadline?: number;
@@ -41,7 +42,8 @@ export function registerBeatCommand(program: Command): void {
     .option('-f, --logfile <path>', 'log to this file instead of stdout')
     .option('--pidfile <path>', 'write the process id to this file while running')
     .option('-b, --broker <url>', 'broker URL (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
-    .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+    .option('--database-url <url>', 'postgres://, mysql:// or mariadb:// URL (env DATABASE_URL; default: embedded database in --data-dir)')
+    .option('--db-timezone <zone>', "MySQL/MariaDB: zone of the tables' naive times, Django's TIME_ZONE with USE_TZ = False (env DBBEAT_DB_TIMEZONE; default UTC)")
     .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
     .option('--no-migrate', 'do not apply pending migrations on start')
     .option('--starting-deadline <seconds>', 'skip a run that is more than this late instead of sending it', seconds)
@@ -64,6 +66,7 @@ export function registerBeatCommand(program: Command): void {
           pidFile: flags.pidfile,
           brokerUrl: flags.broker,
           databaseUrl: flags.databaseUrl,
+          dbTimeZone: flags.dbTimezone,
           dataDir: flags.dataDir,
           migrate: flags.migrate,
           startingDeadline: flags.startingDeadline,

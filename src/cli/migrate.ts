@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { resolveConfig } from '../config.js';
+import { OptionsError, resolveConfig } from '../config.js';
 
 interface MigrateCommandOptions {
   databaseUrl?: string;
@@ -12,7 +12,7 @@ export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description("create django-celery-beat's tables (or adopt existing ones) and dbbeat's triggers and tables")
-    .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
+    .option('--database-url <url>', 'postgres://, mysql:// or mariadb:// URL (default: $DATABASE_URL, else the embedded database)')
     .option('--data-dir <path>', 'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)')
     .action(async (options: MigrateCommandOptions) => {
       process.exitCode = await runMigrate(options);
@@ -22,7 +22,15 @@ export function registerMigrateCommand(program: Command): void {
 async function runMigrate(options: MigrateCommandOptions): Promise<number> {
   // Loaded here, not at the top, so that `dbbeat --help` stays light.
   const { migrate, openDatabase } = await import('../db/open.js');
-  const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  let config;
+  try {
+    config = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    console.error(`dbbeat migrate: ${error.message}`);
+    return 2;
+  }
+  const { databaseUrl, dataDir } = config;
   let db;
   try {
     db = await openDatabase({ ...(databaseUrl !== undefined && { databaseUrl }), dataDir, log: (message) => console.error(message) });

@@ -1,10 +1,11 @@
 // The contract of a database connection as the beat, the migration runner and the
-// CLI use it. Implemented for PostgreSQL (postgres/) and for embedded PGlite (pglite/).
+// CLI use it. Implemented for PostgreSQL (postgres/), embedded PGlite (pglite/) and
+// MySQL/MariaDB (mysql/).
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
 
 export interface Database {
-  readonly kind: 'postgres' | 'pglite';
-  /** Runs one parameterised statement ($1, $2 … on PostgreSQL) and returns its rows. */
+  readonly kind: 'postgres' | 'pglite' | 'mysql';
+  /** Runs one parameterised statement ($1, $2 … on PostgreSQL, ? on MySQL) and returns its rows. */
   query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     params?: readonly unknown[],

@@ -91,7 +91,7 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
     const { applyMysqlMigrations } = await import('./mysql/migrate.js');
     const files = await readMigrationFiles(options.directory ?? join(defaultMigrationsDirectory, 'mysql'));
     const applied = await applyMysqlMigrations(
-      db,
+      db as MysqlDatabase, // the only Database of kind 'mysql' (see open.ts)
       files,
       (history) => assertUnchanged(files, history),
       (fileName, error) => new MigrationFailedError(fileName, error),
@@ -99,10 +99,11 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
     );
     return { applied };
   }
+  const pg = db as Database; // kind postgres or pglite
   const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
   const applied: string[] = [];
   for (const file of files) {
-    const wasApplied = await db.transaction(async (tx) => {
+    const wasApplied = await pg.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await tx.query(CREATE_HISTORY_TABLE);
       const history = await tx.query<{ name: string; checksum: string }>(

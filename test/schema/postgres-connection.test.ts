@@ -41,7 +41,12 @@ describe('PostgreSQL connections', () => {
     const withPassword = await openDatabase({ databaseUrl: 'postgres://alice:s3cret@127.0.0.1:5432/x' });
     assert.equal(withPassword.description, 'postgres://alice:***@127.0.0.1:5432/x');
     await withPassword.close();
-    await assert.rejects(openDatabase({ databaseUrl: 'mysql://127.0.0.1/x' }), UnsupportedDatabaseUrlError);
+    await assert.rejects(
+      openDatabase({ databaseUrl: 'sqlite://u:pw@127.0.0.1/x' }),
+      (error: unknown) =>
+        error instanceof UnsupportedDatabaseUrlError &&
+        error.message === 'DATABASE_URL must start with postgres://, postgresql://, mysql:// or mariadb://, got "sqlite://u:***@127.0.0.1/x"',
+    );
   });
 
   test('transaction commits on success and rolls back on error', async () => {

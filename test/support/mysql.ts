@@ -1,10 +1,12 @@
 // A fresh MySQL/MariaDB database per test file, on the server at 127.0.0.1:3306
-// (override with DBBEAT_TEST_MYSQL, a URL without a database name).
+// (override with DBBEAT_TEST_MYSQL, a URL without a database name). Names are random and
+// carry the file's tag, as PostgreSQL's do (see postgres.ts).
 import { randomBytes } from 'node:crypto';
 
 import mariadb from 'mariadb';
 
 import { poolConfigOf } from '../../src/db/mysql/connection.js';
+import { testTag } from './cleanup.js';
 
 export const mysqlServerUrl = process.env.DBBEAT_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
 
@@ -24,9 +26,12 @@ export async function mysqlAdmin(sql: string): Promise<void> {
   }
 }
 
-/** Creates a database with a random name (utf8mb4, as Django's docs ask); drop() removes it. */
+/**
+ * Creates a database with a random name carrying the file's tag (see cleanup.ts), in
+ * utf8mb4 as Django's docs ask; drop() removes it.
+ */
 export async function createTempMysqlDatabase(prefix = 'dbbeat_test'): Promise<TempMysqlDatabase> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${testTag === '' ? '' : `${testTag}_`}${randomBytes(6).toString('hex')}`;
   await mysqlAdmin(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   return {
     name,

@@ -1,0 +1,187 @@
+// BeatStore on MySQL / MariaDB: the statements of statements.ts, with their rows turned into
+// the store's plain values (times as epoch ms, read in the database's naive-time zone).
+import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { MysqlDatabase } from './connection.js';
+import type { NaiveTimeZone } from './naive-time.js';
+import {
+  ACQUIRE_LEASE,
+  CHANGE_FEED_START,
+  CHANGE_LOG_MARK,
+  CHECK_FENCE,
+  DATABASE_CLOCK,
+  DISABLE_TASKS,
+  ENABLED_TASKS_FOR_UPDATE,
+  EXISTING_TASKS,
+  INSERT_LEASE,
+  INSTALLATION_ID,
+  LOAD_BY_IDS,
+  LOAD_ENABLED_PAGE,
+  PRUNE_CHANGES,
+  READ_CHANGES_AFTER,
+  READ_LEASE,
+  RECORD_RUNS,
+  RELEASE_LEASE,
+  TASKS_OF_SCHEDULES,
+} from './statements.js';
+
+/**
+ * How often the change log is looked at, in ms. MySQL has no LISTEN/NOTIFY; this one
+ * indexed query (CHANGE_LOG_MARK) is what stands in for it: 20 queries a second when idle.
+ */
+export const CHANGE_POLL_MS = 50;
+/** How far below the highest id the watcher looks, so a late commit in a hole is seen too. */
+const WATCH_WINDOW = 1000;
+
+const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k_clocked_time'] as const;
+const FLAG_COLUMNS = ['one_off', 'enabled'] as const;
+
+/** Stands in for an empty list in `IN (?)`: matches no row. */
+const NONE = [null];
+const listOrNone = (ids: readonly number[]): readonly (number | null)[] => (ids.length === 0 ? NONE : ids);
+
+export class MysqlStore implements BeatStore {
+  private readonly times: NaiveTimeZone;
+
+  constructor(private readonly db: MysqlDatabase) {
+    this.times = db.naiveTimes;
+  }
+
+  async loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]> {
+    return this.taskRows(await this.db.query(LOAD_ENABLED_PAGE, [afterId, limit]));
+  }
+
+  async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
+    if (ids.length === 0) return [];
+    return this.taskRows(await this.db.query(LOAD_BY_IDS, [ids]));
+  }
+
+  async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<number[]> {
+    if (records.length === 0) return [];
+    const runs = JSON.stringify(records.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]));
+    return this.db.transaction(async (tx) => {
+      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return [];
+      const found = await tx.execute(RECORD_RUNS, [runs]);
+      const ids = records.map((r) => r.id);
+      if (found === new Set(ids).size) return ids;
+      return (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id);
+    });
+  }
+
+  async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {
+    if (ids.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return [];
+      const enabled = (await tx.query<{ id: number }>(ENABLED_TASKS_FOR_UPDATE, [ids])).map((row) => row.id);
+      if (enabled.length > 0) await tx.execute(DISABLE_TASKS, [enabled]);
+      return enabled;
+    });
+  }
+
+  async acquireLease(name: string, holder: string, ttlSeconds: number): Promise<LeaseGrant | null> {
+    const ttlMicros = Math.round(ttlSeconds * 1_000_000);
+    return this.db.transaction(async (tx) => {
+      let held = (await tx.execute(ACQUIRE_LEASE, [holder, holder, ttlMicros, name, holder])) > 0;
+      if (!held) held = (await tx.execute(INSERT_LEASE, [name, holder, ttlMicros])) > 0;
+      if (!held) return null;
+      const [row] = await tx.query<{ token: string; seconds_left: number }>(READ_LEASE, [name]);
+      return row === undefined ? null : { token: row.token, secondsLeft: Number(row.seconds_left) };
+    });
+  }
+
+  async releaseLease(name: string, holder: string, token: string): Promise<void> {
+    await this.db.execute(RELEASE_LEASE, [name, holder, token]);
+  }
+
+  async databaseClock(): Promise<number> {
+    const [row] = await this.db.query<{ clock: string }>(DATABASE_CLOCK);
+    return Date.parse(`${row!.clock.replace(' ', 'T')}Z`);
+  }
+
+  async installationId(): Promise<string | null> {
+    const [row] = await this.db.query<{ id: string }>(INSTALLATION_ID);
+    return row?.id ?? null;
+  }
+
+  async changeFeedStart(recentSeconds: number): Promise<ChangeFeedStart> {
+    const rows = await this.db.query<{ top: number; gap_after: number | null; gap_before: number | null }>(CHANGE_FEED_START, [
+      Math.round(recentSeconds * 1_000_000),
+    ]);
+    const missing: number[] = [];
+    for (const row of rows) {
+      if (row.gap_after === null || row.gap_before === null) continue;
+      for (let id = row.gap_after + 1; id < row.gap_before; id += 1) missing.push(id);
+    }
+    return { top: rows[0]?.top ?? 0, missing };
+  }
+
+  async readChanges(after: number, holes: readonly number[]): Promise<Change[]> {
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [after, listOrNone(holes)]);
+    return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id }));
+  }
+
+  async tasksOfSchedules(ids: ScheduleIds): Promise<number[]> {
+    const rows = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, [
+      listOrNone(ids.crontab),
+      listOrNone(ids.interval),
+      listOrNone(ids.solar),
+      listOrNone(ids.clocked),
+    ]);
+    return rows.map((row) => row.id);
+  }
+
+  async pruneChanges(keepSeconds: number): Promise<void> {
+    await this.db.execute(PRUNE_CHANGES, [Math.round(keepSeconds * 1_000_000)]);
+  }
+
+  /**
+   * Polls the change log every CHANGE_POLL_MS (one indexed query) and calls `onChange` when
+   * it grew, or when a change committed late into a hole near the top. A failed poll is
+   * retried on the next tick; the beat's own polling covers any longer outage.
+   */
+  async watchChanges(onChange: () => void): Promise<() => Promise<void>> {
+    // The floor moves with the top, so the counted range stays small (an index range of
+    // at most WATCH_WINDOW ids plus what arrived since the last look).
+    const mark = async (floor: number) => {
+      const [row] = await this.db.query<{ n: number; top: number }>(CHANGE_LOG_MARK, [floor]);
+      return { floor, n: Number(row?.n ?? 0), top: Number(row?.top ?? 0) };
+    };
+    const [first] = await this.db.query<{ top: number }>(CHANGE_LOG_MARK, [0]);
+    let last = await mark(Math.max(0, Number(first?.top ?? 0) - WATCH_WINDOW));
+    let stopped = false;
+    let running: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      if (running !== undefined) return; // the last look has not answered yet
+      running = (async () => {
+        try {
+          const now = await mark(last.floor);
+          if (stopped || (now.top === last.top && now.n === last.n)) return;
+          // Re-marked before telling: whatever this mark counts, the reader reads after it.
+          last = await mark(Math.max(0, now.top - WATCH_WINDOW));
+          if (!stopped) onChange();
+        } catch {
+          // The database is away: the next tick asks again.
+        } finally {
+          running = undefined;
+        }
+      })();
+    }, CHANGE_POLL_MS);
+    timer.unref();
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    };
+  }
+
+  private taskRows(rows: Record<string, unknown>[]): TaskRow[] {
+    // Rewritten in place: a page of 5,000 rows is not copied.
+    for (const row of rows) {
+      for (const column of TIME_COLUMNS) {
+        const value = row[column];
+        if (typeof value === 'string') row[column] = this.times.toEpochMs(value);
+      }
+      for (const column of FLAG_COLUMNS) row[column] = row[column] === 1 || row[column] === true;
+    }
+    return rows as unknown as TaskRow[];
+  }
+}
