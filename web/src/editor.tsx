@@ -128,6 +128,11 @@ interface PreviewRun {
   dstMove: 'gap' | 'second-pass' | null;
 }
 
+// The UTC time alone when it falls on the same date as the local one.
+function sameDay(run: PreviewRun): boolean {
+  return run.utc.slice(0, 10) === run.local.slice(0, 10);
+}
+
 function Preview({ form }: { form: Form }) {
   const [runs, setRuns] = useState<PreviewRun[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -156,7 +161,7 @@ function Preview({ form }: { form: Form }) {
         <ol>
           {runs.map((run) => (
             <li key={run.utc}>
-              {wallTime(run.local)} <span class="muted">{run.zone}</span> · {wallTime(run.utc)} UTC
+              {wallTime(run.local)} <span class="muted">{run.zone}</span> · {sameDay(run) ? wallTime(run.utc).slice(11) : wallTime(run.utc)} UTC
               {run.dstMove === 'gap' && <span class="dst" title="moved forward out of the hour skipped by daylight saving time"> DST: moved forward</span>}
               {run.dstMove === 'second-pass' && <span class="dst" title="the second pass of the hour repeated when clocks went back"> DST: repeated hour</span>}
             </li>
@@ -190,8 +195,12 @@ export function Editor({ id }: { id: number | null }) {
   }, [id]);
   if (form === null) return <p class="muted">{error ?? 'Loading…'}</p>;
 
-  const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
-  const setSchedule = (key: string, value: string) => setForm({ ...form, schedule: { ...form.schedule, [key]: value } });
+  // An edit clears the problems the last save reported (the preview checks the schedule live).
+  const set = (patch: Partial<Form>) => {
+    setForm({ ...form, ...patch });
+    setIssues([]);
+  };
+  const setSchedule = (key: string, value: string) => set({ schedule: { ...form.schedule, [key]: value } });
   const issueOf = (field: string) => issues.find((each) => (ISSUE_FIELDS[each.field] ?? each.field) === field)?.message;
 
   const save = async (event: Event) => {

@@ -1,0 +1,168 @@
+// The console's web page in headless Chromium (Debian's, driven by playwright-core),
+// served by a running `dbbeat beat --http`: log in, create a crontab task through the
+// form, see the preview, save, see it in the table with its next run, run it now, and
+// see a real Celery worker receive it from the beat's broker (marked as a manual run).
+// An edit made in SQL shows at the next refresh. Screenshots go to
+// DBBEAT_SCREENSHOT_DIR (default: a temporary folder), one per step.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import pg from 'pg';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open.js';
+import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
+import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
+import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
+import { PrivateRedis, freePort } from '../support/private-redis.js';
+
+const CHROMIUM = process.env.DBBEAT_CHROMIUM ?? '/usr/bin/chromium';
+const TOKEN = `page-test-token-${randomBytes(8).toString('hex')}`;
+const shots = process.env.DBBEAT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'dbbeat-shots-'));
+
+let temp: TempDatabase;
+let redis: PrivateRedis;
+let beat: BeatProcess;
+let worker: CeleryWorker | undefined;
+let browser: BrowserContext;
+let page: Page;
+let url: string;
+let sql: pg.Client;
+const queue = `console_page_${randomBytes(4).toString('hex')}`;
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+  mkdirSync(shots, { recursive: true });
+  temp = await createTempDatabase('dbbeat_page');
+  const db = await openDatabase({ databaseUrl: temp.url });
+  await migrate(db);
+  await db.close();
+  sql = new pg.Client({ connectionString: temp.url });
+  await sql.connect();
+  redis = await PrivateRedis.start();
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'dbbeat-token-')), 'token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  beat = spawnBeat({
+    databaseUrl: temp.url,
+    brokerUrl: redis.url(),
+    extraArgs: ['--http', `127.0.0.1:${port}`, '--http-token-file', tokenFile],
+    label: 'beat with console',
+  });
+  await beat.waitForLine((line) => /console listening/.test(line.msg), 60_000);
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dbbeat-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await worker?.stop();
+  await beat?.stop();
+  await sql?.end().catch(() => undefined);
+  await redis?.remove();
+  await temp?.drop();
+  console.log(`screenshots: ${shots}`);
+});
+
+test('log in, create a crontab task with a live preview, see it with its next run, run it now: a Celery worker gets it', async () => {
+  await page.goto(url);
+  await page.getByRole('form', { name: 'log in' }).waitFor();
+  await shot('1-login');
+  await page.locator('input[name=token]').fill('not the token at all');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'wrong token' }).waitFor();
+  await page.locator('input[name=token]').fill(TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('No tasks match.').waitFor();
+
+  await page.getByRole('link', { name: 'New task' }).click();
+  const form = page.getByRole('form', { name: 'task editor' });
+  await form.locator('input[name=name]').fill('nightly report');
+  await form.locator('input[name=task]').fill('dbbeat_test.record');
+  await form.locator('input[name="crontab.minute"]').fill('30');
+  await form.locator('input[name="crontab.hour"]').fill('2');
+  await form.locator('input[name="crontab.timezone"]').fill('America/New_York');
+  await form.locator('textarea[name=args]').fill('[1, 2.0, "three"]');
+  await form.locator('input[name=queue]').fill(queue);
+  // The live preview: five runs from the server's schedule engine, at 02:30 New York time.
+  const runs = page.getByRole('region', { name: 'preview' }).locator('li');
+  await page.locator('.preview li').nth(4).waitFor();
+  assert.equal(await page.locator('.preview li').count(), 5);
+  for (const text of await page.locator('.preview li').allInnerTexts()) assert.match(text, /02:30 America\/New_York|03:30 America\/New_York/);
+  void runs;
+  // A bad field is named before saving, and the form keeps what was typed.
+  await form.locator('input[name="crontab.hour"]').fill('25');
+  await page.locator('.preview .error').filter({ hasText: 'crontab.hour' }).waitFor();
+  await shot('2-editor-bad-hour');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('alert', { name: 'problems' }).filter({ hasText: 'crontab.hour: "25"' }).waitFor();
+  await form.locator('input[name="crontab.hour"]').fill('2');
+  await page.locator('.preview li').nth(4).waitFor();
+  await shot('3-editor-preview');
+  await form.getByRole('button', { name: 'Save' }).click();
+
+  // The table: the new task with its next run (New York time and UTC).
+  const row = page.locator('tr[data-task="nightly report"]');
+  await row.waitFor();
+  const nextRun = await row.locator('td.next-run').innerText();
+  assert.match(nextRun, /0[23]:30 America\/New_York/);
+  assert.match(nextRun, /0[67]:30 UTC/);
+  assert.match(await row.innerText(), /30 2 \* \* \* \(America\/New_York\)/);
+  await shot('4-table');
+
+  // Run now: the beat's broker gets it and a real Celery worker runs it, marked manual.
+  worker = await startCeleryWorker({ brokerUrl: redis.url(), queues: [queue] });
+  await row.getByRole('button', { name: 'run nightly report now' }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Celery task id' });
+  await notice.waitFor();
+  const taskId = /task id ([0-9a-f-]{36})/.exec(await notice.innerText())![1]!;
+  await shot('5-run-now');
+  const [record] = (await worker.waitForRecords((records) => records.some((r) => r.id === taskId), 60_000)).filter((r) => r.id === taskId);
+  assert.equal(record!.task, 'dbbeat_test.record');
+  assert.deepEqual(record!.args, [1, 2.0, 'three']);
+  assert.equal(record!.routing_key, queue);
+  assert.equal(record!.periodic_task_name, 'nightly report');
+  assert.equal(record!.dbbeat_manual_run, 'token');
+  // The schedule is untouched: still never run by the beat.
+  assert.match(await row.innerText(), /never/);
+
+  // An edit made elsewhere (SQL here; Django admin writes the same row) shows at the next refresh.
+  await sql.query("UPDATE django_celery_beat_periodictask SET description = 'edited in SQL', date_changed = now() WHERE name = 'nightly report'");
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await row.getByText('edited in SQL').waitFor();
+
+  // Disable from the table.
+  await row.getByRole('button', { name: 'disable nightly report' }).click();
+  await row.getByRole('button', { name: 'enable nightly report' }).waitFor();
+  const [flag] = (await sql.query<{ enabled: boolean }>("SELECT enabled FROM django_celery_beat_periodictask WHERE name = 'nightly report'")).rows;
+  assert.equal(flag!.enabled, false);
+
+  // The beats page shows this beat as the leader.
+  await page.getByRole('link', { name: 'Beats' }).click();
+  await page.getByText('leading').waitFor();
+  await shot('6-beats');
+});
