@@ -147,8 +147,13 @@ export class Beat extends EventEmitter<BeatEvents> {
     if (!this.stopping) await this.waker.sleep(wakeAt - this.clock.now());
   }
 
-  /** Sends due runs batch by batch, as long as the lease is surely held. */
+  /**
+   * Sends due runs batch by batch, as long as the lease is surely held. Two batches
+   * overlap: the next one is checked and built while the broker takes the previous one
+   * (each is still recorded only after the broker accepted it).
+   */
   private async sendDue(): Promise<void> {
+    let inFlight: Promise<void> | undefined;
     try {
       while (!this.stopping && this.clock.now() < this.renewAt) {
         if (this.recorder.failed) break; // surfaced by settle() below
@@ -157,9 +162,16 @@ export class Beat extends EventEmitter<BeatEvents> {
         const ids = this.table.queue.popDue(this.clock.now(), this.options.batchSize);
         if (ids.length === 0) break;
         const batch = await this.loader.reread(ids);
-        await this.dispatcher.send(batch, token, this.loader.installationId);
+        const sending = this.dispatcher.send(batch, token, this.loader.installationId);
+        sending.catch(() => undefined); // awaited on the next turn or below; a failure surfaces there
+        const previous = inFlight;
+        inFlight = sending;
+        await previous;
       }
+      await inFlight;
     } finally {
+      // After a failure the other batch still finishes (it requeues or records its own runs).
+      await inFlight?.catch(() => undefined);
       await this.recorder.settle();
     }
   }
