@@ -121,28 +121,30 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
   const figures: Figure[] = [];
   const repeats = repeatsFor(options.quick);
   const { workloads, subjects } = options;
-  if (subjects.has('floor') && workloads.has('burst')) {
-    figures.push(...(await benchFloor({ sizes: options.burstSizes, repeats, log })));
+  const dbbeat = (only: Set<string>, burstSizes: number[]) =>
+    benchDbbeat({
+      workloads: only,
+      burstSizes,
+      startupSizes: options.startupSizes,
+      pickupSizes: options.pickupSizes,
+      pickupTries: options.quick ? 5 : 20,
+      // steady: 10,000 runs due per second for a minute; light: 1,000 tasks due within a minute.
+      steady: options.quick ? { tasks: 10_000, everySeconds: 10, durationSeconds: 10 } : { tasks: 100_000, everySeconds: 10, durationSeconds: 60 },
+      light: { tasks: 1_000, everySeconds: 60, durationSeconds: options.quick ? 10 : 60 },
+      repeats,
+      log,
+    });
+  if (workloads.has('burst')) {
+    // Size by size, each side right after the other, so a ratio compares the machine at
+    // (nearly) the same load.
+    for (const size of options.burstSizes) {
+      if (subjects.has('floor')) figures.push(...(await benchFloor({ sizes: [size], repeats, log })));
+      if (subjects.has('dbbeat')) figures.push(...(await dbbeat(new Set(['burst']), [size])));
+      if (subjects.has('bullmq') && options.bullmqSizes.includes(size)) figures.push(...(await benchBullmq({ sizes: [size], repeats, log })));
+    }
   }
-  if (subjects.has('bullmq') && workloads.has('burst')) {
-    figures.push(...(await benchBullmq({ sizes: options.bullmqSizes, repeats, log })));
-  }
-  if (subjects.has('dbbeat')) {
-    figures.push(
-      ...(await benchDbbeat({
-        workloads,
-        burstSizes: options.burstSizes,
-        startupSizes: options.startupSizes,
-        pickupSizes: options.pickupSizes,
-        pickupTries: options.quick ? 5 : 20,
-        // steady: 10,000 runs due per second for a minute; light: 1,000 tasks due within a minute.
-        steady: options.quick ? { tasks: 10_000, everySeconds: 10, durationSeconds: 10 } : { tasks: 100_000, everySeconds: 10, durationSeconds: 60 },
-        light: { tasks: 1_000, everySeconds: 60, durationSeconds: options.quick ? 10 : 60 },
-        repeats,
-        log,
-      })),
-    );
-  }
+  const rest = new Set([...workloads].filter((w) => w !== 'burst'));
+  if (subjects.has('dbbeat') && rest.size > 0) figures.push(...(await dbbeat(rest, [])));
   if (subjects.has('peer')) {
     figures.push(
       ...(await benchPeer({
