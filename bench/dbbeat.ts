@@ -238,8 +238,8 @@ export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durat
   const warmQueue = `bench_dbbeat_warm_${randomBytes(4).toString('hex')}`;
   const dropWarmQueue = queueCleanup(DBBEAT_REDIS_DB, warmQueue);
   try {
-    // The first runs fall due 15 s after insert (plus 10 s per 100k tasks): time for the beat to start and load.
-    const firstDue = Date.now() + 15_000 + tasks / 10;
+    // The first runs fall due 15 s after insert (plus 20 s per 100k tasks): time for the beat to start and load.
+    const firstDue = Date.now() + 15_000 + tasks / 5;
     const spreadMs = everySeconds * 1000;
     await insertIntervalTasks(db.pool, {
       count: tasks,
