@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
+import mariadb from 'mariadb';
 import pg from 'pg';
 
 const FILE_TIMEOUT_MS = 15 * 60_000;
@@ -30,6 +31,7 @@ const SLOW_FIRST = [
   'test/faults/kill-leader-redis.test.ts',
   'test/faults/kill-leader-amqp.test.ts',
   'test/faults/three-beats.test.ts',
+  'test/faults/mysql.test.ts',
   'test/faults/outages.test.ts',
   'test/beat/end-to-end.test.ts',
   'test/schema/migrate.test.ts',
@@ -86,6 +88,7 @@ const queue = [...files].sort((a, b) => rank(a) - rank(b));
 
 const runDir = mkdtempSync(join(tmpdir(), 'dbbeat-tests-'));
 const serverUrl = process.env.DBBEAT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432';
+const mysqlServerUrl = new URL(process.env.DBBEAT_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306');
 /** Files running now: file -> { child, tag, dir }. */
 const running = new Map();
 const results = [];
@@ -118,7 +121,30 @@ async function cleanUp({ child, tag, dir }) {
   } finally {
     await admin.end().catch(() => undefined);
   }
+  await dropTaggedMysqlDatabases(tag);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The MySQL/MariaDB databases a file left behind (test/support/mysql.ts tags them the same way). */
+async function dropTaggedMysqlDatabases(tag) {
+  let connection;
+  try {
+    connection = await mariadb.createConnection({
+      host: mysqlServerUrl.hostname,
+      port: Number(mysqlServerUrl.port || 3306),
+      user: decodeURIComponent(mysqlServerUrl.username || 'root'),
+      password: decodeURIComponent(mysqlServerUrl.password),
+      connectTimeout: 2000,
+    });
+    const names = (await connection.query('SHOW DATABASES')).map((row) => Object.values(row)[0]).filter((name) => name.includes(`_${tag}_`));
+    for (const name of names) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    if (names.length > 0) console.log(`run-tests: dropped ${names.length} MySQL database(s) left by a test: ${names.join(', ')}`);
+  } catch (error) {
+    // No MariaDB here: the MySQL tests fail on their own and say so.
+    if (error.code !== 'ECONNREFUSED' && error.code !== 'ER_GET_CONNECTION_TIMEOUT') console.error(`run-tests: could not drop the MySQL databases tagged ${tag}: ${error.message}`);
+  } finally {
+    await connection?.end().catch(() => undefined);
+  }
 }
 
 function runFile(file) {

@@ -60,9 +60,28 @@ export function isBookkeepingOnly(data: unknown): boolean {
   return keys.length > 0 && keys.every((key) => bookkeepingFields.has(key));
 }
 
+/**
+ * MySQL/MariaDB's bump: always forward (one microsecond past the stored value when that is
+ * ahead, as a local time written by Django with USE_TZ = False can be), then read back.
+ * Two statements: MySQL has no RETURNING. The triggers of migrations/mysql/0003 bump it too.
+ */
+const bumpLastUpdateMysqlSql = Prisma.sql`
+  INSERT INTO django_celery_beat_periodictasks (ident, last_update) VALUES (1, UTC_TIMESTAMP(6))
+  ON DUPLICATE KEY UPDATE last_update = GREATEST(last_update + INTERVAL 1 MICROSECOND, VALUES(last_update))`;
+
 /** The minimal client the change helpers need: raw queries on the base client or a transaction. */
 export interface RawQueryClient {
   $queryRaw<T = unknown>(query: Prisma.Sql): Prisma.PrismaPromise<T>;
+  $executeRaw(query: Prisma.Sql): Prisma.PrismaPromise<number>;
+}
+
+/**
+ * True for a Prisma client (or transaction client) generated for MySQL/MariaDB
+ * (prisma/mysql/schema.prisma). Reads Prisma's `_activeProvider`, which every generated
+ * client carries; a client without it is taken as PostgreSQL's.
+ */
+export function isMysqlClient(client: object): boolean {
+  return (client as { _activeProvider?: unknown })._activeProvider === 'mysql';
 }
 
 /**
@@ -70,6 +89,12 @@ export interface RawQueryClient {
  * Returns the new last_update.
  */
 export async function markChanged(client: RawQueryClient): Promise<Date> {
+  if (isMysqlClient(client)) {
+    await client.$executeRaw(bumpLastUpdateMysqlSql);
+    const last = await readLastChange(client);
+    if (last === null) throw new Error('bumping django_celery_beat_periodictasks left no row');
+    return last;
+  }
   const rows = await client.$queryRaw<Array<{ last_update: Date }>>(bumpLastUpdateSql);
   const row = rows[0];
   if (row === undefined) throw new Error('bumping django_celery_beat_periodictasks returned no row');

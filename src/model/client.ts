@@ -12,12 +12,14 @@
 // beat's bookkeeping: it is neither validated nor counted as a change.
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
 
+import { PrismaClient as MysqlPrismaClient } from '../generated/prisma-mysql/client.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import {
   type TrackedModel,
   bumpLastUpdateSql,
   isBookkeepingOnly,
+  isMysqlClient,
   isTrackedWrite,
   markChanged,
   readLastChange,
@@ -76,7 +78,8 @@ export function dbbeat() {
               return query(await keepDateChanged(operation, argsRow, reader));
             }
             await validateWrite(model, operation, argsRow, reader);
-            if (internal?.transaction !== undefined) return query(args);
+            // MySQL's triggers bump last_update themselves (the PostgreSQL bump is not MySQL's SQL).
+            if (internal?.transaction !== undefined || isMysqlClient(base)) return query(args);
             const [result] = await base.$transaction([query(args) as Prisma.PrismaPromise<unknown>, base.$queryRaw(bumpLastUpdateSql)]);
             return result;
           },
@@ -88,11 +91,23 @@ export function dbbeat() {
 
 /** Something that can hand out a Prisma driver adapter: an OpenDatabase from open.ts. */
 export interface AdapterSource {
+  /** 'mysql' picks the client generated for MySQL/MariaDB; anything else PostgreSQL's. */
+  readonly kind?: string;
   prismaAdapter(): SqlDriverAdapterFactory;
 }
 
-/** A Prisma client with dbbeat's extension on `db`. Call `$disconnect()` when done. */
+/**
+ * A Prisma client with dbbeat's extension on `db`. Call `$disconnect()` when done.
+ *
+ * Prisma generates one client per provider; this picks the one for `db.kind`. The MySQL
+ * client has the same models and methods, so it is typed as the PostgreSQL one (only
+ * PostgreSQL-only query options, such as `mode: 'insensitive'`, are refused at run time).
+ */
 export function createClient(db: AdapterSource) {
+  if (db.kind === 'mysql') {
+    const mysql = new MysqlPrismaClient({ adapter: db.prismaAdapter() });
+    return (mysql as unknown as PrismaClient).$extends(dbbeat());
+  }
   return new PrismaClient({ adapter: db.prismaAdapter() }).$extends(dbbeat());
 }
 
