@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 
 import { IANAZone } from 'luxon';
 
+import { DEFAULT_ROUTING, type RouteMap, type RoutingSettings, parseTaskRoutes } from './broker/routing.js';
 import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
 import { redactUrl } from './redact-url.js';
+import { zoneProblem } from './schedules/zone.js';
 
 /** What a caller (a command's flags, or startBeat's options) may set; everything is optional. */
 export interface BeatOptions {
@@ -39,8 +41,32 @@ export interface BeatOptions {
    * failover takes). Runs missed longer ago collapse into one catch-up run.
    */
   catchUpWindow?: number;
-  /** Time zone for log display (Celery's CELERY_TIMEZONE). Default UTC. */
+  /**
+   * Celery's `timezone` (CELERY_TIMEZONE): checked at start (an unknown zone is an
+   * error), the default zone of crontab rows written through dbbeat, and with
+   * `djangoTzAware: false` the zone every crontab is read in. Default UTC.
+   */
   timezone?: string;
+  /**
+   * django-celery-beat's DJANGO_CELERY_BEAT_TZ_AWARE. false: crontab fields are read
+   * in `timezone` (CELERY_TIMEZONE), not in each row's `timezone` column, as
+   * django-celery-beat does in that mode. Default true. Env: DJANGO_CELERY_BEAT_TZ_AWARE.
+   */
+  djangoTzAware?: boolean;
+  /** Celery's task_default_queue. Default "celery". Env: CELERY_TASK_DEFAULT_QUEUE. */
+  taskDefaultQueue?: string;
+  /** Celery's task_default_exchange. Default: the default queue's name. Env: CELERY_TASK_DEFAULT_EXCHANGE. */
+  taskDefaultExchange?: string;
+  /** Celery's task_default_exchange_type. Default "direct". Env: CELERY_TASK_DEFAULT_EXCHANGE_TYPE. */
+  taskDefaultExchangeType?: string;
+  /** Celery's task_default_routing_key. Default: the default queue's name. Env: CELERY_TASK_DEFAULT_ROUTING_KEY. */
+  taskDefaultRoutingKey?: string;
+  /**
+   * Celery's task_routes: JSON text or parsed (an object of task name or glob ->
+   * queue name or {queue, exchange, routing_key, exchange_type, priority}, or a list
+   * of such objects). Env: CELERY_TASK_ROUTES (JSON).
+   */
+  taskRoutes?: string | RouteMap | RouteMap[];
   /** Runs sent per broker round trip. Default 5000. */
   batchSize?: number;
   /** Seconds the leader lease lasts without renewal. Default 5: a dead leader is replaced within about 6 s. */
@@ -65,6 +91,10 @@ export interface ResolvedConfig {
   startingDeadlineMs: number | null;
   catchUpWindowMs: number;
   timezone: string;
+  /** The zone every crontab is read in (DJANGO_CELERY_BEAT_TZ_AWARE=False), or null: each row's own. */
+  crontabTimezone: string | null;
+  /** Where tasks go when their row names no queue: Celery's routing settings. */
+  routing: RoutingSettings;
   batchSize: number;
   leaseSeconds: number;
   leaseName: string;
@@ -96,7 +126,9 @@ function positive(name: string, value: number, { integer = false } = {}): number
 
 /**
  * Resolves settings once: given values (flags), then the environment (`DATABASE_URL`,
- * `DBBEAT_DB_TIMEZONE`, `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`), then defaults.
+ * `DBBEAT_DB_TIMEZONE`, `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`,
+ * `DJANGO_CELERY_BEAT_TZ_AWARE`, `CELERY_TASK_DEFAULT_QUEUE` / `_EXCHANGE` /
+ * `_EXCHANGE_TYPE` / `_ROUTING_KEY`, `CELERY_TASK_ROUTES`), then defaults.
  * An empty URL counts as not given.
  * @throws OptionsError naming the setting and its value when one is out of range.
  */
@@ -117,6 +149,10 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
   if (dbTimeZone !== 'UTC' && !IANAZone.isValidZone(dbTimeZone)) {
     throw new OptionsError(`db-timezone: "${dbTimeZone}" is not a known IANA time zone (e.g. UTC, Asia/Shanghai)`);
   }
+  const timezone = options.timezone || env.CELERY_TIMEZONE || 'UTC';
+  const problem = zoneProblem(timezone);
+  if (problem !== null) throw new OptionsError(`timezone (CELERY_TIMEZONE): ${JSON.stringify(timezone)} ${problem}`);
+  const tzAware = options.djangoTzAware ?? parseBoolean('DJANGO_CELERY_BEAT_TZ_AWARE', env.DJANGO_CELERY_BEAT_TZ_AWARE) ?? true;
   return {
     databaseUrl,
     dbTimeZone,
@@ -129,11 +165,45 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     migrate: options.migrate ?? true,
     startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,
     catchUpWindowMs: (options.catchUpWindow === 0 ? 0 : positive('catch-up-window', options.catchUpWindow ?? 15)) * 1000,
-    timezone: options.timezone ?? env.CELERY_TIMEZONE ?? 'UTC',
+    timezone,
+    crontabTimezone: tzAware ? null : timezone,
+    routing: resolveRouting(options, env),
     batchSize: positive('batch-size', options.batchSize ?? 5000, { integer: true }),
     leaseSeconds: positive('lease-seconds', options.leaseSeconds ?? 5),
     leaseName: options.leaseName ?? 'default',
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     dedupeTtlSeconds: positive('dedupe-ttl', options.dedupeTtlSeconds ?? 7 * 24 * 3600, { integer: true }),
+  };
+}
+
+/** Python-style booleans as Django settings are written from the environment. */
+function parseBoolean(name: string, text: string | undefined): boolean | undefined {
+  if (text === undefined || text === '') return undefined;
+  const lower = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  throw new OptionsError(`${name}: ${JSON.stringify(text)} is not a boolean (True or False)`);
+}
+
+/** Celery's routing settings, from options, then CELERY_TASK_* variables, then Celery's defaults. */
+function resolveRouting(options: BeatOptions, env: NodeJS.ProcessEnv): RoutingSettings {
+  const routesGiven = options.taskRoutes ?? (env.CELERY_TASK_ROUTES || undefined);
+  let routes: RouteMap[] = [];
+  try {
+    if (typeof routesGiven === 'string') routes = parseTaskRoutes(routesGiven, options.taskRoutes === undefined ? 'CELERY_TASK_ROUTES' : 'task-routes');
+    else if (routesGiven !== undefined) routes = parseTaskRoutes(JSON.stringify(routesGiven), 'taskRoutes');
+  } catch (error) {
+    throw new OptionsError((error as Error).message);
+  }
+  const exchangeType = options.taskDefaultExchangeType || env.CELERY_TASK_DEFAULT_EXCHANGE_TYPE || DEFAULT_ROUTING.defaultExchangeType;
+  if (!['direct', 'topic', 'fanout'].includes(exchangeType)) {
+    throw new OptionsError(`task-default-exchange-type (CELERY_TASK_DEFAULT_EXCHANGE_TYPE): ${JSON.stringify(exchangeType)} is not direct, topic or fanout`);
+  }
+  return {
+    defaultQueue: options.taskDefaultQueue || env.CELERY_TASK_DEFAULT_QUEUE || DEFAULT_ROUTING.defaultQueue,
+    defaultExchange: options.taskDefaultExchange || env.CELERY_TASK_DEFAULT_EXCHANGE || null,
+    defaultExchangeType: exchangeType,
+    defaultRoutingKey: options.taskDefaultRoutingKey || env.CELERY_TASK_DEFAULT_ROUTING_KEY || null,
+    routes,
   };
 }

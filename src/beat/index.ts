@@ -80,7 +80,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
       await retry('migrate', () => migrate(database, { log: (message) => log.info(message) }));
     }
     resolveDatabase(database);
-    broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds }));
+    broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing }));
     await broker.ping().catch((error: unknown) => log.warn({ err: error }, `broker not reachable yet: ${(error as Error).message}`));
     const beat = new Beat(beatStoreFor(database), broker, log, resolved);
     beat.once('ready', () => resolveReady());

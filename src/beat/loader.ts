@@ -45,6 +45,8 @@ export class Loader {
     private readonly log: Logger,
     private readonly emit: Emit,
     private readonly clock: Clock,
+    /** DJANGO_CELERY_BEAT_TZ_AWARE=False: the zone every crontab is read in (ResolvedConfig.crontabTimezone). */
+    private readonly crontabTimezone: string | null = null,
   ) {
     this.feed = new ChangeFeed(store, clock);
   }
@@ -174,7 +176,7 @@ export class Loader {
 
   /** Validates a row; a bad one is reported once per distinct problem and unscheduled. */
   private resolve(row: TaskRow): ResolvedTask | undefined {
-    const resolution = resolveTaskRow(row, { scheduleCache: this.schedules });
+    const resolution = resolveTaskRow(row, { scheduleCache: this.schedules, crontabTimezone: this.crontabTimezone });
     if (!resolution.ok) {
       if (this.invalid.get(row.id) !== resolution.problem) {
         this.invalid.set(row.id, resolution.problem);

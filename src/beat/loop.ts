@@ -59,7 +59,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.waker = new Waker(clock);
     this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds });
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason));
-    this.loader = new Loader(store, this.table, this.recorder, log, emit, clock);
+    this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options);
   }
 

@@ -30,6 +30,21 @@ interface BeatFlags extends HttpFlags {
   catchUpWindow?: number;
   batchSize?: number;
   leaseSeconds?: number;
+  timezone?: string;
+  djangoTzAware?: string;
+  taskDefaultQueue?: string;
+  taskDefaultExchange?: string;
+  taskDefaultExchangeType?: string;
+  taskDefaultRoutingKey?: string;
+  taskRoutes?: string;
+}
+
+function tzAware(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  const lower = text.toLowerCase();
+  if (['true', '1', 'yes'].includes(lower)) return true;
+  if (['false', '0', 'no'].includes(lower)) return false;
+  throw new OptionsError(`django-tz-aware: ${JSON.stringify(text)} is not True or False`);
 }
 
 /** `dbbeat beat`: run the scheduler, with Celery beat's options where they fit. */
@@ -50,6 +65,13 @@ export function registerBeatCommand(program: Command): void {
     .option('--catch-up-window <seconds>', 'runs missed within this many seconds are each sent; older ones collapse into one (default 15)', Number)
     .option('--batch-size <n>', 'runs sent per broker round trip (default 5000)', count)
     .option('--lease-seconds <seconds>', 'leader lease time to live (default 5)', seconds)
+    .option('--timezone <zone>', "Celery's timezone (env CELERY_TIMEZONE; default UTC): checked at start, default zone of crontab rows written through dbbeat")
+    .option('--django-tz-aware <bool>', 'False: read every crontab in --timezone, not its row\'s zone, as django-celery-beat with DJANGO_CELERY_BEAT_TZ_AWARE=False (env DJANGO_CELERY_BEAT_TZ_AWARE; default True)')
+    .option('--task-default-queue <name>', "Celery's task_default_queue (env CELERY_TASK_DEFAULT_QUEUE; default celery)")
+    .option('--task-default-exchange <name>', "Celery's task_default_exchange (env CELERY_TASK_DEFAULT_EXCHANGE; default: the default queue)")
+    .option('--task-default-exchange-type <type>', "Celery's task_default_exchange_type: direct, topic or fanout (env CELERY_TASK_DEFAULT_EXCHANGE_TYPE; default direct)")
+    .option('--task-default-routing-key <key>', "Celery's task_default_routing_key (env CELERY_TASK_DEFAULT_ROUTING_KEY; default: the default queue)")
+    .option('--task-routes <json>', "Celery's task_routes as JSON: {\"proj.tasks.*\": \"queue\"} (env CELERY_TASK_ROUTES)")
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765');
   addHttpAuthOptions(command)
     .action(async (flags: BeatFlags) => {
@@ -73,6 +95,13 @@ export function registerBeatCommand(program: Command): void {
           catchUpWindow: flags.catchUpWindow,
           batchSize: flags.batchSize,
           leaseSeconds: flags.leaseSeconds,
+          timezone: flags.timezone,
+          djangoTzAware: tzAware(flags.djangoTzAware),
+          taskDefaultQueue: flags.taskDefaultQueue,
+          taskDefaultExchange: flags.taskDefaultExchange,
+          taskDefaultExchangeType: flags.taskDefaultExchangeType,
+          taskDefaultRoutingKey: flags.taskDefaultRoutingKey,
+          taskRoutes: flags.taskRoutes,
         }));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 // `prisma.periodicTask.schedule({...})`: the one-call way for people to schedule
 // a task, like creating a PeriodicTask in Django with a get_or_create'd schedule.
+import { zoneProblem } from '../schedules/zone.js';
 import { toPyJson } from '../broker/pyjson.js';
 import type { PeriodicTask, PrismaClient } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -120,7 +121,7 @@ export async function findOrCreateSchedule(
         dayOfWeek: given.dayOfWeek ?? '*',
         dayOfMonth: given.dayOfMonth ?? '*',
         monthOfYear: given.monthOfYear ?? '*',
-        timezone: given.timezone ?? 'UTC',
+        timezone: given.timezone ?? defaultCrontabTimezone(),
       };
       const found = await tx.crontabSchedule.findFirst({ where: values, orderBy: { id: 'asc' } });
       return (found ?? (await tx.crontabSchedule.create({ data: values }))).id;
@@ -142,4 +143,13 @@ export async function findOrCreateSchedule(
       return (found ?? (await tx.clockedSchedule.create({ data: values }))).id;
     }
   }
+}
+
+/**
+ * The zone of a crontab row written without one: CELERY_TIMEZONE when it names a
+ * known zone, else UTC (django-celery-beat's crontab_schedule_celery_timezone).
+ */
+export function defaultCrontabTimezone(env: NodeJS.ProcessEnv = process.env): string {
+  const zone = env.CELERY_TIMEZONE;
+  return zone && zoneProblem(zone) === null ? zone : 'UTC';
 }

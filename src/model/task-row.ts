@@ -33,7 +33,7 @@ export function scheduleKeyOf(row: TaskRow): string {
   ].join('|');
 }
 
-function fieldsOf(row: TaskRow): PeriodicTaskFields {
+function fieldsOf(row: TaskRow, crontabTimezone: string | null): PeriodicTaskFields {
   return {
     name: row.name,
     task: row.task,
@@ -58,7 +58,9 @@ function fieldsOf(row: TaskRow): PeriodicTaskFields {
             dayOfWeek: row.c_day_of_week ?? '',
             dayOfMonth: row.c_day_of_month ?? '',
             monthOfYear: row.c_month_of_year ?? '',
-            timezone: row.c_timezone ?? '',
+            // DJANGO_CELERY_BEAT_TZ_AWARE=False: django-celery-beat builds a plain Celery
+            // crontab, read in the app's timezone (CELERY_TIMEZONE), whatever the row says.
+            timezone: crontabTimezone ?? row.c_timezone ?? '',
           },
     interval: row.interval_id === null ? null : { every: row.i_every ?? 0, period: row.i_period ?? '' },
     solar:
@@ -69,13 +71,23 @@ function fieldsOf(row: TaskRow): PeriodicTaskFields {
   };
 }
 
+/** How rows are read: CheckOptions, and the zone every crontab is read in. */
+export interface ResolveOptions extends CheckOptions {
+  /**
+   * With django-celery-beat's DJANGO_CELERY_BEAT_TZ_AWARE=False: the zone
+   * (CELERY_TIMEZONE) every crontab's fields are read in, instead of the row's
+   * `timezone`. null or absent: each row's own zone.
+   */
+  crontabTimezone?: string | null;
+}
+
 /**
  * Checks a row written by anyone (our client, raw SQL, Django admin) with the same
  * rules as our write API, and builds its schedule. A bad row yields one message that
  * names the fields, e.g. `crontab.minute: "61" is out of range 0-59`.
  */
-export function resolveTaskRow(row: TaskRow, options: CheckOptions = {}): Resolution {
-  const checked = checkPeriodicTask(fieldsOf(row), options);
+export function resolveTaskRow(row: TaskRow, options: ResolveOptions = {}): Resolution {
+  const checked = checkPeriodicTask(fieldsOf(row, options.crontabTimezone ?? null), options);
   if (!checked.ok) {
     return { ok: false, problem: checked.issues.map((issue) => issue.message).join('; ') };
   }
