@@ -30,7 +30,7 @@ const MAX_TRACKED_HOLE = 10_000;
 export class ChangeFeed {
   /** The highest change id read. */
   private top = 0;
-  /** Ids below `top` not read yet, and when they were first missed. */
+  /** Ids below `top` not read yet, and when they were first missed (monotonic ms). */
   private readonly holes = new Map<number, number>();
   private started = false;
 
@@ -48,7 +48,7 @@ export class ChangeFeed {
     const start = await this.store.changeFeedStart(GAP_GRACE_MS / 1000);
     this.top = start.top;
     this.holes.clear();
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     for (const id of start.missing) this.holes.set(id, now);
     this.started = true;
   }
@@ -57,7 +57,7 @@ export class ChangeFeed {
   async changedTaskIds(): Promise<number[]> {
     if (!this.started) await this.startNow();
     const rows = await this.store.readChanges(this.top, [...this.holes.keys()]);
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const taskIds = new Set<number>();
     const scheduleIds: ScheduleIds = { crontab: [], interval: [], solar: [], clocked: [] };
     let anySchedule = false;

@@ -1,17 +1,24 @@
 // Time as the beat sees it: a Clock to read and to set timers on (the real one, or a
 // test's fake), a Waker to sleep on it, and a Backoff for retries.
 
-/** The beat's wall clock. Every reading of the time in beat code goes through one. */
+/**
+ * The beat's clocks. Every reading of the time in beat code goes through one: the wall
+ * clock for schedules, the monotonic one for durations (lease validity, when to renew,
+ * when to poll), so that a step of the wall clock neither stops renewals nor repeats runs.
+ */
 export interface Clock {
-  /** Epoch ms. */
+  /** Wall-clock time, epoch ms. */
   now(): number;
-  /** Calls `fire` after `ms` milliseconds of this clock; returns a function that cancels. */
+  /** Monotonic time in ms from an arbitrary origin: never steps, only elapses. */
+  monotonic(): number;
+  /** Calls `fire` after `ms` milliseconds have elapsed; returns a function that cancels. */
   setTimer(ms: number, fire: () => void): () => void;
 }
 
-/** The real clock: Date.now() and setTimeout. */
+/** The real clock: Date.now(), performance.now() and setTimeout. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimer(ms, fire) {
     const timer = setTimeout(fire, ms);
     return () => clearTimeout(timer);

@@ -1,7 +1,6 @@
 import type { Broker, TaskMessage } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
 import type { RunRecord } from '../db/store.js';
-import type { Schedule } from '../schedules/types.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import type { DueBatch } from './loader.js';
@@ -16,7 +15,6 @@ interface PlannedRun {
   name: string;
   slot: number;
   disable: boolean;
-  schedule: Schedule;
 }
 
 /**
@@ -55,7 +53,7 @@ export class Dispatcher {
       }
       const slot = new Date(entry.slot);
       messages.push(messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now)));
-      planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff, schedule: entry.schedule });
+      planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff });
     }
 
     let outcomes;
@@ -83,7 +81,7 @@ export class Dispatcher {
         return;
       }
       if (outcome.status === 'duplicate') duplicates += 1;
-      records.push({ id: run.id, lastRunAt: recordedLastRun(run.schedule, run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
+      records.push({ id: run.id, lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
       if (!logRuns) return;
       this.log.info(
         {
@@ -130,17 +128,17 @@ export function messageFor(spec: SendSpec, id: string, slot: Date, now: Date): T
 }
 
 /**
- * What to record as last_run_at after sending the run for `slot` at `now`.
+ * What to record as last_run_at after sending the run for `slot` at `now`: the rule for
+ * missed runs (docs/DESIGN.md §5).
  *
- * On time, the slot itself: interval runs do not drift, and a beat that takes over
- * after a crash computes the same slot (and so the same task id) from the database.
- * Late, it depends on how late the following slot is: slots missed within the
- * catch-up window (a failover, a short broker outage) are each still sent, so a
- * killed leader loses no run; slots missed longer ago collapse into this one
- * catch-up run (Celery's rule after real downtime), and the schedule restarts from now.
+ * - On time, or late by at most the catch-up window (a failover, a short broker
+ *   outage): the slot itself. Interval runs do not drift, each missed slot is still sent
+ *   once (the next one follows from this one), and a beat that takes over after a crash
+ *   computes the same slot, and so the same task id, from the database.
+ * - Late by more than the window (the beat was down): `now`. This run is the one
+ *   catch-up run for every slot missed (Celery's rule), and the schedule goes on from
+ *   it: the slots up to now, including one due a moment ago, are not sent as well.
  */
-export function recordedLastRun(schedule: Schedule, slot: number, now: number, catchUpWindowMs: number): number {
-  const following = schedule.nextAfter(new Date(slot));
-  return following === null || following.getTime() > now - catchUpWindowMs ? slot : now;
+export function recordedLastRun(slot: number, now: number, catchUpWindowMs: number): number {
+  return now - slot > catchUpWindowMs ? now : slot;
 }
-

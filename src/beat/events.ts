@@ -7,6 +7,11 @@ export interface BeatEvents {
   standby: [{ reason: string }];
   /** A batch went to the broker and was recorded. */
   sent: [{ sent: number; duplicates: number; failed: number }];
+  /**
+   * The leader finished a step and sleeps until `wakeAt` (epoch ms, by the beat's clock)
+   * unless a change or stop() wakes it first. `nextRunAt` is the earliest scheduled run.
+   */
+  idle: [{ wakeAt: number; nextRunAt: number | null }];
   /** A task row that cannot be scheduled (reported once per distinct problem). */
   invalid: [{ id: number; name: string; problem: string }];
   /**

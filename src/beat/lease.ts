@@ -1,4 +1,5 @@
 import type { BeatStore, Fence } from '../db/store.js';
+import { type Clock, systemClock } from './clock.js';
 
 export interface LeaseOptions {
   /** Lease row name; beats sharing a name elect one leader among them. */
@@ -19,16 +20,17 @@ export interface LeaseOptions {
  */
 export class Lease {
   private heldToken: string | null = null;
-  private validUntil = 0; // performance.now() ms
+  private validUntil = 0; // clock.monotonic() ms
 
   constructor(
     private readonly store: Pick<BeatStore, 'acquireLease' | 'releaseLease'>,
     readonly options: LeaseOptions,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The fencing token while the lease is surely held, else null. */
   get token(): string | null {
-    return this.heldToken !== null && performance.now() < this.validUntil ? this.heldToken : null;
+    return this.heldToken !== null && this.clock.monotonic() < this.validUntil ? this.heldToken : null;
   }
 
   get isHeld(): boolean {
@@ -46,7 +48,7 @@ export class Lease {
    * A failed query rejects and leaves the local validity to run out on its own.
    */
   async tryAcquire(): Promise<boolean> {
-    const sentAt = performance.now();
+    const sentAt = this.clock.monotonic();
     const grant = await this.store.acquireLease(this.options.name, this.options.holder, this.options.ttlSeconds);
     if (grant === null) {
       this.heldToken = null;

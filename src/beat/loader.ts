@@ -58,7 +58,7 @@ export class Loader {
 
   /** Loads every enabled task, page by page, and computes its next run. */
   async loadAll(): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.monotonic();
     this.table.clear();
     this.invalid.clear();
     this.schedules.clear();
@@ -88,7 +88,7 @@ export class Loader {
         tasks: this.table.size,
         invalid: this.invalid.size,
         nextRunAt: next === undefined ? null : new Date(next).toISOString(),
-        loadMs: Math.round(performance.now() - started),
+        loadMs: Math.round(this.clock.monotonic() - started),
       },
       `beat ready: ${this.table.size} tasks scheduled, ${this.invalid.size} invalid`,
     );

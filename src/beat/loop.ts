@@ -40,6 +40,8 @@ export class Beat extends EventEmitter<BeatEvents> {
   private needFullLoad = true;
   private changesPending = false;
   private stopping = false;
+  // When to renew, poll and prune: monotonic ms (clock.monotonic()), so that a step of
+  // the wall clock delays none of them.
   private renewAt = 0;
   private pollAt = 0;
   private pruneAt = 0;
@@ -57,7 +59,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     // EventEmitter's emit, typed by BeatEvents (its own signature does not narrow a generic event).
     const emit = this.emit.bind(this) as unknown as Emit;
     this.waker = new Waker(clock);
-    this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds });
+    this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds }, clock);
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason));
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options);
@@ -128,23 +130,26 @@ export class Beat extends EventEmitter<BeatEvents> {
     if (this.needFullLoad) {
       await this.loader.loadAll();
       this.needFullLoad = false;
-      this.pollAt = this.clock.now() + this.options.maxIntervalMs;
+      this.pollAt = this.clock.monotonic() + this.options.maxIntervalMs;
     }
     if (this.recorder.hasPending) await this.recorder.flush();
-    const now = this.clock.now();
-    if (this.changesPending || now >= this.pollAt) {
+    if (this.changesPending || this.clock.monotonic() >= this.pollAt) {
       this.changesPending = false;
-      this.pollAt = now + this.options.maxIntervalMs;
+      this.pollAt = this.clock.monotonic() + this.options.maxIntervalMs;
       await this.loader.applyChanges();
     }
     await this.sendDue();
-    if (this.clock.now() >= this.pruneAt) {
-      this.pruneAt = this.clock.now() + PRUNE_EVERY_MS;
+    if (this.clock.monotonic() >= this.pruneAt) {
+      this.pruneAt = this.clock.monotonic() + PRUNE_EVERY_MS;
       await this.loader.prune();
     }
-    const nextRun = this.table.queue.peekTime() ?? Infinity;
-    const wakeAt = Math.min(nextRun, this.pollAt, this.renewAt);
-    if (!this.stopping) await this.waker.sleep(wakeAt - this.clock.now());
+    const nextRun = this.table.queue.peekTime();
+    const now = this.clock.now();
+    const monotonic = this.clock.monotonic();
+    const sleepMs = Math.min((nextRun ?? Infinity) - now, this.pollAt - monotonic, this.renewAt - monotonic);
+    if (this.stopping) return;
+    this.emit('idle', { wakeAt: now + sleepMs, nextRunAt: nextRun ?? null });
+    await this.waker.sleep(sleepMs);
   }
 
   /**
@@ -155,7 +160,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   private async sendDue(): Promise<void> {
     let inFlight: Promise<void> | undefined;
     try {
-      while (!this.stopping && this.clock.now() < this.renewAt) {
+      while (!this.stopping && this.clock.monotonic() < this.renewAt) {
         if (this.recorder.failed) break; // surfaced by settle() below
         const token = this.lease.token;
         if (token === null) break;
@@ -178,7 +183,7 @@ export class Beat extends EventEmitter<BeatEvents> {
 
   /** Renews the lease a few times per time to live; takes it when it lapsed. */
   private async keepLeadership(): Promise<void> {
-    if (this.leader && this.clock.now() < this.renewAt && this.lease.isHeld) return;
+    if (this.leader && this.clock.monotonic() < this.renewAt && this.lease.isHeld) return;
     let held: boolean;
     try {
       held = await this.lease.tryAcquire();
@@ -186,7 +191,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
       throw error;
     }
-    this.renewAt = this.clock.now() + (this.options.leaseSeconds * 1000) / 3;
+    this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
     if (held && !this.leader) {
       this.leader = true;
       this.announcedStandby = false;

@@ -57,10 +57,21 @@ export interface Entry {
 }
 
 /**
- * When the first run after `base` is, given the task's start_time. Nothing is sent
- * before start_time: the first run is the first slot at or after it.
+ * The slot of a task's next run after `base` (its last run; never run, its date_changed
+ * or, after an edit, the moment of the edit), given its start_time. Nothing is sent
+ * before start_time:
+ * - an interval task runs at the later of start_time and `base + every`, and a task
+ *   never run runs at start_time itself (django-celery-beat's rule since its fix of
+ *   "start_time with an interval": a daily task starts on its day, not a day late);
+ * - a crontab, solar or clocked task runs at its first slot at or after start_time.
+ * Null when the schedule has no run left.
  */
-export function nextSlot(schedule: Schedule, base: number, startTime: number | null): number | null {
+export function nextSlot(schedule: Schedule, base: number, startTime: number | null, neverRun = false): number | null {
+  if (startTime !== null && schedule.kind === 'interval') {
+    if (neverRun) return startTime;
+    const next = schedule.nextAfter(new Date(base));
+    return next === null ? null : Math.max(startTime, next.getTime());
+  }
   const from = startTime !== null && base < startTime ? startTime - 1 : base;
   return schedule.nextAfter(new Date(from))?.getTime() ?? null;
 }
@@ -86,8 +97,9 @@ export class TaskTable {
 
   /**
    * Adds or refreshes a task from its row. A task seen for the first time starts from
-   * its last run (or, never run, from date_changed). A task whose schedule was edited
-   * starts from now, so the edit takes effect without a spurious immediate run.
+   * its last run (or, never run, from date_changed; see nextSlot for start_time). A task
+   * whose schedule was edited starts from now, so the edit takes effect without a
+   * spurious immediate run.
    * Returns the entry, or undefined when the schedule has no run left.
    */
   upsert(task: ResolvedTask, now: number): Entry | undefined {
@@ -100,7 +112,7 @@ export class TaskTable {
     }
     const scheduleEdited = previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
     if (scheduleEdited) base = Math.max(base, now);
-    const slot = nextSlot(task.schedule, base, startTime);
+    const slot = nextSlot(task.schedule, base, startTime, row.last_run_at === null && !scheduleEdited);
     if (slot === null) {
       this.delete(row.id);
       return undefined;

@@ -1,0 +1,204 @@
+// An in-process beat for the run-rule tests: a fake clock, an in-memory broker and a
+// fresh PostgreSQL database per test file. Time moves only when a test moves it, and a
+// test waits for the beat's typed events, never for real time or log text
+// (graphile-worker's cron tests are the model).
+import { once } from 'node:events';
+
+import pg from 'pg';
+import pino from 'pino';
+
+import type { Clock } from '../../src/beat/clock.js';
+import { Beat } from '../../src/beat/loop.js';
+import type { Broker, PublishOutcome, TaskMessage } from '../../src/broker/types.js';
+import { type BeatOptions, resolveConfig } from '../../src/config.js';
+import { migrate } from '../../src/db/migrate.js';
+import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import type { BeatStore } from '../../src/db/store.js';
+import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+
+/**
+ * A clock that moves only when told. Timers measure elapsed time, as setTimeout does:
+ * `advance` moves the wall clock and elapsed time together and fires the timers due;
+ * `jump` moves the wall clock alone (an NTP step, a suspended VM), firing nothing.
+ */
+export class FakeClock implements Clock {
+  private elapsed = 0;
+  private readonly timers = new Set<{ dueAt: number; fire: () => void }>();
+
+  constructor(private wall: number) {}
+
+  now(): number {
+    return this.wall;
+  }
+
+  monotonic(): number {
+    return this.elapsed;
+  }
+
+  setTimer(ms: number, fire: () => void): () => void {
+    const timer = { dueAt: this.elapsed + ms, fire };
+    this.timers.add(timer);
+    return () => this.timers.delete(timer);
+  }
+
+  /** Wall time at which the earliest timer fires, if any. */
+  nextTimerAt(): number | undefined {
+    let earliest: number | undefined;
+    for (const timer of this.timers) if (earliest === undefined || timer.dueAt < earliest) earliest = timer.dueAt;
+    return earliest === undefined ? undefined : this.wall + (earliest - this.elapsed);
+  }
+
+  /** Moves time forward by `ms`; returns how many timers fired. */
+  advance(ms: number): number {
+    this.elapsed += ms;
+    this.wall += ms;
+    const due = [...this.timers].filter((timer) => timer.dueAt <= this.elapsed).sort((a, b) => a.dueAt - b.dueAt);
+    for (const timer of due) {
+      this.timers.delete(timer);
+      timer.fire();
+    }
+    return due.length;
+  }
+
+  /** Moves the wall clock by `ms` (negative: back), as a clock step does; timers keep their durations. */
+  jump(ms: number): void {
+    this.wall += ms;
+  }
+}
+
+/** One message the broker accepted, and the fake time it arrived. */
+export interface Received {
+  message: TaskMessage;
+  at: number;
+}
+
+/** A broker in memory: keeps what it accepts and, like dbbeat's Redis script, drops a repeated task id. */
+export class MemoryBroker implements Broker {
+  readonly kind = 'memory';
+  readonly received: Received[] = [];
+  private readonly seen = new Set<string>();
+  /** When set, publish() rejects with it (the broker is down). */
+  down: Error | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  async publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]> {
+    if (this.down) throw this.down;
+    return messages.map((message) => {
+      if (this.seen.has(message.id)) return { id: message.id, status: 'duplicate' as const };
+      this.seen.add(message.id);
+      this.received.push({ message, at: this.clock.now() });
+      return { id: message.id, status: 'sent' as const };
+    });
+  }
+
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  /** Scheduled slots (ISO) of the runs received for task `name`, in order. */
+  slotsOf(name: string): string[] {
+    return this.received.filter((r) => r.message.periodicTaskName === name).map((r) => r.message.scheduledAt?.toISOString() ?? 'manual');
+  }
+
+  /** Times (ISO, fake clock) at which the runs of task `name` were sent. */
+  sentAtOf(name: string): string[] {
+    return this.received.filter((r) => r.message.periodicTaskName === name).map((r) => new Date(r.at).toISOString());
+  }
+}
+
+/** The store without change notifications: the beat learns of edits by polling, on the fake clock. */
+function pollingOnly(store: BeatStore): BeatStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'watchChanges') return async () => async () => {};
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const EVENT_TIMEOUT_MS = 10_000;
+
+/** One database for a test file; a fresh Beat, clock and broker per test. */
+export class BeatBench {
+  private constructor(
+    readonly temp: TempDatabase,
+    readonly db: OpenDatabase,
+    /** A pool for the test's own SQL (rows in, rows out). */
+    readonly sql: pg.Pool,
+  ) {}
+
+  static async create(): Promise<BeatBench> {
+    const temp = await createTempDatabase('dbbeat_inproc');
+    const db = await openDatabase({ databaseUrl: temp.url, poolSize: 4 });
+    await migrate(db);
+    return new BeatBench(temp, db, new pg.Pool({ connectionString: temp.url, max: 2 }));
+  }
+
+  /** Deletes every task and schedule row, between tests. */
+  async reset(): Promise<void> {
+    await this.sql.query(`TRUNCATE django_celery_beat_periodictask, django_celery_beat_crontabschedule,
+      django_celery_beat_intervalschedule, django_celery_beat_solarschedule, django_celery_beat_clockedschedule,
+      dbbeat_change, dbbeat_lease CASCADE`);
+  }
+
+  /** Starts a beat at fake time `now` and waits until it has loaded and sent what is due. */
+  async start(now: number, options: BeatOptions = {}): Promise<RunningBeat> {
+    const clock = new FakeClock(now);
+    const broker = new MemoryBroker(clock);
+    const config = resolveConfig({ leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, ...options, databaseUrl: this.temp.url }, {});
+    const beat = new Beat(pollingOnly(beatStoreFor(this.db)), broker, pino({ level: 'silent' }), config, clock);
+    const running = new RunningBeat(beat, clock, broker);
+    await running.waitIdle(() => beat.start());
+    return running;
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end();
+    await this.db.close();
+    await this.temp.drop();
+  }
+}
+
+export class RunningBeat {
+  constructor(
+    readonly beat: Beat,
+    readonly clock: FakeClock,
+    readonly broker: MemoryBroker,
+  ) {}
+
+  /** Runs `action` and waits until the loop has done the step it causes and sleeps again. */
+  async waitIdle(action: () => void): Promise<void> {
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(EVENT_TIMEOUT_MS)]);
+    const idle = once(this.beat, 'idle', { signal });
+    const failure = once(this.beat, 'failure', { signal }).then(([error]) => {
+      throw error as Error;
+    });
+    action();
+    try {
+      await Promise.race([idle, failure]);
+    } finally {
+      controller.abort();
+      idle.catch(() => undefined);
+      failure.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Moves the clock to `until` (epoch ms), stopping at each of the beat's wake-ups on the
+   * way and waiting for its step, as real time would.
+   */
+  async runUntil(until: number): Promise<void> {
+    for (;;) {
+      const next = this.clock.nextTimerAt();
+      if (next === undefined || next > until) break;
+      await this.waitIdle(() => this.clock.advance(Math.max(0, next - this.clock.now())));
+    }
+    if (until > this.clock.now()) this.clock.advance(until - this.clock.now());
+  }
+
+  async stop(): Promise<void> {
+    await this.beat.stop();
+  }
+}

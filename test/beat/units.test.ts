@@ -1,0 +1,207 @@
+// Unit tests of the beat's pure parts: the run queue, the run rules (nextSlot,
+// recordedLastRun), task ids, settings and the URL redactor. No services, no time.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { recordedLastRun } from '../../src/beat/dispatch.js';
+import { RunQueue } from '../../src/beat/run-queue.js';
+import { runTaskId } from '../../src/beat/task-id.js';
+import { nextSlot } from '../../src/beat/task-table.js';
+import { OptionsError, resolveConfig } from '../../src/config.js';
+import { redactUrl } from '../../src/redact-url.js';
+import { buildSchedule } from '../../src/schedules/index.js';
+
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const S = 1000;
+const MIN = 60 * S;
+
+describe('RunQueue', () => {
+  test('pops due runs earliest first, at most `limit`, and leaves later ones', () => {
+    const queue = new RunQueue();
+    queue.set(1, 300);
+    queue.set(2, 100);
+    queue.set(3, 200);
+    queue.set(4, 900);
+    assert.equal(queue.peekTime(), 100);
+    assert.deepEqual(queue.popDue(250, 10), [2, 3]);
+    assert.deepEqual(queue.popDue(1000, 1), [1]);
+    assert.equal(queue.size, 1);
+    assert.deepEqual(queue.popDue(899, 10), []);
+    assert.deepEqual(queue.popDue(900, 10), [4]);
+    assert.equal(queue.peekTime(), undefined);
+  });
+
+  test('set moves a task (earlier or later); delete removes it from anywhere in the heap', () => {
+    const queue = new RunQueue();
+    for (let id = 1; id <= 50; id++) queue.set(id, id * 10);
+    queue.set(40, 5); // earlier
+    queue.set(1, 1000); // later
+    queue.delete(25);
+    queue.delete(999); // unknown: nothing happens
+    assert.equal(queue.has(25), false);
+    const order = queue.popDue(Infinity, 100);
+    assert.equal(order[0], 40);
+    assert.equal(order[order.length - 1], 1);
+    assert.equal(order.length, 49);
+    const times = order.map((id) => (id === 40 ? 5 : id === 1 ? 1000 : id * 10));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  });
+
+  test('clear empties it', () => {
+    const queue = new RunQueue();
+    queue.set(1, 1);
+    queue.clear();
+    assert.equal(queue.size, 0);
+    assert.deepEqual(queue.popDue(Infinity, 10), []);
+  });
+});
+
+describe('nextSlot', () => {
+  const every60 = buildSchedule({ kind: 'interval', every: 60, period: 'seconds' });
+  const every10 = buildSchedule({ kind: 'interval', every: 10, period: 'seconds' });
+  const hourly = buildSchedule({ kind: 'crontab', minute: '0', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*', timezone: 'UTC' });
+  const T = at('2030-01-07T10:00:00Z');
+
+  test('without start_time: the schedule\'s next run after the base', () => {
+    assert.equal(iso(nextSlot(every60, T, null)), '2030-01-07T10:01:00.000Z');
+    assert.equal(iso(nextSlot(every60, T, null, true)), '2030-01-07T10:01:00.000Z'); // never run: date_changed + every
+    assert.equal(iso(nextSlot(hourly, T + 1, null)), '2030-01-07T11:00:00.000Z');
+  });
+
+  test('interval with start_time: the later of start_time and last run + every', () => {
+    // Never run: at start_time itself, not one interval after it.
+    assert.equal(iso(nextSlot(every60, T - 30 * S, T, true)), '2030-01-07T10:00:00.000Z');
+    assert.equal(iso(nextSlot(every60, T + 30 * MIN, T, true)), '2030-01-07T10:00:00.000Z');
+    // Last run T - 15 s, every 10 s: start_time wins.
+    assert.equal(iso(nextSlot(every10, T - 15 * S, T)), '2030-01-07T10:00:00.000Z');
+    // Last run after start_time: last run + every wins.
+    assert.equal(iso(nextSlot(every60, T + 90 * S, T)), '2030-01-07T10:02:30.000Z');
+    assert.equal(iso(nextSlot(every60, T - 60 * S, T)), '2030-01-07T10:00:00.000Z'); // equal: once
+  });
+
+  test('crontab with start_time: the first slot at or after it', () => {
+    assert.equal(iso(nextSlot(hourly, T - 5 * MIN, T + 90 * MIN)), '2030-01-07T12:00:00.000Z');
+    assert.equal(iso(nextSlot(hourly, T - 5 * MIN, T + 60 * MIN)), '2030-01-07T11:00:00.000Z'); // on a slot: that slot
+    assert.equal(iso(nextSlot(hourly, T + 3 * 60 * MIN, T)), '2030-01-07T14:00:00.000Z'); // past start_time: ignored
+  });
+
+  test('a schedule with no run left gives null', () => {
+    const clocked = buildSchedule({ kind: 'clocked', clockedTime: new Date(T) });
+    assert.equal(nextSlot(clocked, T, null), null);
+    assert.equal(nextSlot(clocked, T - 8.64e15, T + 1), null); // start_time after the clocked time: never
+  });
+});
+
+describe('recordedLastRun: the rule for missed runs', () => {
+  const slot = at('2030-01-07T10:00:00Z');
+  const window = 15 * S;
+
+  test('on time or late within the catch-up window: the slot (each missed slot is sent)', () => {
+    assert.equal(recordedLastRun(slot, slot, window), slot);
+    assert.equal(recordedLastRun(slot, slot + 14 * S, window), slot);
+    assert.equal(recordedLastRun(slot, slot + 15 * S, window), slot);
+  });
+
+  test('late by more than the window: now (one catch-up run, the schedule goes on from it)', () => {
+    assert.equal(recordedLastRun(slot, slot + 16 * S, window), slot + 16 * S);
+    assert.equal(recordedLastRun(slot, slot + 2 * 60 * MIN, window), slot + 2 * 60 * MIN);
+  });
+
+  test('a window of 0 collapses every late run', () => {
+    assert.equal(recordedLastRun(slot, slot, 0), slot);
+    assert.equal(recordedLastRun(slot, slot + 1, 0), slot + 1);
+  });
+});
+
+describe('runTaskId', () => {
+  const slot = new Date('2030-01-07T10:00:00.000Z');
+  const installation = '3f2c8a4e-0000-4000-8000-000000000001';
+
+  test('is a version-5 UUID, the same for the same run on every beat, in every release', () => {
+    const id = runTaskId(installation, 42, slot);
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(runTaskId(installation, 42, new Date(slot.getTime())), id);
+    // Pinned: a beat of another release must compute the same id, or Redis cannot
+    // suppress a re-send across an upgrade.
+    assert.equal(id, '8a611e84-88e2-578a-a9c8-3d5af9089214');
+  });
+
+  test('differs by installation, task and slot', () => {
+    const id = runTaskId(installation, 42, slot);
+    assert.notEqual(runTaskId('another-installation', 42, slot), id);
+    assert.notEqual(runTaskId(installation, 43, slot), id);
+    assert.notEqual(runTaskId(installation, 42, new Date(slot.getTime() + 1)), id);
+  });
+});
+
+describe('resolveConfig: flags, then environment, then defaults', () => {
+  const env = {
+    DATABASE_URL: 'postgres://env/db',
+    DBBEAT_DATA_DIR: '/env/data',
+    CELERY_BROKER_URL: 'redis://env-celery:6379/1',
+    BROKER_URL: 'redis://env-broker:6379/2',
+    CELERY_TIMEZONE: 'Asia/Shanghai',
+  };
+
+  test('a flag wins over the environment', () => {
+    const config = resolveConfig(
+      { databaseUrl: 'postgres://flag/db', dataDir: '/flag/data', brokerUrl: 'amqp://flag', timezone: 'Europe/Berlin' },
+      env,
+    );
+    assert.equal(config.databaseUrl, 'postgres://flag/db');
+    assert.equal(config.dataDir, '/flag/data');
+    assert.equal(config.brokerUrl, 'amqp://flag');
+    assert.equal(config.timezone, 'Europe/Berlin');
+  });
+
+  test('the environment wins over the defaults; CELERY_BROKER_URL before BROKER_URL', () => {
+    const config = resolveConfig({}, env);
+    assert.equal(config.databaseUrl, 'postgres://env/db');
+    assert.equal(config.dataDir, '/env/data');
+    assert.equal(config.brokerUrl, 'redis://env-celery:6379/1');
+    assert.equal(config.timezone, 'Asia/Shanghai');
+    assert.equal(resolveConfig({}, { BROKER_URL: 'redis://env-broker:6379/2' }).brokerUrl, 'redis://env-broker:6379/2');
+  });
+
+  test('the defaults', () => {
+    const config = resolveConfig({}, {});
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.dataDir, './.dbbeat');
+    assert.equal(config.brokerUrl, 'redis://127.0.0.1:6379/0');
+    assert.equal(config.timezone, 'UTC');
+    assert.equal(config.maxIntervalMs, 5000);
+    assert.equal(config.catchUpWindowMs, 15_000);
+    assert.equal(config.startingDeadlineMs, null);
+    assert.equal(config.leaseSeconds, 5);
+    assert.equal(config.batchSize, 5000);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.migrate, true);
+  });
+
+  test('an empty URL flag counts as not given', () => {
+    assert.equal(resolveConfig({ databaseUrl: '', brokerUrl: '' }, env).databaseUrl, 'postgres://env/db');
+    assert.equal(resolveConfig({ databaseUrl: '', brokerUrl: '' }, env).brokerUrl, 'redis://env-celery:6379/1');
+  });
+
+  test('a value out of range is an OptionsError naming the setting and the value', () => {
+    assert.throws(() => resolveConfig({ maxInterval: 0 }, {}), (error: unknown) => error instanceof OptionsError && /max-interval: 0/.test(error.message));
+    assert.throws(() => resolveConfig({ batchSize: 1.5 }, {}), /batch-size: 1\.5 must be a positive integer/);
+    assert.throws(() => resolveConfig({ logLevel: 'loud' }, {}), /loglevel: "loud"/);
+    assert.equal(resolveConfig({ catchUpWindow: 0 }, {}).catchUpWindowMs, 0);
+    assert.equal(resolveConfig({ logLevel: 'warning' }, {}).logLevel, 'warn');
+  });
+});
+
+describe('redactUrl', () => {
+  test('hides the password, keeps the rest', () => {
+    assert.equal(redactUrl('postgres://alice:s3cret@db:5432/x'), 'postgres://alice:***@db:5432/x');
+    assert.equal(redactUrl('amqp://guest:guest@127.0.0.1:5672//'), 'amqp://guest:***@127.0.0.1:5672//');
+    assert.equal(redactUrl('redis://:pw@127.0.0.1:6379/0'), 'redis://:***@127.0.0.1:6379/0');
+    assert.equal(redactUrl('redis://127.0.0.1:6379/0'), 'redis://127.0.0.1:6379/0');
+  });
+
+  test('a URL that does not parse is redacted by pattern', () => {
+    assert.equal(redactUrl('postgres://alice:s3cret@db:notaport/x'), 'postgres://alice:***@db:notaport/x');
+  });
+});
