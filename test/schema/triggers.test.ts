@@ -71,8 +71,22 @@ for (const backend of backends) {
 
     const nextNotification = () => nextEvent<string>((deliver) => waiters.push(deliver));
 
+    /**
+     * The last change id, once its notification (so every earlier one) has arrived: a
+     * notification a test then awaits is its own, not a late one of the rows it set up.
+     */
+    const settledChangeId = async (): Promise<string> => {
+      const id = await lastChangeId(db);
+      const deadline = Date.now() + 5_000;
+      while (id !== '0' && !notifications.some((payload) => payload !== '' && BigInt(payload) >= BigInt(id))) {
+        if (Date.now() > deadline) throw new Error(`no notification for change ${id} within 5 s`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return id;
+    };
+
     test('inserting a schedule and a task logs both, bumps last_update and notifies', async () => {
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       const before = await lastUpdate(db);
       const notified = nextNotification();
       const intervalId = await insertInterval(db);
@@ -91,7 +105,7 @@ for (const backend of backends) {
 
     test("a raw UPDATE of a task's args logs it, bumps last_update and notifies the change id", async () => {
       const taskId = await insertTask(db, `args-${backend.name}`, await insertInterval(db));
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       const before = await lastUpdate(db);
       const notified = nextNotification();
       await db.query(`UPDATE django_celery_beat_periodictask SET args = '[1, 2]' WHERE id = $1`, [taskId]);
@@ -107,7 +121,7 @@ for (const backend of backends) {
 
     test("beat's bookkeeping (last_run_at, total_run_count only) logs, bumps and notifies nothing", async () => {
       const taskId = await insertTask(db, `bookkeeping-${backend.name}`, await insertInterval(db));
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       const before = await lastUpdate(db);
       const notificationsBefore = notifications.length;
       await db.query(
@@ -128,7 +142,7 @@ for (const backend of backends) {
 
     test("django-celery-beat's save after a run (last_run_at, total_run_count, date_changed) is not a change", async () => {
       const taskId = await insertTask(db, `django-bookkeeping-${backend.name}`, await insertInterval(db));
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       const before = await lastUpdate(db);
       await db.query(
         `UPDATE django_celery_beat_periodictask
@@ -143,7 +157,7 @@ for (const backend of backends) {
 
     test('an UPDATE that changes nothing is not a change', async () => {
       const intervalId = await insertInterval(db, 7);
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       await db.query('UPDATE django_celery_beat_intervalschedule SET every = every WHERE id = $1', [intervalId]);
       assert.deepEqual(await changesAfter(db, since), []);
     });
@@ -151,7 +165,7 @@ for (const backend of backends) {
     test('deleting a schedule deletes its tasks, and both deletions are logged', async () => {
       const intervalId = await insertInterval(db);
       const taskId = await insertTask(db, `cascade-${backend.name}`, intervalId);
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       await db.query('DELETE FROM django_celery_beat_intervalschedule WHERE id = $1', [intervalId]);
       const remaining = await db.query('SELECT id FROM django_celery_beat_periodictask WHERE id = $1', [taskId]);
       assert.equal(remaining.length, 0);
@@ -166,7 +180,7 @@ for (const backend of backends) {
     });
 
     test('crontab, solar and clocked schedules are tracked too', async () => {
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       await db.query(
         `INSERT INTO django_celery_beat_crontabschedule (minute, hour, day_of_week, day_of_month, month_of_year, timezone)
          VALUES ('0', '4', '*', '*', '*', 'Europe/Paris')`,
@@ -193,7 +207,7 @@ for (const backend of backends) {
          FROM generate_series(1, ${rows}) AS n`,
         [intervalId],
       );
-      const since = await lastChangeId(db);
+      const since = await settledChangeId();
       const notificationsBefore = notifications.length;
       const notified = nextNotification();
       await db.query("UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bulk-%'");
