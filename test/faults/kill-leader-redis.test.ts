@@ -1,6 +1,7 @@
 // Kill the leader again and again (SIGKILL, at random moments, right after a send, at a
 // slot boundary) while 200 tasks fall due: on Redis no slot is missing and none is there
-// twice, and another beat takes over within 10 s.
+// twice, and another beat takes over within the lease plus 1.5 s (about 6 s by default).
+// The exact crash-between-publish-and-record moment is crash-resend.test.ts's.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -100,8 +101,11 @@ describe('kill the leader, Redis', () => {
     assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
     assert.equal(audit.duplicates, 0, 'no (task, slot) twice on Redis');
     assert.equal(audit.repeatedIds, 0, 'no task id twice on Redis');
+    // The README: "a standby takes over within about 6 s" with the default 5 s lease; the
+    // lease plus 1.5 s for any lease length (a standby looks once a second).
     for (const failover of result.failovers) {
-      assert.ok(failover.leaderMs < 10_000, `failover within 10 s: ${JSON.stringify(failover)}`);
+      const limitMs = failover.leaseSeconds * 1000 + 1500;
+      assert.ok(failover.leaderMs < limitMs, `failover within ${limitMs} ms: ${JSON.stringify(failover)}`);
     }
   });
 });

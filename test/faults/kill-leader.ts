@@ -137,7 +137,10 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       if (moment === 'random') {
         await delay(randomInt(0, 3000));
       } else if (moment === 'after-send') {
-        await victim.waitForLine(isSend, 15_000, victim.lines.length).catch(() => undefined);
+        // No silent fallback to an arbitrary moment: a leader that sends nothing fails the test.
+        await victim.waitForLine(isSend, 15_000, victim.lines.length).catch((error: unknown) => {
+          throw new Error(`kill ${kill} (after-send): ${victim.label} sent nothing to kill it after`, { cause: error });
+        });
       } else {
         // A few ms after a whole second: a batch of runs is being published or recorded.
         await delay(1000 - (Date.now() % 1000) + randomInt(0, 40));

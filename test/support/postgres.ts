@@ -59,3 +59,34 @@ export async function waitUntilWaitingOnLock(query: Query, pid: number, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** A row lock a test holds in its own transaction (SELECT … FOR UPDATE) until it lets go. */
+export interface RowLock {
+  /** The backend pid of the holding connection. */
+  pid: number;
+  /** Ends the transaction (the lock goes with it) and the connection. Safe to call twice. */
+  release(): Promise<void>;
+}
+
+/**
+ * Locks the row `id` of `table` from a connection of its own, so that a statement of the
+ * beat that writes the row (recording a run) waits, or skips it, while one that only reads
+ * it (loading, sending) goes on.
+ */
+export async function holdRowLock(url: string, table: string, id: number): Promise<RowLock> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  await client.query('BEGIN');
+  await client.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+  let released = false;
+  return {
+    pid,
+    async release() {
+      if (released) return;
+      released = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
