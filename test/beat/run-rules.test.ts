@@ -123,6 +123,22 @@ describe('beat run rules', () => {
     assert.equal((await messages('too-late')).length, 0);
   });
 
+  test('a clocked task saved after its time runs at once, once, and is disabled', async () => {
+    // 20 s ago: late, but inside this beat's --starting-deadline of 30 s.
+    const clockedTime = new Date(Date.now() - 20_000);
+    const savedAt = Date.now();
+    await insertTask(pool, { name: 'clocked-late', schedule: { clocked: { clocked_time: clockedTime } }, queue, oneOff: true });
+    const sent = await beat.waitForLine((line) => line.task === 'clocked-late', 10_000);
+    assert.match(sent.msg, /^sent/);
+    assert.ok(Date.parse(sent.time) - savedAt < 3000, `sent ${Date.parse(sent.time) - savedAt} ms after it was saved`);
+    assert.equal(sent.scheduled, clockedTime.toISOString(), 'the run is for its clocked time');
+    await sleep(1500);
+    assert.equal((await messages('clocked-late')).length, 1);
+    const after = await row('clocked-late');
+    assert.equal(after.enabled, false);
+    assert.equal(after.total_run_count, 1);
+  });
+
   test('a one-off interval task runs once and is disabled', async () => {
     await insertTask(pool, { name: 'once', schedule: { interval: { every: 1, period: 'seconds' } }, queue, oneOff: true });
     await beat.waitForLine((line) => line.task === 'once', 10_000);
