@@ -199,6 +199,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       const slots = byName(records, 'interval-task').map((r) => Date.parse(r.dbbeat_scheduled_at!)).sort((a, b) => a - b);
       for (let i = 1; i < slots.length; i += 1) assert.equal(slots[i]! - slots[i - 1]!, 1000);
       assert.equal(new Set(byName(records, 'interval-task').map((r) => r.id)).size, slots.length);
+      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'interval-task'`);
       // The crontab and solar tasks caught up once, not once per missed slot: one run for
       // a slot before the insert. (A slot that falls due while the test runs, a 5-minute
       // boundary or noon in Berlin, is an ordinary run and not counted.)
@@ -209,11 +210,20 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     });
 
     test('a one-off task runs once and is disabled', async () => {
-      const [row] = (await pool.query(
-        `SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = 'clocked-task'`,
-      )).rows as { enabled: boolean; total_run_count: number; last_run_at: Date | null }[];
+      const name = unique('one-off');
+      await prisma.periodicTask.schedule({
+        name,
+        task: 'dbbeat_test.record',
+        clocked: { clockedTime: new Date(Date.now() + 1000) },
+        queue,
+      });
+      await worker.waitForRecords((all) => byName(all, name).length > 0, WAIT_MS);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      assert.equal(byName(await worker.records(), 'clocked-task').length, 1);
+      const [row] = (await pool.query(
+        'SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = $1',
+        [name],
+      )).rows as { enabled: boolean; total_run_count: number; last_run_at: Date | null }[];
+      assert.equal(byName(await worker.records(), name).length, 1);
       assert.equal(row!.enabled, false);
       assert.equal(row!.total_run_count, 1);
       assert.notEqual(row!.last_run_at, null);
@@ -231,6 +241,8 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     });
 
     test('a bad row is reported once, naming the task and field, and the good tasks go on', async () => {
+      const good = unique('good-neighbour');
+      await insertTask(pool, { name: good, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
       await insertTask(pool, { name: 'bad-args', schedule: { interval: { every: 1, period: 'seconds' } }, args: 'not json', queue });
       await insertTask(pool, { name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
       await insertTask(pool, { name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
@@ -241,8 +253,8 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       const badZone = await beat.waitForLine((line) => line.task === 'bad-zone' && line.level === 50, WAIT_MS);
       assert.match(badZone.msg, /timezone: "Mars\/Base" is not a known time zone/);
 
-      const before = byName(await worker.records(), 'interval-task').length;
-      await worker.waitForRecords((all) => byName(all, 'interval-task').length >= before + 2, WAIT_MS);
+      const before = byName(await worker.records(), good).length;
+      await worker.waitForRecords((all) => byName(all, good).length >= before + 2, WAIT_MS);
       assert.equal(beat.lines.filter((line) => line.task === 'bad-args' && line.level === 50).length, 1, 'reported once');
       assert.equal((await worker.records()).filter((r) => r.periodic_task_name?.startsWith('bad-')).length, 0);
 
@@ -250,32 +262,36 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       await pool.query(`UPDATE django_celery_beat_periodictask SET args = '[7]' WHERE name = 'bad-args'`);
       const fixed = await worker.waitForRecords((all) => byName(all, 'bad-args').length > 0, WAIT_MS);
       assert.deepEqual(byName(fixed, 'bad-args')[0]!.args, [7]);
-      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%'`);
+      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%' OR name = $1`, [good]);
     });
 
     test('an edited schedule is followed from the moment of the edit, without a spurious run', async () => {
+      const name = unique('edited');
+      await insertTask(pool, { name, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
+      await worker.waitForRecords((all) => byName(all, name).length >= 2, WAIT_MS);
       // Every second -> every hour: the runs stop.
       await pool.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1, 'hours')`);
       await pool.query(
         `UPDATE django_celery_beat_periodictask SET interval_id = currval('django_celery_beat_intervalschedule_id_seq')
-         WHERE name = 'interval-task'`,
+         WHERE name = $1`,
+        [name],
       );
       await new Promise((resolve) => setTimeout(resolve, 1000)); // a run already on its way may land
-      const settled = byName(await worker.records(), 'interval-task').length;
+      const settled = byName(await worker.records(), name).length;
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      assert.equal(byName(await worker.records(), 'interval-task').length, settled, 'no runs after the edit');
+      assert.equal(byName(await worker.records(), name).length, settled, 'no runs after the edit');
 
       // Every hour (last run seconds ago) -> every 3 seconds: the first run comes 3 s after
       // the edit, not at once for a slot computed from the old last run.
       const editedAt = Date.now();
       await pool.query(`UPDATE django_celery_beat_intervalschedule SET every = 3, period = 'seconds'
-                        WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE name = 'interval-task')`);
-      const records = await worker.waitForRecords((all) => byName(all, 'interval-task').length > settled, WAIT_MS);
-      const firstAfter = byName(records, 'interval-task')
+                        WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE name = $1)`, [name]);
+      const records = await worker.waitForRecords((all) => byName(all, name).length > settled, WAIT_MS);
+      const firstAfter = byName(records, name)
         .map((r) => Date.parse(r.dbbeat_scheduled_at!))
         .sort((a, b) => a - b)[settled]!;
       assert.ok(firstAfter >= editedAt + 3000 - 100, `first run ${firstAfter - editedAt} ms after the edit`);
-      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'interval-task'`);
+      await pool.query('UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = $1', [name]);
     });
 
     test('a message that expired before a worker took it is never executed', async () => {
@@ -329,11 +345,24 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     }
 
     test('the beat stops cleanly on SIGTERM', async () => {
-      const exit = await beat.stop();
-      assert.equal(exit.code, 0);
-      assert.ok(beat.lines.some((line) => line.msg === 'dbbeat stopped'));
-      const lease = await pool.query(`SELECT expires_at <= now() AS released FROM dbbeat_lease`);
-      assert.equal(lease.rows[0]?.released, true);
+      // A beat and database of its own, so the shared beat keeps running for the other tests.
+      const own = await createTempDatabase();
+      const ownPool = new pg.Pool({ connectionString: own.url, max: 1 });
+      try {
+        const ownDb = await openDatabase({ databaseUrl: own.url });
+        await migrate(ownDb);
+        await ownDb.close();
+        const stopping = spawnBeat({ databaseUrl: own.url, brokerUrl: broker.url, maxInterval: 60 });
+        await stopping.waitForLine((line) => line.msg.startsWith('beat ready'), WAIT_MS);
+        const exit = await stopping.stop();
+        assert.equal(exit.code, 0);
+        assert.ok(stopping.lines.some((line) => line.msg === 'dbbeat stopped'));
+        const lease = await ownPool.query(`SELECT expires_at <= now() AS released FROM dbbeat_lease`);
+        assert.equal(lease.rows[0]?.released, true);
+      } finally {
+        await ownPool.end();
+        await own.drop();
+      }
     });
   });
 }

@@ -83,8 +83,8 @@ describe('kill the leader, RabbitMQ', () => {
     assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
     assert.equal(audit.duplicatesWithOtherId, 0, 'every repeat carries its original task id');
     for (const failover of result.failovers) {
-      const limitMs = failover.leaseSeconds * 1000 + 1500; // as on Redis: the lease plus a standby's look
-      assert.ok(failover.leaderMs < limitMs, `failover within ${limitMs} ms: ${JSON.stringify(failover)}`);
+      // The README's "within about 6 s", as on Redis.
+      assert.ok(failover.leaderMs < 6500, `failover within 6500 ms: ${JSON.stringify(failover)}`);
     }
   });
 });

@@ -82,7 +82,7 @@ describe('outages', () => {
     const queue = uniqueName('fault_redis_down');
 
     before(async () => {
-      redisServer = await PrivateRedis.start();
+      redisServer = await PrivateRedis.start({ durable: true }); // crashed and restarted below
     });
 
     after(async () => {

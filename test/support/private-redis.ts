@@ -1,6 +1,8 @@
-// A redis-server of the test's own, on a free local port, that a test may crash (SIGKILL)
-// and start again on the same port. Its append-only file is fsynced on every write, so a
-// crash loses nothing Redis acknowledged: what the beat was told is stored stays stored.
+// A redis-server of the test's own, on a free local port, so no test shares a Redis with
+// another (or with anyone else on the machine). A test may crash it (SIGKILL) and start it
+// again on the same port. Started `durable`, its append-only file is fsynced on every
+// write, so a crash loses nothing Redis acknowledged; otherwise it keeps nothing on disk
+// (an fsync per write slows every publish on a busy machine).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,11 +34,14 @@ export class PrivateRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'dbbeat-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly durable: boolean,
+  ) {}
 
   /** Starts a redis-server on a free port and waits until it answers. */
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(options: { durable?: boolean } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options.durable ?? false);
     await redis.restart();
     return redis;
   }
@@ -55,7 +60,10 @@ export class PrivateRedis {
     if (this.running) throw new Error(`private redis on ${this.port} is already running`);
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir],
+      [
+        '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+        ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ],
       { stdio: 'ignore' },
     );
     const child = this.child;
