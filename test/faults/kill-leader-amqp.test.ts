@@ -82,9 +82,11 @@ describe('kill the leader, RabbitMQ', () => {
     assert.deepEqual(audit.missing.slice(0, 20), [], `no slot missing (${audit.missing.length} missing)`);
     assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
     assert.equal(audit.duplicatesWithOtherId, 0, 'every repeat carries its original task id');
+    // 2 s leases: as on Redis, 3.5 s in the median and none past 10 s (the README's 6 s is
+    // for the default 5 s lease, checked by kill-leader-redis.test.ts).
+    assert.ok(summarize(result.failovers.map((f) => f.leaderMs)).medianMs < 3500, 'median failover under 3.5 s');
     for (const failover of result.failovers) {
-      // The README's "within about 6 s", as on Redis.
-      assert.ok(failover.leaderMs < 6500, `failover within 6500 ms: ${JSON.stringify(failover)}`);
+      assert.ok(failover.leaderMs < 10_000, `failover within 10 s: ${JSON.stringify(failover)}`);
     }
   });
 });

@@ -122,7 +122,7 @@ for (const backend of backends) {
         test('writes of the four schedule models', async () => {
           assert.equal(await bumps(() => prisma.crontabSchedule.create({ data: { minute: '5' } })), true);
           assert.equal(await bumps(() => prisma.crontabSchedule.updateMany({ where: { minute: '5' }, data: { hour: '3' } })), true);
-          const solar = { event: 'sunset', latitude: 48.85, longitude: 2.35 + counter };
+          const solar = { event: 'sunset', latitude: 48.85, longitude: 2.35 + (counter += 1) }; // unique per run of this test
           assert.equal(await bumps(() => prisma.solarSchedule.create({ data: solar })), true);
           const clocked = await prisma.clockedSchedule.create({ data: { clockedTime: new Date('2030-01-01T00:00:00Z') } });
           assert.equal(

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -27,12 +27,13 @@ for (const backend of backends) {
     let target: TestDatabase;
     let copyDirectory: string;
 
-    before(async () => {
+    // A fresh database and migrations folder per test, so no test depends on another's.
+    beforeEach(async () => {
       target = await backend.create();
       copyDirectory = await mkdtemp(join(tmpdir(), 'dbbeat-migrations-'));
       await cp(defaultMigrationsDirectory, copyDirectory, { recursive: true });
     });
-    after(async () => {
+    afterEach(async () => {
       await target.cleanup();
       await rm(copyDirectory, { recursive: true, force: true });
     });
@@ -52,16 +53,19 @@ for (const backend of backends) {
     });
 
     test('a second run applies nothing', async () => {
+      await migrate(target.db, { directory: copyDirectory });
       assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), { applied: [] });
     });
 
     test('a later file is applied on the next run, after the earlier ones', async () => {
+      await migrate(target.db, { directory: copyDirectory });
       await writeFile(join(copyDirectory, '9004_extra.sql'), 'CREATE TABLE dbbeat_test_extra (id int);');
       assert.deepEqual((await migrate(target.db, { directory: copyDirectory })).applied, ['9004_extra.sql']);
       await target.db.query('SELECT id FROM dbbeat_test_extra');
     });
 
     test('a failing file is rolled back whole and not recorded', async () => {
+      await migrate(target.db, { directory: copyDirectory });
       await writeFile(
         join(copyDirectory, '9005_broken.sql'),
         'CREATE TABLE dbbeat_test_half (id int); SELECT no_such_function();',
@@ -77,6 +81,7 @@ for (const backend of backends) {
     });
 
     test('a checkout with CRLF line ends is not an edit', async () => {
+      await migrate(target.db, { directory: copyDirectory });
       const path = join(copyDirectory, '0001_django_celery_beat_tables.sql');
       const original = await readFile(path, 'utf8');
       await writeFile(path, original.replace(/\n/g, '\r\n'));
@@ -85,6 +90,7 @@ for (const backend of backends) {
     });
 
     test('an applied file edited afterwards is refused, naming the file', async () => {
+      await migrate(target.db, { directory: copyDirectory });
       await appendFile(join(copyDirectory, '0002_dbbeat_tables.sql'), '\n-- edited\n');
       await writeFile(join(copyDirectory, '9006_after_edit.sql'), 'CREATE TABLE dbbeat_test_after (id int);');
       await assert.rejects(migrate(target.db, { directory: copyDirectory }), (error: unknown) => {
