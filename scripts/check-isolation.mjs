@@ -28,7 +28,14 @@ function run(file, pattern) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...(pattern ? [`--test-name-pattern=${pattern}`] : []), file],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-reporter=${reporter}`,
+        ...(pattern ? [`--test-name-pattern=${pattern}`] : []),
+        file,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
     let output = '';
@@ -39,7 +46,12 @@ function run(file, pattern) {
       } catch {
         // gone
       }
-      resolve(output.split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+      resolve(
+        output
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line)),
+      );
     });
   });
 }
@@ -50,12 +62,15 @@ let checked = 0;
 for (const file of files) {
   const all = (await run(file)).filter((test) => test.type !== 'suite');
   const passing = all.filter((test) => test.ok).map((test) => test.name);
-  if (passing.length < all.length) console.log(`${file}: ${all.length - passing.length} test(s) fail in the file itself; checking the others`);
+  if (passing.length < all.length)
+    console.log(`${file}: ${all.length - passing.length} test(s) fail in the file itself; checking the others`);
   const queue = [...new Set(passing)];
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const alone = (await run(file, `^${escape(name)}$`)).filter((test) => test.type !== 'suite' && test.name === name);
+        const alone = (await run(file, `^${escape(name)}$`)).filter(
+          (test) => test.type !== 'suite' && test.name === name,
+        );
         checked += 1;
         if (alone.length === 0 || alone.some((test) => !test.ok)) {
           failures.push(`${file}: "${name}"`);

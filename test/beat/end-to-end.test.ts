@@ -357,7 +357,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         const exit = await stopping.stop();
         assert.equal(exit.code, 0);
         assert.ok(stopping.lines.some((line) => line.msg === 'dbbeat stopped'));
-        const lease = await ownPool.query(`SELECT expires_at <= now() AS released FROM dbbeat_lease`);
+        const lease = await ownPool.query<{ released: boolean }>(`SELECT expires_at <= now() AS released FROM dbbeat_lease`);
         assert.equal(lease.rows[0]?.released, true);
       } finally {
         await ownPool.end();

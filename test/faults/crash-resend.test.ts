@@ -42,7 +42,11 @@ async function redisProbe(queue: string): Promise<BrokerProbe> {
     async messages(name) {
       const raw = await client.lrange(queue, 0, -1);
       return raw
-        .map((text) => (JSON.parse(text) as { headers: { id: string; periodic_task_name: string; dbbeat_scheduled_at: string } }).headers)
+        .map(
+          (text) =>
+            (JSON.parse(text) as { headers: { id: string; periodic_task_name: string; dbbeat_scheduled_at: string } })
+              .headers,
+        )
         .filter((headers) => headers.periodic_task_name === name)
         .map((headers) => ({ id: headers.id, slot: headers.dbbeat_scheduled_at }));
     },
@@ -67,7 +71,10 @@ async function amqpProbe(queue: string): Promise<BrokerProbe> {
           const message = await channel.get(queue, { noAck: true });
           if (message === false) break;
           const headers = (message.properties.headers ?? {}) as Record<string, string>;
-          received.push({ name: headers.periodic_task_name!, held: { id: headers.id!, slot: headers.dbbeat_scheduled_at! } });
+          received.push({
+            name: headers.periodic_task_name!,
+            held: { id: headers.id!, slot: headers.dbbeat_scheduled_at! },
+          });
         }
         await channel.close();
       } catch {
@@ -86,7 +93,10 @@ function sentLine(name: string, id: string): (line: BeatLogLine) => boolean {
   return (line) => line.task === name && line.id === id;
 }
 
-for (const [brokerName, makeProbe] of [['Redis', redisProbe], ['RabbitMQ', amqpProbe]] as const) {
+for (const [brokerName, makeProbe] of [
+  ['Redis', redisProbe],
+  ['RabbitMQ', amqpProbe],
+] as const) {
   describe(`a leader killed after publishing, before recording (${brokerName})`, () => {
     let db: FaultDatabase;
     let probe: BrokerProbe;
@@ -103,88 +113,110 @@ for (const [brokerName, makeProbe] of [['Redis', redisProbe], ['RabbitMQ', amqpP
       await db?.drop();
     });
 
-    test('the next leader sends the same run again with the same task id, and it is recorded once', { timeout: 90_000 }, async () => {
-      const beats: BeatProcess[] = [1, 2].map((n) =>
-        spawnBeat({ databaseUrl: db.url, brokerUrl: probe.url, leaseSeconds: LEASE_SECONDS, label: `beat ${n}` }),
-      );
-      await Promise.any(beats.map((beat) => beat.waitForLine((line) => line.msg.startsWith('beat ready'), 60_000)));
-
-      // One task, due in 3 s: an hourly task whose last run was nearly an hour ago.
-      const name = uniqueName('resend');
-      const lastRunAt = new Date(Date.now() - HOUR_MS + 3000);
-      const taskId = await insertTask(db.pool, { name, schedule: { interval: { every: 1, period: 'hours' } }, queue, lastRunAt });
-      const slot = new Date(lastRunAt.getTime() + HOUR_MS).toISOString();
-
-      // Hold the task's row lock: the leader can read and send the row, but not record it.
-      const locker = new pg.Client({ connectionString: db.url });
-      await locker.connect();
-      let locked = true;
-      try {
-        await locker.query('BEGIN');
-        await locker.query('SELECT id FROM django_celery_beat_periodictask WHERE id = $1 FOR UPDATE', [taskId]);
-
-        const [original] = await waitUntil('the run in the broker', async () => {
-          const held = await probe.messages(name);
-          return held.length > 0 ? held : undefined;
-        }, 30_000, 20);
-        assert.equal(original!.slot, slot, 'the run is for the expected slot');
-        const lease = await readLease((sql, params) => db.pool.query(sql, params));
-        const victim = beats.find((beat) => beat.pid === lease?.pid && lease.valid);
-        assert.ok(victim, `the lease names a live beat (${lease?.holder})`);
-        await victim.waitForLine(sentLine(name, original!.id), 10_000);
-
-        // In the broker, not recorded: the database still holds the old last run.
-        const before = await db.pool.query<{ last_run_at: Date; total_run_count: number }>(
-          'SELECT last_run_at, total_run_count FROM django_celery_beat_periodictask WHERE id = $1',
-          [taskId],
+    test(
+      'the next leader sends the same run again with the same task id, and it is recorded once',
+      { timeout: 90_000 },
+      async () => {
+        const beats: BeatProcess[] = [1, 2].map((n) =>
+          spawnBeat({ databaseUrl: db.url, brokerUrl: probe.url, leaseSeconds: LEASE_SECONDS, label: `beat ${n}` }),
         );
-        assert.equal(before.rows[0]!.last_run_at.getTime(), lastRunAt.getTime(), 'not recorded before the kill');
-        assert.equal(before.rows[0]!.total_run_count, 0);
+        await Promise.any(beats.map((beat) => beat.waitForLine((line) => line.msg.startsWith('beat ready'), 60_000)));
 
-        await victim.kill('SIGKILL');
-        // A crashed host's connections die with it. PostgreSQL only notices a gone client
-        // when it next talks to it, so a statement of the dead leader that waits on our
-        // lock would still run once we let go: end those backends as the crash would.
-        await db.pool.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-           WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-          [db.temp.name],
-        );
-        await locker.query('ROLLBACK');
-        locked = false;
+        // One task, due in 3 s: an hourly task whose last run was nearly an hour ago.
+        const name = uniqueName('resend');
+        const lastRunAt = new Date(Date.now() - HOUR_MS + 3000);
+        const taskId = await insertTask(db.pool, {
+          name,
+          schedule: { interval: { every: 1, period: 'hours' } },
+          queue,
+          lastRunAt,
+        });
+        const slot = new Date(lastRunAt.getTime() + HOUR_MS).toISOString();
 
-        // The standby takes over once the lease lapses and sends the same run again.
-        const survivor = beats.find((beat) => beat !== victim)!;
-        const repeat = await survivor.waitForLine(sentLine(name, original!.id), 30_000);
-        assert.equal(repeat.scheduled, slot, 'the repeat is for the same slot');
-        const held = await waitUntil('the repeat in the broker', async () => {
-          const all = await probe.messages(name);
-          return brokerName === 'Redis' || all.length >= 2 ? all : undefined;
-        }, 10_000);
-        if (brokerName === 'Redis') {
-          assert.match(repeat.msg, /^already sent/, 'Redis suppressed the re-send');
-          assert.equal(repeat.duplicate, true);
-          assert.deepEqual(held, [original], 'one message on Redis');
-        } else {
-          assert.deepEqual(held, [original, original], 'RabbitMQ holds the run twice, with one task id');
-        }
+        // Hold the task's row lock: the leader can read and send the row, but not record it.
+        const locker = new pg.Client({ connectionString: db.url });
+        await locker.connect();
+        let locked = true;
+        try {
+          await locker.query('BEGIN');
+          await locker.query('SELECT id FROM django_celery_beat_periodictask WHERE id = $1 FOR UPDATE', [taskId]);
 
-        // Recorded once, by the new leader.
-        const recorded = await waitUntil('the run recorded', async () => {
-          const { rows } = await db.pool.query<{ last_run_at: Date; total_run_count: number }>(
+          const [original] = await waitUntil(
+            'the run in the broker',
+            async () => {
+              const held = await probe.messages(name);
+              return held.length > 0 ? held : undefined;
+            },
+            30_000,
+            20,
+          );
+          assert.equal(original!.slot, slot, 'the run is for the expected slot');
+          const lease = await readLease((sql, params) => db.pool.query(sql, params));
+          const victim = beats.find((beat) => beat.pid === lease?.pid && lease.valid);
+          assert.ok(victim, `the lease names a live beat (${lease?.holder})`);
+          await victim.waitForLine(sentLine(name, original!.id), 10_000);
+
+          // In the broker, not recorded: the database still holds the old last run.
+          const before = await db.pool.query<{ last_run_at: Date; total_run_count: number }>(
             'SELECT last_run_at, total_run_count FROM django_celery_beat_periodictask WHERE id = $1',
             [taskId],
           );
-          return rows[0]!.total_run_count > 0 ? rows[0]! : undefined;
-        }, 10_000);
-        assert.equal(recorded.last_run_at.toISOString(), slot);
-        assert.equal(recorded.total_run_count, 1, 'the run counts once');
-        const exit = await survivor.stop();
-        assert.equal(exit.code, 0);
-      } finally {
-        if (locked) await locker.query('ROLLBACK').catch(() => undefined);
-        await locker.end();
-      }
-    });
+          assert.equal(before.rows[0]!.last_run_at.getTime(), lastRunAt.getTime(), 'not recorded before the kill');
+          assert.equal(before.rows[0]!.total_run_count, 0);
+
+          await victim.kill('SIGKILL');
+          // A crashed host's connections die with it. PostgreSQL only notices a gone client
+          // when it next talks to it, so a statement of the dead leader that waits on our
+          // lock would still run once we let go: end those backends as the crash would.
+          await db.pool.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+            [db.temp.name],
+          );
+          await locker.query('ROLLBACK');
+          locked = false;
+
+          // The standby takes over once the lease lapses and sends the same run again.
+          const survivor = beats.find((beat) => beat !== victim)!;
+          const repeat = await survivor.waitForLine(sentLine(name, original!.id), 30_000);
+          assert.equal(repeat.scheduled, slot, 'the repeat is for the same slot');
+          const held = await waitUntil(
+            'the repeat in the broker',
+            async () => {
+              const all = await probe.messages(name);
+              return brokerName === 'Redis' || all.length >= 2 ? all : undefined;
+            },
+            10_000,
+          );
+          if (brokerName === 'Redis') {
+            assert.match(repeat.msg, /^already sent/, 'Redis suppressed the re-send');
+            assert.equal(repeat.duplicate, true);
+            assert.deepEqual(held, [original], 'one message on Redis');
+          } else {
+            assert.deepEqual(held, [original, original], 'RabbitMQ holds the run twice, with one task id');
+          }
+
+          // Recorded once, by the new leader.
+          const recorded = await waitUntil(
+            'the run recorded',
+            async () => {
+              const { rows } = await db.pool.query<{ last_run_at: Date; total_run_count: number }>(
+                'SELECT last_run_at, total_run_count FROM django_celery_beat_periodictask WHERE id = $1',
+                [taskId],
+              );
+              return rows[0]!.total_run_count > 0 ? rows[0]! : undefined;
+            },
+            10_000,
+          );
+          assert.equal(recorded.last_run_at.toISOString(), slot);
+          assert.equal(recorded.total_run_count, 1, 'the run counts once');
+          const exit = await survivor.stop();
+          assert.equal(exit.code, 0);
+        } finally {
+          if (locked) await locker.query('ROLLBACK').catch(() => undefined);
+          await locker.end();
+        }
+      },
+    );
   });
 }

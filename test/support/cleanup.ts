@@ -20,7 +20,15 @@ export function registerProcessGroup(pid: number | undefined): void {
 }
 
 /** Kills, when this process exits (also on a failed assertion), each child still running. */
-export function killOnExit(child: { pid?: number | undefined; exitCode: number | null; signalCode: NodeJS.Signals | null; kill(signal?: NodeJS.Signals): boolean }, group = false): void {
+export function killOnExit(
+  child: {
+    pid?: number | undefined;
+    exitCode: number | null;
+    signalCode: NodeJS.Signals | null;
+    kill(signal?: NodeJS.Signals): boolean;
+  },
+  group = false,
+): void {
   process.once('exit', () => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     try {
