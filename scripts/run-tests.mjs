@@ -5,8 +5,10 @@
 //
 // With no path: every test/**/*.test.ts outside test/faults/ (`npm test`); the fault
 // tests run with `npm run test:faults` (`node scripts/run-tests.mjs test/faults`).
-// --jobs (or DBBEAT_TEST_JOBS): files run at once; default 4 (the files mostly wait on
+// --jobs (or DBBEAT_TEST_JOBS): files run at once; default 5 (the files mostly wait on
 // services and child processes: the whole suite keeps about half a core busy).
+// --typecheck: also runs `tsc --noEmit`, beside the files (`npm test` does).
+// The slowest files of the last run start first (times in node_modules/.cache/).
 //
 // Files can run side by side because none shares state with another: each starts its
 // own redis-server (test/support/private-redis.ts), creates PostgreSQL databases with
@@ -18,34 +20,16 @@
 // drops the PostgreSQL databases tagged with the file's tag and removes its TMPDIR.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 import mariadb from 'mariadb';
 import pg from 'pg';
 
 const FILE_TIMEOUT_MS = 15 * 60_000;
-/** Slow files first, so a long one does not start last (a rough order; unknown files follow). */
-const SLOW_FIRST = [
-  'test/faults/kill-leader-redis.test.ts',
-  'test/faults/kill-leader-amqp.test.ts',
-  'test/faults/three-beats.test.ts',
-  'test/faults/mysql.test.ts',
-  'test/faults/outages.test.ts',
-  'test/beat/end-to-end.test.ts',
-  'test/schema/migrate.test.ts',
-  'test/schema/client.test.ts',
-  'test/beat/embedded.test.ts',
-  'test/schema/pglite-serve.test.ts',
-  'test/django/interop.test.ts',
-  'test/schedules/next-cli.test.ts',
-  'test/beat/run-rules.test.ts',
-  'test/schema/schema-drift.test.ts',
-  'test/schema/triggers.test.ts',
-  'test/beat/change-feed.test.ts',
-  'test/schedules/solar.test.ts',
-];
+/** Where the last run's time per file is kept, to start the slow files first. */
+const TIMES_FILE = join('node_modules', '.cache', 'dbbeat-test-times.json');
 
 function collect(path) {
   if (statSync(path).isDirectory()) {
@@ -57,11 +41,13 @@ function collect(path) {
 }
 
 function parseArgs(argv) {
-  let jobs = Number(process.env.DBBEAT_TEST_JOBS ?? 4);
+  let jobs = Number(process.env.DBBEAT_TEST_JOBS ?? 5);
+  let typecheck = false;
   const roots = [];
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index];
-    if (arg === '--jobs' || arg === '-j') jobs = Number(argv[(index += 1)]);
+    if (arg === '--typecheck') typecheck = true;
+    else if (arg === '--jobs' || arg === '-j') jobs = Number(argv[(index += 1)]);
     else if (arg.startsWith('--jobs=')) jobs = Number(arg.slice('--jobs='.length));
     else roots.push(arg);
   }
@@ -69,10 +55,10 @@ function parseArgs(argv) {
     console.error(`run-tests: --jobs must be a whole number of at least 1, got ${jobs}`);
     process.exit(2);
   }
-  return { jobs, roots };
+  return { jobs, roots, typecheck };
 }
 
-const { jobs, roots } = parseArgs(process.argv.slice(2));
+const { jobs, roots, typecheck } = parseArgs(process.argv.slice(2));
 const files = (
   roots.length > 0 ? roots.flatMap(collect) : collect('test').filter((file) => !file.startsWith(join('test', 'faults') + '/'))
 ).map((file) => relative('.', file));
@@ -80,11 +66,14 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const rank = (file) => {
-  const index = SLOW_FIRST.indexOf(file);
-  return index === -1 ? SLOW_FIRST.length : index;
-};
-const queue = [...files].sort((a, b) => rank(a) - rank(b));
+let lastTimes = {};
+try {
+  lastTimes = JSON.parse(readFileSync(TIMES_FILE, 'utf8'));
+} catch {
+  // first run: a rough guess, processes and services first
+}
+const guess = (file) => lastTimes[file] ?? (/faults|beat|package|django/.test(file) ? 60 : 10);
+const queue = [...files].sort((a, b) => guess(b) - guess(a));
 
 const runDir = mkdtempSync(join(tmpdir(), 'dbbeat-tests-'));
 const serverUrl = process.env.DBBEAT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -198,14 +187,43 @@ async function interrupt(signal) {
 process.once('SIGINT', () => void interrupt('SIGINT'));
 process.once('SIGTERM', () => void interrupt('SIGTERM'));
 
+/** `tsc --noEmit` beside the test files (it takes one core at most). */
+function runTypecheck() {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const output = [];
+    const child = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.once('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(`\n── typecheck (tsc --noEmit) ${code === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s\n`);
+      process.stdout.write(Buffer.concat(output));
+      results.push({ file: 'typecheck', ok: code === 0, seconds });
+      resolve();
+    });
+  });
+}
+
 const began = performance.now();
-console.log(`run-tests: ${files.length} files, ${Math.min(jobs, files.length)} at a time`);
-await Promise.all(
-  Array.from({ length: Math.min(jobs, files.length) }, async () => {
+console.log(`run-tests: ${files.length} files, ${Math.min(jobs, files.length)} at a time${typecheck ? ', and the typecheck' : ''}`);
+await Promise.all([
+  ...(typecheck ? [runTypecheck()] : []),
+  ...Array.from({ length: Math.min(jobs, files.length) }, async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) await runFile(file);
   }),
-);
+]);
 rmSync(runDir, { recursive: true, force: true });
+try {
+  const times = { ...lastTimes };
+  for (const result of results) if (result.file !== 'typecheck') times[result.file] = Math.round(result.seconds);
+  mkdirSync(dirname(TIMES_FILE), { recursive: true });
+  writeFileSync(TIMES_FILE, `${JSON.stringify(times, null, 1)}\n`);
+} catch {
+  // a read-only checkout: next time the rough guess again
+}
 
 const failed = results.filter((result) => !result.ok);
 const wall = (performance.now() - began) / 1000;

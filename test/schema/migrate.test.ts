@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -27,45 +27,54 @@ for (const backend of backends) {
     let target: TestDatabase;
     let copyDirectory: string;
 
-    // A fresh database and migrations folder per test, so no test depends on another's.
-    beforeEach(async () => {
+    // One migrated database for the file, and a fresh copy of the migrations folder per
+    // test: each test's extra files have names of their own, and files applied by another
+    // test but missing from this copy are tolerated, so no test depends on another's.
+    before(async () => {
       target = await backend.create();
+      await migrate(target.db);
+    });
+    after(async () => {
+      await target?.cleanup();
+    });
+    beforeEach(async () => {
       copyDirectory = await mkdtemp(join(tmpdir(), 'dbbeat-migrations-'));
       await cp(defaultMigrationsDirectory, copyDirectory, { recursive: true });
     });
     afterEach(async () => {
-      await target.cleanup();
       await rm(copyDirectory, { recursive: true, force: true });
     });
 
     test('applies every file in order on an empty database and records checksums', async () => {
-      const logged: string[] = [];
-      const result = await migrate(target.db, { directory: copyDirectory, log: (line) => logged.push(line) });
-      assert.deepEqual(result.applied, expectedFiles);
-      assert.deepEqual(logged, expectedFiles.map((name) => `applied ${name}`));
-      const history = await target.db.query<{ name: string; checksum: string }>(
-        'SELECT name, checksum FROM dbbeat_migrations ORDER BY name',
-      );
-      assert.deepEqual(history.map((row) => row.name), expectedFiles);
-      for (const row of history) assert.match(row.checksum, /^[0-9a-f]{64}$/);
-      const [marker] = await target.db.query<{ ident: number }>('SELECT ident FROM django_celery_beat_periodictasks');
-      assert.equal(marker?.ident, 1);
+      const empty = await backend.create();
+      try {
+        const logged: string[] = [];
+        const result = await migrate(empty.db, { directory: copyDirectory, log: (line) => logged.push(line) });
+        assert.deepEqual(result.applied, expectedFiles);
+        assert.deepEqual(logged, expectedFiles.map((name) => `applied ${name}`));
+        const history = await empty.db.query<{ name: string; checksum: string }>(
+          'SELECT name, checksum FROM dbbeat_migrations ORDER BY name',
+        );
+        assert.deepEqual(history.map((row) => row.name), expectedFiles);
+        for (const row of history) assert.match(row.checksum, /^[0-9a-f]{64}$/);
+        const [marker] = await empty.db.query<{ ident: number }>('SELECT ident FROM django_celery_beat_periodictasks');
+        assert.equal(marker?.ident, 1);
+      } finally {
+        await empty.cleanup();
+      }
     });
 
     test('a second run applies nothing', async () => {
-      await migrate(target.db, { directory: copyDirectory });
       assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), { applied: [] });
     });
 
     test('a later file is applied on the next run, after the earlier ones', async () => {
-      await migrate(target.db, { directory: copyDirectory });
       await writeFile(join(copyDirectory, '9004_extra.sql'), 'CREATE TABLE dbbeat_test_extra (id int);');
       assert.deepEqual((await migrate(target.db, { directory: copyDirectory })).applied, ['9004_extra.sql']);
       await target.db.query('SELECT id FROM dbbeat_test_extra');
     });
 
     test('a failing file is rolled back whole and not recorded', async () => {
-      await migrate(target.db, { directory: copyDirectory });
       await writeFile(
         join(copyDirectory, '9005_broken.sql'),
         'CREATE TABLE dbbeat_test_half (id int); SELECT no_such_function();',
@@ -81,7 +90,6 @@ for (const backend of backends) {
     });
 
     test('a checkout with CRLF line ends is not an edit', async () => {
-      await migrate(target.db, { directory: copyDirectory });
       const path = join(copyDirectory, '0001_django_celery_beat_tables.sql');
       const original = await readFile(path, 'utf8');
       await writeFile(path, original.replace(/\n/g, '\r\n'));
@@ -90,7 +98,6 @@ for (const backend of backends) {
     });
 
     test('an applied file edited afterwards is refused, naming the file', async () => {
-      await migrate(target.db, { directory: copyDirectory });
       await appendFile(join(copyDirectory, '0002_dbbeat_tables.sql'), '\n-- edited\n');
       await writeFile(join(copyDirectory, '9006_after_edit.sql'), 'CREATE TABLE dbbeat_test_after (id int);');
       await assert.rejects(migrate(target.db, { directory: copyDirectory }), (error: unknown) => {
