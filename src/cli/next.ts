@@ -53,7 +53,8 @@ export function registerNextCommand(program: Command): void {
     .action(async (options: NextOptions) => {
       try {
         if (options.batch) await runBatch();
-        else printRuns({ ...options, tz: resolveConfig({ timezone: options.tz }).timezone });
+        // Database-free: only CELERY_TIMEZONE of the environment counts (not DATABASE_URL).
+        else printRuns({ ...options, tz: resolveConfig({ timezone: options.tz }, { CELERY_TIMEZONE: process.env.CELERY_TIMEZONE }).timezone });
       } catch (error) {
         if (!(error instanceof UsageError || error instanceof ScheduleError)) throw error;
         process.stderr.write(`dbbeat next: ${error.message}\n`);

@@ -31,3 +31,13 @@ for (const command of ['beat', 'migrate']) {
     );
   });
 }
+
+test("dbbeat next's database-free forms work whatever DATABASE_URL holds (mysql:// or an unknown kind)", async () => {
+  for (const url of ['mysql://root@127.0.0.1:3306/x', 'sqlite:///x.db']) {
+    const { stdout } = await run(process.execPath, [bin, 'next', '--crontab', '0 9 * * *', '--tz', 'Asia/Tokyo', '--after', '2026-12-01T00:00:00Z', '-n', '1'], {
+      env: { ...process.env, DATABASE_URL: url },
+      timeout: 60_000,
+    });
+    assert.match(stdout, /2026-12-02T00:00:00Z/);
+  }
+});
