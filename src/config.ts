@@ -30,6 +30,8 @@ export interface BeatOptions {
   logLevel?: string;
   /** Write logs to this file instead of stdout. */
   logFile?: string;
+  /** `text` (time, level, message, as Celery prints them) or `json` (one object a line). Default: text on a terminal, else json. */
+  logFormat?: string;
   /** Write the process id here while running; removed on exit. */
   pidFile?: string;
   /** Apply pending migrations on start. Default true. */
@@ -86,6 +88,7 @@ export interface ResolvedConfig {
   maxIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   logFile: string | undefined;
+  logFormat: 'text' | 'json';
   pidFile: string | undefined;
   migrate: boolean;
   startingDeadlineMs: number | null;
@@ -122,6 +125,14 @@ function positive(name: string, value: number, { integer = false } = {}): number
     throw new OptionsError(`${name}: ${JSON.stringify(value)} must be a positive ${integer ? 'integer' : 'number'}`);
   }
   return value;
+}
+
+function logFormatOf(options: BeatOptions): ResolvedConfig['logFormat'] {
+  const format = options.logFormat ?? (options.logFile === undefined && process.stdout.isTTY ? 'text' : 'json');
+  if (format !== 'text' && format !== 'json') {
+    throw new OptionsError(`log-format: ${JSON.stringify(format)} is not one of text, json`);
+  }
+  return format;
 }
 
 /**
@@ -161,6 +172,7 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     maxIntervalMs: positive('max-interval', options.maxInterval ?? 5) * 1000,
     logLevel,
     logFile: options.logFile,
+    logFormat: logFormatOf(options),
     pidFile: options.pidFile,
     migrate: options.migrate ?? true,
     startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,

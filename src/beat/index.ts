@@ -5,12 +5,14 @@ import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../db/open.js';
 import { redactUrl } from '../redact-url.js';
 import { Backoff } from './clock.js';
+import { describeTransient, permanentFailure } from './failures.js';
 import { createLogger, type Logger } from './logger.js';
 import { Beat } from './loop.js';
 import { writePidFile } from './pidfile.js';
 
 export { Beat, type BeatEvents } from './loop.js';
 export { runTaskId } from './task-id.js';
+export { PermanentFailure } from './failures.js';
 
 export interface BeatHandle {
   /** Resolves once this process has loaded its tasks as leader, or stands by. */
@@ -42,8 +44,12 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   let stopping = false;
   let wakeRetry: (() => void) | undefined;
 
-  /** Retries `attempt` with backoff until it succeeds or the beat is stopped. */
-  async function retry<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Retries `attempt` with backoff until it succeeds or the beat is stopped. A failure no
+   * retry can mend (a wrong URL, a missing database, bad credentials, an edited migration)
+   * rejects at once with a PermanentFailure: the CLI exits with code 2.
+   */
+  async function retry<T>(what: string, url: string | undefined, attempt: () => Promise<T>): Promise<T> {
     const backoff = new Backoff(500, 10_000);
     for (;;) {
       if (stopping) throw new Stopped();
@@ -51,8 +57,11 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
         return await attempt();
       } catch (error) {
         if (stopping) throw new Stopped();
+        const permanent = permanentFailure(error, what, url);
+        if (permanent) throw permanent;
         const delay = backoff.next();
-        log.error({ err: error }, `${what}: ${(error as Error).message}; retrying in ${Math.round(delay)} ms`);
+        log.debug({ err: error }, `${what}: ${(error as Error).message}`);
+        log.error(`${what}: ${describeTransient(error, what, url)}; retrying in ${Math.round(delay)} ms`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           wakeRetry = () => {
@@ -72,16 +81,34 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   const databaseOpened = new Promise<OpenDatabase>((resolve) => (resolveDatabase = resolve));
 
   const running = (async () => {
-    db = await retry('database', () =>
-      openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, dbTimeZone: resolved.dbTimeZone, serve: true }),
-    );
+    db = await retry('database', resolved.databaseUrl, async () => {
+      const opened = await openDatabase({
+        databaseUrl: resolved.databaseUrl,
+        dataDir: resolved.dataDir,
+        dbTimeZone: resolved.dbTimeZone,
+        serve: true,
+        log: (message) => log.warn(message),
+      });
+      // Connect now, so that a missing database or a refused login is known at start.
+      await opened.query('SELECT 1').catch(async (error: unknown) => {
+        await opened.close().catch(() => undefined);
+        throw error;
+      });
+      return opened;
+    });
     const database = db;
     if (resolved.migrate) {
-      await retry('migrate', () => migrate(database, { log: (message) => log.info(message) }));
+      await retry('migrate', resolved.databaseUrl, () => migrate(database, { log: (message) => log.info(message) }));
     }
     resolveDatabase(database);
-    broker = await retry('broker', () => connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing }));
-    await broker.ping().catch((error: unknown) => log.warn({ err: error }, `broker not reachable yet: ${(error as Error).message}`));
+    broker = await retry('broker', resolved.brokerUrl, () =>
+      connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing, logger: log }),
+    );
+    await broker.ping().catch((error: unknown) => {
+      const permanent = permanentFailure(error, 'broker', resolved.brokerUrl);
+      if (permanent) throw permanent;
+      log.warn(`broker not reachable yet: ${describeTransient(error, 'broker', resolved.brokerUrl)}`);
+    });
     const beat = new Beat(beatStoreFor(database), broker, log, resolved);
     beat.once('ready', () => resolveReady());
     log.info(

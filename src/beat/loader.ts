@@ -101,20 +101,28 @@ export class Loader {
     if (ids.length === 0) return;
     const now = this.clock.now();
     const expired: number[] = [];
+    const names: string[] = [];
+    let removed = 0;
     for (let start = 0; start < ids.length; start += LOAD_PAGE_SIZE) {
       const chunk = ids.slice(start, start + LOAD_PAGE_SIZE);
       const rows = await this.store.loadByIds(chunk);
       const found = new Set<number>();
       for (const row of rows) {
         found.add(row.id);
+        if (names.length < CHANGE_NAMES_SHOWN) names.push(row.name);
         this.loadRow(row, now, expired);
       }
       for (const id of chunk) {
-        if (!found.has(id)) this.forget(id);
+        if (!found.has(id)) {
+          removed++;
+          this.forget(id);
+        }
       }
     }
     await this.recorder.disable(expired);
-    this.log.debug({ tasks: ids.length }, 'reloaded changed tasks');
+    if (this.log.isLevelEnabled('info')) {
+      this.log.info({ tasks: ids.length }, `picked up a change: ${describeChange(names, ids.length - removed, removed)}`);
+    }
   }
 
   /**
@@ -207,4 +215,18 @@ export class Loader {
       this.log.warn({ skewMs: Math.round(skewMs) }, 'this host clock and the database clock differ by more than 2 s; runs follow this host clock');
     }
   }
+}
+
+/** Task names shown in the INFO line of a picked-up change; the rest are counted. */
+const CHANGE_NAMES_SHOWN = 3;
+
+/** '"report", "add", "cleanup" and 97 more reloaded; 2 deleted' */
+export function describeChange(names: readonly string[], reloaded: number, removed: number): string {
+  const parts: string[] = [];
+  if (reloaded > 0) {
+    const more = reloaded - names.length;
+    parts.push(`${names.map((name) => JSON.stringify(name)).join(', ')}${more > 0 ? ` and ${more} more` : ''} reloaded`);
+  }
+  if (removed > 0) parts.push(`${removed} deleted`);
+  return parts.join('; ');
 }

@@ -89,6 +89,8 @@ class RedisBroker implements Broker {
   private readonly display: string;
   private readonly ttl: number;
   private readonly logger: BrokerLogger | undefined;
+  /** The last connection error ioredis reported (ECONNREFUSED …): the cause a failed PING names. */
+  private lastConnectionError: Error | undefined;
   private readonly routing: RoutingSettings;
   private closed: Promise<void> | null = null;
 
@@ -114,6 +116,7 @@ class RedisBroker implements Broker {
     });
     let lastReported = 0;
     this.client.on('error', (error: Error) => {
+      this.lastConnectionError = error;
       // ioredis emits one error per failed reconnect; report at most every 10 s.
       const now = Date.now();
       if (now - lastReported < 10_000) return;
@@ -227,7 +230,8 @@ class RedisBroker implements Broker {
     try {
       await this.client.ping();
     } catch (error) {
-      throw withContext(error as Error, `Redis at ${this.display} did not answer PING`);
+      const cause = this.lastConnectionError ?? (error as Error);
+      throw new Error(`Redis at ${this.display} did not answer PING: ${cause.message}`, { cause });
     }
   }
 

@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 
 import { OptionsError, resolveConfig } from '../config.js';
+import { detach, dropPrivileges } from './detach.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { HttpConfigError } from '../http/auth.js';
 import { type HttpFlags, addHttpAuthOptions, resolveHttp, serveConsole } from './serve.js';
 
@@ -37,6 +39,11 @@ interface BeatFlags extends HttpFlags {
   taskDefaultExchangeType?: string;
   taskDefaultRoutingKey?: string;
   taskRoutes?: string;
+  logFormat?: string;
+  detach?: boolean;
+  workdir?: string;
+  uid?: string;
+  gid?: string;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -72,16 +79,21 @@ export function registerBeatCommand(program: Command): void {
     .option('--task-default-exchange-type <type>', "Celery's task_default_exchange_type: direct, topic or fanout (env CELERY_TASK_DEFAULT_EXCHANGE_TYPE; default direct)")
     .option('--task-default-routing-key <key>', "Celery's task_default_routing_key (env CELERY_TASK_DEFAULT_ROUTING_KEY; default: the default queue)")
     .option('--task-routes <json>', "Celery's task_routes as JSON: {\"proj.tasks.*\": \"queue\"} (env CELERY_TASK_ROUTES)")
-    .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765');
+    .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
+    .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
+    .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
+    .option('--workdir <path>', 'change to this directory before running')
+    .option('--uid <user>', 'run as this user (name or number; needs root)')
+    .option('--gid <group>', 'run as this group (name or number; needs root)');
   addHttpAuthOptions(command)
     .action(async (flags: BeatFlags) => {
       // Loaded here, not at the top: `dbbeat --help` and the other commands need none of it.
-      const { startResolvedBeat } = await import('../beat/index.js');
+      const { PermanentFailure, startResolvedBeat } = await import('../beat/index.js');
       let handle;
       let http;
       try {
         if (flags.http !== undefined) http = resolveHttp(flags, flags.http);
-        handle = await startResolvedBeat(resolveConfig({
+        const config = resolveConfig({
           maxInterval: flags.maxInterval,
           logLevel: flags.loglevel,
           logFile: flags.logfile,
@@ -102,11 +114,20 @@ export function registerBeatCommand(program: Command): void {
           taskDefaultExchangeType: flags.taskDefaultExchangeType,
           taskDefaultRoutingKey: flags.taskDefaultRoutingKey,
           taskRoutes: flags.taskRoutes,
-        }));
+          logFormat: flags.logFormat,
+        });
+        if (flags.detach) {
+          // Settings are checked above, in the foreground: a bad one exits 2 here, not in the log.
+          detach(process.argv.slice(2), flags.logfile, flags.workdir, flags.uid !== undefined || flags.gid !== undefined);
+          process.exit(EXIT_OK);
+        }
+        if (flags.workdir !== undefined) process.chdir(flags.workdir);
+        dropPrivileges(flags.uid, flags.gid);
+        handle = await startResolvedBeat(config);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         console.error(`dbbeat beat: ${message}`);
-        process.exit(error instanceof OptionsError || error instanceof HttpConfigError ? 2 : 1);
+        process.exit(error instanceof OptionsError || error instanceof HttpConfigError ? EXIT_USAGE : EXIT_FAILURE);
       }
       const beatHandle = handle;
       let console_: Awaited<ReturnType<typeof serveConsole>> | undefined;
@@ -117,10 +138,20 @@ export function registerBeatCommand(program: Command): void {
           .then(async (database) => (console_ = await serveConsole(database, where, beatHandle.options.brokerUrl, beatHandle.log)))
           .catch((error: unknown) => {
             beatHandle.log.fatal({ err: error }, `console: cannot serve on ${flags.http}: ${(error as Error).message}`);
-            void beatHandle.stop().finally(() => process.exit(1));
+            void beatHandle.stop().finally(() => process.exit(EXIT_FAILURE));
           });
       }
       let stopping = false;
+      // A failure no retry can mend ends the process: one line naming the setting, exit 2.
+      void beatHandle.beat.catch(async (error: unknown) => {
+        if (stopping) return;
+        stopping = true;
+        const message = error instanceof Error ? error.message : String(error);
+        beatHandle.log.fatal(message);
+        console.error(`dbbeat beat: ${message}`);
+        await beatHandle.stop().catch(() => undefined);
+        process.exit(error instanceof PermanentFailure ? EXIT_USAGE : EXIT_FAILURE);
+      });
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
@@ -129,10 +160,10 @@ export function registerBeatCommand(program: Command): void {
           .catch(() => undefined)
           .then(() => handle.stop())
           .then(
-          () => process.exit(0),
+          () => process.exit(EXIT_OK),
           (error: unknown) => {
             console.error(error);
-            process.exit(1);
+            process.exit(EXIT_FAILURE);
           },
         );
       };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
-import { OptionsError, resolveConfig } from '../config.js';
+import { resolveConfig } from '../config.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 interface MigrateCommandOptions {
   databaseUrl?: string;
@@ -12,8 +13,14 @@ export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description("create django-celery-beat's tables (or adopt existing ones) and dbbeat's triggers and tables")
-    .option('--database-url <url>', 'postgres://, mysql:// or mariadb:// URL (default: $DATABASE_URL, else the embedded database)')
-    .option('--data-dir <path>', 'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)')
+    .option(
+      '--database-url <url>',
+      'postgres://, mysql:// or mariadb:// URL (default: $DATABASE_URL, else the embedded database)',
+    )
+    .option(
+      '--data-dir <path>',
+      'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)',
+    )
     .action(async (options: MigrateCommandOptions) => {
       process.exitCode = await runMigrate(options);
     });
@@ -22,31 +29,43 @@ export function registerMigrateCommand(program: Command): void {
 async function runMigrate(options: MigrateCommandOptions): Promise<number> {
   // Loaded here, not at the top, so that `dbbeat --help` stays light.
   const { migrate, openDatabase } = await import('../db/open.js');
-  let config;
+  const { describeTransient, permanentFailure } = await import('../beat/failures.js');
+  let databaseUrl: string | undefined;
+  let dataDir: string;
   try {
-    config = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+    ({ databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
   } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
-    console.error(`dbbeat migrate: ${error.message}`);
-    return 2;
+    console.error(`dbbeat migrate: ${messageOf(error)}`);
+    return EXIT_USAGE;
   }
-  const { databaseUrl, dataDir } = config;
+  /** One line for a failure, and the exit code the rule gives it (2: settings, 1: run time). */
+  const fail = (error: unknown, what: string): number => {
+    const permanent = permanentFailure(error, what, databaseUrl);
+    console.error(`dbbeat migrate: ${permanent ? permanent.message : describeTransient(error, what, databaseUrl)}`);
+    return permanent ? EXIT_USAGE : EXIT_FAILURE;
+  };
   let db;
   try {
-    db = await openDatabase({ ...(databaseUrl !== undefined && { databaseUrl }), dataDir, log: (message) => console.error(message) });
+    db = await openDatabase({
+      ...(databaseUrl !== undefined && { databaseUrl }),
+      dataDir,
+      log: (message) => console.error(message),
+    });
   } catch (error) {
-    console.error(`dbbeat migrate: cannot open the database: ${messageOf(error)}`);
-    return 1;
+    return fail(error, 'database');
   }
   try {
     const { applied } = await migrate(db, { log: (message) => console.log(message) });
-    console.log(applied.length === 0 ? `${db.description}: up to date` : `${db.description}: applied ${applied.length} migration(s)`);
-    return 0;
+    console.log(
+      applied.length === 0
+        ? `${db.description}: up to date`
+        : `${db.description}: applied ${applied.length} migration(s)`,
+    );
+    return EXIT_OK;
   } catch (error) {
-    console.error(`dbbeat migrate: ${db.description}: ${messageOf(error)}`);
-    return 1;
+    return fail(error, 'migrate');
   } finally {
-    await db.close();
+    await db.close().catch(() => undefined);
   }
 }
 
