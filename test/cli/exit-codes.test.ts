@@ -1,0 +1,191 @@
+// One exit-code rule for every command (README, "Exit codes"): 0 a clean stop, 1 a failure
+// at run time, 2 a usage or configuration error, which also ends `dbbeat beat` within
+// seconds with one line naming the setting instead of retrying forever.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(repo, 'bin', 'dbbeat.js');
+const version = (JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs `dbbeat args…` (or another program) to its end; a hang fails the test at `timeoutMs`. */
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  { file = process.execPath, timeoutMs = 60_000 } = {},
+): Promise<Outcome> {
+  const started = performance.now();
+  const argv = file === process.execPath ? [bin, ...args] : args;
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      argv,
+      { cwd: repo, env: { ...process.env, ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+      },
+    );
+  });
+}
+
+/** The lines a person reads on stderr (JSON log lines aside). */
+function messageLines(outcome: Outcome): string[] {
+  return outcome.stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
+}
+
+const UNREACHABLE_BROKER = 'redis://127.0.0.1:1/0';
+
+describe('exit codes', { timeout: 10 * 60_000 }, () => {
+  let database: TempDatabase;
+  let work: string;
+  before(async () => {
+    database = await createTempDatabase('dbbeat_exit');
+    work = await mkdtemp(join(tmpdir(), 'dbbeat-exit-'));
+  });
+  after(async () => {
+    await database?.drop();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  test('--version prints the version: 0', async () => {
+    const outcome = await run(['--version']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout.trim(), version);
+  });
+
+  test('--help: 0; an unknown command or flag of any command: 2', async () => {
+    assert.equal((await run(['--help'])).code, 0);
+    assert.equal((await run(['no-such-command'])).code, 2);
+    for (const command of ['beat', 'migrate', 'next', 'serve', 'tasks']) {
+      const outcome = await run([command, '--no-such-flag']);
+      assert.equal(outcome.code, 2, `${command}: ${outcome.stderr}`);
+      assert.match(outcome.stderr, /unknown option '--no-such-flag'/);
+    }
+  });
+
+  // Each case: the arguments, the environment, and what the one line must name.
+  const permanent: { name: string; args: () => string[]; env?: NodeJS.ProcessEnv; names: RegExp }[] = [
+    {
+      name: 'an unsupported database URL',
+      args: () => ['--database-url', 'sqlite:///tmp/x.db', '-b', UNREACHABLE_BROKER],
+      names: /database-url: .*sqlite/,
+    },
+    {
+      name: 'a database that does not exist',
+      args: () => ['--database-url', `${database.url}_missing`, '-b', UNREACHABLE_BROKER],
+      names: /database-url: the database does not exist at 127\.0\.0\.1:\d+/,
+    },
+    {
+      name: 'a role the server rejects',
+      args: () => [
+        '--database-url',
+        database.url.replace('://postgres@', '://dbbeat_no_such_role@'),
+        '-b',
+        UNREACHABLE_BROKER,
+      ],
+      names: /database-url: .*rejected this user/,
+    },
+    {
+      name: 'a broker URL scheme dbbeat does not know',
+      args: () => ['--database-url', database.url, '-b', 'kafka://127.0.0.1:9092'],
+      names: /broker: scheme "kafka:" is not supported/,
+    },
+    {
+      name: 'an unknown CELERY_TIMEZONE',
+      args: () => ['--database-url', database.url, '-b', UNREACHABLE_BROKER],
+      env: { CELERY_TIMEZONE: 'Mars/Olympus_Mons' },
+      names: /timezone \(CELERY_TIMEZONE\): "Mars\/Olympus_Mons"/,
+    },
+    {
+      name: 'a bad option value',
+      args: () => ['--database-url', database.url, '--loglevel', 'LOUD'],
+      names: /loglevel: "LOUD"/,
+    },
+  ];
+  for (const { name, args, env, names } of permanent) {
+    test(`beat with ${name}: 2 within seconds, one line naming the setting`, async () => {
+      const outcome = await run(['beat', ...args()], env);
+      assert.equal(outcome.code, 2, outcome.stderr);
+      assert.ok(outcome.seconds < 20, `took ${outcome.seconds.toFixed(1)} s`);
+      const lines = messageLines(outcome);
+      assert.equal(lines.length, 1, `one line, got:\n${lines.join('\n')}`);
+      assert.match(lines[0]!, names);
+      assert.doesNotMatch(outcome.stderr + outcome.stdout, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  test('beat never shows a password, and names host:port of a server that refuses', async () => {
+    const child = execFile(
+      process.execPath,
+      [bin, 'beat', '--database-url', 'postgres://alice:s3cret-pw@127.0.0.1:1/x'],
+      {
+        cwd: repo,
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (!/refused the connection; retrying/.test(output) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'a clean stop while retrying is exit 0');
+    assert.match(output, /the database at 127\.0\.0\.1:1 refused the connection; retrying/);
+    assert.doesNotMatch(output, /s3cret-pw/);
+  });
+
+  test('migrate: 0 applied, 2 for a missing database, 1 for a server that refuses', async () => {
+    const applied = await run(['migrate', '--database-url', database.url]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const missing = await run(['migrate', '--database-url', `${database.url}_missing`]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /database-url: the database does not exist/);
+    const refused = await run(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/x']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /127\.0\.0\.1:1 refused the connection/);
+  });
+
+  test('migrate honours DBBEAT_DATA_DIR as beat does', { timeout: 180_000 }, async () => {
+    const dataDir = join(work, 'embedded');
+    const outcome = await run(['migrate'], { DATABASE_URL: '', DBBEAT_DATA_DIR: dataDir }, { timeoutMs: 170_000 });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.ok(existsSync(dataDir), `${dataDir} was created`);
+  });
+
+  test('next: 0 for a schedule, 2 for a bad one', async () => {
+    assert.equal((await run(['next', '--crontab', '0 9 * * mon', '-n', '1'])).code, 0);
+    const bad = await run(['next', '--crontab', '61 9 * * mon']);
+    assert.equal(bad.code, 2);
+  });
+
+  test('through npx: --version 0, a usage error 2', async () => {
+    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+    const ok = await run(['--no-install', 'dbbeat', '--version'], {}, { file: npx, timeoutMs: 300_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout.trim(), version);
+    const usage = await run(
+      ['--no-install', 'dbbeat', 'beat', '--no-such-flag'],
+      {},
+      { file: npx, timeoutMs: 300_000 },
+    );
+    assert.equal(usage.code, 2, usage.stderr);
+  });
+});
