@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 
-import { resolveConfig } from '../config.js';
+import { OptionsError, resolveConfig } from '../config.js';
 import { CrontabSchedule, ScheduleError, buildSchedule, zoneProblem } from '../schedules/index.js';
 import { formatInstant, parseInstant, specFromJson } from '../schedules/json-form.js';
 import type { Schedule, ScheduleSpec } from '../schedules/types.js';
@@ -56,7 +56,7 @@ export function registerNextCommand(program: Command): void {
         // Database-free: only CELERY_TIMEZONE of the environment counts (not DATABASE_URL).
         else printRuns({ ...options, tz: resolveConfig({ timezone: options.tz }, { CELERY_TIMEZONE: process.env.CELERY_TIMEZONE }).timezone });
       } catch (error) {
-        if (!(error instanceof UsageError || error instanceof ScheduleError)) throw error;
+        if (!(error instanceof UsageError || error instanceof ScheduleError || error instanceof OptionsError)) throw error;
         process.stderr.write(`dbbeat next: ${error.message}\n`);
         process.exit(USAGE_EXIT_CODE);
       }
