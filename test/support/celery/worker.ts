@@ -128,7 +128,10 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       if (error.code === 'ENOENT') return '';
       throw error;
     });
-    return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ExecutionRecord);
+    // Only whole lines: the worker may be writing the last one right now (a 200 kB arg is
+    // written in several pieces).
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    return complete.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ExecutionRecord);
   };
 
   let stopping: Promise<void> | null = null;
