@@ -107,7 +107,8 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
     timelimit: [null, null],
     root_id: message.id,
     parent_id: null,
-    argsrepr: cachedRepr(args.text, args.value),
+    // Celery's as_task_v2 does `args = args or ()`: empty args print as a tuple.
+    argsrepr: (args.value as PyValue[]).length === 0 ? '()' : cachedRepr(args.text, args.value),
     kwargsrepr: cachedRepr(kwargs.text, kwargs.value),
     origin: ORIGIN,
     ignore_result: false,

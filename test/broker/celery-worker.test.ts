@@ -139,7 +139,8 @@ describe('a real Celery 5 worker executes what we publish', () => {
           assert.ok(record, `task ${message.id} did not run`);
           const [args, kwargs, headers] = views.slice(3 * i, 3 * i + 3) as [typeof views[0], typeof views[0], typeof views[0]];
           assert.deepEqual(record.typed, ['list', [args.typed, kwargs.typed]], ODD_ROWS[i]!.args);
-          assert.equal(record.argsrepr, args.saferepr);
+          // Celery sends empty args as a tuple (as_task_v2: `args = args or ()`).
+          assert.equal(record.argsrepr, ODD_ROWS[i]!.args === '[]' ? '()' : args.saferepr);
           assert.equal(record.kwargsrepr, kwargs.saferepr);
           assert.deepEqual(record.typed_headers, headers.typed);
         });
