@@ -36,7 +36,9 @@ try {
      SELECT (g % 60)::text, '*/' || (1 + g % 6), '*', '*', '*', ($1::text[])[1 + g % 5] FROM generate_series(0, 99) g`,
     [zones],
   );
-  await sql.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) SELECT 10 + g, 'seconds' FROM generate_series(0, 99) g`);
+  await sql.query(
+    `INSERT INTO django_celery_beat_intervalschedule (every, period) SELECT 10 + g, 'seconds' FROM generate_series(0, 99) g`,
+  );
   await sql.query(
     `INSERT INTO django_celery_beat_periodictask (name, task, args, kwargs, headers, queue, crontab_id, interval_id, enabled, one_off,
        total_run_count, date_changed, description, last_run_at)
@@ -50,7 +52,13 @@ try {
   await sql.query('ANALYZE');
   await sql.end();
 
-  const broker: Broker = { kind: 'none', publish: async () => [], ping: async () => undefined, close: async () => undefined };
+  // No broker: this measures reads only.
+  const broker: Broker = {
+    kind: 'none',
+    publish: () => Promise.resolve([]),
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
   const server = await startConsoleServer({
     database: db,
     broker,
@@ -70,7 +78,8 @@ try {
     '/api/tasks?limit=500',
   ];
   const timings = new Map<string, number[]>();
-  for (let i = 0; i < 20; i++) await fetch(`${server.url}${queries[i % queries.length]}`, { headers: { authorization: `Bearer ${TOKEN}` } }); // warm up
+  for (let i = 0; i < 20; i++)
+    await fetch(`${server.url}${queries[i % queries.length]}`, { headers: { authorization: `Bearer ${TOKEN}` } }); // warm up
   for (let i = 0; i < REQUESTS; i++) {
     const path = queries[i % queries.length]!;
     const started = performance.now();
@@ -82,17 +91,31 @@ try {
     timings.set(path, list);
   }
   const all = [...timings.values()].flat().sort((a, b) => a - b);
-  const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  console.log(`GET /api/tasks with ${TASKS} tasks, ${REQUESTS} requests: p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${all.at(-1)!.toFixed(1)} ms`);
+  const pct = (sorted: number[], p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  console.log(
+    `GET /api/tasks with ${TASKS} tasks, ${REQUESTS} requests: p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${all.at(-1)!.toFixed(1)} ms`,
+  );
   for (const [path, list] of timings) {
     const sorted = list.sort((a, b) => a - b);
-    console.log(`  ${path.padEnd(70)} p50 ${pct(sorted, 50).toFixed(1).padStart(6)} ms  p99 ${pct(sorted, 99).toFixed(1).padStart(6)} ms`);
+    console.log(
+      `  ${path.padEnd(70)} p50 ${pct(sorted, 50).toFixed(1).padStart(6)} ms  p99 ${pct(sorted, 99).toFixed(1).padStart(6)} ms`,
+    );
   }
 
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dbbeat-bench-chromium-')), {
     executablePath: process.env.DBBEAT_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.request.post(`${server.url}/api/session`, { data: { token: TOKEN } });
@@ -100,12 +123,16 @@ try {
   for (let i = 0; i < 6; i++) {
     await page.goto(server.url);
     // The page's own clock: ms from the start of navigation until 50 rows are in the table.
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-task]').length >= 50, undefined, { polling: 'raf' });
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-task]').length >= 50, undefined, {
+      polling: 'raf',
+    });
     const shownAt = await page.evaluate(() => performance.now());
     if (i > 0) loads.push(shownAt); // the first load warms Chromium's caches
   }
   loads.sort((a, b) => a - b);
-  console.log(`page load (navigation start until the first 50 of ${TASKS} tasks show): median ${pct(loads, 50).toFixed(0)} ms, max ${loads.at(-1)!.toFixed(0)} ms (5 loads)`);
+  console.log(
+    `page load (navigation start until the first 50 of ${TASKS} tasks show): median ${pct(loads, 50).toFixed(0)} ms, max ${loads.at(-1)!.toFixed(0)} ms (5 loads)`,
+  );
   await browser.close();
   await server.close();
 } finally {

@@ -56,19 +56,28 @@ export function sendTaskMessage(
   options: SendTaskOptions = {},
   now: Date = new Date(),
 ): TaskMessage {
-  if (typeof name !== 'string' || name === '') throw new SendTaskError(`name: ${JSON.stringify(name)} is not a task name`);
+  if (typeof name !== 'string' || name === '')
+    throw new SendTaskError(`name: ${JSON.stringify(name)} is not a task name`);
   if (!Array.isArray(args)) throw new SendTaskError(`args: ${describe(args)} is not a list`);
-  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new SendTaskError(`kwargs: ${describe(kwargs)} is not an object`);
-  if (options.countdown !== undefined && options.eta !== undefined) throw new SendTaskError('countdown, eta: give only one of them');
-  if (options.countdown !== undefined && !Number.isFinite(options.countdown)) throw new SendTaskError(`countdown: ${describe(options.countdown)} is not a number of seconds`);
-  if (options.priority != null && !(Number.isInteger(options.priority) && options.priority >= 0 && options.priority <= 255)) {
+  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs))
+    throw new SendTaskError(`kwargs: ${describe(kwargs)} is not an object`);
+  if (options.countdown !== undefined && options.eta !== undefined)
+    throw new SendTaskError('countdown, eta: give only one of them');
+  if (options.countdown !== undefined && !Number.isFinite(options.countdown))
+    throw new SendTaskError(`countdown: ${describe(options.countdown)} is not a number of seconds`);
+  if (
+    options.priority != null &&
+    !(Number.isInteger(options.priority) && options.priority >= 0 && options.priority <= 255)
+  ) {
     throw new SendTaskError(`priority: ${describe(options.priority)} is not an integer in 0-255`);
   }
-  const eta = options.eta ?? (options.countdown !== undefined ? new Date(now.getTime() + options.countdown * 1000) : null);
+  const eta =
+    options.eta ?? (options.countdown !== undefined ? new Date(now.getTime() + options.countdown * 1000) : null);
   if (eta !== null && Number.isNaN(eta.getTime())) throw new SendTaskError('eta: Invalid Date');
   let expires: Date | null = null;
   if (typeof options.expires === 'number') {
-    if (!Number.isFinite(options.expires)) throw new SendTaskError(`expires: ${describe(options.expires)} is not a number of seconds`);
+    if (!Number.isFinite(options.expires))
+      throw new SendTaskError(`expires: ${describe(options.expires)} is not a number of seconds`);
     expires = new Date(now.getTime() + options.expires * 1000);
   } else if (options.expires instanceof Date) {
     if (Number.isNaN(options.expires.getTime())) throw new SendTaskError('expires: Invalid Date');

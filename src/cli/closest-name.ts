@@ -27,7 +27,10 @@ export function closestName(wanted: string, names: Iterable<string>): string | u
   let bestScore = Number.POSITIVE_INFINITY;
   for (const name of names) {
     const candidate = name.toLowerCase();
-    const distance = candidate.includes(lower) || lower.includes(candidate) ? Math.abs(candidate.length - lower.length) * 0.5 : editDistance(lower, candidate);
+    const distance =
+      candidate.includes(lower) || lower.includes(candidate)
+        ? Math.abs(candidate.length - lower.length) * 0.5
+        : editDistance(lower, candidate);
     const limit = Math.max(2, Math.ceil(Math.max(lower.length, candidate.length) / 3));
     if (distance <= limit && distance < bestScore) {
       best = name;

@@ -21,7 +21,10 @@ export interface HttpFlags {
 export function addHttpAuthOptions(command: Command): Command {
   return command
     .option('--http-token-file <path>', 'file holding the API token (env DBBEAT_HTTP_TOKEN holds it directly)')
-    .option('--http-users-file <path>', 'file of user:password lines for basic auth (env DBBEAT_HTTP_USER and DBBEAT_HTTP_PASSWORD)');
+    .option(
+      '--http-users-file <path>',
+      'file of user:password lines for basic auth (env DBBEAT_HTTP_USER and DBBEAT_HTTP_PASSWORD)',
+    );
 }
 
 /** The checked address and credentials of the console. @throws HttpConfigError (exit code 2) */
@@ -77,7 +80,10 @@ export function registerServeCommand(program: Command): void {
     .option('--http <host:port>', 'where to listen (default 127.0.0.1:8765; a non-loopback address needs credentials)')
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
     .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
-    .option('-b, --broker <url>', 'broker for "run now" (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
+    .option(
+      '-b, --broker <url>',
+      'broker for "run now" (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)',
+    )
     .option('-l, --loglevel <level>', 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)')
     .option('--no-migrate', 'do not apply pending migrations on start');
   addHttpAuthOptions(command).action(async (flags: ServeFlags) => {

@@ -33,7 +33,9 @@ export function registerTasksCommand(program: Command): void {
       .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
       .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)');
 
-  common(tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled')).action((flags: TasksFlags) =>
+  common(
+    tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled'),
+  ).action((flags: TasksFlags) =>
     run(flags, async (db) => {
       const rows = await queryTaskRows(db, ALL_TASKS);
       const now = new Date();
@@ -41,34 +43,60 @@ export function registerTasksCommand(program: Command): void {
       return flags.json ? views : table(views);
     }),
   );
-  common(tasks.command('show').argument('<name>').description("one task's fields, schedule and next run")).action((name: string, flags: TasksFlags) =>
-    run(flags, async (db) => {
-      const [view] = await viewsOf(db, [name]);
-      return flags.json ? view : details(view!);
-    }),
-  );
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
-    common(tasks.command(verb).argument('<names...>').description(`${verb} tasks`)).action((names: string[], flags: TasksFlags) =>
+  common(tasks.command('show').argument('<name>').description("one task's fields, schedule and next run")).action(
+    (name: string, flags: TasksFlags) =>
       run(flags, async (db) => {
-        const views = await viewsOf(db, names);
-        const writes = await withPrisma(db, (prisma) => setTasksEnabled(prisma, views.map((view) => view.id), enabled));
-        return flags.json ? writes.map(brief) : summary(writes, `${verb}d`, `already ${verb}d`, names.length);
+        const [view] = await viewsOf(db, [name]);
+        return flags.json ? view : details(view!);
       }),
+  );
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    common(tasks.command(verb).argument('<names...>').description(`${verb} tasks`)).action(
+      (names: string[], flags: TasksFlags) =>
+        run(flags, async (db) => {
+          const views = await viewsOf(db, names);
+          const writes = await withPrisma(db, (prisma) =>
+            setTasksEnabled(
+              prisma,
+              views.map((view) => view.id),
+              enabled,
+            ),
+          );
+          return flags.json ? writes.map(brief) : summary(writes, `${verb}d`, `already ${verb}d`, names.length);
+        }),
     );
   }
-  common(tasks.command('rm').argument('<names...>').description('delete tasks')).action((names: string[], flags: TasksFlags) =>
-    run(flags, async (db) => {
-      const views = await viewsOf(db, names);
-      const writes = await withPrisma(db, (prisma) => deleteTasks(prisma, views.map((view) => view.id)));
-      return flags.json ? writes.map(brief) : summary(writes, 'deleted', 'already gone', names.length);
-    }),
+  common(tasks.command('rm').argument('<names...>').description('delete tasks')).action(
+    (names: string[], flags: TasksFlags) =>
+      run(flags, async (db) => {
+        const views = await viewsOf(db, names);
+        const writes = await withPrisma(db, (prisma) =>
+          deleteTasks(
+            prisma,
+            views.map((view) => view.id),
+          ),
+        );
+        return flags.json ? writes.map(brief) : summary(writes, 'deleted', 'already gone', names.length);
+      }),
   );
-  common(tasks.command('run').argument('<name>').description('send the task now (its schedule is unchanged); prints the Celery task id'))
+  common(
+    tasks
+      .command('run')
+      .argument('<name>')
+      .description('send the task now (its schedule is unchanged); prints the Celery task id'),
+  )
     .option('-b, --broker <url>', 'broker URL (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)')
     .action((name: string, flags: TasksFlags) =>
       run(flags, async (db) => {
         await viewsOf(db, [name]);
-        const taskId = await runNow(name, { database: db, broker: flags.broker || brokerUrlFromEnv(), requestedBy: `cli:${process.env.USER ?? 'unknown'}` });
+        const taskId = await runNow(name, {
+          database: db,
+          broker: flags.broker || brokerUrlFromEnv(),
+          requestedBy: `cli:${process.env.USER ?? 'unknown'}`,
+        });
         return flags.json ? { name, taskId } : taskId;
       }),
     );
@@ -144,7 +172,9 @@ function table(views: TaskView[]): string {
   const limits = [40, 36, 44, 19, 19, 7];
   const cells = [header, ...rows].map((row) => row.map((cell, index) => cut(cell, limits[index]!)));
   const widths = header.map((_, index) => Math.max(...cells.map((row) => row[index]!.length)));
-  const lines = cells.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  '));
+  const lines = cells.map((row) =>
+    row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  '),
+  );
   if (views.length === 0) lines.push('(no tasks)');
   return lines.join('\n');
 }

@@ -36,7 +36,9 @@ export function resolveHttpAuth(options: HttpAuthOptions = {}, env: NodeJS.Proce
   let token = env.DBBEAT_HTTP_TOKEN || undefined;
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, 'token file').trim();
   if (token !== undefined && token.length < 16) {
-    throw new HttpConfigError('the HTTP token is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)');
+    throw new HttpConfigError(
+      'the HTTP token is shorter than 16 characters; use a long random one (e.g. `openssl rand -hex 32`)',
+    );
   }
   const users = new Map<string, string>();
   if (env.DBBEAT_HTTP_USER) {
@@ -61,7 +63,9 @@ function readSecretFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new HttpConfigError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new HttpConfigError(
+      `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
 }
 
@@ -69,7 +73,8 @@ function readSecretFile(path: string, what: string): string {
 export function parseListenAddress(text: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new HttpConfigError(`--http ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+  if (!match || port > 65535)
+    throw new HttpConfigError(`--http ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
 
@@ -156,11 +161,18 @@ export class Authenticator {
    * Logs in with a token, or a user and password (nothing, when no credentials are
    * configured). Returns the new session's id and CSRF token, or null when refused.
    */
-  login(body: { token?: unknown; username?: unknown; password?: unknown }, now = Date.now()): { id: string; csrf: string; who: string } | null {
+  login(
+    body: { token?: unknown; username?: unknown; password?: unknown },
+    now = Date.now(),
+  ): { id: string; csrf: string; who: string } | null {
     let who: string | undefined;
     if (!this.auth.required) who = 'local';
     else if (typeof body.token === 'string' && this.checkToken(body.token)) who = 'token';
-    else if (typeof body.username === 'string' && typeof body.password === 'string' && this.checkUser(body.username, body.password)) {
+    else if (
+      typeof body.username === 'string' &&
+      typeof body.password === 'string' &&
+      this.checkUser(body.username, body.password)
+    ) {
       who = body.username;
     }
     if (who === undefined) return null;

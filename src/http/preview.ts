@@ -4,7 +4,14 @@
 import { CrontabSchedule } from '../schedules/index.js';
 import type { Schedule } from '../schedules/types.js';
 import { zoneProblem } from '../schedules/zone.js';
-import { type CheckResult, type ValidationIssue, checkClocked, checkCrontab, checkInterval, checkSolar } from '../model/validate.js';
+import {
+  type CheckResult,
+  type ValidationIssue,
+  checkClocked,
+  checkCrontab,
+  checkInterval,
+  checkSolar,
+} from '../model/validate.js';
 import { type RunTime, runTime } from './task-view.js';
 
 /** One previewed run. */
@@ -26,20 +33,34 @@ const MAX_PREVIEW = 100;
  * fields as `schedule()` names them, `count` (1-100, default 5), `after` (ISO, default now),
  * `zone` (the zone non-crontab runs are shown in; default `displayZone`).
  */
-export function previewOf(query: Record<string, string | undefined>, now: Date, displayZone: string): { ok: true; preview: Preview } | { ok: false; issues: ValidationIssue[] } {
+export function previewOf(
+  query: Record<string, string | undefined>,
+  now: Date,
+  displayZone: string,
+): { ok: true; preview: Preview } | { ok: false; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const count = query.count === undefined ? 5 : Number(query.count);
   if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW) {
-    issues.push({ field: 'count', value: query.count, message: `count: ${JSON.stringify(query.count)} is not a whole number from 1 to ${MAX_PREVIEW}` });
+    issues.push({
+      field: 'count',
+      value: query.count,
+      message: `count: ${JSON.stringify(query.count)} is not a whole number from 1 to ${MAX_PREVIEW}`,
+    });
   }
   let after = now;
   if (query.after !== undefined) {
     after = new Date(query.after);
-    if (Number.isNaN(after.getTime())) issues.push({ field: 'after', value: query.after, message: `after: ${JSON.stringify(query.after)} is not an ISO 8601 date and time` });
+    if (Number.isNaN(after.getTime()))
+      issues.push({
+        field: 'after',
+        value: query.after,
+        message: `after: ${JSON.stringify(query.after)} is not an ISO 8601 date and time`,
+      });
   }
   const zone = query.zone ?? displayZone;
   const problem = zoneProblem(zone);
-  if (problem !== null) issues.push({ field: 'zone', value: zone, message: `zone: ${JSON.stringify(zone)} ${problem}` });
+  if (problem !== null)
+    issues.push({ field: 'zone', value: zone, message: `zone: ${JSON.stringify(zone)} ${problem}` });
   const checked = scheduleOf(query);
   if (!checked.ok) issues.push(...checked.issues);
   if (issues.length > 0 || !checked.ok) return { ok: false, issues };
@@ -69,7 +90,10 @@ function scheduleOf(query: Record<string, string | undefined>): CheckResult<Sche
         timezone: query.timezone,
       });
     case 'interval':
-      return checkInterval({ every: query.every === undefined ? NaN : Number(query.every), period: query.period ?? '' });
+      return checkInterval({
+        every: query.every === undefined ? NaN : Number(query.every),
+        period: query.period ?? '',
+      });
     case 'solar':
       return checkSolar({ event: query.event ?? '', latitude: query.latitude ?? '', longitude: query.longitude ?? '' });
     case 'clocked':
@@ -77,7 +101,13 @@ function scheduleOf(query: Record<string, string | undefined>): CheckResult<Sche
     default:
       return {
         ok: false,
-        issues: [{ field: 'kind', value: query.kind, message: `kind: ${JSON.stringify(query.kind)} is not one of crontab, interval, solar, clocked` }],
+        issues: [
+          {
+            field: 'kind',
+            value: query.kind,
+            message: `kind: ${JSON.stringify(query.kind)} is not one of crontab, interval, solar, clocked`,
+          },
+        ],
       };
   }
 }

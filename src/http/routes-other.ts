@@ -79,14 +79,21 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
     },
   );
 
-  app.get('/api/schedules', { schema: { tags: ['schedules'], summary: 'Every schedule row of each kind, with the tasks that use it' } }, async () => {
-    const answer: Record<string, unknown[]> = {};
-    for (const kind of SCHEDULE_KINDS) {
-      const rows = await db.query<ScheduleRow>(SCHEDULES[kind]);
-      answer[kind] = rows.map((row) => ({ ...jsonDates(row), tasks: typeof row.tasks === 'string' ? JSON.parse(row.tasks) : row.tasks }));
-    }
-    return answer;
-  });
+  app.get(
+    '/api/schedules',
+    { schema: { tags: ['schedules'], summary: 'Every schedule row of each kind, with the tasks that use it' } },
+    async () => {
+      const answer: Record<string, unknown[]> = {};
+      for (const kind of SCHEDULE_KINDS) {
+        const rows = await db.query<ScheduleRow>(SCHEDULES[kind]);
+        answer[kind] = rows.map((row) => ({
+          ...jsonDates(row),
+          tasks: typeof row.tasks === 'string' ? (JSON.parse(row.tasks) as unknown) : row.tasks,
+        }));
+      }
+      return answer;
+    },
+  );
 
   app.delete(
     '/api/schedules/:kind/:id',
@@ -94,7 +101,10 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
       schema: {
         tags: ['schedules'],
         summary: 'Delete a schedule row that no task uses (409 names the tasks that do)',
-        params: { type: 'object', properties: { kind: { type: 'string', enum: [...SCHEDULE_KINDS] }, id: { type: 'integer' } } },
+        params: {
+          type: 'object',
+          properties: { kind: { type: 'string', enum: [...SCHEDULE_KINDS] }, id: { type: 'integer' } },
+        },
         response: { 204: { type: 'null' }, 404: errorSchema, 409: errorSchema },
       },
     },
@@ -102,12 +112,19 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
       const { kind, id: idText } = request.params as { kind: string; id: string };
       const table = TABLES[kind as ScheduleKindName];
       const id = Number(idText);
-      if (table === undefined || !/^\d{1,9}$/.test(idText)) return reply.code(404).send({ error: `no ${kind} schedule ${idText}` });
-      const users = await db.query<{ id: number; name: string }>(`SELECT id, name FROM django_celery_beat_periodictask WHERE ${kind}_id = $1 ORDER BY name`, [id]);
+      if (table === undefined || !/^\d{1,9}$/.test(idText))
+        return reply.code(404).send({ error: `no ${kind} schedule ${idText}` });
+      const users = await db.query<{ id: number; name: string }>(
+        `SELECT id, name FROM django_celery_beat_periodictask WHERE ${kind}_id = $1 ORDER BY name`,
+        [id],
+      );
       if (users.length > 0) {
         return reply.code(409).send({
-          error: `${kind} schedule ${id} is used by ${users.length} task(s): ${users.slice(0, 10).map((task) => JSON.stringify(task.name)).join(', ')}; ` +
-            'give them another schedule or delete them first',
+          error:
+            `${kind} schedule ${id} is used by ${users.length} task(s): ${users
+              .slice(0, 10)
+              .map((task) => JSON.stringify(task.name))
+              .join(', ')}; ` + 'give them another schedule or delete them first',
           tasks: users,
         });
       }
@@ -119,21 +136,32 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
     },
   );
 
-  app.get('/api/beats', { schema: { tags: ['beats'], summary: 'Which beat leads each group, by the lease in the database' } }, async () => {
-    const rows = await db.query<{ name: string; holder: string; token: string; expires_at: Date; valid: boolean; now: Date }>(LEASES);
-    const now = rows[0]?.now ?? context.now();
-    return {
-      now: now.toISOString(),
-      groups: rows.map((row) => ({
-        name: row.name,
-        leader: row.valid ? row.holder : null,
-        lastHolder: row.holder,
-        fencingToken: row.token,
-        leaseExpires: runTime(row.expires_at, context.displayZone),
-        valid: row.valid,
-      })),
-    };
-  });
+  app.get(
+    '/api/beats',
+    { schema: { tags: ['beats'], summary: 'Which beat leads each group, by the lease in the database' } },
+    async () => {
+      const rows = await db.query<{
+        name: string;
+        holder: string;
+        token: string;
+        expires_at: Date;
+        valid: boolean;
+        now: Date;
+      }>(LEASES);
+      const now = rows[0]?.now ?? context.now();
+      return {
+        now: now.toISOString(),
+        groups: rows.map((row) => ({
+          name: row.name,
+          leader: row.valid ? row.holder : null,
+          lastHolder: row.holder,
+          fencingToken: row.token,
+          leaseExpires: runTime(row.expires_at, context.displayZone),
+          valid: row.valid,
+        })),
+      };
+    },
+  );
 }
 
 function jsonDates(row: Record<string, unknown>): Record<string, unknown> {

@@ -19,10 +19,25 @@ const sessionSchema = {
 export function registerSessionRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const { authenticator } = context;
 
-  app.get('/api/session', { schema: { tags: ['session'], summary: 'Who is logged in, and the CSRF token', security: [], response: { 200: sessionSchema } } }, async (request) => {
-    const session = authenticator.fromCookie(request.headers.cookie);
-    return { authRequired: authenticator.auth.required, user: session?.who ?? null, csrfToken: session?.csrf ?? null };
-  });
+  app.get(
+    '/api/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Who is logged in, and the CSRF token',
+        security: [],
+        response: { 200: sessionSchema },
+      },
+    },
+    (request) => {
+      const session = authenticator.fromCookie(request.headers.cookie);
+      return Promise.resolve({
+        authRequired: authenticator.auth.required,
+        user: session?.who ?? null,
+        csrfToken: session?.csrf ?? null,
+      });
+    },
+  );
 
   app.post(
     '/api/session',
@@ -43,7 +58,10 @@ export function registerSessionRoutes(app: FastifyInstance, context: ConsoleCont
       const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
       const session = authenticator.login(fields);
       if (session === null) {
-        context.log.warn({ ip: request.ip, username: typeof fields.username === 'string' ? fields.username : undefined }, 'console: login refused');
+        context.log.warn(
+          { ip: request.ip, username: typeof fields.username === 'string' ? fields.username : undefined },
+          'console: login refused',
+        );
         return reply.code(401).send({ error: 'wrong token, user name or password' });
       }
       context.log.info({ who: session.who, ip: request.ip }, 'console: logged in');
@@ -52,9 +70,13 @@ export function registerSessionRoutes(app: FastifyInstance, context: ConsoleCont
     },
   );
 
-  app.delete('/api/session', { schema: { tags: ['session'], summary: 'Log out', security: [] } }, async (request, reply) => {
-    authenticator.logout(request.headers.cookie);
-    void reply.header('Set-Cookie', sessionCookie('', request.protocol === 'https'));
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/session',
+    { schema: { tags: ['session'], summary: 'Log out', security: [] } },
+    async (request, reply) => {
+      authenticator.logout(request.headers.cookie);
+      void reply.header('Set-Cookie', sessionCookie('', request.protocol === 'https'));
+      return reply.code(204).send();
+    },
+  );
 }

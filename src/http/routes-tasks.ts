@@ -50,7 +50,10 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
   // The audit log: one line per write, naming who, what and each change.
   const audit = (who: string, action: string, writes: TaskWrite[]) => {
     for (const write of writes) {
-      log.info({ who, action, task: { id: write.id, name: write.name }, changes: write.changes }, `console: ${who} ${action} task ${JSON.stringify(write.name)}`);
+      log.info(
+        { who, action, task: { id: write.id, name: write.name }, changes: write.changes },
+        `console: ${who} ${action} task ${JSON.stringify(write.name)}`,
+      );
     }
   };
 
@@ -62,7 +65,15 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         summary: 'List tasks: filters, search, sorting, pagination',
         querystring: listQuery,
         response: {
-          200: { type: 'object', properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, items: { type: 'array', items: taskViewSchema } } },
+          200: {
+            type: 'object',
+            properties: {
+              total: { type: 'integer' },
+              limit: { type: 'integer' },
+              offset: { type: 'integer' },
+              items: { type: 'array', items: taskViewSchema },
+            },
+          },
           422: issuesSchema,
         },
       },
@@ -70,9 +81,17 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
     async (request, reply) => {
       const query = request.query as Record<string, string | undefined>;
       const issues: ValidationIssue[] = [];
-      const enabled = query.enabled === undefined ? null : query.enabled === 'true' ? true : query.enabled === 'false' ? false : issue(issues, 'enabled', query.enabled, 'is not true or false');
+      const enabled =
+        query.enabled === undefined
+          ? null
+          : query.enabled === 'true'
+            ? true
+            : query.enabled === 'false'
+              ? false
+              : issue(issues, 'enabled', query.enabled, 'is not true or false');
       const kind = query.kind ?? null;
-      if (kind !== null && !['crontab', 'interval', 'solar', 'clocked'].includes(kind)) issue(issues, 'kind', kind, 'is not one of crontab, interval, solar, clocked');
+      if (kind !== null && !['crontab', 'interval', 'solar', 'clocked'].includes(kind))
+        issue(issues, 'kind', kind, 'is not one of crontab, interval, solar, clocked');
       const sort = (query.sort ?? 'name') as SortKey;
       if (!(sort in SORT_COLUMNS)) issue(issues, 'sort', sort, `is not one of ${Object.keys(SORT_COLUMNS).join(', ')}`);
       const order = (query.order ?? 'asc').toLowerCase();
@@ -86,20 +105,44 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         db.query<{ total: number }>(COUNT_TASKS, filter),
       ]);
       const now = context.now();
-      return { total: count[0]?.total ?? 0, limit, offset, items: rows.map((row) => taskView(row, now, context.displayZone)) };
+      return {
+        total: count[0]?.total ?? 0,
+        limit,
+        offset,
+        items: rows.map((row) => taskView(row, now, context.displayZone)),
+      };
     },
   );
 
-  app.get('/api/tasks/:id', { schema: { tags: ['tasks'], summary: 'One task', params: idParams, response: { 200: taskViewSchema, 404: errorSchema } } }, async (request, reply) => {
-    const id = idParam(request.params);
-    const view = id === undefined ? undefined : await viewOf(id);
-    if (view === undefined) return reply.code(404).send({ error: `task ${(request.params as { id: string }).id} does not exist` });
-    return view;
-  });
+  app.get(
+    '/api/tasks/:id',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'One task',
+        params: idParams,
+        response: { 200: taskViewSchema, 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const id = idParam(request.params);
+      const view = id === undefined ? undefined : await viewOf(id);
+      if (view === undefined)
+        return reply.code(404).send({ error: `task ${(request.params as { id: string }).id} does not exist` });
+      return view;
+    },
+  );
 
   app.post(
     '/api/tasks',
-    { schema: { tags: ['tasks'], summary: 'Create a task (the fields of schedule())', body: taskInputSchema, response: { 201: taskViewSchema, ...writeErrors } } },
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Create a task (the fields of schedule())',
+        body: taskInputSchema,
+        response: { 201: taskViewSchema, ...writeErrors },
+      },
+    },
     async (request, reply) => {
       const parsed = taskInputOf(bodyOf(request.body));
       if (!parsed.ok) return unprocessable(reply, parsed.issues);
@@ -128,7 +171,12 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const body = bodyOf(request.body);
       const version = versionOf(request.headers['if-match'], body);
       if (version === undefined) {
-        return reply.code(428).send({ error: 'send the version you edited (If-Match header or "version" field), so that nobody else\'s edit is overwritten' });
+        return reply
+          .code(428)
+          .send({
+            error:
+              'send the version you edited (If-Match header or "version" field), so that nobody else\'s edit is overwritten',
+          });
       }
       const parsed = taskInputOf(body);
       if (!parsed.ok) return unprocessable(reply, parsed.issues);
@@ -142,7 +190,14 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
 
   app.delete(
     '/api/tasks/:id',
-    { schema: { tags: ['tasks'], summary: 'Delete a task (If-Match optional)', params: idParams, response: { 200: errorSchema, ...writeErrors } } },
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Delete a task (If-Match optional)',
+        params: idParams,
+        response: { 200: errorSchema, ...writeErrors },
+      },
+    },
     async (request, reply) => {
       const id = idParam(request.params);
       if (id === undefined) return reply.code(404).send({ error: 'no such task' });
@@ -174,15 +229,22 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       try {
         message = manualRunMessage(row, context.now(), who);
       } catch (error) {
-        if (error instanceof InvalidTaskError) return unprocessable(reply, [{ field: 'task', value: row.name, message: error.message }]);
+        if (error instanceof InvalidTaskError)
+          return unprocessable(reply, [{ field: 'task', value: row.name, message: error.message }]);
         throw error;
       }
       const [outcome] = await context.broker.publish([message]);
       if (outcome?.status === 'failed') {
-        log.error({ who, task: { id: row.id, name: row.name }, err: { message: outcome.error.message } }, 'console: run now failed');
+        log.error(
+          { who, task: { id: row.id, name: row.name }, err: { message: outcome.error.message } },
+          'console: run now failed',
+        );
         return reply.code(502).send({ error: `the broker refused the message: ${outcome.error.message}` });
       }
-      log.info({ who, action: 'ran', task: { id: row.id, name: row.name }, taskId: message.id }, `console: ${who} ran task ${JSON.stringify(row.name)} now`);
+      log.info(
+        { who, action: 'ran', task: { id: row.id, name: row.name }, taskId: message.id },
+        `console: ${who} ran task ${JSON.stringify(row.name)} now`,
+      );
       return { taskId: message.id };
     },
   );
@@ -196,10 +258,21 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         body: {
           type: 'object',
           required: ['action', 'ids'],
-          properties: { action: { type: 'string', enum: ['enable', 'disable', 'delete'] }, ids: { type: 'array', items: { type: 'integer' } } },
+          properties: {
+            action: { type: 'string', enum: ['enable', 'disable', 'delete'] },
+            ids: { type: 'array', items: { type: 'integer' } },
+          },
         },
         response: {
-          200: { type: 'object', properties: { changed: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } } } } },
+          200: {
+            type: 'object',
+            properties: {
+              changed: {
+                type: 'array',
+                items: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+              },
+            },
+          },
           ...writeErrors,
         },
       },
@@ -208,11 +281,20 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const body = bodyOf(request.body).value as Record<string, unknown> | undefined;
       const action = body?.action;
       if (action !== 'enable' && action !== 'disable' && action !== 'delete') {
-        return unprocessable(reply, [{ field: 'action', value: action, message: `action: ${JSON.stringify(action)} is not one of enable, disable, delete` }]);
+        return unprocessable(reply, [
+          {
+            field: 'action',
+            value: action,
+            message: `action: ${JSON.stringify(action)} is not one of enable, disable, delete`,
+          },
+        ]);
       }
       const ids = idsOf(body?.ids);
       if (!ids.ok) return unprocessable(reply, ids.issues);
-      const writes = action === 'delete' ? await deleteTasks(prisma, ids.ids) : await setTasksEnabled(prisma, ids.ids, action === 'enable');
+      const writes =
+        action === 'delete'
+          ? await deleteTasks(prisma, ids.ids)
+          : await setTasksEnabled(prisma, ids.ids, action === 'enable');
       audit(request.principal!.who, action === 'delete' ? 'deleted' : `${action}d`, writes);
       return { changed: writes.map(({ id, name }) => ({ id, name })) };
     },
@@ -226,18 +308,26 @@ export async function writing(reply: FastifyReply, work: () => Promise<unknown>)
   } catch (error) {
     if (error instanceof ValidationError) return unprocessable(reply, error.issues);
     if (error instanceof TaskNotFoundError) return reply.code(404).send({ error: error.message });
-    if (error instanceof VersionConflictError) return reply.code(409).send({ error: error.message, currentVersion: error.current });
+    if (error instanceof VersionConflictError)
+      return reply.code(409).send({ error: error.message, currentVersion: error.current });
     throw error;
   }
 }
 
 export function unprocessable(reply: FastifyReply, issues: ValidationIssue[]): FastifyReply {
-  return reply.code(422).send({ error: issues.map((each) => each.message).join('; '), issues: issues.map(jsonSafeIssue) });
+  return reply
+    .code(422)
+    .send({ error: issues.map((each) => each.message).join('; '), issues: issues.map(jsonSafeIssue) });
 }
 
 // Dates and other values as JSON shows them.
 function jsonSafeIssue(each: ValidationIssue): ValidationIssue {
-  const value = each.value instanceof Date ? (Number.isNaN(each.value.getTime()) ? 'Invalid Date' : each.value.toISOString()) : each.value;
+  const value =
+    each.value instanceof Date
+      ? Number.isNaN(each.value.getTime())
+        ? 'Invalid Date'
+        : each.value.toISOString()
+      : each.value;
   return { ...each, value: value === undefined ? null : value };
 }
 
@@ -261,9 +351,17 @@ function issue(issues: ValidationIssue[], field: string, value: unknown, reason:
   return null;
 }
 
-function wholeNumber(issues: ValidationIssue[], field: string, text: string | undefined, fallback: number, min: number, max: number): number {
+function wholeNumber(
+  issues: ValidationIssue[],
+  field: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) issue(issues, field, text, `is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    issue(issues, field, text, `is not a whole number from ${min} to ${max}`);
   return value;
 }

@@ -22,7 +22,10 @@ const crontab = {
 const interval = {
   type: 'object',
   required: ['every', 'period'],
-  properties: { every: { type: 'integer', minimum: 1 }, period: { type: 'string', enum: ['days', 'hours', 'minutes', 'seconds', 'microseconds'] } },
+  properties: {
+    every: { type: 'integer', minimum: 1 },
+    period: { type: 'string', enum: ['days', 'hours', 'minutes', 'seconds', 'microseconds'] },
+  },
   additionalProperties: false,
 };
 const solar = {
@@ -31,14 +34,29 @@ const solar = {
   properties: {
     event: {
       type: 'string',
-      enum: ['dawn_astronomical', 'dawn_nautical', 'dawn_civil', 'sunrise', 'solar_noon', 'sunset', 'dusk_civil', 'dusk_nautical', 'dusk_astronomical'],
+      enum: [
+        'dawn_astronomical',
+        'dawn_nautical',
+        'dawn_civil',
+        'sunrise',
+        'solar_noon',
+        'sunset',
+        'dusk_civil',
+        'dusk_nautical',
+        'dusk_astronomical',
+      ],
     },
     latitude: { type: 'number', minimum: -90, maximum: 90 },
     longitude: { type: 'number', minimum: -180, maximum: 180 },
   },
   additionalProperties: false,
 };
-const clocked = { type: 'object', required: ['clockedTime'], properties: { clockedTime: dateTime }, additionalProperties: false };
+const clocked = {
+  type: 'object',
+  required: ['clockedTime'],
+  properties: { clockedTime: dateTime },
+  additionalProperties: false,
+};
 
 const jsonColumn = (shape: string) => ({
   description: `A JSON ${shape}, or its JSON text as a string. Stored exactly as sent (numbers are never re-encoded).`,
@@ -74,7 +92,11 @@ export const taskInputSchema = {
 
 const runTime = {
   type: 'object',
-  properties: { utc: dateTime, local: { type: 'string', description: 'ISO 8601 with the offset of `zone`' }, zone: { type: 'string' } },
+  properties: {
+    utc: dateTime,
+    local: { type: 'string', description: 'ISO 8601 with the offset of `zone`' },
+    zone: { type: 'string' },
+  },
 };
 
 export const taskViewSchema = {
@@ -109,7 +131,10 @@ export const taskViewSchema = {
         fields: nullable({ type: 'object' }),
       },
     },
-    nextRun: nullable({ ...runTime, description: 'by the schedule engine; null when disabled, expired, invalid or over' }),
+    nextRun: nullable({
+      ...runTime,
+      description: 'by the schedule engine; null when disabled, expired, invalid or over',
+    }),
     valid: { type: 'boolean' },
     problem: nullable({ type: 'string', description: 'what is wrong with an invalid row' }),
   },

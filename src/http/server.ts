@@ -61,7 +61,9 @@ const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
  * Builds the server (not listening): for tests with `app.inject`, and for startConsoleServer.
  * @throws HttpConfigError when `host` is not loopback and no credentials are configured
  */
-export async function buildConsoleServer(options: ConsoleServerOptions): Promise<{ app: FastifyInstance; context: ConsoleContext }> {
+export async function buildConsoleServer(
+  options: ConsoleServerOptions,
+): Promise<{ app: FastifyInstance; context: ConsoleContext }> {
   checkBindAddress(options.host, options.auth);
   const context: ConsoleContext = {
     db: options.database,
@@ -74,16 +76,20 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   };
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
   // Our own code checks every request (see schemas.ts), and answers are plain JSON.stringify.
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, { value: undefined, raw: new Map() });
     try {
-      done(null, { value: JSON.parse(text), raw: rawMembers(text) });
+      const value: unknown = JSON.parse(text);
+      done(null, { value, raw: rawMembers(text) });
     } catch (error) {
-      done(Object.assign(new Error(`the body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error(`the body is not JSON: ${(error as Error).message}`), { statusCode: 400 }),
+        undefined,
+      );
     }
   });
   app.decorateRequest('principal', null);
@@ -114,7 +120,11 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     setSecurityHeaders(reply);
     if (!options.auth.required && !isLoopback(hostOf(request))) {
       // No credentials: only this machine may talk to us, by a loopback name (no DNS rebinding).
-      return deny(reply, 403, 'this console has no credentials configured and answers only requests to a loopback address');
+      return deny(
+        reply,
+        403,
+        'this console has no credentials configured and answers only requests to a loopback address',
+      );
     }
     if (!path.startsWith('/api/')) return;
     if (WRITE_METHODS.has(request.method) && isCrossSite(request)) {
@@ -125,7 +135,8 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     if (fromHeader === null) return deny(reply, 401, 'wrong credentials');
     const principal = fromHeader ?? context.authenticator.fromCookie(request.headers.cookie);
     if (principal === undefined) {
-      if (options.auth.required) return deny(reply, 401, 'log in: send Authorization: Bearer <token> or basic auth, or POST /api/session');
+      if (options.auth.required)
+        return deny(reply, 401, 'log in: send Authorization: Bearer <token> or basic auth, or POST /api/session');
       // No credentials configured: loopback callers are "local"; writes still need a session's CSRF token.
       request.principal = { who: 'local', via: 'session' };
     } else {
@@ -142,11 +153,15 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 500) context.log.error({ err: { message: error.message, type: error.name }, url: request.url }, 'console: request failed');
+    if (status >= 500)
+      context.log.error(
+        { err: { message: error.message, type: error.name }, url: request.url },
+        'console: request failed',
+      );
     void reply.code(status).send({ error: status >= 500 ? 'internal error (see the server log)' : error.message });
   });
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   registerSessionRoutes(app, context);
   registerTaskRoutes(app, context);
   registerOtherRoutes(app, context);
@@ -165,7 +180,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  context.log.info({ url, auth: options.auth.required ? 'required' : 'none (loopback only)' }, `console listening on ${url}`);
+  context.log.info(
+    { url, auth: options.auth.required ? 'required' : 'none (loopback only)' },
+    `console listening on ${url}`,
+  );
   return {
     url,
     app,
@@ -204,5 +222,8 @@ function setSecurityHeaders(reply: FastifyReply): void {
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('X-Frame-Options', 'DENY');
   reply.header('Referrer-Policy', 'no-referrer');
-  reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
+  reply.header(
+    'Content-Security-Policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+  );
 }

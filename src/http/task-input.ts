@@ -12,7 +12,18 @@ export interface JsonBody {
   raw: Map<string, string>;
 }
 
-const SCALARS = ['name', 'task', 'description', 'enabled', 'oneOff', 'queue', 'exchange', 'routingKey', 'priority', 'expireSeconds'] as const;
+const SCALARS = [
+  'name',
+  'task',
+  'description',
+  'enabled',
+  'oneOff',
+  'queue',
+  'exchange',
+  'routingKey',
+  'priority',
+  'expireSeconds',
+] as const;
 const DATES = ['expires', 'startTime'] as const;
 const JSON_COLUMNS = { args: 'list', kwargs: 'object', headers: 'object' } as const;
 const SCHEDULE_FIELDS = {
@@ -29,7 +40,10 @@ export function taskInputOf(body: JsonBody): { ok: true; input: TaskInput } | { 
   const issues: ValidationIssue[] = [];
   const value = body.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, issues: [{ field: '(body)', value, message: '(body): expected a JSON object of task fields' }] };
+    return {
+      ok: false,
+      issues: [{ field: '(body)', value, message: '(body): expected a JSON object of task fields' }],
+    };
   }
   const fields = value as Record<string, unknown>;
   const input: Record<string, unknown> = {};
@@ -50,12 +64,20 @@ export function taskInputOf(body: JsonBody): { ok: true; input: TaskInput } | { 
       issues.push({ field: key, value: given, message: `${key}: unknown field` });
     }
   }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, input: input as TaskInput };
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, input: input };
 }
 
-function scheduleOf(issues: ValidationIssue[], kind: keyof typeof SCHEDULE_FIELDS, given: unknown): Record<string, unknown> | undefined {
+function scheduleOf(
+  issues: ValidationIssue[],
+  kind: keyof typeof SCHEDULE_FIELDS,
+  given: unknown,
+): Record<string, unknown> | undefined {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    issues.push({ field: kind, value: given, message: `${kind}: expected an object with ${SCHEDULE_FIELDS[kind].join(', ')}` });
+    issues.push({
+      field: kind,
+      value: given,
+      message: `${kind}: expected an object with ${SCHEDULE_FIELDS[kind].join(', ')}`,
+    });
     return undefined;
   }
   const schedule: Record<string, unknown> = {};
@@ -79,14 +101,21 @@ function dateOf(issues: ValidationIssue[], field: string, value: unknown): Date 
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
-  issues.push({ field, value, message: `${field}: ${JSON.stringify(value)} is not an ISO 8601 date and time with a zone (e.g. 2026-12-01T09:00:00Z)` });
+  issues.push({
+    field,
+    value,
+    message: `${field}: ${JSON.stringify(value)} is not an ISO 8601 date and time with a zone (e.g. 2026-12-01T09:00:00Z)`,
+  });
   return undefined;
 }
 
 /** A list of ids from a body: positive integers. */
 export function idsOf(value: unknown): { ok: true; ids: number[] } | { ok: false; issues: ValidationIssue[] } {
   if (!Array.isArray(value) || value.length === 0 || !value.every((id) => Number.isInteger(id) && id > 0)) {
-    return { ok: false, issues: [{ field: 'ids', value, message: `ids: ${JSON.stringify(value)} is not a non-empty list of task ids` }] };
+    return {
+      ok: false,
+      issues: [{ field: 'ids', value, message: `ids: ${JSON.stringify(value)} is not a non-empty list of task ids` }],
+    };
   }
   return { ok: true, ids: value as number[] };
 }

@@ -85,7 +85,12 @@ export function scheduleView(row: TaskRow): ScheduleView {
     return { kind: 'crontab', id: row.crontab_id, text, fields };
   }
   if (row.interval_id !== null) {
-    return { kind: 'interval', id: row.interval_id, text: `every ${row.i_every} ${row.i_period}`, fields: { every: row.i_every, period: row.i_period } };
+    return {
+      kind: 'interval',
+      id: row.interval_id,
+      text: `every ${row.i_every} ${row.i_period}`,
+      fields: { every: row.i_every, period: row.i_period },
+    };
   }
   if (row.solar_id !== null) {
     return {
@@ -113,7 +118,8 @@ export function taskView(row: ConsoleTaskRow, now: Date, displayZone: string): T
     // As the beat does: from the last run, or, never run, from date_changed; not before start_time.
     const base = row.last_run_at ?? row.date_changed;
     const slot = nextSlot(resolution.task.schedule, base, row.start_time);
-    if (slot !== null) nextRun = runTime(new Date(slot), row.crontab_id !== null ? (row.c_timezone ?? 'UTC') : displayZone);
+    if (slot !== null)
+      nextRun = runTime(new Date(slot), row.crontab_id !== null ? (row.c_timezone ?? 'UTC') : displayZone);
   }
   return {
     id: row.id,

@@ -19,7 +19,8 @@ const TYPES: Record<string, string> = {
 export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'dbbeat') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'dbbeat')
+      return dir;
     if (dirname(dir) === dir) throw new Error(`dbbeat's package.json was not found above ${from}`);
   }
 }
@@ -44,7 +45,10 @@ export function registerWebPage(app: FastifyInstance): void {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const page = files.get('index.html');
     if (page === undefined) {
-      return reply.code(503).type('text/plain').send(`the web page has not been built (${dir} is missing): run npm run build:web`);
+      return reply
+        .code(503)
+        .type('text/plain')
+        .send(`the web page has not been built (${dir} is missing): run npm run build:web`);
     }
     return reply.type(page.type).header('Cache-Control', 'no-cache').send(page.body);
   });

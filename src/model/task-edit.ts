@@ -164,7 +164,10 @@ export async function updateTask(
       const scheduleId = await findOrCreateSchedule(tx, kind, input);
       Object.assign(data, linksOf(kind, scheduleId));
       const before = currentKind(existing);
-      changes.schedule = { from: before === undefined ? null : { [before]: scheduleFields(existing, before) }, to: { [kind]: input[kind] } };
+      changes.schedule = {
+        from: before === undefined ? null : { [before]: scheduleFields(existing, before) },
+        to: { [kind]: input[kind] },
+      };
     }
     const updated = await tx.periodicTask.update({ where: { id }, data });
     await markChanged(tx);
@@ -225,7 +228,11 @@ async function check(tx: Tx, fields: PeriodicTaskFields, id: number | undefined)
   if (typeof fields.name === 'string') {
     const other = await tx.periodicTask.findUnique({ where: { name: fields.name }, select: { id: true } });
     if (other !== null && other.id !== id) {
-      issues.push({ field: 'name', value: fields.name, message: `name: ${JSON.stringify(fields.name)} is already the name of task ${other.id}` });
+      issues.push({
+        field: 'name',
+        value: fields.name,
+        message: `name: ${JSON.stringify(fields.name)} is already the name of task ${other.id}`,
+      });
     }
   }
   if (issues.length > 0) throw new ValidationError(issues);
@@ -244,7 +251,8 @@ function givenKind(input: TaskInput): ScheduleKindName | undefined {
 // The schedules given, for the check: every given one (so two given is reported).
 function scheduleOf(input: TaskInput): Partial<PeriodicTaskFields> {
   const fields: Partial<PeriodicTaskFields> = {};
-  for (const kind of SCHEDULE_KINDS) if (input[kind] !== undefined) (fields as Record<string, unknown>)[kind] = input[kind];
+  for (const kind of SCHEDULE_KINDS)
+    if (input[kind] !== undefined) (fields as Record<string, unknown>)[kind] = input[kind];
   return fields;
 }
 
@@ -264,7 +272,7 @@ function fieldsOf(row: TaskWithSchedules): PeriodicTaskFields {
     interval: row.interval,
     solar: row.solar,
     clocked: row.clocked,
-  } as PeriodicTaskFields;
+  };
 }
 
 function currentKind(row: TaskWithSchedules): ScheduleKindName | undefined {

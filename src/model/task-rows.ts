@@ -13,7 +13,11 @@ const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k
  * Runs one of the statements below and returns its rows with times as epoch ms, as the
  * beat's TaskRow has them (the driver gives Dates).
  */
-export async function queryTaskRows(db: Pick<Database, 'query'>, sql: string, params: readonly unknown[] = []): Promise<ConsoleTaskRow[]> {
+export async function queryTaskRows(
+  db: Pick<Database, 'query'>,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<ConsoleTaskRow[]> {
   const rows = await db.query<Record<string, unknown>>(sql, params);
   for (const row of rows) {
     for (const column of TIME_COLUMNS) {
@@ -69,7 +73,6 @@ export const TASKS_BY_NAMES = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} WHERE t.name
 
 /** Every task name (for "did you mean"). */
 export const ALL_TASK_NAMES = `SELECT name FROM django_celery_beat_periodictask ORDER BY name`;
-
 
 /** Every task, by name (for `dbbeat tasks ls`). */
 export const ALL_TASKS = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} ORDER BY t.name`;

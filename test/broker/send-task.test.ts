@@ -3,6 +3,8 @@
 // and the two messages are compared field by field (only the sender's identity, the
 // delivery tag and the clock-dependent eta/expires may differ, and those by less than
 // a few seconds).
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any --
+   Both envelopes are read as loose JSON (`any`) and compared field by field. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -36,12 +38,20 @@ app.conf.broker_connection_retry_on_startup = True
 app.send_task('tasks.add', args=[2, 3.5, 'x'], kwargs={'k': [1, None]}, queue=sys.argv[2], priority=5,
               countdown=60, expires=120, headers={'tenant': 'acme'}, task_id=sys.argv[3])
 `;
-  const result = spawnSync('/usr/bin/python3', ['-c', script, brokerUrl, queue, taskId], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('/usr/bin/python3', ['-c', script, brokerUrl, queue, taskId], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(result.status, 0, result.stderr);
 }
 
 const ourCall = (queue: string, taskId: string) =>
-  ['tasks.add', [2, 3.5, 'x'], { k: [1, null] }, { queue, priority: 5, countdown: 60, expires: 120, headers: { tenant: 'acme' }, taskId }] as const;
+  [
+    'tasks.add',
+    [2, 3.5, 'x'],
+    { k: [1, null] },
+    { queue, priority: 5, countdown: 60, expires: 120, headers: { tenant: 'acme' }, taskId },
+  ] as const;
 
 // Python writes 3.5 the same; kombu's JSON has no spaces after separators in the body? compare decoded values.
 function closeTimes(a: unknown, b: unknown, what: string): void {
@@ -72,14 +82,25 @@ test('Redis: the same envelope as Celery send_task (queue, priority list, header
     const ours = JSON.parse((await client.lrange(`${ourQueue}${SEP}3`, 0, -1))[0]!) as Record<string, any>;
     assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).sort());
     compareHeaders(ours.headers, theirs.headers);
-    assert.deepEqual(JSON.parse(Buffer.from(ours.body, 'base64').toString()), JSON.parse(Buffer.from(theirs.body, 'base64').toString()));
+    assert.deepEqual(
+      JSON.parse(Buffer.from(ours.body, 'base64').toString()),
+      JSON.parse(Buffer.from(theirs.body, 'base64').toString()),
+    );
     for (const key of ['content-type', 'content-encoding']) assert.equal(ours[key], theirs[key]);
-    const props = (p: Record<string, any>): Record<string, any> => ({ ...p, delivery_tag: '-', reply_to: '-', delivery_info: { ...p.delivery_info, routing_key: '-' } });
+    const props = (p: Record<string, any>): Record<string, any> => ({
+      ...p,
+      delivery_tag: '-',
+      reply_to: '-',
+      delivery_info: { ...p.delivery_info, routing_key: '-' },
+    });
     assert.deepEqual(Object.keys(ours.properties).sort(), Object.keys(theirs.properties).sort());
     const { expiration: ourExpiration, ...ourProps } = props(ours.properties);
     const { expiration: theirExpiration, ...theirProps } = props(theirs.properties);
     assert.deepEqual(ourProps, theirProps);
-    assert.ok(Math.abs(Number(ourExpiration) - Number(theirExpiration) * (Number(theirExpiration) < 1000 ? 1000 : 1)) < 10_000, `expiration ${ourExpiration} vs ${theirExpiration}`);
+    assert.ok(
+      Math.abs(Number(ourExpiration) - Number(theirExpiration) * (Number(theirExpiration) < 1000 ? 1000 : 1)) < 10_000,
+      `expiration ${ourExpiration} vs ${theirExpiration}`,
+    );
     assert.equal(ours.properties.delivery_info.routing_key, ourQueue);
   } finally {
     client.disconnect();
@@ -98,7 +119,10 @@ test('RabbitMQ: the same properties and headers as Celery send_task', async () =
     const theirs = await channel.get(pyQueue, { noAck: true });
     const ours = await channel.get(ourQueue, { noAck: true });
     assert.ok(theirs && ours, 'both messages arrived');
-    compareHeaders(ours.properties.headers as Record<string, unknown>, theirs.properties.headers as Record<string, unknown>);
+    compareHeaders(
+      ours.properties.headers as Record<string, unknown>,
+      theirs.properties.headers as Record<string, unknown>,
+    );
     for (const key of ['contentType', 'contentEncoding', 'deliveryMode', 'priority', 'correlationId'] as const) {
       assert.deepEqual(ours.properties[key], theirs.properties[key], key);
     }
@@ -113,8 +137,14 @@ test('RabbitMQ: the same properties and headers as Celery send_task', async () =
 });
 
 test('arguments Celery would refuse are errors naming the argument', () => {
-  assert.throws(() => sendTaskMessage('', []), (error: unknown) => error instanceof SendTaskError && /^name:/.test(error.message));
-  assert.throws(() => sendTaskMessage('t', {} as unknown as unknown[]), /^SendTaskError: args: \{\} is not a list$|args: \{\} is not a list/);
+  assert.throws(
+    () => sendTaskMessage('', []),
+    (error: unknown) => error instanceof SendTaskError && /^name:/.test(error.message),
+  );
+  assert.throws(
+    () => sendTaskMessage('t', {} as unknown as unknown[]),
+    /^SendTaskError: args: \{\} is not a list$|args: \{\} is not a list/,
+  );
   assert.throws(() => sendTaskMessage('t', [], {}, { countdown: 1, eta: new Date() }), /countdown, eta: give only one/);
   assert.throws(() => sendTaskMessage('t', [], {}, { priority: 256 }), /priority: 256 is not an integer in 0-255/);
   const now = new Date('2026-01-01T00:00:00Z');

@@ -46,8 +46,19 @@ before(async () => {
   sql = new pg.Client({ connectionString: temp.url });
   await sql.connect();
   redis = await PrivateRedis.start();
-  await insertTask(sql, { name: 'nightly report', task: 'tasks.report', schedule: { crontab: { minute: '30', hour: '2', timezone: 'Europe/Berlin' } }, args: '[1, 2.0]' });
-  await insertTask(sql, { name: 'tick', task: 'tasks.tick', schedule: { interval: { every: 1, period: 'seconds' } }, enabled: false, queue: 'ticks' });
+  await insertTask(sql, {
+    name: 'nightly report',
+    task: 'tasks.report',
+    schedule: { crontab: { minute: '30', hour: '2', timezone: 'Europe/Berlin' } },
+    args: '[1, 2.0]',
+  });
+  await insertTask(sql, {
+    name: 'tick',
+    task: 'tasks.tick',
+    schedule: { interval: { every: 1, period: 'seconds' } },
+    enabled: false,
+    queue: 'ticks',
+  });
   beat = spawnBeat({ databaseUrl: temp.url, brokerUrl: redis.url(), maxInterval: 1 });
   await beat.waitForLine((line) => /leader|ready|loaded/i.test(line.msg), 60_000);
 });
@@ -65,12 +76,18 @@ test('ls and show: a terminal table and the details, or JSON', async () => {
   const [header, ...rows] = ls.stdout.trimEnd().split('\n');
   assert.match(header!, /^NAME\s+TASK\s+SCHEDULE\s+NEXT RUN \(UTC\)\s+LAST RUN \(UTC\)\s+ENABLED$/);
   assert.equal(rows.length, 2);
-  assert.match(rows[0]!, /^nightly report\s+tasks\.report\s+30 2 \* \* \* \(Europe\/Berlin\)\s+\d{4}-\d\d-\d\d 0[01]:30:00\s+never\s+yes$/);
+  assert.match(
+    rows[0]!,
+    /^nightly report\s+tasks\.report\s+30 2 \* \* \* \(Europe\/Berlin\)\s+\d{4}-\d\d-\d\d 0[01]:30:00\s+never\s+yes$/,
+  );
   assert.match(rows[1]!, /^tick\s+tasks\.tick\s+every 1 seconds\s+-\s+never\s+no$/);
 
   const json = await dbbeat('ls', '--json');
   const tasks = JSON.parse(json.stdout) as { name: string; nextRun: { zone: string } | null; args: string }[];
-  assert.deepEqual(tasks.map((task) => task.name), ['nightly report', 'tick']);
+  assert.deepEqual(
+    tasks.map((task) => task.name),
+    ['nightly report', 'tick'],
+  );
   assert.equal(tasks[0]!.nextRun!.zone, 'Europe/Berlin');
   assert.equal(tasks[0]!.args, '[1, 2.0]');
 
@@ -78,7 +95,7 @@ test('ls and show: a terminal table and the details, or JSON', async () => {
   assert.equal(show.code, 0);
   assert.match(show.stdout, /^schedule\s+30 2 \* \* \* \(Europe\/Berlin\)$/m);
   assert.match(show.stdout, /^next run\s+\d{4}-\d\d-\d\dT02:30:00\+01:00 \(Europe\/Berlin\)/m);
-  assert.equal(JSON.parse((await dbbeat('show', 'tick', '--json')).stdout).enabled, false);
+  assert.equal((JSON.parse((await dbbeat('show', 'tick', '--json')).stdout) as { enabled: boolean }).enabled, false);
 });
 
 test('a mistyped name is an error that suggests the closest name (exit 2); nothing is changed', async () => {
@@ -90,7 +107,9 @@ test('a mistyped name is an error that suggests the closest name (exit 2); nothi
   assert.deepEqual(JSON.parse(enable.stderr), { error: 'no task named "tikc"; did you mean "tick"?' });
   const far = await dbbeat('rm', 'completely different');
   assert.equal(far.stderr.trim(), 'dbbeat tasks: no task named "completely different"');
-  const { rows } = await sql.query<{ enabled: boolean }>("SELECT enabled FROM django_celery_beat_periodictask WHERE name = 'tick'");
+  const { rows } = await sql.query<{ enabled: boolean }>(
+    "SELECT enabled FROM django_celery_beat_periodictask WHERE name = 'tick'",
+  );
   assert.equal(rows[0]!.enabled, false);
 });
 
@@ -103,7 +122,10 @@ test('enable: the running beat starts sending; disable: it stops; run: one manua
   assert.equal((await dbbeat('enable', 'tick')).stdout.trim(), '1 already enabled');
 
   const disable = await dbbeat('disable', 'tick', '--json');
-  assert.deepEqual(JSON.parse(disable.stdout).map((write: { name: string; changes: unknown }) => [write.name, write.changes]), [['tick', { enabled: { from: true, to: false } }]]);
+  assert.deepEqual(
+    (JSON.parse(disable.stdout) as { name: string; changes: unknown }[]).map((write) => [write.name, write.changes]),
+    [['tick', { enabled: { from: true, to: false } }]],
+  );
   // Once the beat has seen the change, nothing more is sent.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const settled = beat.lines.length;
@@ -116,16 +138,23 @@ test('enable: the running beat starts sending; disable: it stops; run: one manua
     assert.equal(run.code, 0, run.stderr);
     const taskId = run.stdout.trim();
     assert.match(taskId, /^[0-9a-f-]{36}$/);
-    const envelopes = (await client.lrange('celery', 0, -1)).map((text) => JSON.parse(text) as { headers: Record<string, unknown>; body: string });
+    const envelopes = (await client.lrange('celery', 0, -1)).map(
+      (text) => JSON.parse(text) as { headers: Record<string, unknown>; body: string },
+    );
     const manual = envelopes.find((envelope) => envelope.headers.id === taskId);
     assert.ok(manual, 'the manual run is in the celery queue');
     assert.match(String(manual.headers.dbbeat_manual_run), /^cli:/);
     assert.equal(manual.headers.periodic_task_name, 'nightly report');
-    assert.equal(Buffer.from(manual.body, 'base64').toString(), '[[1, 2.0],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]');
+    assert.equal(
+      Buffer.from(manual.body, 'base64').toString(),
+      '[[1, 2.0],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]',
+    );
   } finally {
     client.disconnect();
   }
-  const { rows } = await sql.query<{ total_run_count: number; last_run_at: Date | null }>("SELECT total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = 'nightly report'");
+  const { rows } = await sql.query<{ total_run_count: number; last_run_at: Date | null }>(
+    "SELECT total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = 'nightly report'",
+  );
   assert.deepEqual(rows[0], { total_run_count: 0, last_run_at: null }, 'a manual run leaves the schedule alone');
 
   const rm = await dbbeat('rm', 'tick', 'nightly report');

@@ -2,6 +2,8 @@
 // endpoint, validation (422 naming field and value, nothing written), 401, 403
 // (CSRF, cross-site), 409 (a concurrent edit by the API or by SQL), the audit log,
 // and no secret in any answer or log line.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any --
+   The answers are read as loose JSON (`any`) and checked field by field by the assertions. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -25,11 +27,18 @@ async function call(method: Method, url: string, body?: unknown, headers: Record
   const response = await t.app.inject({
     method,
     url,
-    headers: { ...headers, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...headers,
+      ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   answers.push(response.body);
-  return { status: response.statusCode, json: response.body === '' ? undefined : (response.json() as Record<string, any>), headers: response.headers };
+  return {
+    status: response.statusCode,
+    json: response.body === '' ? undefined : response.json<Record<string, any>>(),
+    headers: response.headers,
+  };
 }
 
 async function count(): Promise<number> {
@@ -47,7 +56,10 @@ const report = {
 describe('console API', () => {
   test('401 without or with wrong credentials; bearer and basic auth work', async () => {
     assert.equal((await call('GET', '/api/tasks', undefined, {})).status, 401);
-    assert.equal((await call('GET', '/api/tasks', undefined, { authorization: 'Bearer wrong-token-123456789' })).status, 401);
+    assert.equal(
+      (await call('GET', '/api/tasks', undefined, { authorization: 'Bearer wrong-token-123456789' })).status,
+      401,
+    );
     const wrongBasic = `Basic ${Buffer.from(`${USER}:nope`).toString('base64')}`;
     assert.equal((await call('GET', '/api/tasks', undefined, { authorization: wrongBasic })).status, 401);
     assert.equal((await call('POST', '/api/tasks', report, {})).status, 401);
@@ -61,7 +73,17 @@ describe('console API', () => {
     const { status, json } = await call('GET', '/api/openapi.json', undefined, {});
     assert.equal(status, 200);
     assert.equal(json!.openapi, '3.0.3');
-    for (const path of ['/api/tasks', '/api/tasks/{id}', '/api/tasks/{id}/run', '/api/tasks/bulk', '/api/preview', '/api/schedules', '/api/schedules/{kind}/{id}', '/api/beats', '/api/session']) {
+    for (const path of [
+      '/api/tasks',
+      '/api/tasks/{id}',
+      '/api/tasks/{id}/run',
+      '/api/tasks/bulk',
+      '/api/preview',
+      '/api/schedules',
+      '/api/schedules/{kind}/{id}',
+      '/api/beats',
+      '/api/session',
+    ]) {
       assert.ok(json!.paths[path], `${path} is documented`);
     }
     assert.ok(json!.paths['/api/tasks'].post.responses['422']);
@@ -69,13 +91,20 @@ describe('console API', () => {
 
   test('POST creates a task: readable schedule, next run in its zone and in UTC, JSON kept as sent', async () => {
     const before = new Date();
-    const { status, json } = await call('POST', '/api/tasks', `{"name":"report","task":"tasks.report","crontab":{"minute":"*/15","hour":"9-17","dayOfWeek":"mon-fri","timezone":"Asia/Shanghai"},"description":"the daily report","args":[12345678901234567890, 1.0, 1e16, -0.0],"kwargs":{"big": 9007199254740993}}`, { ...bearer, 'content-type': 'application/json' });
+    const { status, json } = await call(
+      'POST',
+      '/api/tasks',
+      `{"name":"report","task":"tasks.report","crontab":{"minute":"*/15","hour":"9-17","dayOfWeek":"mon-fri","timezone":"Asia/Shanghai"},"description":"the daily report","args":[12345678901234567890, 1.0, 1e16, -0.0],"kwargs":{"big": 9007199254740993}}`,
+      { ...bearer, 'content-type': 'application/json' },
+    );
     assert.equal(status, 201, JSON.stringify(json));
     assert.equal(json!.name, 'report');
     assert.equal(json!.schedule.text, '*/15 9-17 * * mon-fri (Asia/Shanghai)');
     assert.equal(json!.args, '[12345678901234567890, 1.0, 1e16, -0.0]');
     assert.equal(json!.kwargs, '{"big": 9007199254740993}');
-    const [row] = await t.db.query<{ args: string; kwargs: string }>("SELECT args, kwargs FROM django_celery_beat_periodictask WHERE name = 'report'");
+    const [row] = await t.db.query<{ args: string; kwargs: string }>(
+      "SELECT args, kwargs FROM django_celery_beat_periodictask WHERE name = 'report'",
+    );
     assert.equal(row!.args, '[12345678901234567890, 1.0, 1e16, -0.0]');
     assert.equal(row!.kwargs, '{"big": 9007199254740993}');
     // The next run is the engine's: a quarter hour, 09:00-17:45 Shanghai time on a weekday.
@@ -96,13 +125,27 @@ describe('console API', () => {
       [{ ...report, name: 'bad zone', crontab: { timezone: 'Mars/Olympus' } }, 'crontab.timezone', 'Mars/Olympus'],
       [{ ...report, name: 'bad args', args: { not: 'a list' } }, 'args', '{"not":"a list"}'],
       [{ ...report, name: 'bad args text', args: '[1, 2' }, 'args', '[1, 2'],
-      [{ ...report, name: 'two schedules', interval: { every: 5, period: 'seconds' } }, 'schedule', ['interval', 'crontab']],
+      [
+        { ...report, name: 'two schedules', interval: { every: 5, period: 'seconds' } },
+        'schedule',
+        ['interval', 'crontab'],
+      ],
       [{ name: 'no schedule', task: 'x' }, 'schedule', null],
       [{ ...report }, 'name', 'report'],
       [{ ...report, name: 'bad priority', priority: 300 }, 'priority', 300],
       [{ ...report, name: 'bad date', expires: 'tomorrow' }, 'expires', 'tomorrow'],
       [{ ...report, name: 'unknown', colour: 'blue' }, 'colour', 'blue'],
-      [{ ...report, name: 'clocked', crontab: undefined, clocked: { clockedTime: '2030-01-01T00:00:00Z' }, oneOff: false }, 'one_off', false],
+      [
+        {
+          ...report,
+          name: 'clocked',
+          crontab: undefined,
+          clocked: { clockedTime: '2030-01-01T00:00:00Z' },
+          oneOff: false,
+        },
+        'one_off',
+        false,
+      ],
       [{ ...report, name: 'both expiries', expires: '2030-01-01T00:00:00Z', expireSeconds: 60 }, 'expire_seconds', 60],
     ];
     for (const [body, field, value] of cases) {
@@ -111,22 +154,41 @@ describe('console API', () => {
       const issue = json!.issues.find((each: { field: string }) => each.field === field);
       assert.ok(issue, `${JSON.stringify(json)} names ${field}`);
       assert.deepEqual(issue.value, value);
-      assert.ok(issue.message.startsWith(field === 'schedule' && Array.isArray(value) ? 'interval, crontab' : field === 'expire_seconds' ? 'expires, expire_seconds' : field), issue.message);
+      assert.ok(
+        issue.message.startsWith(
+          field === 'schedule' && Array.isArray(value)
+            ? 'interval, crontab'
+            : field === 'expire_seconds'
+              ? 'expires, expire_seconds'
+              : field,
+        ),
+        issue.message,
+      );
     }
-    assert.equal((await call('POST', '/api/tasks', '{"name": ', { ...bearer, 'content-type': 'application/json' })).status, 400);
+    assert.equal(
+      (await call('POST', '/api/tasks', '{"name": ', { ...bearer, 'content-type': 'application/json' })).status,
+      400,
+    );
     assert.equal(await count(), before);
   });
 
   test('GET /api/tasks: filters, search, sorting, pagination; GET one; 404', async () => {
     for (const [name, body] of [
       ['every ten', { task: 'tasks.tick', interval: { every: 10, period: 'seconds' }, queue: 'fast' }],
-      ['sunrise', { task: 'tasks.sun', solar: { event: 'sunrise', latitude: 52.52, longitude: 13.405 }, enabled: false }],
-      ['later', { task: 'tasks.once', clocked: { clockedTime: '2030-05-01T10:00:00Z' }, description: 'Report backfill' }],
+      [
+        'sunrise',
+        { task: 'tasks.sun', solar: { event: 'sunrise', latitude: 52.52, longitude: 13.405 }, enabled: false },
+      ],
+      [
+        'later',
+        { task: 'tasks.once', clocked: { clockedTime: '2030-05-01T10:00:00Z' }, description: 'Report backfill' },
+      ],
     ] as const) {
       const { status } = await call('POST', '/api/tasks', { name, ...body });
       assert.equal(status, 201);
     }
-    const names = async (query: string) => (await call('GET', `/api/tasks${query}`)).json!.items.map((task: { name: string }) => task.name);
+    const names = async (query: string) =>
+      (await call('GET', `/api/tasks${query}`)).json!.items.map((task: { name: string }) => task.name);
     assert.deepEqual(await names(''), ['every ten', 'later', 'report', 'sunrise']);
     assert.deepEqual(await names('?enabled=false'), ['sunrise']);
     assert.deepEqual(await names('?kind=interval'), ['every ten']);
@@ -136,7 +198,10 @@ describe('console API', () => {
     assert.deepEqual(await names('?sort=name&order=desc&limit=2'), ['sunrise', 'report']);
     const page = (await call('GET', '/api/tasks?sort=name&limit=2&offset=2')).json!;
     assert.equal(page.total, 4);
-    assert.deepEqual(page.items.map((task: { name: string }) => task.name), ['report', 'sunrise']);
+    assert.deepEqual(
+      page.items.map((task: { name: string }) => task.name),
+      ['report', 'sunrise'],
+    );
     const bad = await call('GET', '/api/tasks?limit=0&sort=colour');
     assert.equal(bad.status, 422);
     assert.deepEqual(bad.json!.issues.map((issue: { field: string }) => issue.field).sort(), ['limit', 'sort']);
@@ -173,7 +238,12 @@ describe('console API', () => {
     const [report] = (await call('GET', '/api/tasks?q=the daily')).json!.items;
     assert.equal((await call('PATCH', `/api/tasks/${report.id}`, { description: 'no version' })).status, 428);
 
-    const first = await call('PATCH', `/api/tasks/${report.id}`, { description: 'edited by Ann', crontab: { minute: '0', hour: '8', timezone: 'Europe/Berlin' } }, { ...bearer, 'if-match': `"${report.version}"` });
+    const first = await call(
+      'PATCH',
+      `/api/tasks/${report.id}`,
+      { description: 'edited by Ann', crontab: { minute: '0', hour: '8', timezone: 'Europe/Berlin' } },
+      { ...bearer, 'if-match': `"${report.version}"` },
+    );
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.equal(first.json!.description, 'edited by Ann');
     assert.equal(first.json!.schedule.text, '0 8 * * * (Europe/Berlin)');
@@ -181,21 +251,32 @@ describe('console API', () => {
     assert.equal(first.json!.args, '[12345678901234567890, 1.0, 1e16, -0.0]', 'untouched JSON stays as it was');
 
     // Bob edits from the version he read before Ann saved: refused, Ann's edit stays.
-    const second = await call('PATCH', `/api/tasks/${report.id}`, { description: 'edited by Bob', version: report.version });
+    const second = await call('PATCH', `/api/tasks/${report.id}`, {
+      description: 'edited by Bob',
+      version: report.version,
+    });
     assert.equal(second.status, 409);
     assert.equal(second.json!.currentVersion, first.json!.version);
     assert.equal((await call('GET', `/api/tasks/${report.id}`)).json!.description, 'edited by Ann');
 
     // An edit in SQL (as Django admin or psql would make it) changes the version, and shows at the next read.
-    await t.db.query("UPDATE django_celery_beat_periodictask SET description = 'edited in SQL' WHERE id = $1", [report.id]);
+    await t.db.query("UPDATE django_celery_beat_periodictask SET description = 'edited in SQL' WHERE id = $1", [
+      report.id,
+    ]);
     const reread = (await call('GET', `/api/tasks/${report.id}`)).json!;
     assert.equal(reread.description, 'edited in SQL');
-    const stale = await call('PATCH', `/api/tasks/${report.id}`, { description: 'lost?', version: first.json!.version });
+    const stale = await call('PATCH', `/api/tasks/${report.id}`, {
+      description: 'lost?',
+      version: first.json!.version,
+    });
     assert.equal(stale.status, 409);
     assert.equal((await call('GET', `/api/tasks/${report.id}`)).json!.description, 'edited in SQL');
 
     // The beat's bookkeeping (a run recorded) is not an edit: no conflict.
-    await t.db.query('UPDATE django_celery_beat_periodictask SET last_run_at = now(), total_run_count = total_run_count + 1 WHERE id = $1', [report.id]);
+    await t.db.query(
+      'UPDATE django_celery_beat_periodictask SET last_run_at = now(), total_run_count = total_run_count + 1 WHERE id = $1',
+      [report.id],
+    );
     const ok = await call('PATCH', `/api/tasks/${report.id}`, { description: 'after a run', version: reread.version });
     assert.equal(ok.status, 200);
 
@@ -235,7 +316,12 @@ describe('console API', () => {
   });
 
   test('bulk enable, disable, delete; DELETE one with If-Match', async () => {
-    const items = (await call('GET', '/api/tasks')).json!.items as { id: number; name: string; enabled: boolean; version: string }[];
+    const items = (await call('GET', '/api/tasks')).json!.items as {
+      id: number;
+      name: string;
+      enabled: boolean;
+      version: string;
+    }[];
     const ids = items.map((task) => task.id);
     const disabled = await call('POST', '/api/tasks/bulk', { action: 'disable', ids });
     assert.equal(disabled.status, 200);
@@ -247,8 +333,14 @@ describe('console API', () => {
     assert.equal((await call('POST', '/api/tasks/bulk', { action: 'enable', ids: ['x'] })).status, 422);
 
     const later = (await call('GET', '/api/tasks?q=later')).json!.items[0];
-    assert.equal((await call('DELETE', `/api/tasks/${later.id}`, undefined, { ...bearer, 'if-match': 'stale' })).status, 409);
-    assert.equal((await call('DELETE', `/api/tasks/${later.id}`, undefined, { ...bearer, 'if-match': later.version })).status, 200);
+    assert.equal(
+      (await call('DELETE', `/api/tasks/${later.id}`, undefined, { ...bearer, 'if-match': 'stale' })).status,
+      409,
+    );
+    assert.equal(
+      (await call('DELETE', `/api/tasks/${later.id}`, undefined, { ...bearer, 'if-match': later.version })).status,
+      200,
+    );
     assert.equal((await call('DELETE', `/api/tasks/${later.id}`)).status, 404);
     const sunrise = (await call('GET', '/api/tasks?q=sunrise')).json!.items[0];
     const removed = await call('POST', '/api/tasks/bulk', { action: 'delete', ids: [sunrise.id] });
@@ -256,7 +348,10 @@ describe('console API', () => {
   });
 
   test('preview: the next runs of an unsaved schedule, DST moves marked; 422 naming the field', async () => {
-    const { status, json } = await call('GET', '/api/preview?kind=crontab&minute=30&hour=2&timezone=America/New_York&after=2026-03-07T00:00:00Z&count=3');
+    const { status, json } = await call(
+      'GET',
+      '/api/preview?kind=crontab&minute=30&hour=2&timezone=America/New_York&after=2026-03-07T00:00:00Z&count=3',
+    );
     assert.equal(status, 200);
     assert.deepEqual(
       json!.runs.map((run: { utc: string; dstMove: string | null }) => [run.utc, run.dstMove]),
@@ -267,11 +362,23 @@ describe('console API', () => {
       ],
     );
     assert.equal(json!.runs[1].local, '2026-03-08T03:30:00-04:00');
-    const fallBack = await call('GET', '/api/preview?kind=crontab&minute=0,30&hour=*&timezone=America/New_York&after=2026-11-01T05:59:00Z&count=3');
+    const fallBack = await call(
+      'GET',
+      '/api/preview?kind=crontab&minute=0,30&hour=*&timezone=America/New_York&after=2026-11-01T05:59:00Z&count=3',
+    );
     // 06:00Z and 06:30Z are 01:00 and 01:30 EST, the second pass of the repeated hour; 07:00Z is 02:00 EST.
-    assert.deepEqual(fallBack.json!.runs.map((run: { dstMove: string | null }) => run.dstMove), ['second-pass', 'second-pass', null]);
-    const interval = await call('GET', '/api/preview?kind=interval&every=90&period=seconds&after=2026-01-01T00:00:00Z&count=2');
-    assert.deepEqual(interval.json!.runs.map((run: { utc: string }) => run.utc), ['2026-01-01T00:01:30.000Z', '2026-01-01T00:03:00.000Z']);
+    assert.deepEqual(
+      fallBack.json!.runs.map((run: { dstMove: string | null }) => run.dstMove),
+      ['second-pass', 'second-pass', null],
+    );
+    const interval = await call(
+      'GET',
+      '/api/preview?kind=interval&every=90&period=seconds&after=2026-01-01T00:00:00Z&count=2',
+    );
+    assert.deepEqual(
+      interval.json!.runs.map((run: { utc: string }) => run.utc),
+      ['2026-01-01T00:01:30.000Z', '2026-01-01T00:03:00.000Z'],
+    );
     const bad = await call('GET', '/api/preview?kind=crontab&minute=*/0');
     assert.equal(bad.status, 422);
     assert.equal(bad.json!.issues[0].field, 'crontab.minute');
@@ -292,7 +399,9 @@ describe('console API', () => {
   });
 
   test('beats: the lease holder is shown as leader', async () => {
-    await t.db.query("INSERT INTO dbbeat_lease (name, holder, token, expires_at) VALUES ('default', 'host-a:123:abcd', 7, now() + interval '5 seconds')");
+    await t.db.query(
+      "INSERT INTO dbbeat_lease (name, holder, token, expires_at) VALUES ('default', 'host-a:123:abcd', 7, now() + interval '5 seconds')",
+    );
     const { json } = await call('GET', '/api/beats');
     assert.equal(json!.groups[0].leader, 'host-a:123:abcd');
     assert.equal(json!.groups[0].fencingToken, '7');
@@ -318,9 +427,17 @@ describe('console API', () => {
     const body = { name: 'from the page', task: 'tasks.page', interval: { every: 1, period: 'hours' } };
     assert.equal((await call('POST', '/api/tasks', body, { cookie })).status, 403);
     assert.equal((await call('POST', '/api/tasks', body, { cookie, 'x-csrf-token': 'forged' })).status, 403);
-    assert.equal((await call('POST', '/api/tasks', body, { cookie, 'x-csrf-token': csrf, origin: 'https://evil.example' })).status, 403);
+    assert.equal(
+      (await call('POST', '/api/tasks', body, { cookie, 'x-csrf-token': csrf, origin: 'https://evil.example' })).status,
+      403,
+    );
     assert.equal((await call('POST', '/api/tasks', body, { ...bearer, 'sec-fetch-site': 'cross-site' })).status, 403);
-    const created = await call('POST', '/api/tasks', body, { cookie, 'x-csrf-token': csrf, origin: 'http://localhost:80', host: 'localhost:80' });
+    const created = await call('POST', '/api/tasks', body, {
+      cookie,
+      'x-csrf-token': csrf,
+      origin: 'http://localhost:80',
+      host: 'localhost:80',
+    });
     assert.equal(created.status, 201, JSON.stringify(created.json));
 
     assert.equal((await call('DELETE', '/api/session', undefined, { cookie })).status, 204);
@@ -329,22 +446,38 @@ describe('console API', () => {
 
   test('every write is logged with who and what changed; no secret in any answer or log line', () => {
     const writes = t.logs.filter((line) => typeof line.action === 'string');
-    const created = writes.find((line) => line.action === 'created' && (line.task as { name: string }).name === 'from the page')!;
+    const created = writes.find(
+      (line) => line.action === 'created' && (line.task as { name: string }).name === 'from the page',
+    )!;
     assert.equal(created.who, USER);
-    const updated = writes.find((line) => line.action === 'updated' && (line.changes as Record<string, unknown>).description !== undefined)!;
+    const updated = writes.find(
+      (line) => line.action === 'updated' && (line.changes as Record<string, unknown>).description !== undefined,
+    )!;
     assert.equal(updated.who, 'token');
-    assert.deepEqual((updated.changes as Record<string, unknown>).description, { from: 'the daily report', to: 'edited by Ann' });
+    assert.deepEqual((updated.changes as Record<string, unknown>).description, {
+      from: 'the daily report',
+      to: 'edited by Ann',
+    });
     assert.ok((updated.changes as Record<string, unknown>).schedule);
-    for (const action of ['ran', 'disabled', 'enabled', 'deleted']) assert.ok(writes.some((line) => line.action === action), `${action} is logged`);
+    for (const action of ['ran', 'disabled', 'enabled', 'deleted'])
+      assert.ok(
+        writes.some((line) => line.action === action),
+        `${action} is logged`,
+      );
     const everything = [...answers, ...t.logs.map((line) => JSON.stringify(line))].join('\n');
-    for (const secret of [TOKEN, PASSWORD, t.temp.url, t.redis.url()]) assert.ok(!everything.includes(secret), `${secret} leaked`);
+    for (const secret of [TOKEN, PASSWORD, t.temp.url, t.redis.url()])
+      assert.ok(!everything.includes(secret), `${secret} leaked`);
   });
 });
 
 describe('console without credentials', () => {
   test('refuses a non-loopback address, and answers only requests to a loopback host', async () => {
     const none = { token: undefined, users: new Map<string, string>(), required: false };
-    assert.throws(() => checkBindAddress('0.0.0.0', none), (error: unknown) => error instanceof HttpConfigError && /refusing to listen on 0\.0\.0\.0 without credentials/.test(error.message));
+    assert.throws(
+      () => checkBindAddress('0.0.0.0', none),
+      (error: unknown) =>
+        error instanceof HttpConfigError && /refusing to listen on 0\.0\.0\.0 without credentials/.test(error.message),
+    );
     assert.doesNotThrow(() => checkBindAddress('0.0.0.0', { ...none, token: TOKEN, required: true }));
     assert.doesNotThrow(() => checkBindAddress('::1', none));
     const open = await startTestConsole({ auth: none });
@@ -354,11 +487,24 @@ describe('console without credentials', () => {
       assert.equal((await get('localhost:8765')).statusCode, 200);
       assert.equal((await get('attacker.example:8765')).statusCode, 403, 'DNS rebinding refused');
       // Writes still need a session's CSRF token.
-      const write = { method: 'POST' as const, url: '/api/tasks/bulk', headers: { host: '127.0.0.1', 'content-type': 'application/json' }, payload: '{"action":"enable","ids":[1]}' };
+      const write = {
+        method: 'POST' as const,
+        url: '/api/tasks/bulk',
+        headers: { host: '127.0.0.1', 'content-type': 'application/json' },
+        payload: '{"action":"enable","ids":[1]}',
+      };
       assert.equal((await open.app.inject(write)).statusCode, 403);
-      const login = await open.app.inject({ method: 'POST', url: '/api/session', headers: { host: '127.0.0.1', 'content-type': 'application/json' }, payload: '{}' });
+      const login = await open.app.inject({
+        method: 'POST',
+        url: '/api/session',
+        headers: { host: '127.0.0.1', 'content-type': 'application/json' },
+        payload: '{}',
+      });
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-      const ok = await open.app.inject({ ...write, headers: { ...write.headers, cookie, 'x-csrf-token': login.json().csrfToken } });
+      const ok = await open.app.inject({
+        ...write,
+        headers: { ...write.headers, cookie, 'x-csrf-token': login.json().csrfToken },
+      });
       assert.equal(ok.statusCode, 200);
     } finally {
       await open.close();

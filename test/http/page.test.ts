@@ -112,7 +112,8 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   const runs = page.getByRole('region', { name: 'preview' }).locator('li');
   await page.locator('.preview li').nth(4).waitFor();
   assert.equal(await page.locator('.preview li').count(), 5);
-  for (const text of await page.locator('.preview li').allInnerTexts()) assert.match(text, /02:30 America\/New_York|03:30 America\/New_York/);
+  for (const text of await page.locator('.preview li').allInnerTexts())
+    assert.match(text, /02:30 America\/New_York|03:30 America\/New_York/);
   void runs;
   // A bad field is named before saving, and the form keeps what was typed.
   await form.locator('input[name="crontab.hour"]').fill('25');
@@ -141,7 +142,9 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   await notice.waitFor();
   const taskId = /task id ([0-9a-f-]{36})/.exec(await notice.innerText())![1]!;
   await shot('5-run-now');
-  const [record] = (await worker.waitForRecords((records) => records.some((r) => r.id === taskId), 60_000)).filter((r) => r.id === taskId);
+  const [record] = (await worker.waitForRecords((records) => records.some((r) => r.id === taskId), 60_000)).filter(
+    (r) => r.id === taskId,
+  );
   assert.equal(record!.task, 'dbbeat_test.record');
   assert.deepEqual(record!.args, [1, 2.0, 'three']);
   assert.equal(record!.routing_key, queue);
@@ -151,14 +154,20 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   assert.match(await row.innerText(), /never/);
 
   // An edit made elsewhere (SQL here; Django admin writes the same row) shows at the next refresh.
-  await sql.query("UPDATE django_celery_beat_periodictask SET description = 'edited in SQL', date_changed = now() WHERE name = 'nightly report'");
+  await sql.query(
+    "UPDATE django_celery_beat_periodictask SET description = 'edited in SQL', date_changed = now() WHERE name = 'nightly report'",
+  );
   await page.getByRole('button', { name: 'Refresh' }).click();
   await row.getByText('edited in SQL').waitFor();
 
   // Disable from the table.
   await row.getByRole('button', { name: 'disable nightly report' }).click();
   await row.getByRole('button', { name: 'enable nightly report' }).waitFor();
-  const [flag] = (await sql.query<{ enabled: boolean }>("SELECT enabled FROM django_celery_beat_periodictask WHERE name = 'nightly report'")).rows;
+  const [flag] = (
+    await sql.query<{ enabled: boolean }>(
+      "SELECT enabled FROM django_celery_beat_periodictask WHERE name = 'nightly report'",
+    )
+  ).rows;
   assert.equal(flag!.enabled, false);
 
   // The beats page shows this beat as the leader.

@@ -33,7 +33,9 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-export async function startTestConsole(options: { auth?: HttpAuth; host?: string; now?: () => Date } = {}): Promise<TestConsole> {
+export async function startTestConsole(
+  options: { auth?: HttpAuth; host?: string; now?: () => Date } = {},
+): Promise<TestConsole> {
   const temp = await createTempDatabase('dbbeat_console');
   const db = await openDatabase({ databaseUrl: temp.url });
   await migrate(db);
@@ -42,7 +44,8 @@ export async function startTestConsole(options: { auth?: HttpAuth; host?: string
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });

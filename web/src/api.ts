@@ -45,7 +45,12 @@ export interface Task {
   totalRunCount: number;
   dateChanged: string;
   version: string;
-  schedule: { kind: 'crontab' | 'interval' | 'solar' | 'clocked' | null; id: number | null; text: string; fields: Record<string, unknown> | null };
+  schedule: {
+    kind: 'crontab' | 'interval' | 'solar' | 'clocked' | null;
+    id: number | null;
+    text: string;
+    fields: Record<string, unknown> | null;
+  };
   nextRun: RunTime | null;
   valid: boolean;
   problem: string | null;
@@ -71,7 +76,12 @@ export function setCsrfToken(token: string | null): void {
 }
 
 /** Calls the API; resolves with the JSON answer, rejects with ApiError. */
-export async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const init: RequestInit = { method, headers: { ...headers }, credentials: 'same-origin' };
   if (body !== undefined) {
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
@@ -82,7 +92,8 @@ export async function api<T>(method: string, path: string, body?: unknown, heade
   const text = await response.text();
   const answer = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
   if (!response.ok) {
-    throw new ApiError(response.status, String(answer.error ?? response.statusText), (answer.issues as Issue[] | undefined) ?? [], answer);
+    const message = typeof answer.error === 'string' ? answer.error : response.statusText;
+    throw new ApiError(response.status, message, (answer.issues as Issue[] | undefined) ?? [], answer);
   }
   return answer as T;
 }
@@ -90,7 +101,8 @@ export async function api<T>(method: string, path: string, body?: unknown, heade
 /** A query string of the defined, non-empty values. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }

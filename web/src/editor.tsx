@@ -70,7 +70,8 @@ const EMPTY: Form = {
 
 function formOf(task: Task): Form {
   const fields: Record<string, string> = {};
-  for (const [key, value] of Object.entries(task.schedule.fields ?? {})) fields[key] = value === null ? '' : String(value);
+  for (const [key, value] of Object.entries(task.schedule.fields ?? {}))
+    fields[key] = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
   return {
     name: task.name,
     task: task.task,
@@ -138,18 +139,25 @@ function Preview({ form }: { form: Form }) {
   const [problem, setProblem] = useState<string | null>(null);
   const key = JSON.stringify([form.kind, form.schedule]);
   useEffect(() => {
-    const timer = setTimeout(async () => {
-      try {
-        const fields: Record<string, string> = {};
-        for (const [name] of SCHEDULE_FIELDS[form.kind]) fields[name] = form.schedule[name] ?? '';
-        const answer = await api<{ runs: PreviewRun[] }>('GET', `/api/preview${query({ kind: form.kind, ...fields, count: 5 })}`);
-        setRuns(answer.runs);
-        setProblem(null);
-      } catch (error) {
-        setRuns(null);
-        setProblem(error instanceof ApiError ? error.message : String(error));
-      }
-    }, 250);
+    const timer = setTimeout(
+      () =>
+        void (async () => {
+          try {
+            const fields: Record<string, string> = {};
+            for (const [name] of SCHEDULE_FIELDS[form.kind]) fields[name] = form.schedule[name] ?? '';
+            const answer = await api<{ runs: PreviewRun[] }>(
+              'GET',
+              `/api/preview${query({ kind: form.kind, ...fields, count: 5 })}`,
+            );
+            setRuns(answer.runs);
+            setProblem(null);
+          } catch (error) {
+            setRuns(null);
+            setProblem(error instanceof ApiError ? error.message : String(error));
+          }
+        })(),
+      250,
+    );
     return () => clearTimeout(timer);
   }, [key]);
   return (
@@ -161,9 +169,20 @@ function Preview({ form }: { form: Form }) {
         <ol>
           {runs.map((run) => (
             <li key={run.utc}>
-              {wallTime(run.local)} <span class="muted">{run.zone}</span> · {sameDay(run) ? wallTime(run.utc).slice(11) : wallTime(run.utc)} UTC
-              {run.dstMove === 'gap' && <span class="dst" title="moved forward out of the hour skipped by daylight saving time"> DST: moved forward</span>}
-              {run.dstMove === 'second-pass' && <span class="dst" title="the second pass of the hour repeated when clocks went back"> DST: repeated hour</span>}
+              {wallTime(run.local)} <span class="muted">{run.zone}</span> ·{' '}
+              {sameDay(run) ? wallTime(run.utc).slice(11) : wallTime(run.utc)} UTC
+              {run.dstMove === 'gap' && (
+                <span class="dst" title="moved forward out of the hour skipped by daylight saving time">
+                  {' '}
+                  DST: moved forward
+                </span>
+              )}
+              {run.dstMove === 'second-pass' && (
+                <span class="dst" title="the second pass of the hour repeated when clocks went back">
+                  {' '}
+                  DST: repeated hour
+                </span>
+              )}
             </li>
           ))}
         </ol>
@@ -172,7 +191,12 @@ function Preview({ form }: { form: Form }) {
   );
 }
 
-const ISSUE_FIELDS: Record<string, string> = { routing_key: 'routingKey', expire_seconds: 'expireSeconds', start_time: 'startTime', one_off: 'oneOff' };
+const ISSUE_FIELDS: Record<string, string> = {
+  routing_key: 'routingKey',
+  expire_seconds: 'expireSeconds',
+  start_time: 'startTime',
+  one_off: 'oneOff',
+};
 
 export function Editor({ id }: { id: number | null }) {
   const [form, setForm] = useState<Form | null>(id === null ? EMPTY : null);
@@ -221,7 +245,12 @@ export function Editor({ id }: { id: number | null }) {
   const text = (field: keyof Form, label: string, props: Record<string, unknown> = {}) => (
     <label class={issueOf(field) ? 'bad' : ''}>
       {label}
-      <input name={field} value={form[field] as string} onInput={(e) => set({ [field]: e.currentTarget.value } as Partial<Form>)} {...props} />
+      <input
+        name={field}
+        value={form[field] as string}
+        onInput={(e) => set({ [field]: e.currentTarget.value })}
+        {...props}
+      />
       {issueOf(field) && <span class="error small">{issueOf(field)}</span>}
     </label>
   );
@@ -234,18 +263,26 @@ export function Editor({ id }: { id: number | null }) {
   );
 
   return (
-    <form class="editor" onSubmit={save} aria-label="task editor">
+    <form class="editor" onSubmit={(event) => void save(event)} aria-label="task editor">
       <h2>{id === null ? 'New task' : `Edit ${form.name}`}</h2>
       {conflict && (
         <p class="notice error" role="alert">
           Someone else changed this task since you opened it. Your edit was not saved.{' '}
-          <button type="button" onClick={() => void reload()}>Load their version</button>
+          <button type="button" onClick={() => void reload()}>
+            Load their version
+          </button>
         </p>
       )}
-      {error && <p class="notice error" role="alert">{error}</p>}
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
       {issues.length > 0 && (
         <ul class="notice error" role="alert" aria-label="problems">
-          {issues.map((each) => <li key={each.message}>{each.message}</li>)}
+          {issues.map((each) => (
+            <li key={each.message}>{each.message}</li>
+          ))}
         </ul>
       )}
       <div class="columns">
@@ -258,7 +295,13 @@ export function Editor({ id }: { id: number | null }) {
             <div class="tabs">
               {(['crontab', 'interval', 'solar', 'clocked'] as Kind[]).map((kind) => (
                 <label key={kind} class="radio">
-                  <input type="radio" name="kind" value={kind} checked={form.kind === kind} onChange={() => set({ kind, oneOff: kind === 'clocked' ? true : form.oneOff })} />
+                  <input
+                    type="radio"
+                    name="kind"
+                    value={kind}
+                    checked={form.kind === kind}
+                    onChange={() => set({ kind, oneOff: kind === 'clocked' ? true : form.oneOff })}
+                  />
                   {kind}
                 </label>
               ))}
@@ -267,7 +310,12 @@ export function Editor({ id }: { id: number | null }) {
               {SCHEDULE_FIELDS[form.kind].map(([key, label, placeholder]) => (
                 <label key={key} class={issueOf(`${form.kind}.${key}`) ? 'bad' : ''}>
                   {label}
-                  <input name={`${form.kind}.${key}`} placeholder={placeholder} value={form.schedule[key] ?? ''} onInput={(e) => setSchedule(key, e.currentTarget.value)} />
+                  <input
+                    name={`${form.kind}.${key}`}
+                    placeholder={placeholder}
+                    value={form.schedule[key] ?? ''}
+                    onInput={(e) => setSchedule(key, e.currentTarget.value)}
+                  />
                 </label>
               ))}
             </div>
@@ -287,13 +335,33 @@ export function Editor({ id }: { id: number | null }) {
             {text('expireSeconds', 'Expire seconds')}
           </div>
           {json('headers', 'Headers (JSON object)')}
-          <label class="check"><input type="checkbox" name="enabled" checked={form.enabled} onChange={(e) => set({ enabled: e.currentTarget.checked })} /> Enabled</label>
-          <label class="check"><input type="checkbox" name="oneOff" checked={form.oneOff} onChange={(e) => set({ oneOff: e.currentTarget.checked })} /> One-off (disable after its run)</label>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="enabled"
+              checked={form.enabled}
+              onChange={(e) => set({ enabled: e.currentTarget.checked })}
+            />{' '}
+            Enabled
+          </label>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="oneOff"
+              checked={form.oneOff}
+              onChange={(e) => set({ oneOff: e.currentTarget.checked })}
+            />{' '}
+            One-off (disable after its run)
+          </label>
         </div>
       </div>
       <div class="buttons">
-        <button type="submit" class="primary">Save</button>
-        <a class="button" href="#/tasks">Cancel</a>
+        <button type="submit" class="primary">
+          Save
+        </button>
+        <a class="button" href="#/tasks">
+          Cancel
+        </a>
       </div>
     </form>
   );

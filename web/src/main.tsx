@@ -33,22 +33,58 @@ function Login({ onLogin }: { onLogin: (session: Session) => void }) {
     }
   };
   return (
-    <form class="login card" onSubmit={submit} aria-label="log in">
+    <form class="login card" onSubmit={(event) => void submit(event)} aria-label="log in">
       <h1>dbbeat console</h1>
       <div class="tabs">
-        <button type="button" class={mode === 'token' ? 'on' : ''} onClick={() => setMode('token')}>Token</button>
-        <button type="button" class={mode === 'password' ? 'on' : ''} onClick={() => setMode('password')}>User and password</button>
+        <button type="button" class={mode === 'token' ? 'on' : ''} onClick={() => setMode('token')}>
+          Token
+        </button>
+        <button type="button" class={mode === 'password' ? 'on' : ''} onClick={() => setMode('password')}>
+          User and password
+        </button>
       </div>
       {mode === 'token' ? (
-        <label>API token<input name="token" type="password" autocomplete="current-password" value={token} onInput={(e) => setToken(e.currentTarget.value)} /></label>
+        <label>
+          API token
+          <input
+            name="token"
+            type="password"
+            autocomplete="current-password"
+            value={token}
+            onInput={(e) => setToken(e.currentTarget.value)}
+          />
+        </label>
       ) : (
         <>
-          <label>User<input name="username" autocomplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} /></label>
-          <label>Password<input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
+          <label>
+            User
+            <input
+              name="username"
+              autocomplete="username"
+              value={username}
+              onInput={(e) => setUsername(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            Password
+            <input
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          </label>
         </>
       )}
-      {error && <p class="error" role="alert">{error}</p>}
-      <button type="submit" class="primary">Log in</button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" class="primary">
+        Log in
+      </button>
     </form>
   );
 }
@@ -86,13 +122,23 @@ function App() {
       <header>
         <strong>dbbeat</strong>
         <nav>
-          <a href="#/tasks" class={section === 'tasks' ? 'on' : ''}>Tasks</a>
-          <a href="#/schedules" class={section === 'schedules' ? 'on' : ''}>Schedules</a>
-          <a href="#/beats" class={section === 'beats' ? 'on' : ''}>Beats</a>
+          <a href="#/tasks" class={section === 'tasks' ? 'on' : ''}>
+            Tasks
+          </a>
+          <a href="#/schedules" class={section === 'schedules' ? 'on' : ''}>
+            Schedules
+          </a>
+          <a href="#/beats" class={section === 'beats' ? 'on' : ''}>
+            Beats
+          </a>
         </nav>
         <span class="user">
           {session.user}
-          {session.authRequired && <button type="button" class="link" onClick={logout}>Log out</button>}
+          {session.authRequired && (
+            <button type="button" class="link" onClick={() => void logout()}>
+              Log out
+            </button>
+          )}
         </span>
       </header>
       <main>

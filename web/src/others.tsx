@@ -7,15 +7,16 @@ import { ApiError, api, wallTime } from './api.js';
 type ScheduleRow = Record<string, unknown> & { id: number; tasks: { id: number; name: string }[] };
 
 function describe(kind: string, row: ScheduleRow): string {
+  const f = (key: string): string => String(row[key]);
   switch (kind) {
     case 'crontab':
-      return `${row.minute} ${row.hour} ${row.day_of_month} ${row.month_of_year} ${row.day_of_week} (${row.timezone})`;
+      return `${f('minute')} ${f('hour')} ${f('day_of_month')} ${f('month_of_year')} ${f('day_of_week')} (${f('timezone')})`;
     case 'interval':
-      return `every ${row.every} ${row.period}`;
+      return `every ${f('every')} ${f('period')}`;
     case 'solar':
-      return `${row.event} at ${row.latitude}, ${row.longitude}`;
+      return `${f('event')} at ${f('latitude')}, ${f('longitude')}`;
     default:
-      return `once at ${row.clocked_time}`;
+      return `once at ${f('clocked_time')}`;
   }
 }
 
@@ -36,19 +37,49 @@ export function Schedules() {
   if (data === null) return <p class="muted">{notice ?? 'Loading…'}</p>;
   return (
     <section>
-      {notice && <p class="notice" role="status">{notice}</p>}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       {Object.entries(data).map(([kind, rows]) => (
         <div key={kind} class="card">
-          <h3>{kind} ({rows.length})</h3>
+          <h3>
+            {kind} ({rows.length})
+          </h3>
           <table>
-            <thead><tr><th>Id</th><th>Schedule</th><th>Used by</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Schedule</th>
+                <th>Used by</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id}>
                   <td class="num">{row.id}</td>
                   <td class="mono">{describe(kind, row)}</td>
-                  <td>{row.tasks.length === 0 ? <span class="muted">no task</span> : row.tasks.slice(0, 5).map((task) => <a key={task.id} class="tag" href={`#/tasks/${task.id}`}>{task.name}</a>)}{row.tasks.length > 5 && ` and ${row.tasks.length - 5} more`}</td>
-                  <td>{row.tasks.length === 0 && <button type="button" class="danger" onClick={() => void remove(kind, row.id)}>Delete</button>}</td>
+                  <td>
+                    {row.tasks.length === 0 ? (
+                      <span class="muted">no task</span>
+                    ) : (
+                      row.tasks.slice(0, 5).map((task) => (
+                        <a key={task.id} class="tag" href={`#/tasks/${task.id}`}>
+                          {task.name}
+                        </a>
+                      ))
+                    )}
+                    {row.tasks.length > 5 && ` and ${row.tasks.length - 5} more`}
+                  </td>
+                  <td>
+                    {row.tasks.length === 0 && (
+                      <button type="button" class="danger" onClick={() => void remove(kind, row.id)}>
+                        Delete
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -81,12 +112,20 @@ export function Beats() {
     <section class="card">
       <h3>Beats</h3>
       <p class="muted small">
-        One beat of each group leads (it holds the lease in the database); the others stand by and take over within about one lease time
-        when it stops renewing. Database time: {wallTime(data.now)} UTC.
+        One beat of each group leads (it holds the lease in the database); the others stand by and take over within
+        about one lease time when it stops renewing. Database time: {wallTime(data.now)} UTC.
       </p>
       {data.groups.length === 0 && <p>No beat has run on this database yet.</p>}
       <table>
-        <thead><tr><th>Group</th><th>Leader</th><th>Fencing token</th><th>Lease until (UTC)</th><th>State</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Group</th>
+            <th>Leader</th>
+            <th>Fencing token</th>
+            <th>Lease until (UTC)</th>
+            <th>State</th>
+          </tr>
+        </thead>
         <tbody>
           {data.groups.map((group) => (
             <tr key={group.name}>
@@ -94,7 +133,13 @@ export function Beats() {
               <td class="mono">{group.leader ?? <span class="muted">none (last: {group.lastHolder})</span>}</td>
               <td class="num">{group.fencingToken}</td>
               <td>{group.leaseExpires.utc.slice(0, 23).replace('T', ' ')}</td>
-              <td>{group.valid ? <span class="pill on">leading</span> : <span class="pill">no leader: standbys take over</span>}</td>
+              <td>
+                {group.valid ? (
+                  <span class="pill on">leading</span>
+                ) : (
+                  <span class="pill">no leader: standbys take over</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
