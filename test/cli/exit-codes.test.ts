@@ -176,16 +176,7 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
     assert.equal(bad.code, 2);
   });
 
-  test('through npx: --version 0, a usage error 2', async () => {
-    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-    const ok = await run(['--no-install', 'dbbeat', '--version'], {}, { file: npx, timeoutMs: 300_000 });
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(ok.stdout.trim(), version);
-    const usage = await run(
-      ['--no-install', 'dbbeat', 'beat', '--no-such-flag'],
-      {},
-      { file: npx, timeoutMs: 300_000 },
-    );
-    assert.equal(usage.code, 2, usage.stderr);
-  });
+  // Through npx: test/package/install.test.ts runs the installed package's `npx dbbeat`
+  // (--version 0, a usage error 2, SIGTERM 0). From a checkout, npm 11's npx packs the
+  // checkout into its cache first, which rebuilds dist/ under the other test files.
 });
