@@ -135,7 +135,7 @@ export function registerBeatCommand(program: Command): void {
         const where = http;
         // Served from the beat's own database connection (the embedded database has one owner).
         void beatHandle.database
-          .then(async (database) => (console_ = await serveConsole(database, where, beatHandle.options.brokerUrl, beatHandle.log)))
+          .then(async (database) => (console_ = await serveConsole(database, where, beatHandle.options, beatHandle.log)))
           .catch((error: unknown) => {
             beatHandle.log.fatal({ err: error }, `console: cannot serve on ${flags.http}: ${(error as Error).message}`);
             void beatHandle.stop().finally(() => process.exit(EXIT_FAILURE));

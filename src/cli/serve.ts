@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 
 import { connectBroker } from '../broker/index.js';
-import { brokerUrlFromEnv } from '../broker/send-task.js';
+import type { RoutingSettings } from '../broker/routing.js';
+import { OptionsError, resolveConfig } from '../config.js';
 import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, resolveHttpAuth } from '../http/auth.js';
 import { type ConsoleServer, startConsoleServer } from '../http/server.js';
 import { migrate } from '../db/migrate.js';
@@ -38,14 +39,23 @@ export function resolveHttp(flags: HttpFlags, fallback: string): { host: string;
   return { host, port, auth };
 }
 
-/** Starts the console on an open database, with a broker connection of its own for "run now". */
+/**
+ * Starts the console on an open database, with a broker connection of its own for "run now"
+ * (routed by the same Celery settings as the beat's).
+ * @throws HttpConfigError on MySQL/MariaDB: the console's statements are PostgreSQL's for now
+ */
 export async function serveConsole(
   database: OpenDatabase,
   http: { host: string; port: number; auth: HttpAuth },
-  brokerUrl: string,
+  settings: { brokerUrl: string; routing: RoutingSettings; timezone: string },
   log: Logger,
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
-  const broker = await connectBroker(brokerUrl, { logger: log });
+  if (database.kind === 'mysql') {
+    throw new HttpConfigError(
+      'the console runs on PostgreSQL and the embedded database; MySQL/MariaDB is not supported by it yet',
+    );
+  }
+  const broker = await connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing });
   const server = await startConsoleServer({
     database,
     broker,
@@ -53,7 +63,7 @@ export async function serveConsole(
     host: http.host,
     port: http.port,
     log,
-    displayZone: process.env.CELERY_TIMEZONE || 'UTC',
+    displayZone: settings.timezone,
   });
   return {
     ...server,
@@ -88,25 +98,28 @@ export function registerServeCommand(program: Command): void {
     .option('--no-migrate', 'do not apply pending migrations on start');
   addHttpAuthOptions(command).action(async (flags: ServeFlags) => {
     let http;
+    let config;
     try {
       http = resolveHttp(flags, '127.0.0.1:8765');
+      config = resolveConfig({
+        databaseUrl: flags.databaseUrl,
+        dataDir: flags.dataDir,
+        brokerUrl: flags.broker,
+        logLevel: flags.loglevel,
+      });
     } catch (error) {
-      if (!(error instanceof HttpConfigError)) throw error;
+      if (!(error instanceof HttpConfigError || error instanceof OptionsError)) throw error;
       console.error(`dbbeat serve: ${error.message}`);
       process.exit(2);
     }
-    const level = (flags.loglevel ?? 'info').toLowerCase().replace('warning', 'warn').replace('critical', 'fatal');
+    const level = config.logLevel;
     const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
     let database: OpenDatabase | undefined;
     let server: Awaited<ReturnType<typeof serveConsole>> | undefined;
     try {
-      database = await openDatabase({
-        databaseUrl: flags.databaseUrl || process.env.DATABASE_URL || undefined,
-        dataDir: flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat',
-        serve: true,
-      });
+      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
       if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
-      server = await serveConsole(database, http, flags.broker || brokerUrlFromEnv(), log);
+      server = await serveConsole(database, http, config, log);
     } catch (error) {
       console.error(`dbbeat serve: ${error instanceof Error ? error.message : String(error)}`);
       await database?.close().catch(() => undefined);

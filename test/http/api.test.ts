@@ -9,6 +9,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { Redis } from 'ioredis';
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import { HttpConfigError, checkBindAddress } from '../../src/http/auth.js';
 import { PASSWORD, TOKEN, type TestConsole, USER, bearer, startTestConsole } from './support.js';
 
@@ -480,6 +483,19 @@ describe('console without credentials', () => {
     );
     assert.doesNotThrow(() => checkBindAddress('0.0.0.0', { ...none, token: TOKEN, required: true }));
     assert.doesNotThrow(() => checkBindAddress('::1', none));
+    // The command line: exit 2 with what to do, before opening anything.
+    const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
+    const env = { ...process.env, DBBEAT_HTTP_TOKEN: '', DBBEAT_HTTP_USER: '', DATABASE_URL: t.temp.url };
+    const serve = spawnSync(process.execPath, [bin, 'serve', '--http', '0.0.0.0:0'], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(serve.status, 2, serve.stderr);
+    assert.match(
+      serve.stderr,
+      /^dbbeat serve: refusing to listen on 0\.0\.0\.0 without credentials: .*Set DBBEAT_HTTP_TOKEN/,
+    );
     const open = await startTestConsole({ auth: none });
     try {
       const get = (host: string) => open.app.inject({ method: 'GET', url: '/api/tasks', headers: { host } });
