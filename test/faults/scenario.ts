@@ -2,9 +2,14 @@
 // tasks, the dispatch lag read from its "sent" lines, and the checks every scenario ends
 // with (no slot missing, none twice, the healthy tasks on time).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-import { type BeatLogLine, type BeatProcess, spawnBeat, type SpawnBeatOptions } from '../support/beat-process.js';
+import { type BeatLogLine, BeatProcess, spawnBeat, type SpawnBeatOptions } from '../support/beat-process.js';
 import { auditRuns, describeAudit, type FaultDatabase, insertTasks, randomIdBase, type SentRun, summarize, type TaskSpec } from './support.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 
 /** A line that says a run was published (or found already published). */
 export function isSend(line: BeatLogLine): boolean {
@@ -79,4 +84,47 @@ export function assertHealthy(specs: readonly TaskSpec[], runs: readonly SentRun
   const lag = lagSummary(lags);
   assert.ok(lag.runs > 0, 'healthy runs were logged');
   assert.ok(lag.maxMs <= maxLagMs, `healthy tasks keep their times: lag max ${lag.maxMs} ms (median ${lag.medianMs}, p99 ${lag.p99Ms})`);
+}
+
+/** Options of {@link spawnBeatProcess}: spawnBeat's, plus a clock skew and self-migration. */
+export interface SpawnOptions extends SpawnBeatOptions {
+  /** Run under libfaketime with this offset, e.g. '+30s' or '-30s' (Debian's `faketime`). */
+  skew?: string;
+  /** Let the beat apply (and repair) the schema itself; spawnBeat passes --no-migrate. */
+  migrate?: boolean;
+  /** Embedded database folder instead of a database URL. */
+  dataDir?: string;
+}
+
+/**
+ * Starts `dbbeat beat` like spawnBeat does, optionally on a skewed clock (libfaketime:
+ * the wall clock is shifted; the monotonic clock is left alone, as a skewed host's is),
+ * with migrations, or on an embedded data folder.
+ */
+export function spawnBeatProcess(options: SpawnOptions): BeatProcess {
+  const args = [
+    bin,
+    'beat',
+    ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : ['--database-url', options.databaseUrl]),
+    '-b',
+    options.brokerUrl,
+    '--max-interval',
+    String(options.maxInterval ?? 1),
+    '-l',
+    'INFO',
+    ...(options.migrate === true ? [] : ['--no-migrate']),
+    ...(options.leaseSeconds !== undefined ? ['--lease-seconds', String(options.leaseSeconds)] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  const child =
+    options.skew === undefined
+      ? spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('faketime', ['-f', options.skew, process.execPath, ...args], {
+          cwd: repoRoot,
+          env: { ...env, DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+  return new BeatProcess(child, options.label);
 }
