@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { IANAZone } from 'luxon';
 
 import { DEFAULT_ROUTING, type RouteMap, type RoutingSettings, parseTaskRoutes } from './broker/routing.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './broker/types.js';
 import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
 import { redactUrl } from './redact-url.js';
 import { zoneProblem } from './schedules/zone.js';
@@ -77,6 +78,10 @@ export interface BeatOptions {
   leaseName?: string;
   /** Time to live of the Redis keys that suppress re-sends, in seconds. Default 7 days. */
   dedupeTtlSeconds?: number;
+  /** Largest message sent, in bytes; a larger one fails alone (its task retries on its own). Default 16 MiB. */
+  maxMessageSize?: number;
+  /** Seconds between checks of dbbeat's own tables, triggers and functions. Default 300. */
+  schemaCheckInterval?: number;
 }
 
 /** Settings with every default applied and every value checked. */
@@ -103,6 +108,8 @@ export interface ResolvedConfig {
   leaseName: string;
   holder: string;
   dedupeTtlSeconds: number;
+  maxMessageBytes: number;
+  schemaCheckIntervalMs: number;
 }
 
 /** A setting out of range; the CLI exits with code 2. */
@@ -185,6 +192,8 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     leaseName: options.leaseName ?? 'default',
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     dedupeTtlSeconds: positive('dedupe-ttl', options.dedupeTtlSeconds ?? 7 * 24 * 3600, { integer: true }),
+    maxMessageBytes: positive('max-message-size', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_BYTES, { integer: true }),
+    schemaCheckIntervalMs: positive('schema-check-interval', options.schemaCheckInterval ?? 300) * 1000,
   };
 }
 

@@ -3,9 +3,11 @@ import type { ResolvedConfig } from '../config.js';
 import type { RunRecord } from '../db/store.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
+import type { Lease } from './lease.js';
 import type { DueBatch } from './loader.js';
 import type { Logger } from './logger.js';
 import type { Recorder } from './recorder.js';
+import type { TaskFailures } from './task-failures.js';
 import { runTaskId } from './task-id.js';
 import type { SendSpec, TaskTable } from './task-table.js';
 
@@ -31,12 +33,16 @@ export class Dispatcher {
     private readonly emit: Emit,
     private readonly clock: Clock,
     private readonly options: Pick<ResolvedConfig, 'startingDeadlineMs' | 'catchUpWindowMs'>,
+    private readonly lease: Pick<Lease, 'token'>,
+    private readonly failures: TaskFailures,
+    private readonly onLeaseLost: (reason: string) => void,
   ) {}
 
   /**
    * Sends `batch`, fenced by `token` (the records are written with it).
-   * @throws when the broker could not be reached (every run goes back to its slot) or
-   *   refused some messages (those go back; the others are recorded)
+   * A run whose message fails alone (it cannot be built, or the broker refuses that
+   * message) is retried on its task's own backoff (see TaskFailures); the batch goes on.
+   * @throws when the broker could not be reached (every run goes back to its slot)
    */
   async send(batch: DueBatch, token: string, installationId: string): Promise<void> {
     const now = this.clock.now();
@@ -52,8 +58,28 @@ export class Dispatcher {
         continue;
       }
       const slot = new Date(entry.slot);
-      messages.push(messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now)));
+      let message: TaskMessage;
+      try {
+        message = messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now));
+      } catch (error) {
+        this.table.postpone(id, this.failures.failed(id, spec.name, asError(error), now));
+        continue;
+      }
+      messages.push(message);
       planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff });
+    }
+
+    // The lease was checked before the rows were read; a pause since (SIGSTOP, a stalled
+    // VM, a long GC) may have let it lapse and a new leader send these very runs. Check
+    // its local deadline (monotonic clock) again right before publishing: RabbitMQ
+    // cannot suppress a repeat.
+    if (messages.length > 0 && this.lease.token !== token) {
+      this.log.warn(
+        { runs: messages.length + records.length },
+        `dropped a batch of ${messages.length + records.length} run(s) unsent: the lease may have lapsed while it was prepared`,
+      );
+      this.onLeaseLost('the lease may have lapsed before a batch was published');
+      return;
     }
 
     let outcomes;
@@ -67,7 +93,6 @@ export class Dispatcher {
       throw error;
     }
     let duplicates = 0;
-    let failure: Error | undefined;
     let failed = 0;
     const sentAt = this.clock.now();
     const logRuns = this.log.isLevelEnabled('info'); // a million sends: skip building unused lines
@@ -76,10 +101,10 @@ export class Dispatcher {
       const message = messages[index]!;
       if (outcome.status === 'failed') {
         failed += 1;
-        failure = outcome.error;
-        this.table.requeue(run.id);
+        this.table.postpone(run.id, this.failures.failed(run.id, run.name, outcome.error, sentAt));
         return;
       }
+      this.failures.succeeded(run.id, sentAt);
       if (outcome.status === 'duplicate') duplicates += 1;
       records.push({ id: run.id, lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
       if (!logRuns) return;
@@ -103,8 +128,11 @@ export class Dispatcher {
     this.recorder.add(records, token);
     await this.recorder.disable(batch.expired);
     this.emit('sent', { sent: planned.length - failed - duplicates, duplicates, failed });
-    if (failure) throw new Error(`the broker refused ${failed} of ${messages.length} messages: ${failure.message}`);
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The Celery message for one run of a task: `slot` is the scheduled time, `now` the send time. */

@@ -14,6 +14,8 @@ export interface BeatEvents {
   idle: [{ wakeAt: number; nextRunAt: number | null }];
   /** A task row that cannot be scheduled (reported once per distinct problem). */
   invalid: [{ id: number; name: string; problem: string }];
+  /** A run whose message failed alone (reported once per distinct reason); its task retries on its own. */
+  runFailed: [{ id: number; name: string; reason: string; retryInMs: number }];
   /**
    * A failed step; the loop retries with backoff. (Not named 'error': an EventEmitter
    * throws an 'error' event nobody listens to, and a failed step must never crash the beat.)

@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../db/open.js';
 import { redactUrl } from '../redact-url.js';
 import { Backoff } from './clock.js';
+import { DatabaseClock } from './database-clock.js';
 import { describeTransient, permanentFailure } from './failures.js';
 import { createLogger, type Logger } from './logger.js';
 import { Beat } from './loop.js';
@@ -102,14 +103,15 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     }
     resolveDatabase(database);
     broker = await retry('broker', resolved.brokerUrl, () =>
-      connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing, logger: log }),
+      connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing, maxMessageBytes: resolved.maxMessageBytes, logger: log }),
     );
     await broker.ping().catch((error: unknown) => {
       const permanent = permanentFailure(error, 'broker', resolved.brokerUrl);
       if (permanent) throw permanent;
       log.warn(`broker not reachable yet: ${describeTransient(error, 'broker', resolved.brokerUrl)}`);
     });
-    const beat = new Beat(beatStoreFor(database), broker, log, resolved);
+    // Schedules follow the database's clock, measured at every lease renewal.
+    const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log));
     beat.once('ready', () => resolveReady());
     log.info(
       { database: database.description, broker: redactUrl(resolved.brokerUrl), maxIntervalS: resolved.maxIntervalMs / 1000, holder: resolved.holder },

@@ -1,5 +1,6 @@
 import type { BeatStore, Fence } from '../db/store.js';
 import { type Clock, systemClock } from './clock.js';
+import { DatabaseClock } from './database-clock.js';
 
 export interface LeaseOptions {
   /** Lease row name; beats sharing a name elect one leader among them. */
@@ -49,7 +50,10 @@ export class Lease {
    */
   async tryAcquire(): Promise<boolean> {
     const sentAt = this.clock.monotonic();
+    const sentWall = this.clock instanceof DatabaseClock ? this.clock.base.now() : 0;
     const grant = await this.store.acquireLease(this.options.name, this.options.holder, this.options.ttlSeconds);
+    // The database's clock of every renewal: the beat schedules by it (see database-clock.ts).
+    if (grant !== null && this.clock instanceof DatabaseClock) this.clock.observe(grant.databaseNow, sentWall, this.clock.base.now());
     if (grant === null) {
       this.heldToken = null;
       this.validUntil = 0;

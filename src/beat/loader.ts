@@ -9,8 +9,6 @@ import type { Recorder } from './recorder.js';
 import type { Entry, TaskTable } from './task-table.js';
 
 const LOAD_PAGE_SIZE = 5000;
-/** Above this many milliseconds between this host's clock and the database's, a warning. */
-const CLOCK_SKEW_WARNING_MS = 2000;
 
 /** A due task, checked against the change log just before its run is sent. */
 export interface DueRun {
@@ -62,7 +60,6 @@ export class Loader {
     this.table.clear();
     this.invalid.clear();
     this.schedules.clear();
-    await this.checkClockSkew();
     const installation = await this.store.installationId();
     if (installation === null) throw new Error('dbbeat_installation is empty: run dbbeat migrate');
     this.installation = installation;
@@ -203,17 +200,6 @@ export class Loader {
   private forget(id: number): void {
     this.table.delete(id);
     this.invalid.delete(id);
-  }
-
-  /** Schedules run by this host's clock and leases by the database's: warn when they differ. */
-  private async checkClockSkew(): Promise<void> {
-    const before = this.clock.now();
-    const clock = await this.store.databaseClock();
-    const after = this.clock.now();
-    const skewMs = clock - (before + after) / 2;
-    if (Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS) {
-      this.log.warn({ skewMs: Math.round(skewMs) }, 'this host clock and the database clock differ by more than 2 s; runs follow this host clock');
-    }
   }
 }
 

@@ -4,12 +4,14 @@ import type { Broker } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
 import type { BeatStore } from '../db/store.js';
 import { Backoff, type Clock, systemClock, Waker } from './clock.js';
+import { DatabaseClock } from './database-clock.js';
 import { Dispatcher } from './dispatch.js';
 import type { BeatEvents, Emit } from './events.js';
 import { Lease } from './lease.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
+import { TaskFailures } from './task-failures.js';
 import { TaskTable } from './task-table.js';
 
 export type { BeatEvents } from './events.js';
@@ -33,6 +35,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly recorder: Recorder;
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
+  private readonly failures: TaskFailures;
   private readonly waker: Waker;
   private readonly backoff = new Backoff();
   private leader = false;
@@ -60,9 +63,12 @@ export class Beat extends EventEmitter<BeatEvents> {
     const emit = this.emit.bind(this) as unknown as Emit;
     this.waker = new Waker(clock);
     this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds }, clock);
-    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason));
+    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock);
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
-    this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options);
+    this.failures = new TaskFailures(log, emit);
+    this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options, this.lease, this.failures, (reason) =>
+      this.stepDown(reason),
+    );
   }
 
   get isLeader(): boolean {
@@ -119,6 +125,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     if (this.leader && this.recorder.hasPending) {
       await this.recorder.flush().catch((error: unknown) => this.log.error({ err: error }, 'could not record the last runs'));
     }
+    if (this.leader) this.recorder.reportUnrecorded();
   }
 
   private async step(): Promise<void> {
@@ -212,6 +219,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.lease.drop();
     this.table.clear();
     this.recorder.clear();
+    this.failures.clear();
     this.needFullLoad = true;
     this.log.warn(`stepped down: ${reason}`);
     this.emit('standby', { reason });

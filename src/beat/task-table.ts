@@ -112,11 +112,14 @@ export class TaskTable {
     }
     const scheduleEdited = previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
     if (scheduleEdited) base = Math.max(base, now);
-    const slot = nextSlot(task.schedule, base, startTime, row.last_run_at === null && !scheduleEdited);
+    let slot = nextSlot(task.schedule, base, startTime, row.last_run_at === null && !scheduleEdited);
     if (slot === null) {
       this.delete(row.id);
       return undefined;
     }
+    // The row's last_run_at may lag what was sent (its record waits on a row lock, or is
+    // still being written): never step back to a slot that already went out.
+    if (previous !== undefined && !scheduleEdited) slot = Math.max(slot, previous.slot);
     const entry: Entry = { spec: this.specOf(task), schedule: task.schedule, scheduleKey: this.intern(task.scheduleKey), slot, startTime };
     this.entries.set(row.id, entry);
     this.queue.set(row.id, slot);
@@ -140,6 +143,12 @@ export class TaskTable {
   requeue(id: number): void {
     const entry = this.entries.get(id);
     if (entry) this.queue.set(id, entry.slot);
+  }
+
+  /** Puts a popped task back, to be tried again at `at` (epoch ms) for the same slot. */
+  postpone(id: number, at: number): void {
+    const entry = this.entries.get(id);
+    if (entry) this.queue.set(id, Math.max(entry.slot, at));
   }
 
   delete(id: number): void {

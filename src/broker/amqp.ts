@@ -11,7 +11,7 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 
 import { amqpHeaders, buildProtocol2, destinationOf, type Destination } from './message.js';
 import { DEFAULT_ROUTING, type DeclaredQueue, type RoutingSettings } from './routing.js';
-import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
+import { type Broker, type BrokerLogger, type BrokerOptions, DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, type PublishOutcome, type TaskMessage } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 /** How long to wait for the publisher confirms of one batch. */
@@ -30,7 +30,7 @@ const PRECONDITION_FAILED = 406;
 
 /** Opens a RabbitMQ broker; the connection is made on first use and remade after it drops. */
 export async function connectAmqp(url: string, options: BrokerOptions = {}): Promise<Broker> {
-  return new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING);
+  return new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
 }
 
 interface Session {
@@ -52,6 +52,7 @@ class AmqpBroker implements Broker {
     private readonly url: string,
     private readonly logger: BrokerLogger | undefined,
     private readonly routing: RoutingSettings,
+    private readonly maxMessageBytes: number,
   ) {
     const parsed = new URL(url);
     this.display = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
@@ -126,9 +127,14 @@ class AmqpBroker implements Broker {
   private publishOne(channel: ConfirmChannel, message: TaskMessage, destination: Destination, now: Date): Promise<PublishOutcome> {
     let protocol;
     let headers;
+    let body: Buffer;
     try {
       protocol = buildProtocol2(message.priority === destination.priority ? message : { ...message, priority: destination.priority }, now);
       headers = amqpHeaders(protocol.headers);
+      body = Buffer.from(protocol.bodyJson, 'utf8');
+      // The headers travel in the frame too; their JSON size is close to their AMQP size.
+      const bytes = body.length + Buffer.byteLength(protocol.headersJson, 'utf8');
+      if (bytes > this.maxMessageBytes) throw new MessageTooLargeError(message.id, bytes, this.maxMessageBytes);
     } catch (error) {
       return Promise.resolve({ id: message.id, status: 'failed', error: error as Error });
     }
@@ -137,7 +143,7 @@ class AmqpBroker implements Broker {
       channel.publish(
         destination.exchange,
         destination.routingKey,
-        Buffer.from(protocol.bodyJson, 'utf8'),
+        body,
         {
           contentType: 'application/json',
           contentEncoding: 'utf-8',

@@ -13,7 +13,7 @@ import { redactUrl } from '../redact-url.js';
 import { buildProtocol2, destinationOf, type Destination } from './message.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
-import type { Broker, BrokerLogger, BrokerOptions, PublishOutcome, TaskMessage } from './types.js';
+import { type Broker, type BrokerLogger, type BrokerOptions, DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, type PublishOutcome, type TaskMessage } from './types.js';
 
 /** kombu's separator inside list and binding names. */
 const SEP = '\x06\x16';
@@ -92,6 +92,7 @@ class RedisBroker implements Broker {
   /** The last connection error ioredis reported (ECONNREFUSED …): the cause a failed PING names. */
   private lastConnectionError: Error | undefined;
   private readonly routing: RoutingSettings;
+  private readonly maxMessageBytes: number;
   private closed: Promise<void> | null = null;
 
   constructor(url: string, options: BrokerOptions) {
@@ -103,6 +104,7 @@ class RedisBroker implements Broker {
       throw new Error(`dedupeTtlSeconds must be a positive integer, got ${String(options.dedupeTtlSeconds)}`);
     }
     this.logger = options.logger;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.client = new Redis({
       ...connection,
       lazyConnect: true,
@@ -200,6 +202,11 @@ class RedisBroker implements Broker {
 
   private prepare(message: TaskMessage, destination: Destination, routes: Map<string, string[][]>, now: Date): Prepared {
     const envelope = redisEnvelope(message, destination, now);
+    // Cheap bound first: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (envelope.length * 3 > this.maxMessageBytes) {
+      const bytes = Buffer.byteLength(envelope, 'utf8');
+      if (bytes > this.maxMessageBytes) throw new MessageTooLargeError(message.id, bytes, this.maxMessageBytes);
+    }
     const declare = destination.declare;
     let queues = [destination.routingKey];
     if (destination.exchange !== '') {

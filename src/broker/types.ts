@@ -70,10 +70,32 @@ export interface BrokerOptions {
    * seconds (default 7 days). Longer than any plausible beat outage.
    */
   dedupeTtlSeconds?: number;
+  /**
+   * Largest message accepted, in bytes (Redis: the envelope; RabbitMQ: body and headers).
+   * A larger one fails alone, naming its size, instead of making the broker drop the
+   * connection (Redis proto-max-bulk-len) or close the channel (RabbitMQ max_message_size)
+   * under the whole batch. Default {@link DEFAULT_MAX_MESSAGE_BYTES}.
+   */
+  maxMessageBytes?: number;
   logger?: BrokerLogger;
   /**
    * Celery's routing settings (task_default_queue, task_routes, …) applied
    * after the message's own queue/exchange/routing key; Celery's defaults when absent.
    */
   routing?: RoutingSettings;
+}
+
+/** 16 MiB: RabbitMQ 4's default max_message_size, far below Redis's 512 MB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** A message over the size limit; it fails alone. */
+export class MessageTooLargeError extends Error {
+  override readonly name = 'MessageTooLargeError';
+  constructor(
+    readonly taskId: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the message is ${bytes} bytes, over the limit of ${limit} bytes (--max-message-size)`);
+  }
 }

@@ -44,6 +44,8 @@ interface BeatFlags extends HttpFlags {
   workdir?: string;
   uid?: string;
   gid?: string;
+  maxMessageSize?: number;
+  schemaCheckInterval?: number;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -79,6 +81,8 @@ export function registerBeatCommand(program: Command): void {
     .option('--task-default-exchange-type <type>', "Celery's task_default_exchange_type: direct, topic or fanout (env CELERY_TASK_DEFAULT_EXCHANGE_TYPE; default direct)")
     .option('--task-default-routing-key <key>', "Celery's task_default_routing_key (env CELERY_TASK_DEFAULT_ROUTING_KEY; default: the default queue)")
     .option('--task-routes <json>', "Celery's task_routes as JSON: {\"proj.tasks.*\": \"queue\"} (env CELERY_TASK_ROUTES)")
+    .option('--max-message-size <bytes>', 'largest message sent; a larger one fails alone and its task retries on its own (default 16777216)', count)
+    .option('--schema-check-interval <seconds>', "how often to check dbbeat's tables, triggers and functions (default 300)", seconds)
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
     .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
     .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
@@ -115,6 +119,8 @@ export function registerBeatCommand(program: Command): void {
           taskDefaultRoutingKey: flags.taskDefaultRoutingKey,
           taskRoutes: flags.taskRoutes,
           logFormat: flags.logFormat,
+          maxMessageSize: flags.maxMessageSize,
+          schemaCheckInterval: flags.schemaCheckInterval,
         });
         if (flags.detach) {
           // Settings are checked above, in the foreground: a bad one exits 2 here, not in the log.

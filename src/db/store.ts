@@ -55,8 +55,8 @@ export interface RunRecord {
   id: number;
   /** Epoch ms. */
   lastRunAt: number;
-  /** Added to total_run_count: 1 for a sent run, 0 for a skipped one. */
-  runs: 0 | 1;
+  /** Added to total_run_count: 1 per sent run, 0 for a skipped one (records of one task merge). */
+  runs: number;
   /** One-off tasks are disabled after their run. */
   disable: boolean;
 }
@@ -73,6 +73,34 @@ export interface LeaseGrant {
   token: string;
   /** Seconds until it lapses, by the database's clock. */
   secondsLeft: number;
+  /** The database's clock when it answered, epoch ms (the beat schedules by it). */
+  databaseNow: number;
+}
+
+/** What a fenced recordRuns did. */
+export interface RecordOutcome {
+  /** The fence held; false: the lease is gone (or another token holds it) and nothing was written. */
+  held: boolean;
+  /** Ids written. */
+  written: number[];
+  /** Ids of existing rows that another transaction had locked: not written, not waited for. */
+  locked: number[];
+}
+
+/** Who holds a task row's lock, as far as the database can tell. */
+export interface RowLockHolder {
+  id: number;
+  name: string;
+  /** The blocking session's process id; null when the database cannot tell. */
+  pid: number | null;
+  application: string | null;
+  client: string | null;
+  /** e.g. "idle in transaction". */
+  state: string | null;
+  /** When its transaction began, epoch ms. */
+  since: number | null;
+  /** Its current (or last) statement, cut to 200 characters. */
+  query: string | null;
 }
 
 /** One row of the change log (dbbeat_change). */
@@ -111,12 +139,16 @@ export interface BeatStore {
   /** The tasks with these ids, enabled or not (missing ones are absent). */
   loadByIds(ids: readonly number[]): Promise<TaskRow[]>;
   /**
-   * Records runs the broker accepted, in one statement, only while `fence` holds: a leader
-   * that lost its lease writes nothing. Returns the ids written (none: fenced out).
+   * Records runs the broker accepted (one record per task id), in one statement, only
+   * while `fence` holds when the write is made (not merely when it was sent: a write that
+   * waited is checked against the lease as it is then); a leader that lost its lease
+   * writes nothing. Rows locked by another transaction are skipped, never waited for.
    */
-  recordRuns(records: readonly RunRecord[], fence: Fence): Promise<number[]>;
-  /** Disables tasks (expired ones), fenced as recordRuns. Returns the ids disabled. */
+  recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome>;
+  /** Disables tasks (expired ones), fenced as recordRuns, skipping locked rows. Returns the ids disabled. */
   disableTasks(ids: readonly number[], fence: Fence): Promise<number[]>;
+  /** Who holds the row locks of these tasks (for the log line of a held record). */
+  rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]>;
   /**
    * Takes or renews lease `name` for `holder` by the database's clock: a holder renews its
    * own lease (same token), anyone takes a lapsed one with the next token. Null: someone

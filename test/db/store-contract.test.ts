@@ -60,6 +60,7 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
     test('the lease: one holder at a time, renewed with the same token, taken over with the next', async () => {
       const a = await store.acquireLease('contract', 'a', 5);
       assert.ok(a !== null && a.secondsLeft > 4 && a.secondsLeft <= 5, JSON.stringify(a));
+      assert.ok(Math.abs(a.databaseNow - Date.now()) < 60_000, `the grant carries the database's clock: ${a.databaseNow}`);
       assert.equal(await store.acquireLease('contract', 'b', 5), null);
       assert.equal((await store.acquireLease('contract', 'a', 5))?.token, a.token);
       await store.releaseLease('contract', 'a', a.token);
@@ -76,11 +77,11 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
       const other = await dialect.insert(db, { name: 'one-off', schedule: { interval: { every: 10, period: 'seconds' } }, oneOff: true });
       const { top } = await store.changeFeedStart(10);
       const at = Date.parse('2026-11-30T12:00:00.123Z');
-      assert.deepEqual(await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: String(Number(grant.token) + 7) }), []);
-      assert.deepEqual(
-        (await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }, { id: other, lastRunAt: at, runs: 1, disable: true }, { id: 2_000_000_000, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: grant.token })).sort((x, y) => x - y),
-        [id, other].sort((x, y) => x - y),
-      );
+      assert.deepEqual(await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: String(Number(grant.token) + 7) }), { held: false, written: [], locked: [] });
+      const outcome = await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }, { id: other, lastRunAt: at, runs: 1, disable: true }, { id: 2_000_000_000, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: grant.token });
+      assert.equal(outcome.held, true);
+      assert.deepEqual([...outcome.written].sort((x, y) => x - y), [id, other].sort((x, y) => x - y));
+      assert.deepEqual(outcome.locked, []);
       const [row, oneOff] = await store.loadByIds([id, other]).then((rows) => rows.sort((x, y) => x.id - y.id));
       assert.deepEqual([row?.last_run_at, row?.total_run_count, row?.enabled, row?.date_changed], [at, 1, true, Date.parse('2026-11-30T10:00:00Z')]);
       assert.deepEqual([oneOff?.enabled, oneOff?.total_run_count], [false, 1]);

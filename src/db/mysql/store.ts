@@ -1,6 +1,6 @@
 // BeatStore on MySQL / MariaDB: the statements of statements.ts, with their rows turned into
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
-import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
 import {
@@ -55,16 +55,22 @@ export class MysqlStore implements BeatStore {
     return this.taskRows(await this.db.query(LOAD_BY_IDS, [ids]));
   }
 
-  async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<number[]> {
-    if (records.length === 0) return [];
+  // Locked rows are waited for here (no SKIP LOCKED yet), so `locked` is always empty.
+  async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome> {
+    if (records.length === 0) return { held: true, written: [], locked: [] };
     const runs = JSON.stringify(records.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]));
     return this.db.transaction(async (tx) => {
-      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return [];
+      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return { held: false, written: [], locked: [] };
       const found = await tx.execute(RECORD_RUNS, [runs]);
       const ids = records.map((r) => r.id);
-      if (found === new Set(ids).size) return ids;
-      return (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id);
+      if (found === new Set(ids).size) return { held: true, written: ids, locked: [] };
+      return { held: true, written: (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id), locked: [] };
     });
+  }
+
+  /** The blocking session is not looked up on MySQL yet (performance_schema.data_locks could tell). */
+  async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
+    return ids.map((id) => ({ id, name: `#${id}`, pid: null, application: null, client: null, state: null, since: null, query: null }));
   }
 
   async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {
@@ -84,7 +90,9 @@ export class MysqlStore implements BeatStore {
       if (!held) held = (await tx.execute(INSERT_LEASE, [name, holder, ttlMicros])) > 0;
       if (!held) return null;
       const [row] = await tx.query<{ token: string; seconds_left: number }>(READ_LEASE, [name]);
-      return row === undefined ? null : { token: row.token, secondsLeft: Number(row.seconds_left) };
+      // The database's clock with each renewal: the beat schedules by it (beat/database-clock.ts).
+      const [clock] = await tx.query<{ clock: string }>(DATABASE_CLOCK);
+      return row === undefined ? null : { token: row.token, secondsLeft: Number(row.seconds_left), databaseNow: parseClock(clock!.clock) };
     });
   }
 
@@ -94,7 +102,7 @@ export class MysqlStore implements BeatStore {
 
   async databaseClock(): Promise<number> {
     const [row] = await this.db.query<{ clock: string }>(DATABASE_CLOCK);
-    return Date.parse(`${row!.clock.replace(' ', 'T')}Z`);
+    return parseClock(row!.clock);
   }
 
   async installationId(): Promise<string | null> {
@@ -184,4 +192,9 @@ export class MysqlStore implements BeatStore {
     }
     return rows as unknown as TaskRow[];
   }
+}
+
+/** DATABASE_CLOCK's UTC text ("2026-11-30 15:00:00.123456") as epoch ms. */
+function parseClock(text: string): number {
+  return Date.parse(`${text.replace(' ', 'T')}Z`);
 }

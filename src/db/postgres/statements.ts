@@ -113,41 +113,91 @@ ORDER BY id`;
 export const DATABASE_CLOCK = `SELECT clock_timestamp() AS clock`;
 
 /**
+ * The fence every beat write starts with: the lease row, locked FOR SHARE, only while
+ * this token holds it by the clock of this moment. The lock is what makes the check hold
+ * until the write commits: a new leader's ACQUIRE_LEASE (an UPDATE of that row) waits
+ * for it, and a write that had to wait for a lease change is re-checked (READ COMMITTED
+ * re-reads a locked row's newest version) against the new token. clock_timestamp(), not
+ * now(): now() is when the statement started, which a wait can leave far behind.
+ * $L1 text lease name; $L2 bigint token (spliced in with the caller's parameter numbers).
+ */
+function fencedLease(name: string, token: string): string {
+  return `SELECT l.token FROM dbbeat_lease l
+    WHERE l.name = ${name} AND l.token = ${token} AND l.expires_at > clock_timestamp()
+    FOR SHARE`;
+}
+
+/**
  * Records runs the broker accepted, in one statement, only while this process still
  * holds the lease with this fencing token: a leader that lost its lease writes nothing.
- * $1 int[] task ids; $2 timestamptz[] last_run_at; $3 int[] runs to add (0 or 1);
+ * Rows locked by another transaction are skipped, not waited for (SKIP LOCKED): an open
+ * transaction on one task must never hold up the others; the caller keeps those records
+ * and tries again later.
+ * $1 int[] task ids (each once); $2 timestamptz[] last_run_at; $3 int[] runs to add;
  * $4 bool[] disable (one-off tasks after their run); $5 text lease name; $6 bigint token.
- * Returns the ids written.
+ * Returns one row: held (the fence held), written int[] (ids written), locked int[]
+ * (ids that exist but were locked by someone else).
  */
 export const RECORD_RUNS = `
+WITH lease AS (${fencedLease('$5', '$6')}),
+target AS (
+  SELECT t.id FROM django_celery_beat_periodictask t
+  WHERE t.id = ANY($1::int[]) AND EXISTS (SELECT 1 FROM lease)
+  FOR NO KEY UPDATE OF t SKIP LOCKED
+),
+written AS (
+  UPDATE django_celery_beat_periodictask AS t
+  SET last_run_at = r.last_run_at,
+      total_run_count = t.total_run_count + r.runs,
+      enabled = t.enabled AND NOT r.disable
+  FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::bool[]) AS r(id, last_run_at, runs, disable), target
+  WHERE t.id = r.id AND target.id = r.id
+  RETURNING t.id
+)
+SELECT EXISTS (SELECT 1 FROM lease) AS held,
+       coalesce((SELECT array_agg(id) FROM written), '{}') AS written,
+       coalesce((SELECT array_agg(t.id) FROM django_celery_beat_periodictask t
+                 WHERE t.id = ANY($1::int[]) AND EXISTS (SELECT 1 FROM lease)
+                   AND t.id NOT IN (SELECT id FROM target)), '{}') AS locked`;
+
+/**
+ * Disables tasks (expired ones), under the same fencing as RECORD_RUNS; locked rows are
+ * skipped (they are disabled when their change is read again).
+ * $1 int[] task ids; $2 text lease name; $3 bigint token. Returns the ids disabled.
+ */
+export const DISABLE_TASKS = `
+WITH lease AS (${fencedLease('$2', '$3')}),
+target AS (
+  SELECT t.id FROM django_celery_beat_periodictask t
+  WHERE t.id = ANY($1::int[]) AND t.enabled AND EXISTS (SELECT 1 FROM lease)
+  FOR NO KEY UPDATE OF t SKIP LOCKED
+)
 UPDATE django_celery_beat_periodictask AS t
-SET last_run_at = r.last_run_at,
-    total_run_count = t.total_run_count + r.runs,
-    enabled = t.enabled AND NOT r.disable
-FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::bool[]) AS r(id, last_run_at, runs, disable)
-WHERE t.id = r.id
-  AND EXISTS (
-    SELECT 1 FROM dbbeat_lease l
-    WHERE l.name = $5 AND l.token = $6 AND l.expires_at > now())
+SET enabled = false
+FROM target
+WHERE t.id = target.id
 RETURNING t.id`;
 
 /**
- * Disables tasks (expired ones), under the same fencing as RECORD_RUNS.
- * $1 int[] task ids; $2 text lease name; $3 bigint token.
+ * Who holds the row locks of these tasks, where the database can tell: a row lock lives
+ * in the row's xmax, and the locking transaction holds a lock on its own id in pg_locks.
+ * $1 int[] task ids. Returns id, name, and the holder's pid, application_name, client
+ * address, state, transaction start and the start of its current statement (null when
+ * the row is not locked by a single live transaction, e.g. shared by several).
  */
-export const DISABLE_TASKS = `
-UPDATE django_celery_beat_periodictask AS t
-SET enabled = false
-WHERE t.id = ANY($1::int[]) AND t.enabled
-  AND EXISTS (
-    SELECT 1 FROM dbbeat_lease l
-    WHERE l.name = $2 AND l.token = $3 AND l.expires_at > now())
-RETURNING t.id`;
+export const ROW_LOCK_HOLDERS = `
+SELECT t.id, t.name, a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state,
+       a.xact_start, left(a.query, 200) AS query
+FROM django_celery_beat_periodictask t
+LEFT JOIN pg_locks l ON l.locktype = 'transactionid' AND l.granted AND l.transactionid = t.xmax
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid AND a.pid <> pg_backend_pid()
+WHERE t.id = ANY($1::int[])`;
 
 /**
  * Takes or renews the lease. A holder renews its own lease (same token); anyone takes
  * a lapsed lease with the next token. Time is the database's, so clock differences
- * between hosts do not matter. No row returned: someone else holds it.
+ * between hosts do not matter. No row returned: someone else holds it. clock_ms is the
+ * database's clock (epoch ms), from which the beat corrects its own (beat/database-clock.ts).
  * $1 text lease name; $2 text holder; $3 float8 time to live in seconds.
  */
 export const ACQUIRE_LEASE = `
@@ -158,7 +208,8 @@ SET holder = excluded.holder,
     token = CASE WHEN l.holder = excluded.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,
     expires_at = excluded.expires_at
 WHERE l.holder = excluded.holder OR l.expires_at <= now()
-RETURNING token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left`;
+RETURNING token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left,
+          (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
 
 /** Gives the lease up at once, so a standby takes over without waiting. $1 name; $2 holder; $3 token. */
 export const RELEASE_LEASE = `

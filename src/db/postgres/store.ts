@@ -1,7 +1,7 @@
 // BeatStore on PostgreSQL and PGlite: the statements of statements.ts, with their rows
 // turned into the store's plain values (times as epoch ms).
 import type { Database } from '../database.js';
-import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import {
   ACQUIRE_LEASE,
   CHANGE_FEED_START,
@@ -14,6 +14,7 @@ import {
   READ_CHANGES_AFTER,
   RECORD_RUNS,
   RELEASE_LEASE,
+  ROW_LOCK_HOLDERS,
   TABLES_WITHOUT_STATISTICS,
   TASKS_OF_SCHEDULES,
 } from './statements.js';
@@ -41,8 +42,8 @@ export class PostgresStore implements BeatStore {
     return this.db.query<TaskRow>(LOAD_BY_IDS, [ids]);
   }
 
-  async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<number[]> {
-    const rows = await this.db.query<{ id: number }>(RECORD_RUNS, [
+  async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome> {
+    const [row] = await this.db.query<{ held: boolean; written: number[]; locked: number[] }>(RECORD_RUNS, [
       records.map((r) => r.id),
       records.map((r) => new Date(r.lastRunAt)),
       records.map((r) => r.runs),
@@ -50,7 +51,30 @@ export class PostgresStore implements BeatStore {
       fence.name,
       fence.token,
     ]);
-    return rows.map((row) => row.id);
+    return { held: row?.held === true, written: row?.written ?? [], locked: row?.locked ?? [] };
+  }
+
+  async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
+    const rows = await this.db.query<{
+      id: number;
+      name: string;
+      pid: number | null;
+      application_name: string | null;
+      client_addr: string | null;
+      state: string | null;
+      xact_start: Date | null;
+      query: string | null;
+    }>(ROW_LOCK_HOLDERS, [ids]);
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      pid: row.pid,
+      application: row.application_name,
+      client: row.client_addr,
+      state: row.state,
+      since: row.xact_start?.getTime() ?? null,
+      query: row.query,
+    }));
   }
 
   async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {
@@ -59,8 +83,8 @@ export class PostgresStore implements BeatStore {
   }
 
   async acquireLease(name: string, holder: string, ttlSeconds: number): Promise<LeaseGrant | null> {
-    const [row] = await this.db.query<{ token: string; seconds_left: number }>(ACQUIRE_LEASE, [name, holder, ttlSeconds]);
-    return row === undefined ? null : { token: row.token, secondsLeft: row.seconds_left };
+    const [row] = await this.db.query<{ token: string; seconds_left: number; clock_ms: number }>(ACQUIRE_LEASE, [name, holder, ttlSeconds]);
+    return row === undefined ? null : { token: row.token, secondsLeft: row.seconds_left, databaseNow: row.clock_ms };
   }
 
   async releaseLease(name: string, holder: string, token: string): Promise<void> {
