@@ -3,6 +3,7 @@ import type { Broker } from '../broker/types.js';
 import { type BeatOptions, resolveConfig, type ResolvedConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../db/open.js';
+import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
 import { redactUrl } from '../redact-url.js';
 import { Backoff } from './clock.js';
 import { DatabaseClock } from './database-clock.js';
@@ -40,6 +41,11 @@ export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> 
 
 /** startBeat with settings already resolved (the CLI resolves them once, for every command). */
 export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatHandle> {
+  if (resolved.databaseUrl === undefined) {
+    // Checked before anything starts: an embedded folder has one beat, its owner.
+    const owner = await dataDirOwner(resolved.dataDir);
+    if (owner !== undefined) throw new EmbeddedBeatConflictError(resolved.dataDir, owner.pid);
+  }
   const log = createLogger(resolved);
   const removePidFile = resolved.pidFile ? writePidFile(resolved.pidFile) : undefined;
   let stopping = false;

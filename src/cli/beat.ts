@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 
 import { OptionsError, resolveConfig } from '../config.js';
+import { EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
 import { detach, dropPrivileges } from './detach.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { HttpConfigError } from '../http/auth.js';
@@ -133,7 +134,7 @@ export function registerBeatCommand(program: Command): void {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         console.error(`dbbeat beat: ${message}`);
-        process.exit(error instanceof OptionsError || error instanceof HttpConfigError ? EXIT_USAGE : EXIT_FAILURE);
+        process.exit(error instanceof OptionsError || error instanceof HttpConfigError || error instanceof EmbeddedBeatConflictError ? EXIT_USAGE : EXIT_FAILURE);
       }
       const beatHandle = handle;
       let console_: Awaited<ReturnType<typeof serveConsole>> | undefined;

@@ -24,15 +24,19 @@ describe('host clocks ±30 s off the database clock', () => {
   });
 
   after(async () => {
+    if (process.env.DBBEAT_FAULT_DUMP) {
+      for (const beat of beats) console.log(beat.label, JSON.stringify(beat.lines.slice(-12).map((line) => `${line.time} ${line.msg}`)), beat.otherOutput.slice(-5));
+    }
     await killAllBeats();
     redis?.disconnect();
     await redisServer?.remove();
     await db?.drop();
   });
 
+  const beats: BeatProcess[] = [];
+
   test('leaders at +30 s, −30 s and 0 s in turn, killed in turn: no run lost, none twice', { timeout: 240_000 }, async () => {
     const queue = uniqueName('fault_clock');
-    const beats: BeatProcess[] = [];
     const start = (skew: string | undefined, label: string): BeatProcess => {
       const beat = spawnBeatProcess({
         databaseUrl: db.url,

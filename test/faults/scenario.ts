@@ -3,6 +3,7 @@
 // with (no slot missing, none twice, the healthy tasks on time).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { type BeatLogLine, BeatProcess, spawnBeat, type SpawnBeatOptions } from '../support/beat-process.js';
@@ -121,10 +122,20 @@ export function spawnBeatProcess(options: SpawnOptions): BeatProcess {
   const child =
     options.skew === undefined
       ? spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('faketime', ['-f', options.skew, process.execPath, ...args], {
+      : // libfaketime preloaded into node itself (the `faketime` wrapper forks, so killing
+        // it would leave the beat running).
+        spawn(process.execPath, args, {
           cwd: repoRoot,
-          env: { ...env, DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' },
+          env: { ...env, LD_PRELOAD: libfaketime(), FAKETIME: options.skew, DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
   return new BeatProcess(child, options.label);
+}
+
+/** Debian's libfaketime (package libfaketime, pulled in by faketime); the thread-safe build. */
+function libfaketime(): string {
+  const candidates = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1'];
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) throw new Error(`libfaketime not found (looked in ${candidates.join(', ')}): apt-get install faketime`);
+  return found;
 }

@@ -75,6 +75,34 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   throw new Error(`could not take the lock ${lockPath}: it keeps reappearing`);
 }
 
+/** The live process that has the folder open, if any (and where it serves it, when it does). */
+export async function dataDirOwner(dataDir: string): Promise<{ pid: number; server: ServerInfo | undefined } | undefined> {
+  const server = await findLiveServer(dataDir);
+  if (server !== undefined) return { pid: server.pid, server };
+  const holder = Number.parseInt(await readFile(resolve(dataDir, LOCK_FILE), 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) return { pid: holder, server: undefined };
+  return undefined;
+}
+
+/**
+ * A second beat on an embedded data folder. The embedded database lives inside the
+ * process that opened the folder, so another beat there could never take over when that
+ * process dies: it refuses to start instead (the CLI exits with code 2).
+ */
+export class EmbeddedBeatConflictError extends Error {
+  override readonly name = 'EmbeddedBeatConflictError';
+  constructor(
+    readonly dataDir: string,
+    readonly ownerPid: number,
+  ) {
+    super(
+      `the embedded database in ${dataDir} is already run by process ${ownerPid}; ` +
+        'a second beat cannot stand by on an embedded database (it lives inside that process): ' +
+        'run several beats on PostgreSQL (DATABASE_URL), or just this one',
+    );
+  }
+}
+
 /** Records where the folder's database is served; written atomically. */
 export async function writeServerInfo(dataDir: string, info: ServerInfo): Promise<void> {
   const path = join(dataDir, SERVER_FILE);
