@@ -117,7 +117,9 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
       log.warn(`broker not reachable yet: ${describeTransient(error, 'broker', resolved.brokerUrl)}`);
     });
     // Schedules follow the database's clock, measured at every lease renewal.
-    const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log));
+    // Allowed to migrate, the beat also repairs dbbeat objects that go missing while it runs.
+    const repair = resolved.migrate ? async () => migrate(database) : undefined;
+    const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log), repair);
     beat.once('ready', () => resolveReady());
     log.info(
       { database: database.description, broker: redactUrl(resolved.brokerUrl), maxIntervalS: resolved.maxIntervalMs / 1000, holder: resolved.holder },

@@ -11,6 +11,7 @@ import { Lease } from './lease.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
+import { type SchemaRepair, SchemaWatch } from './schema-watch.js';
 import { TaskFailures } from './task-failures.js';
 import { TaskTable } from './task-table.js';
 
@@ -18,6 +19,7 @@ export type { BeatEvents } from './events.js';
 
 const STANDBY_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
+const SCHEMA_RECHECK_AFTER_FAILURE_MS = 10_000;
 
 /**
  * The beat: while it holds the lease, it keeps every enabled task's next run, sends
@@ -36,6 +38,11 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
   private readonly failures: TaskFailures;
+  private readonly schema: SchemaWatch;
+  /** False while an object the beat cannot work without is missing: it does not lead then. */
+  private schemaUsable = true;
+  private schemaCheckAt = 0;
+  private schemaCheckedAt = 0;
   private readonly waker: Waker;
   private readonly backoff = new Backoff();
   private leader = false;
@@ -57,8 +64,11 @@ export class Beat extends EventEmitter<BeatEvents> {
     private readonly log: Logger,
     private readonly options: ResolvedConfig,
     private readonly clock: Clock = systemClock,
+    /** Re-creates missing schema objects; given when the beat may migrate. */
+    repairSchema?: SchemaRepair,
   ) {
     super();
+    this.schema = new SchemaWatch(store, log, repairSchema);
     // EventEmitter's emit, typed by BeatEvents (its own signature does not narrow a generic event).
     const emit = this.emit.bind(this) as unknown as Emit;
     this.waker = new Waker(clock);
@@ -116,6 +126,8 @@ export class Beat extends EventEmitter<BeatEvents> {
         const err = error instanceof Error ? error : new Error(String(error));
         const delay = this.backoff.next();
         this.log.error({ err, retryInMs: Math.round(delay) }, `beat: ${err.message}; retrying in ${Math.round(delay)} ms`);
+        // A dropped table or function shows up as failing statements: look at once (at most every 10 s).
+        if (this.clock.now() - this.schemaCheckedAt > SCHEMA_RECHECK_AFTER_FAILURE_MS) this.schemaCheckAt = 0;
         this.emit('failure', err);
         await this.waker.sleep(delay);
       }
@@ -129,6 +141,11 @@ export class Beat extends EventEmitter<BeatEvents> {
   }
 
   private async step(): Promise<void> {
+    if (this.clock.now() >= this.schemaCheckAt) await this.checkSchema();
+    if (!this.schemaUsable) {
+      await this.waker.sleep(Math.min(STANDBY_POLL_MS * 5, this.schemaCheckAt - this.clock.now()));
+      return;
+    }
     await this.keepLeadership();
     if (!this.leader) {
       await this.waker.sleep(STANDBY_POLL_MS);
@@ -211,6 +228,26 @@ export class Beat extends EventEmitter<BeatEvents> {
       this.announcedStandby = true;
       this.log.info('standing by: another beat is the leader');
       this.emit('ready', { role: 'standby', tasks: 0, invalid: 0 });
+    }
+  }
+
+  /** Checks dbbeat's objects; without one it cannot work without, gives up the lease and waits. */
+  private async checkSchema(): Promise<void> {
+    const { usable, repaired } = await this.schema.check();
+    // A repaired change log starts its ids anew: read everything again.
+    if (repaired) this.needFullLoad = true;
+    const now = this.clock.now();
+    this.schemaCheckedAt = now;
+    // While unusable, look again soon: someone is expected to run dbbeat migrate.
+    this.schemaCheckAt = now + (usable ? this.options.schemaCheckIntervalMs : Math.min(this.options.schemaCheckIntervalMs, 5000));
+    if (usable === this.schemaUsable) return;
+    this.schemaUsable = usable;
+    if (!usable && this.leader) {
+      await this.recorder.drain();
+      await this.lease.release();
+      this.stepDown("the schema is incomplete (see the schema drift above); run 'dbbeat migrate'");
+    } else if (!usable) {
+      this.log.warn("not leading: the schema is incomplete (see the schema drift above); run 'dbbeat migrate'");
     }
   }
 

@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { description: string; register: () => Promise<(p
     description: "create django-celery-beat's tables (or adopt existing ones) and dbbeat's triggers and tables",
     register: async () => (await import('./migrate.js')).registerMigrateCommand,
   },
+  doctor: {
+    description: "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise",
+    register: async () => (await import('./doctor.js')).registerDoctorCommand,
+  },
   next: {
     description: 'preview run times of a schedule',
     register: async () => (await import('./next.js')).registerNextCommand,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { resolveConfig } from '../config.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { describeObject } from '../db/schema-objects.js';
 
 interface MigrateCommandOptions {
   databaseUrl?: string;
@@ -55,12 +56,16 @@ async function runMigrate(options: MigrateCommandOptions): Promise<number> {
     return fail(error, 'database');
   }
   try {
-    const { applied } = await migrate(db, { log: (message) => console.log(message) });
-    console.log(
-      applied.length === 0
-        ? `${db.description}: up to date`
-        : `${db.description}: applied ${applied.length} migration(s)`,
-    );
+    const { applied, repaired, missing } = await migrate(db, { log: (message) => console.log(message) });
+    const done = [
+      ...(applied.length > 0 ? [`applied ${applied.length} migration(s)`] : []),
+      ...(repaired.length > 0 ? [`repaired ${repaired.length} missing object(s)`] : []),
+    ];
+    console.log(`${db.description}: ${done.length === 0 ? 'up to date, every object present' : done.join(', ')}`);
+    if (missing.length > 0) {
+      console.error(`dbbeat migrate: ${db.description}: still missing after the repair: ${missing.map(describeObject).join(', ')}`);
+      return EXIT_FAILURE;
+    }
     return EXIT_OK;
   } catch (error) {
     return fail(error, 'migrate');

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 import type { Database } from './database.js';
 import type { MysqlDatabase } from './mysql/connection.js';
+import { inspectPostgresSchema } from './postgres/schema-objects.js';
+import { describeObject, missingObjects, type SchemaObjectStatus } from './schema-objects.js';
 
 /**
  * The folder of dbbeat's own migration files: `migrations/` at the package root, found
@@ -41,6 +43,10 @@ export interface MigrateOptions {
 export interface MigrateResult {
   /** Names of the files applied by this call, in order (empty when up to date). */
   applied: string[];
+  /** dbbeat objects that were missing (dropped by hand, say) and were created again. */
+  repaired: SchemaObjectStatus[];
+  /** dbbeat objects still missing after the repair (none when it worked). */
+  missing: SchemaObjectStatus[];
 }
 
 /** A migration file already applied whose content has changed since. */
@@ -97,7 +103,8 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
       (fileName, error) => new MigrationFailedError(fileName, error),
       options.log,
     );
-    return { applied };
+    // The object check is PostgreSQL's only so far.
+    return { applied, repaired: [], missing: [] };
   }
   const pg = db as Database; // kind postgres or pglite
   const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
@@ -129,7 +136,59 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
       options.log?.(`applied ${file.name}`);
     }
   }
-  return { applied };
+  // dbbeat's own objects are checked when its own files are applied (not another folder's).
+  const { repaired, missing } = options.directory === undefined ? await repairSchema(db, files) : { repaired: [], missing: [] };
+  for (const object of repaired) options.log?.(`repaired ${describeObject(object)} (re-applied ${object.migration})`);
+  return { applied, repaired, missing };
+}
+
+/**
+ * Checksums say the files were applied, not that their objects are still there: finds
+ * dbbeat's objects that are missing (or disabled) and re-applies the migration files that
+ * create them (each is idempotent; see postgres/schema-objects.ts), in order, in one
+ * transaction under the migration lock. The history is left as it is.
+ */
+async function repairSchema(db: Database, files: readonly MigrationFile[]): Promise<{ repaired: SchemaObjectStatus[]; missing: SchemaObjectStatus[] }> {
+  const before = missingObjects(await inspectPostgresSchema(db));
+  if (before.length === 0) return { repaired: [], missing: [] };
+  const owners = new Set(before.map((object) => object.migration));
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    for (const file of files) {
+      if (!owners.has(file.name)) continue;
+      try {
+        await tx.query(file.sql);
+      } catch (error) {
+        throw new MigrationFailedError(file.name, error);
+      }
+    }
+  });
+  const missing = missingObjects(await inspectPostgresSchema(db));
+  const still = new Set(missing.map(describeObject));
+  return { repaired: before.filter((object) => !still.has(describeObject(object))), missing };
+}
+
+/** What `dbbeat doctor` reports about the migration files. */
+export interface MigrationStatus {
+  /** Files recorded as applied, with the checksum they were applied with. */
+  applied: string[];
+  /** Files not applied yet. */
+  pending: string[];
+  /** Applied files whose content changed since. */
+  edited: string[];
+}
+
+/** Compares the migration files with the history, without changing anything. */
+export async function migrationStatus(db: Pick<Database, 'query'>, directory = defaultMigrationsDirectory): Promise<MigrationStatus> {
+  const files = await readMigrationFiles(directory);
+  const [exists] = await db.query<{ present: boolean }>(`SELECT to_regclass('dbbeat_migrations') IS NOT NULL AS present`);
+  const history = exists?.present ? await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations') : [];
+  const byName = new Map(history.map((row) => [row.name, row.checksum]));
+  return {
+    applied: files.filter((file) => byName.has(file.name)).map((file) => file.name),
+    pending: files.filter((file) => !byName.has(file.name)).map((file) => file.name),
+    edited: files.filter((file) => byName.has(file.name) && byName.get(file.name) !== file.checksum).map((file) => file.name),
+  };
 }
 
 const CREATE_HISTORY_TABLE = `

@@ -2,6 +2,8 @@
 // values in and out, times as epoch milliseconds. Each dialect implements it in its own
 // folder (postgres/ serves PostgreSQL and PGlite); the beat never sees SQL.
 
+import type { SchemaObjectStatus } from './schema-objects.js';
+
 /**
  * A periodic task joined with its schedule row, as the beat reads it. Column names are
  * django-celery-beat's; schedule columns carry a prefix (c_ crontab, i_ interval,
@@ -147,6 +149,8 @@ export interface BeatStore {
   recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome>;
   /** Disables tasks (expired ones), fenced as recordRuns, skipping locked rows. Returns the ids disabled. */
   disableTasks(ids: readonly number[], fence: Fence): Promise<number[]>;
+  /** dbbeat's own objects (tables, triggers, functions) and whether each is there. */
+  inspectSchema(): Promise<SchemaObjectStatus[]>;
   /** Who holds the row locks of these tasks (for the log line of a held record). */
   rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]>;
   /**

@@ -97,7 +97,7 @@ describe('one bad task beside healthy ones', () => {
         },
       }),
     );
-    assertHealthy(specs, runs, until, lags, 500);
+    assertHealthy(specs, runs, until, lags);
     assert.equal(reports.length, 1, `the bad task is reported once (got ${reports.length})`);
     assert.match(reports[0]!.msg, new RegExp(badName));
     assert.match(reports[0]!.msg, task.reason);

@@ -96,7 +96,7 @@ describe('an open transaction holds a task row lock', () => {
         },
       }),
     );
-    assertHealthy(specs, runs, until, lags, 500);
+    assertHealthy(specs, runs, until, lags);
     assert.ok(named.length >= 1, 'the held row is logged, naming the task');
     assert.match(named[0]!.msg, new RegExp(`\\b${blockerPid}\\b`), 'and the process that holds the lock');
     assert.ok(named.length <= 3, `logged a few times, not on every batch (${named.length})`);

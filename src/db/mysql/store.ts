@@ -1,5 +1,6 @@
 // BeatStore on MySQL / MariaDB: the statements of statements.ts, with their rows turned into
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
+import type { SchemaObjectStatus } from '../schema-objects.js';
 import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
@@ -66,6 +67,11 @@ export class MysqlStore implements BeatStore {
       if (found === new Set(ids).size) return { held: true, written: ids, locked: [] };
       return { held: true, written: (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id), locked: [] };
     });
+  }
+
+  /** dbbeat's objects are not checked on MySQL yet: nothing is reported missing. */
+  async inspectSchema(): Promise<SchemaObjectStatus[]> {
+    return [];
   }
 
   /** The blocking session is not looked up on MySQL yet (performance_schema.data_locks could tell). */

@@ -2,6 +2,8 @@
 // turned into the store's plain values (times as epoch ms).
 import type { Database } from '../database.js';
 import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { SchemaObjectStatus } from '../schema-objects.js';
+import { inspectPostgresSchema } from './schema-objects.js';
 import {
   ACQUIRE_LEASE,
   CHANGE_FEED_START,
@@ -52,6 +54,10 @@ export class PostgresStore implements BeatStore {
       fence.token,
     ]);
     return { held: row?.held === true, written: row?.written ?? [], locked: row?.locked ?? [] };
+  }
+
+  inspectSchema(): Promise<SchemaObjectStatus[]> {
+    return inspectPostgresSchema(this.db);
   }
 
   async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {

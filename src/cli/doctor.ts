@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+
+import { resolveConfig } from '../config.js';
+import { migrationStatus } from '../db/migrate.js';
+import { openDatabase } from '../db/open.js';
+import { inspectPostgresSchema } from '../db/postgres/schema-objects.js';
+import { describeObject } from '../db/schema-objects.js';
+
+interface DoctorCommandOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+/** `dbbeat doctor`: says what it checked of the database, and whether all is well. */
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description("check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise")
+    .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
+    .option('--data-dir <path>', 'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)')
+    .action(async (options: DoctorCommandOptions) => {
+      process.exitCode = await runDoctor(options);
+    });
+}
+
+/** One line per check: "ok", "MISSING" or "PROBLEM", then what, then details. */
+async function runDoctor(options: DoctorCommandOptions): Promise<number> {
+  const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  let db;
+  try {
+    db = await openDatabase({ ...(databaseUrl !== undefined && { databaseUrl }), dataDir, log: (message) => console.error(message) });
+    await db.query('SELECT 1');
+  } catch (error) {
+    console.log(`PROBLEM  database: cannot connect: ${messageOf(error)}`);
+    await db?.close().catch(() => undefined);
+    return 1;
+  }
+  let problems = 0;
+  const line = (status: 'ok' | 'MISSING' | 'PROBLEM' | 'info', what: string) => {
+    if (status === 'MISSING' || status === 'PROBLEM') problems += 1;
+    console.log(`${status.padEnd(8)} ${what}`);
+  };
+  try {
+    line('ok', `database: ${db.description}`);
+    if (db.kind === 'mysql') {
+      // The object list and these catalog queries are PostgreSQL's so far.
+      line('info', 'migrations and objects: not checked on MySQL yet (run dbbeat migrate)');
+      console.log('healthy');
+      return 0;
+    }
+    const migrations = await migrationStatus(db);
+    for (const name of migrations.applied) {
+      line(migrations.edited.includes(name) ? 'PROBLEM' : 'ok', `migration ${name}${migrations.edited.includes(name) ? ': edited since it was applied (checksum differs)' : ''}`);
+    }
+    for (const name of migrations.pending) line('MISSING', `migration ${name}: not applied (run dbbeat migrate)`);
+    for (const object of await inspectPostgresSchema(db)) {
+      const where = `(from migrations/${object.migration}${object.essential ? '' : '; without it changes are not all noticed'})`;
+      line(object.present ? 'ok' : 'MISSING', `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}${object.present ? '' : ` ${where}`}`);
+    }
+    const lease = await db
+      .query<{ name: string; holder: string; token: string; seconds_left: number }>(
+        `SELECT name, holder, token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left FROM dbbeat_lease ORDER BY name`,
+      )
+      .catch(() => []);
+    if (lease.length === 0) line('info', 'leader lease: none taken yet');
+    for (const row of lease) {
+      line('info', `leader lease ${row.name}: ${row.seconds_left > 0 ? `held by ${row.holder} (token ${row.token}, ${row.seconds_left.toFixed(1)} s left)` : `free (last holder ${row.holder}, token ${row.token})`}`);
+    }
+    const sentAt = Date.now();
+    const [clock] = await db.query<{ ms: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`);
+    const offset = Math.round(clock!.ms - (sentAt + Date.now()) / 2);
+    line('info', `database clock: ${offset} ms from this host's (beat schedules by the database's clock)`);
+    console.log(problems === 0 ? 'healthy' : `${problems} problem(s): run dbbeat migrate to apply and repair`);
+    return problems === 0 ? 0 : 1;
+  } catch (error) {
+    console.log(`PROBLEM  ${messageOf(error)}`);
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
