@@ -231,8 +231,11 @@ function decodeJson(issues: ValidationIssue[], column: string, text: unknown, sh
   let payload: PyJsonText;
   try {
     payload = PyJsonText.parse(text);
-  } catch {
-    issues.push({ field: column, value: text, message });
+  } catch (error) {
+    // Thousands of nested brackets overflow the decoder's stack (Python's json.loads stops
+    // at its recursion limit, about 1,000 levels, too): say so rather than "not JSON".
+    const tooDeep = error instanceof RangeError;
+    issues.push({ field: column, value: text, message: tooDeep ? `${column}: nested too deeply to decode (the stack overflows)` : message });
     return undefined;
   }
   const isList = Array.isArray(payload.value);
