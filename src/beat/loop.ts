@@ -20,6 +20,9 @@ export type { BeatEvents } from './events.js';
 const STANDBY_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 const SCHEMA_RECHECK_AFTER_FAILURE_MS = 10_000;
+/** How long a stopping beat keeps trying to record runs whose rows another transaction locks. */
+const STOP_RECORD_WAIT_MS = 10_000;
+const STOP_RECORD_RETRY_MS = 250;
 
 /**
  * The beat: while it holds the lease, it keeps every enabled task's next run, sends
@@ -134,10 +137,33 @@ export class Beat extends EventEmitter<BeatEvents> {
     }
     // Runs the broker accepted before the stop are recorded while the lease still holds.
     await this.recorder.drain();
-    if (this.leader && this.recorder.hasPending) {
-      await this.recorder.flush().catch((error: unknown) => this.log.error({ err: error }, 'could not record the last runs'));
-    }
+    await this.recordBeforeStopping();
     if (this.leader) this.recorder.reportUnrecorded();
+  }
+
+  /**
+   * Writes what is still pending before the beat exits. Records held by another
+   * transaction's row lock are tried again (the lease renewed meanwhile) for up to
+   * STOP_RECORD_WAIT_MS, so a short lock does not cost a re-send; a longer one is
+   * reported and left to the next leader, whose re-send carries the same task ids.
+   */
+  private async recordBeforeStopping(): Promise<void> {
+    const giveUpAt = this.clock.monotonic() + STOP_RECORD_WAIT_MS;
+    let renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
+    while (this.leader && this.recorder.hasPending) {
+      try {
+        if (!this.lease.isHeld || this.clock.monotonic() >= renewAt) {
+          if (!(await this.lease.tryAcquire())) return;
+          renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
+        }
+        await this.recorder.flush();
+      } catch (error) {
+        this.log.error({ err: error }, 'could not record the last runs');
+        return;
+      }
+      if (!this.recorder.hasPending || this.clock.monotonic() >= giveUpAt) return;
+      await new Promise<void>((resolve) => this.clock.setTimer(STOP_RECORD_RETRY_MS, resolve));
+    }
   }
 
   private async step(): Promise<void> {
