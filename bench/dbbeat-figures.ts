@@ -44,8 +44,8 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
     try {
       figures.push(...(await work()));
     } catch (error) {
-      if (!(error instanceof NotAvailableError)) throw error;
-      const note = error.message.split('\n')[0]!;
+      // A workload that fails is recorded as not measured: the run goes on and still writes its figures.
+      const note = (error instanceof NotAvailableError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`).split('\n')[0]!;
       options.log(`dbbeat ${workload} ${size}: ${note}`);
       for (const metric of metrics) figures.push({ workload, subject: 'dbbeat', size, metric, value: null, unit: '', runs: 0, note });
     }
@@ -138,7 +138,7 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
       return [
         { ...base, metric: 'lag_p50_ms', value: quantile(run.lagsMs, 0.5), note },
         { ...base, metric: 'lag_p99_ms', value: quantile(run.lagsMs, 0.99) },
-        { ...base, metric: 'lag_max_ms', value: run.lagsMs.length ? Math.max(...run.lagsMs) : null },
+        { ...base, metric: 'lag_max_ms', value: run.lagsMs.length ? run.lagsMs.reduce((a, b) => Math.max(a, b)) : null },
         { ...base, metric: 'runs_missing', value: Math.max(0, run.expected - run.received), unit: 'runs' },
       ];
     });

@@ -59,7 +59,7 @@ export async function insertIntervalTasks(pool: pg.Pool, batch: IntervalTaskBatc
         total_run_count, date_changed, description, interval_id, one_off, start_time,
         priority, headers, expire_seconds)
      SELECT $1 || g, $2, ${args}, '{}', $3, NULL, NULL, NULL, true,
-            $4::timestamptz + ((g % $5) * $6) * interval '1 millisecond',
+            $4::timestamptz + ((g % $5) * $6::float8) * interval '1 millisecond',
             0, now(), '', $7, false, NULL, NULL, '{}', NULL
        FROM generate_series(0, $8 - 1) AS g`,
     [
