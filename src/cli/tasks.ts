@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 
 import { runNow } from '../beat/run-now.js';
-import { brokerUrlFromEnv } from '../broker/send-task.js';
+import { connectBroker } from '../broker/index.js';
+import { resolveConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
@@ -92,12 +93,19 @@ export function registerTasksCommand(program: Command): void {
     .action((name: string, flags: TasksFlags) =>
       run(flags, async (db) => {
         await viewsOf(db, [name]);
-        const taskId = await runNow(name, {
-          database: db,
-          broker: flags.broker || brokerUrlFromEnv(),
-          requestedBy: `cli:${process.env.USER ?? 'unknown'}`,
-        });
-        return flags.json ? { name, taskId } : taskId;
+        // Routed by Celery's settings (CELERY_TASK_ROUTES, …) as the beat routes its runs.
+        const config = resolveConfig({ brokerUrl: flags.broker });
+        const broker = await connectBroker(config.brokerUrl, { routing: config.routing });
+        try {
+          const taskId = await runNow(name, {
+            database: db,
+            broker,
+            requestedBy: `cli:${process.env.USER ?? 'unknown'}`,
+          });
+          return flags.json ? { name, taskId } : taskId;
+        } finally {
+          await broker.close();
+        }
       }),
     );
 }
