@@ -1,10 +1,9 @@
 // An in-process beat for the run-rule tests: a fake clock, an in-memory broker and a
-// fresh PostgreSQL database per test file. Time moves only when a test moves it, and a
+// fresh database per test file, on either dialect (test/support/dialects.ts). Time moves only when a test moves it, and a
 // test waits for the beat's typed events, never for real time or log text
 // (graphile-worker's cron tests are the model).
 import { once } from 'node:events';
 
-import pg from 'pg';
 import pino from 'pino';
 
 import type { Clock } from '../../src/beat/clock.js';
@@ -14,7 +13,8 @@ import { type BeatOptions, resolveConfig } from '../../src/config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import type { BeatStore } from '../../src/db/store.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { allTestDialects, type TestDialect } from '../support/dialects.js';
+import type { TaskRowInput } from '../support/rows.js';
 
 /**
  * A clock that moves only when told. Timers measure elapsed time, as setTimeout does:
@@ -97,7 +97,9 @@ export class MemoryBroker implements Broker {
 
   /** Scheduled slots (ISO) of the runs received for task `name`, in order. */
   slotsOf(name: string): string[] {
-    return this.received.filter((r) => r.message.periodicTaskName === name).map((r) => r.message.scheduledAt?.toISOString() ?? 'manual');
+    return this.received
+      .filter((r) => r.message.periodicTaskName === name)
+      .map((r) => r.message.scheduledAt?.toISOString() ?? 'manual');
   }
 
   /** Times (ISO, fake clock) at which the runs of task `name` were sent. */
@@ -122,39 +124,66 @@ const EVENT_TIMEOUT_MS = 10_000;
 /** One database for a test file; a fresh Beat, clock and broker per test. */
 export class BeatBench {
   private constructor(
-    readonly temp: TempDatabase,
+    readonly dialect: TestDialect,
+    readonly temp: { url: string; drop(): Promise<void> },
     readonly db: OpenDatabase,
-    /** A pool for the test's own SQL (rows in, rows out). */
-    readonly sql: pg.Pool,
+    readonly store: BeatStore,
   ) {}
 
-  static async create(): Promise<BeatBench> {
-    const temp = await createTempDatabase('dbbeat_inproc');
+  /** A fresh migrated database on `dialect` (default PostgreSQL). */
+  static async create(dialect: TestDialect = allTestDialects[0]!): Promise<BeatBench> {
+    const temp = await dialect.create('dbbeat_inproc');
     const db = await openDatabase({ databaseUrl: temp.url, poolSize: 4 });
     await migrate(db);
-    return new BeatBench(temp, db, new pg.Pool({ connectionString: temp.url, max: 2 }));
+    return new BeatBench(dialect, temp, db, beatStoreFor(db));
+  }
+
+  /** Runs the test's own SQL, written with `$1, $2, …` placeholders (each once, in order). */
+  async sql(sql: string, params: readonly unknown[] = []): Promise<void> {
+    await this.dialect.query(this.db, sql, params);
+  }
+
+  /** A time parameter for sql(), as this dialect's driver writes it. */
+  time(at: Date): unknown {
+    return this.dialect.time(this.db, at);
+  }
+
+  /** Inserts a task and its schedule with plain SQL; returns the task id. */
+  insertTask(input: TaskRowInput): Promise<number> {
+    return this.dialect.insertTask(this.db, input);
+  }
+
+  /** The task's bookkeeping as the store reads it. */
+  async row(id: number): Promise<{ last_run_at: Date | null; total_run_count: number; enabled: boolean }> {
+    const [row] = await this.store.loadByIds([id]);
+    if (row === undefined) throw new Error(`no task row with id ${id}`);
+    return {
+      last_run_at: row.last_run_at === null ? null : new Date(row.last_run_at),
+      total_run_count: row.total_run_count,
+      enabled: row.enabled,
+    };
   }
 
   /** Deletes every task and schedule row, between tests. */
   async reset(): Promise<void> {
-    await this.sql.query(`TRUNCATE django_celery_beat_periodictask, django_celery_beat_crontabschedule,
-      django_celery_beat_intervalschedule, django_celery_beat_solarschedule, django_celery_beat_clockedschedule,
-      dbbeat_change, dbbeat_lease CASCADE`);
+    await this.dialect.reset(this.db);
   }
 
   /** Starts a beat at fake time `now` and waits until it has loaded and sent what is due. */
   async start(now: number, options: BeatOptions = {}): Promise<RunningBeat> {
     const clock = new FakeClock(now);
     const broker = new MemoryBroker(clock);
-    const config = resolveConfig({ leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, ...options, databaseUrl: this.temp.url }, {});
-    const beat = new Beat(pollingOnly(beatStoreFor(this.db)), broker, pino({ level: 'silent' }), config, clock);
+    const config = resolveConfig(
+      { leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, ...options, databaseUrl: this.temp.url },
+      {},
+    );
+    const beat = new Beat(pollingOnly(this.store), broker, pino({ level: 'silent' }), config, clock);
     const running = new RunningBeat(beat, clock, broker);
     await running.waitIdle(() => beat.start());
     return running;
   }
 
   async close(): Promise<void> {
-    await this.sql.end();
     await this.db.close();
     await this.temp.drop();
   }
