@@ -7,6 +7,7 @@ import { Backoff, type Clock, systemClock, Waker } from './clock.js';
 import { DatabaseClock } from './database-clock.js';
 import { Dispatcher } from './dispatch.js';
 import type { BeatEvents, Emit } from './events.js';
+import { Heartbeat } from './heartbeat.js';
 import { Lease } from './lease.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
@@ -37,6 +38,7 @@ const STOP_RECORD_RETRY_MS = 250;
 export class Beat extends EventEmitter<BeatEvents> {
   private readonly table = new TaskTable();
   private readonly lease: Lease;
+  private readonly heartbeat: Heartbeat;
   private readonly recorder: Recorder;
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
@@ -76,6 +78,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     const emit = this.emit.bind(this) as unknown as Emit;
     this.waker = new Waker(clock);
     this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds }, clock);
+    this.heartbeat = new Heartbeat(store, log, clock, options);
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock);
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.failures = new TaskFailures(log, emit);
@@ -118,6 +121,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       this.log.info('stepped down: stopping');
     }
     this.leader = false;
+    await this.heartbeat.remove();
   }
 
   private async run(): Promise<void> {
@@ -241,6 +245,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
       throw error;
     }
+    await this.heartbeat.beat(held ? 'leader' : 'standby');
     this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
     if (held && !this.leader) {
       this.leader = true;

@@ -127,6 +127,19 @@ export interface ScheduleIds {
   clocked: number[];
 }
 
+/** One running beat as it records itself (dbbeat_beat), so the console lists standbys too. */
+export interface BeatPresence {
+  /** Unique per process: the lease holder string ("host:pid:random"). */
+  instance: string;
+  leaseName: string;
+  hostname: string;
+  pid: number;
+  version: string;
+  role: 'leader' | 'standby';
+  /** The lease's time to live: a row unseen for a few of these is a beat that died. */
+  leaseSeconds: number;
+}
+
 /** The beat's statements. One object per database; safe to share within a process. */
 export interface BeatStore {
   /**
@@ -161,6 +174,14 @@ export interface BeatStore {
   acquireLease(name: string, holder: string, ttlSeconds: number): Promise<LeaseGrant | null>;
   /** Lets the lease lapse now, if `holder` still holds it with `token`. */
   releaseLease(name: string, holder: string, token: string): Promise<void>;
+  /**
+   * Records that this beat is alive (seen_at = the database's clock; started_at kept from
+   * its first heartbeat) and deletes rows of other beats unseen for an hour. One statement
+   * on PostgreSQL.
+   */
+  heartbeat(beat: BeatPresence): Promise<void>;
+  /** Deletes this beat's heartbeat row (on a clean stop). */
+  removeBeat(instance: string): Promise<void>;
   /** The database's clock, epoch ms. */
   databaseClock(): Promise<number>;
   /** This database's random id (dbbeat_installation), mixed into task ids; null before migrations. */

@@ -7,7 +7,7 @@ import { previewOf } from './preview.js';
 import { unprocessable } from './routes-tasks.js';
 import { errorSchema, issuesSchema } from './schemas.js';
 import type { ConsoleContext } from './server.js';
-import { LEASES, SCHEDULES } from './sql.js';
+import { BEATS, LEASES, SCHEDULES } from './sql.js';
 import { runTime } from './task-view.js';
 
 const TABLES: Record<ScheduleKindName, string> = {
@@ -138,7 +138,12 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
 
   app.get(
     '/api/beats',
-    { schema: { tags: ['beats'], summary: 'Which beat leads each group, by the lease in the database' } },
+    {
+      schema: {
+        tags: ['beats'],
+        summary: 'Which beat leads each group (by the lease), and every beat that records itself: leader first, then standbys, then gone ones',
+      },
+    },
     async () => {
       const rows = await db.query<{
         name: string;
@@ -149,8 +154,29 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
         now: Date;
       }>(LEASES);
       const now = rows[0]?.now ?? context.now();
+      const beats = await db.query<{
+        instance: string;
+        lease_name: string;
+        hostname: string;
+        pid: number;
+        version: string;
+        started_at: Date;
+        seen_at: Date;
+        leader: boolean;
+        live: boolean;
+      }>(BEATS);
       return {
         now: now.toISOString(),
+        beats: beats.map((row) => ({
+          instance: row.instance,
+          group: row.lease_name,
+          role: !row.live ? 'gone' : row.leader ? 'leader' : 'standby',
+          hostname: row.hostname,
+          pid: row.pid,
+          version: row.version,
+          startedAt: row.started_at.toISOString(),
+          lastSeen: row.seen_at.toISOString(),
+        })),
         groups: rows.map((row) => ({
           name: row.name,
           leader: row.valid ? row.holder : null,

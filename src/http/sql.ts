@@ -77,3 +77,15 @@ export const SCHEDULES = {
 /** The leases (one per beat group) by the database's clock. */
 export const LEASES = `SELECT name, holder, token::text AS token, expires_at, expires_at > now() AS valid, now() AS now
 FROM dbbeat_lease ORDER BY name`;
+
+/**
+ * Every beat that recorded itself (dbbeat_beat), by the database's clock: leader is who
+ * holds its group's lease now; a row unseen for three lease times is a beat that died
+ * (gone). Live beats first, the leader first among them.
+ */
+export const BEATS = `SELECT b.instance, b.lease_name, b.hostname, b.pid, b.version, b.started_at, b.seen_at,
+  (l.name IS NOT NULL) AS leader,
+  b.seen_at > now() - make_interval(secs => 3 * b.lease_seconds) AS live
+FROM dbbeat_beat b
+LEFT JOIN dbbeat_lease l ON l.name = b.lease_name AND l.holder = b.instance AND l.expires_at > now()
+ORDER BY live DESC, leader DESC, b.lease_name, b.started_at, b.instance`;

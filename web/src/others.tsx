@@ -99,10 +99,27 @@ interface Group {
   valid: boolean;
 }
 
+interface BeatRow {
+  instance: string;
+  group: string;
+  role: 'leader' | 'standby' | 'gone';
+  hostname: string;
+  pid: number;
+  version: string;
+  startedAt: string;
+  lastSeen: string;
+}
+
+interface BeatsAnswer {
+  now: string;
+  groups: Group[];
+  beats: BeatRow[];
+}
+
 export function Beats() {
-  const [data, setData] = useState<{ now: string; groups: Group[] } | null>(null);
+  const [data, setData] = useState<BeatsAnswer | null>(null);
   useEffect(() => {
-    const load = () => void api<{ now: string; groups: Group[] }>('GET', '/api/beats').then(setData);
+    const load = () => void api<BeatsAnswer>('GET', '/api/beats').then(setData);
     load();
     const timer = setInterval(load, 2000);
     return () => clearInterval(timer);
@@ -140,6 +157,36 @@ export function Beats() {
                   <span class="pill">no leader: standbys take over</span>
                 )}
               </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Running beats</h3>
+      {data.beats.length === 0 && <p>No beat records itself on this database.</p>}
+      <table>
+        <thead>
+          <tr>
+            <th>Role</th>
+            <th>Host</th>
+            <th>PID</th>
+            <th>Group</th>
+            <th>Started (UTC)</th>
+            <th>Last seen (UTC)</th>
+            <th>Version</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.beats.map((beat) => (
+            <tr key={beat.instance} class={beat.role === 'gone' ? 'muted' : ''} title={beat.instance}>
+              <td>
+                <span class={beat.role === 'leader' ? 'pill on' : 'pill'}>{beat.role === 'gone' ? 'gone (not seen)' : beat.role}</span>
+              </td>
+              <td class="mono">{beat.hostname}</td>
+              <td class="num">{beat.pid}</td>
+              <td>{beat.group}</td>
+              <td>{beat.startedAt.slice(0, 19).replace('T', ' ')}</td>
+              <td>{beat.lastSeen.slice(0, 19).replace('T', ' ')}</td>
+              <td>{beat.version}</td>
             </tr>
           ))}
         </tbody>

@@ -145,3 +145,19 @@ export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < UTC_T
 
 /** This database's random id, mixed into task ids. No parameters. */
 export const INSTALLATION_ID = `SELECT id FROM dbbeat_installation`;
+
+/**
+ * A beat's heartbeat: upserts its row (started_at kept). ? instance; ? lease name;
+ * ? hostname; ? pid; ? version; ? role; ? lease seconds.
+ */
+export const HEARTBEAT = `
+INSERT INTO dbbeat_beat (instance, lease_name, hostname, pid, version, role, lease_seconds, started_at, seen_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+ON DUPLICATE KEY UPDATE lease_name = VALUES(lease_name), role = VALUES(role),
+  lease_seconds = VALUES(lease_seconds), seen_at = VALUES(seen_at)`;
+
+/** Deletes rows of beats unseen for an hour (beats that died long ago). ? this beat's instance. */
+export const PRUNE_BEATS = `DELETE FROM dbbeat_beat WHERE seen_at < UTC_TIMESTAMP(6) - INTERVAL 1 HOUR AND instance <> ?`;
+
+/** Deletes a stopping beat's row. ? instance. */
+export const REMOVE_BEAT = `DELETE FROM dbbeat_beat WHERE instance = ?`;

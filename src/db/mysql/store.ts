@@ -1,7 +1,7 @@
 // BeatStore on MySQL / MariaDB: the statements of statements.ts, with their rows turned into
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
 import type { SchemaObjectStatus } from '../schema-objects.js';
-import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { BeatPresence, BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
 import {
@@ -23,6 +23,9 @@ import {
   RECORD_RUNS,
   RELEASE_LEASE,
   TASKS_OF_SCHEDULES,
+  HEARTBEAT,
+  PRUNE_BEATS,
+  REMOVE_BEAT,
 } from './statements.js';
 
 /**
@@ -104,6 +107,15 @@ export class MysqlStore implements BeatStore {
 
   async releaseLease(name: string, holder: string, token: string): Promise<void> {
     await this.db.execute(RELEASE_LEASE, [name, holder, token]);
+  }
+
+  async heartbeat(beat: BeatPresence): Promise<void> {
+    await this.db.execute(HEARTBEAT, [beat.instance, beat.leaseName, beat.hostname, beat.pid, beat.version, beat.role, beat.leaseSeconds]);
+    await this.db.execute(PRUNE_BEATS, [beat.instance]);
+  }
+
+  async removeBeat(instance: string): Promise<void> {
+    await this.db.execute(REMOVE_BEAT, [instance]);
   }
 
   async databaseClock(): Promise<number> {

@@ -216,6 +216,21 @@ export const RELEASE_LEASE = `
 UPDATE dbbeat_lease SET expires_at = now()
 WHERE name = $1 AND holder = $2 AND token = $3`;
 
+/**
+ * A beat's heartbeat: upserts its row (started_at kept) and prunes rows unseen for an hour
+ * (beats that died long ago). $1 instance; $2 lease name; $3 hostname; $4 int pid;
+ * $5 version; $6 role; $7 float8 lease seconds.
+ */
+export const HEARTBEAT = `
+WITH pruned AS (DELETE FROM dbbeat_beat WHERE seen_at < now() - interval '1 hour' AND instance <> $1)
+INSERT INTO dbbeat_beat AS b (instance, lease_name, hostname, pid, version, role, lease_seconds, started_at, seen_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now())
+ON CONFLICT (instance) DO UPDATE
+SET lease_name = excluded.lease_name, role = excluded.role, lease_seconds = excluded.lease_seconds, seen_at = excluded.seen_at`;
+
+/** Deletes a stopping beat's row. $1 instance. */
+export const REMOVE_BEAT = `DELETE FROM dbbeat_beat WHERE instance = $1`;
+
 /** Drops change-log rows nobody needs any more. $1 float8: keep this many seconds. */
 export const PRUNE_CHANGES = `DELETE FROM dbbeat_change WHERE changed_at < now() - make_interval(secs => $1)`;
 

@@ -1,7 +1,7 @@
 // BeatStore on PostgreSQL and PGlite: the statements of statements.ts, with their rows
 // turned into the store's plain values (times as epoch ms).
 import type { Database } from '../database.js';
-import type { BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import type { BeatPresence, BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import { inspectPostgresSchema } from './schema-objects.js';
 import {
@@ -19,6 +19,8 @@ import {
   ROW_LOCK_HOLDERS,
   TABLES_WITHOUT_STATISTICS,
   TASKS_OF_SCHEDULES,
+  HEARTBEAT,
+  REMOVE_BEAT,
 } from './statements.js';
 
 /** The channel the change triggers of migrations/0003 notify. */
@@ -95,6 +97,14 @@ export class PostgresStore implements BeatStore {
 
   async releaseLease(name: string, holder: string, token: string): Promise<void> {
     await this.db.query(RELEASE_LEASE, [name, holder, token]);
+  }
+
+  async heartbeat(beat: BeatPresence): Promise<void> {
+    await this.db.query(HEARTBEAT, [beat.instance, beat.leaseName, beat.hostname, beat.pid, beat.version, beat.role, beat.leaseSeconds]);
+  }
+
+  async removeBeat(instance: string): Promise<void> {
+    await this.db.query(REMOVE_BEAT, [instance]);
   }
 
   async databaseClock(): Promise<number> {
