@@ -1,6 +1,8 @@
 // dbbeat on MariaDB beside PostgreSQL: the same workloads, measured the same way, on this
 // machine's PostgreSQL (5432) and MariaDB (3306), with `dbbeat beat` as a child process
-// publishing to Redis db 13. Prints one JSON object and a Markdown table.
+// publishing to Redis db 13. `npm run bench` runs it as the `dialects` workload
+// (benchDialects: figures in bench/results/latest.json and a BENCHMARKS.md table with the
+// ratio MariaDB / PostgreSQL); run alone it prints one JSON object and a Markdown table.
 //
 //   npx tsx bench/dialects.ts [--quick | --burst-only]
 //
@@ -12,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { MysqlDatabase } from '../src/db/mysql/connection.js';
 import { createBenchDatabase } from './support/postgres.js';
@@ -20,6 +22,7 @@ import { onCleanup } from './support/cleanup.js';
 import { startMeasuredProcess, type MeasuredProcess } from './support/process.js';
 import { connectRedis, DBBEAT_REDIS_DB, queueCleanup, waitForQueueLength } from './support/redis.js';
 import { ensureIntervalSchedule, insertIntervalTasks } from './support/rows.js';
+import type { Figure } from './support/results.js';
 import { quantile, round, sleep } from './support/stats.js';
 
 type Dialect = 'postgres' | 'mariadb';
@@ -216,39 +219,90 @@ async function loaded(dialect: Dialect, count: number, tries: number): Promise<L
   }
 }
 
-const results: Record<Dialect, Record<string, number | null>> = { postgres: {}, mariadb: {} };
-if (process.argv.includes('--burst-only')) {
-  // Repeated short bursts, alternating the dialects, to see through a busy machine's noise.
-  for (let round = 0; round < 3; round++) {
-    for (const dialect of ['postgres', 'mariadb'] as const) {
-      process.stderr.write(`${dialect}: burst 10k ${await burst(dialect, 10_000)} s\n`);
+/** The dialects as the results name them (Figure.variant). */
+export const DIALECT_NAMES: Record<Dialect, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB' };
+
+/**
+ * The `dialects` workload of `npm run bench`: per dialect (PostgreSQL first, then MariaDB),
+ * a burst of each size in `burstSizes`, then startup, change pickup (`pickupTries` samples
+ * after a warm-up) and the idle cost on a database holding `loadedSize` tasks. Figures have
+ * workload `dialects`, subject `dbbeat` and the dialect's name as variant.
+ */
+export async function benchDialects(options: { burstSizes: number[]; loadedSize: number; pickupTries: number; log: (line: string) => void }): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const figure = (dialect: Dialect, size: number, metric: string, value: number | null, unit: string, runs = 1): Figure => ({
+    workload: 'dialects',
+    subject: 'dbbeat',
+    size,
+    metric,
+    value: value === null ? null : round(value),
+    unit,
+    runs,
+    variant: DIALECT_NAMES[dialect],
+  });
+  for (const dialect of ['postgres', 'mariadb'] as const) {
+    for (const size of options.burstSizes) {
+      options.log(`dialects: ${DIALECT_NAMES[dialect]} burst ${size}…`);
+      figures.push(figure(dialect, size, 'burst_seconds', await burst(dialect, size), 's'));
     }
+    options.log(`dialects: ${DIALECT_NAMES[dialect]} startup, pickup and idle among ${options.loadedSize}…`);
+    const l = await loaded(dialect, options.loadedSize, options.pickupTries);
+    figures.push(
+      figure(dialect, options.loadedSize, 'startup_seconds', l.startupSeconds, 's'),
+      figure(dialect, options.loadedSize, 'pickup_p50_ms', l.pickupP50Ms, 'ms', options.pickupTries - l.pickupMissed),
+      figure(dialect, options.loadedSize, 'pickup_p99_ms', l.pickupP99Ms, 'ms', options.pickupTries - l.pickupMissed),
+      figure(dialect, options.loadedSize, 'idle_cpu_percent', l.idleCpuPercent, '% of a core'),
+    );
+    if (l.idleQueriesPerSecond !== null) figures.push(figure(dialect, options.loadedSize, 'idle_queries_per_second', l.idleQueriesPerSecond, 'queries/s'));
+  }
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const results: Record<Dialect, Record<string, number | null>> = { postgres: {}, mariadb: {} };
+  if (process.argv.includes('--burst-only')) {
+    // Repeated short bursts, alternating the dialects, to see through a busy machine's noise.
+    for (let round = 0; round < 3; round++) {
+      for (const dialect of ['postgres', 'mariadb'] as const) {
+        process.stderr.write(`${dialect}: burst 10k ${await burst(dialect, 10_000)} s\n`);
+      }
+    }
+    return;
+  }
+  for (const dialect of ['postgres', 'mariadb'] as const) {
+    const r = results[dialect];
+    r.burst10kSeconds = await burst(dialect, 10_000);
+    process.stderr.write(`${dialect}: burst 10k ${r.burst10kSeconds} s\n`);
+    r[`burst${BIG / 1000}kSeconds`] = await burst(dialect, BIG);
+    process.stderr.write(`${dialect}: burst ${BIG / 1000}k ${r[`burst${BIG / 1000}kSeconds`]} s\n`);
+    const l = await loaded(dialect, BIG, 20);
+    Object.assign(r, {
+      [`startup${BIG / 1000}kSeconds`]: l.startupSeconds,
+      pickupP50Ms: l.pickupP50Ms,
+      pickupP99Ms: l.pickupP99Ms,
+      pickupMissed: l.pickupMissed,
+      idleCpuPercent: l.idleCpuPercent,
+      idleQueriesPerSecond: l.idleQueriesPerSecond,
+    });
+    process.stderr.write(`${dialect}: ${JSON.stringify(l)}\n`);
+  }
+  console.log(JSON.stringify({ tasks: BIG, results }, (_key, value: unknown) => (typeof value === 'number' ? round(value) : value)));
+  console.log('\n| figure | PostgreSQL | MariaDB | ratio |\n|---|---|---|---|');
+  for (const key of Object.keys(results.postgres)) {
+    const pg = results.postgres[key];
+    const my = results.mariadb[key];
+    const ratio = typeof pg === 'number' && typeof my === 'number' && pg > 0 ? `${round(my / pg)}×` : '—';
+    console.log(`| ${key} | ${pg === null || pg === undefined ? '—' : round(pg)} | ${my === null || my === undefined ? '—' : round(my)} | ${ratio} |`);
   }
   process.exit(0);
 }
-for (const dialect of ['postgres', 'mariadb'] as const) {
-  const r = results[dialect];
-  r.burst10kSeconds = await burst(dialect, 10_000);
-  process.stderr.write(`${dialect}: burst 10k ${r.burst10kSeconds} s\n`);
-  r[`burst${BIG / 1000}kSeconds`] = await burst(dialect, BIG);
-  process.stderr.write(`${dialect}: burst ${BIG / 1000}k ${r[`burst${BIG / 1000}kSeconds`]} s\n`);
-  const l = await loaded(dialect, BIG, 20);
-  Object.assign(r, {
-    [`startup${BIG / 1000}kSeconds`]: l.startupSeconds,
-    pickupP50Ms: l.pickupP50Ms,
-    pickupP99Ms: l.pickupP99Ms,
-    pickupMissed: l.pickupMissed,
-    idleCpuPercent: l.idleCpuPercent,
-    idleQueriesPerSecond: l.idleQueriesPerSecond,
-  });
-  process.stderr.write(`${dialect}: ${JSON.stringify(l)}\n`);
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }
-console.log(JSON.stringify({ tasks: BIG, results }, (_key, value: unknown) => (typeof value === 'number' ? round(value) : value)));
-console.log('\n| figure | PostgreSQL | MariaDB | ratio |\n|---|---|---|---|');
-for (const key of Object.keys(results.postgres)) {
-  const pg = results.postgres[key];
-  const my = results.mariadb[key];
-  const ratio = typeof pg === 'number' && typeof my === 'number' && pg > 0 ? `${round(my / pg)}×` : '—';
-  console.log(`| ${key} | ${pg === null || pg === undefined ? '—' : round(pg)} | ${my === null || my === undefined ? '—' : round(my)} | ${ratio} |`);
-}
-process.exit(0);

@@ -29,6 +29,7 @@ export function comparisonRows(figures: readonly StoredFigure[]): { header: stri
   const keys = new Map<string, { workload: string; size: number; metric: string; variant?: string; unit: string }>();
   for (const f of figures) {
     if (f.metric === 'runs_per_second') continue; // shown beside seconds
+    if (f.workload === 'dialects') continue; // a table of its own (dialectRows)
     const key = `${f.workload}|${f.size}|${f.metric}|${f.variant ?? ''}`;
     if (!keys.has(key)) keys.set(key, { workload: f.workload, size: f.size, metric: f.metric, unit: f.unit, ...(f.variant ? { variant: f.variant } : {}) });
   }
@@ -50,6 +51,18 @@ export function comparisonRows(figures: readonly StoredFigure[]): { header: stri
     return [label(key.workload, key.size, key.variant), `${key.metric} [${unit}]`, ...cells];
   });
   return { header: ['workload', 'metric', ...subjects.map((s) => SUBJECT_NAMES[s])], rows };
+}
+
+/** The `dialects` workload: one row per figure and size, PostgreSQL beside MariaDB and the ratio MariaDB / PostgreSQL. */
+export function dialectRows(figures: readonly StoredFigure[]): { header: string[]; rows: string[][] } {
+  const ours = figures.filter((f) => f.workload === 'dialects');
+  const keys = [...new Map(ours.map((f) => [`${f.metric}|${f.size}`, f])).values()];
+  const rows = keys.map((key) => {
+    const [pg, my] = ['PostgreSQL', 'MariaDB'].map((variant) => ours.find((f) => f.metric === key.metric && f.size === key.size && f.variant === variant));
+    const ratio = pg?.value != null && my?.value != null && pg.value > 0 ? `${fmt(my.value / pg.value)}×` : '—';
+    return [`${key.metric.replace(/_/g, ' ')} ${sizeLabel(key.size)}`, key.unit, cell(pg), cell(my), ratio];
+  });
+  return { header: ['figure', 'unit', 'PostgreSQL', 'MariaDB', 'MariaDB / PostgreSQL'], rows };
 }
 
 function ratioText(r: Ratio): string {
@@ -74,7 +87,9 @@ export function renderConsoleTable(results: BenchResults): string {
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const ratioLines = burstRatios(results.figures).map((r) => `  ${r.label} at ${sizeLabel(r.size)}: ${ratioText(r)}`);
   const targetLines = targetVerdicts(results.figures).map((v) => `  [${v.status}] ${v.target}: ${v.measured}`);
-  return [`run ${results.runId ?? results.generatedAt}: ${loadLine(results)}`, ...lines, '', 'Ratios (same run):', ...ratioLines, '', 'Targets:', ...targetLines].join('\n');
+  const dialects = dialectRows(results.figures);
+  const dialectLines = dialects.rows.length === 0 ? [] : ['', 'dbbeat on MariaDB beside PostgreSQL:', ...[dialects.header, ...dialects.rows].map((row) => `  ${row.join('  ')}`)];
+  return [`run ${results.runId ?? results.generatedAt}: ${loadLine(results)}`, ...lines, '', 'Ratios (same run):', ...ratioLines, '', 'Targets:', ...targetLines, ...dialectLines].join('\n');
 }
 
 /** The README's benchmark table (between README_BEGIN and README_END). */
@@ -123,6 +138,16 @@ export function replaceReadmeRegion(readme: string, region: string): string {
   return readme.slice(0, begin) + region + readme.slice(end + README_END.length);
 }
 
+function dialectSection(figures: readonly StoredFigure[]): string {
+  const { header, rows } = dialectRows(figures);
+  if (rows.length === 0) return '';
+  return `
+## MariaDB beside PostgreSQL
+
+${markdownTable(header, rows)}
+`;
+}
+
 /** BENCHMARKS.md, followed by `analysis` (bench/ANALYSIS.md: the profile of each missed target). */
 export function renderMarkdown(results: BenchResults, analysis = ''): string {
   const { header, rows } = comparisonRows(results.figures);
@@ -149,7 +174,7 @@ Ratios (both sides from this run):
 
 ${markdownTable(['ratio', 'tasks', 'value'], burstRatios(results.figures).map((r) => [r.label, sizeLabel(r.size), ratioText(r)]))}
 
-${notes.length > 0 ? `Notes:\n\n${notes.join('\n')}\n` : ''}
+${notes.length > 0 ? `Notes:\n\n${notes.join('\n')}\n` : ''}${dialectSection(results.figures)}
 ## What each workload measures
 
 - **burst N** (dbbeat): N interval tasks all due at start (\`last_run_at\` a day ago). Seconds from process start (spawn of
@@ -170,11 +195,15 @@ ${notes.length > 0 ? `Notes:\n\n${notes.join('\n')}\n` : ''}
 - **steady R/s**: R×10 interval tasks every 10 s, spread evenly so R fall due each second, for a minute; a consumer pops
   the list in batches (BRPOP, then RPOP up to 1,000 until empty); lag = arrival minus the slot in \`dbbeat_scheduled_at\`.
   \`runs_missing\`: runs of the window not arrived 2 s after it.
+- **dialects** (\`bench/dialects.ts\`): dbbeat on this machine's PostgreSQL and MariaDB, one after the other: burst N as
+  above, then on a database of N tasks none due: startup (spawn until "ready"), change pickup (a due task inserted with
+  raw SQL until its message is in Redis; 20 samples, p50/p99), and the idle cost over 10 s (beat CPU; MariaDB's
+  queries per second, its polling of the change log). Target: MariaDB within 1.5× of PostgreSQL.
 - **light N**: N interval tasks every 60 s, spread over the minute (about 17 a second), measured the same way.
 
 Each figure is the median of its runs (\`runs\` in bench/results/latest.json); percentiles are over all samples.
 Reproduce: \`npm run bench\` (everything), \`npm run bench -- --quick\` (small sizes, a few minutes),
-\`--only burst,startup,pickup,steady,light,schedules\`, \`--subjects dbbeat,floor,bullmq,peer\`, \`--sizes 1000,10000\`,
+\`--only burst,startup,pickup,steady,light,dialects,schedules\`, \`--subjects dbbeat,floor,bullmq,peer\`, \`--sizes 1000,10000\`,
 \`--peer-sizes 10000\` (django-celery-beat takes about 15 minutes at 10k), \`--json\` (this run's figures on stdout).
 ${results.schedules == null ? '' : `\n## Schedule engine\n\n\`\`\`json\n${JSON.stringify(results.schedules, null, 2)}\n\`\`\`\n`}${analysis === '' ? '' : `\n${analysis.trimEnd()}\n`}`;
 }

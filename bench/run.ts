@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 
 import { benchBullmq } from './bullmq.js';
 import { benchDbbeat } from './dbbeat-figures.js';
+import { benchDialects } from './dialects.js';
 import { benchFloor } from './floor.js';
 import { benchPeer } from './peer.js';
 import { renderConsoleTable, renderMarkdown, renderReadmeRegion, replaceReadmeRegion } from './render.js';
@@ -26,7 +27,7 @@ const ANALYSIS_FILE = fileURLToPath(new URL('./ANALYSIS.md', import.meta.url));
 const readAnalysis = () => readFile(ANALYSIS_FILE, 'utf8').catch(() => '');
 const SCHEDULES_MODULE = fileURLToPath(new URL('./schedules.ts', import.meta.url));
 
-const WORKLOADS = ['burst', 'startup', 'pickup', 'steady', 'light', 'schedules'] as const;
+const WORKLOADS = ['burst', 'startup', 'pickup', 'steady', 'light', 'dialects', 'schedules'] as const;
 const SUBJECTS: readonly Subject[] = ['dbbeat', 'floor', 'bullmq', 'peer'];
 
 interface RunOptions {
@@ -36,6 +37,9 @@ interface RunOptions {
   burstSizes: number[];
   startupSizes: number[];
   pickupSizes: number[];
+  /** dialects: burst sizes, then the size of the loaded database (startup, pickup, idle). */
+  dialectBurstSizes: number[];
+  dialectLoadedSize: number;
   peerSizes: number[];
   bullmqSizes: number[];
   peerTimeoutSeconds: number;
@@ -63,7 +67,7 @@ function parseOptions(argv: string[]): RunOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--only burst,startup,pickup,steady,light,schedules]\n' +
+      'usage: npm run bench -- [--quick] [--only burst,startup,pickup,steady,light,dialects,schedules]\n' +
         '                        [--subjects dbbeat,floor,bullmq,peer] [--sizes 1000,10000] [--peer-sizes 1000]\n' +
         '                        [--peer-timeout <seconds>] [--json] [--no-write] [--report-only]\n' +
         '  --quick       small sizes (burst 1k/10k, startup 10k, steady 1,000/s for 10 s): a few minutes\n' +
@@ -97,6 +101,9 @@ function parseOptions(argv: string[]): RunOptions {
     burstSizes: sizes ?? (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000]),
     startupSizes: sizes ?? (quick ? [10_000] : [100_000, 1_000_000]),
     pickupSizes: sizes ?? (quick ? [1_000] : [10_000, 100_000]),
+    // Issue 15: burst 10k and 100k, startup and pickup among 100k, on PostgreSQL and MariaDB.
+    dialectBurstSizes: sizes ?? (quick ? [1_000] : [10_000, 100_000]),
+    dialectLoadedSize: sizes === undefined ? (quick ? 10_000 : 100_000) : Math.max(...sizes),
     // django-celery-beat needs about 15 minutes for 10k due runs: 1k unless asked.
     peerSizes: numbers(values['peer-sizes'], '--peer-sizes') ?? (sizes ?? [1_000]).filter((n) => n <= 10_000),
     // BullMQ's job schedulers: the issue's 100k burst (and the smaller sizes).
@@ -159,6 +166,9 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
       })),
     );
   }
+  if (subjects.has('dbbeat') && workloads.has('dialects')) {
+    figures.push(...(await benchDialects({ burstSizes: options.dialectBurstSizes, loadedSize: options.dialectLoadedSize, pickupTries: options.quick ? 5 : 20, log })));
+  }
   let schedules: unknown = null;
   if (workloads.has('schedules') && existsSync(SCHEDULES_MODULE)) {
     // bench/schedules.ts belongs to the schedule engine; it may not exist yet.
@@ -216,6 +226,8 @@ async function main(): Promise<void> {
       burstSizes: options.burstSizes,
       startupSizes: options.startupSizes,
       pickupSizes: options.pickupSizes,
+      dialectBurstSizes: options.dialectBurstSizes,
+      dialectLoadedSize: options.dialectLoadedSize,
       peerSizes: options.peerSizes,
       bullmqSizes: options.bullmqSizes,
     },
