@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -173,5 +173,7 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   // The beats page shows this beat as the leader.
   await page.getByRole('link', { name: 'Beats' }).click();
   await page.getByText('leading').waitFor();
+  // And lists it among the running beats, from its heartbeat row, with this machine's host name.
+  await page.locator('tr', { has: page.getByText('leader', { exact: true }) }).getByText(hostname(), { exact: true }).waitFor();
   await shot('6-beats');
 });
