@@ -84,12 +84,15 @@ WHERE name = ? AND token = ? AND expires_at > UTC_TIMESTAMP(6)
 LOCK IN SHARE MODE`;
 
 /**
- * Records runs the broker accepted (after CHECK_FENCE in the same transaction).
+ * Records runs the broker accepted (after CHECK_FENCE and LOCK_TASKS in the same
+ * transaction, for the rows LOCK_TASKS returned only).
  * ? JSON text: an array of [id, last_run_at (naive DATETIME text), runs to add (0 or 1),
- * disable (0 or 1)]. Its found-rows count tells how many of the tasks still exist.
+ * disable (0 or 1)]; ? int[]: the same ids. The id list keeps the scan on those rows'
+ * primary keys (FORCE INDEX: on a small table the optimizer would rather scan it, and a
+ * scan waits on every row another transaction has locked, written or not).
  */
 export const RECORD_RUNS = `
-UPDATE django_celery_beat_periodictask AS t
+UPDATE django_celery_beat_periodictask AS t FORCE INDEX (PRIMARY)
 JOIN JSON_TABLE(?, '$[*]' COLUMNS (
   id INT PATH '$[0]',
   last_run_at DATETIME(6) PATH '$[1]',
@@ -98,17 +101,73 @@ JOIN JSON_TABLE(?, '$[*]' COLUMNS (
 )) AS r ON t.id = r.id
 SET t.last_run_at = r.last_run_at,
     t.total_run_count = t.total_run_count + r.runs,
-    t.enabled = t.enabled AND NOT r.disable_it`;
+    t.enabled = t.enabled AND NOT r.disable_it
+WHERE t.id IN (?)`;
 
-/** Which of these tasks exist (when RECORD_RUNS found fewer rows than it was given). ? int[]: task ids. */
-export const EXISTING_TASKS = `SELECT id FROM django_celery_beat_periodictask WHERE id IN (?)`;
+/**
+ * The task rows RECORD_RUNS may write, locked (after CHECK_FENCE). Rows another
+ * transaction has locked are skipped, not waited for (SKIP LOCKED, MySQL 8 / MariaDB
+ * 10.6+): an open transaction on one task must never hold up the others; the caller keeps
+ * those records and tries again later. ? int[]: task ids.
+ */
+export const LOCK_TASKS = `
+SELECT id FROM django_celery_beat_periodictask WHERE id IN (?) FOR UPDATE SKIP LOCKED`;
 
-/** The enabled tasks among these, locked for DISABLE_TASKS (after CHECK_FENCE). ? int[]: task ids. */
+/** Which of these tasks exist (a plain read: it sees locked rows too). ? int[]: task ids. */
+export const EXISTING_TASKS = `SELECT id, name FROM django_celery_beat_periodictask WHERE id IN (?)`;
+
+/** The enabled tasks among these, locked for DISABLE_TASKS (after CHECK_FENCE); locked rows are skipped. ? int[]: task ids. */
 export const ENABLED_TASKS_FOR_UPDATE = `
-SELECT id FROM django_celery_beat_periodictask WHERE id IN (?) AND enabled FOR UPDATE`;
+SELECT id FROM django_celery_beat_periodictask WHERE id IN (?) AND enabled FOR UPDATE SKIP LOCKED`;
 
-/** Disables tasks (expired ones). ? int[]: task ids, from ENABLED_TASKS_FOR_UPDATE. */
-export const DISABLE_TASKS = `UPDATE django_celery_beat_periodictask SET enabled = 0 WHERE id IN (?)`;
+/**
+ * MariaDB: makes this connection wait (at most 1 s) for a task row's lock, so that the
+ * server lists who blocks it in INNODB_LOCK_WAITS (MariaDB lists locks only while someone
+ * waits on them). Run in a transaction of its own; ROW_LOCK_WAIT_MARIADB reads the wait
+ * and stops this query with KILL QUERY. ? int: task id.
+ */
+export const PROBE_ROW_LOCK_MARIADB = `
+SELECT id FROM django_celery_beat_periodictask WHERE id = ? FOR UPDATE WAIT 1`;
+
+/** This connection's id (for KILL QUERY, and to find its lock wait). No parameters. */
+export const CONNECTION_ID = `SELECT CONNECTION_ID() AS id`;
+
+/**
+ * MariaDB: who blocks connection ?'s lock wait: the blocking transaction's connection,
+ * its client, command, start (epoch seconds) and current statement (null when idle: MariaDB
+ * keeps no last statement without performance_schema). ? int: the waiting connection id.
+ */
+export const ROW_LOCK_WAIT_MARIADB = `
+SELECT b.trx_mysql_thread_id AS pid, p.USER AS user, p.HOST AS host, p.COMMAND AS command,
+       UNIX_TIMESTAMP(b.trx_started) AS started, LEFT(COALESCE(b.trx_query, p.INFO), 200) AS query
+FROM information_schema.INNODB_LOCK_WAITS w
+JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
+LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id
+WHERE r.trx_mysql_thread_id = ?
+LIMIT 1`;
+
+/**
+ * MySQL 8: who holds the exclusive record locks of these task rows (performance_schema
+ * lists granted locks too, so no wait is needed). Not run on MariaDB (performance_schema
+ * is off by default there and has no data_locks). ? text[]: task ids as text (LOCK_DATA).
+ */
+export const ROW_LOCK_HOLDERS_MYSQL = `
+SELECT CAST(l.LOCK_DATA AS UNSIGNED) AS id, t.PROCESSLIST_ID AS pid, t.PROCESSLIST_USER AS user,
+       t.PROCESSLIST_HOST AS host, t.PROCESSLIST_COMMAND AS command,
+       UNIX_TIMESTAMP(x.trx_started) AS started, LEFT(COALESCE(x.trx_query, t.PROCESSLIST_INFO), 200) AS query
+FROM performance_schema.data_locks l
+JOIN performance_schema.threads t ON t.THREAD_ID = l.THREAD_ID
+LEFT JOIN information_schema.INNODB_TRX x ON x.trx_id = l.ENGINE_TRANSACTION_ID
+WHERE l.OBJECT_SCHEMA = DATABASE() AND l.OBJECT_NAME = 'django_celery_beat_periodictask'
+  AND l.INDEX_NAME = 'PRIMARY' AND l.LOCK_TYPE = 'RECORD' AND l.LOCK_MODE LIKE 'X%'
+  AND l.LOCK_STATUS = 'GRANTED' AND l.LOCK_DATA IN (?) AND t.PROCESSLIST_ID <> CONNECTION_ID()`;
+
+/** The server's version text ("10.11.19-MariaDB-…" or "8.0.36"). No parameters. */
+export const SERVER_VERSION = `SELECT VERSION() AS version`;
+
+/** Disables tasks (expired ones). ? int[]: task ids, from ENABLED_TASKS_FOR_UPDATE (by primary key, as RECORD_RUNS, so no other row is waited on). */
+export const DISABLE_TASKS = `UPDATE django_celery_beat_periodictask FORCE INDEX (PRIMARY) SET enabled = 0 WHERE id IN (?)`;
 
 /**
  * Renews the lease for its holder (same token) or takes a lapsed one (next token), by the

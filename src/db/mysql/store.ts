@@ -4,11 +4,13 @@ import type { SchemaObjectStatus } from '../schema-objects.js';
 import type { BeatPresence, BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
+import { inspectMysqlSchema } from './schema-objects.js';
 import {
   ACQUIRE_LEASE,
   CHANGE_FEED_START,
   CHANGE_LOG_MARK,
   CHECK_FENCE,
+  CONNECTION_ID,
   DATABASE_CLOCK,
   DISABLE_TASKS,
   ENABLED_TASKS_FOR_UPDATE,
@@ -17,11 +19,16 @@ import {
   INSTALLATION_ID,
   LOAD_BY_IDS,
   LOAD_ENABLED_PAGE,
+  LOCK_TASKS,
+  PROBE_ROW_LOCK_MARIADB,
   PRUNE_CHANGES,
   READ_CHANGES_AFTER,
   READ_LEASE,
   RECORD_RUNS,
   RELEASE_LEASE,
+  ROW_LOCK_HOLDERS_MYSQL,
+  ROW_LOCK_WAIT_MARIADB,
+  SERVER_VERSION,
   TASKS_OF_SCHEDULES,
   HEARTBEAT,
   PRUNE_BEATS,
@@ -39,12 +46,27 @@ const WATCH_WINDOW = 1000;
 const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k_clocked_time'] as const;
 const FLAG_COLUMNS = ['one_off', 'enabled'] as const;
 
+/** How many held rows' lock holders are looked up on MariaDB per call (each takes a short lock wait). */
+const NAMED_HOLDERS = 5;
+
+/** A lock holder as ROW_LOCK_WAIT_MARIADB and ROW_LOCK_HOLDERS_MYSQL return it. */
+interface LockHolderRow extends Record<string, unknown> {
+  pid: number;
+  user: string | null;
+  host: string | null;
+  command: string | null;
+  started: number | string | null;
+  query: string | null;
+}
+
 /** Stands in for an empty list in `IN (?)`: matches no row. */
 const NONE = [null];
 const listOrNone = (ids: readonly number[]): readonly (number | null)[] => (ids.length === 0 ? NONE : ids);
 
 export class MysqlStore implements BeatStore {
   private readonly times: NaiveTimeZone;
+  /** Whether the server is MariaDB (read once, when a row lock's holder is first looked up). */
+  private mariadb: boolean | undefined;
 
   constructor(private readonly db: MysqlDatabase) {
     this.times = db.naiveTimes;
@@ -59,27 +81,96 @@ export class MysqlStore implements BeatStore {
     return this.taskRows(await this.db.query(LOAD_BY_IDS, [ids]));
   }
 
-  // Locked rows are waited for here (no SKIP LOCKED yet), so `locked` is always empty.
+  /**
+   * Records runs under the fence: CHECK_FENCE takes a shared lock on the lease row (a
+   * locking read, so it sees the lease as it stands now, not the transaction's snapshot,
+   * and no takeover commits before this write does). Task rows locked by another
+   * transaction are skipped (LOCK_TASKS, SKIP LOCKED) and returned as `locked`.
+   */
   async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome> {
     if (records.length === 0) return { held: true, written: [], locked: [] };
-    const runs = JSON.stringify(records.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]));
     return this.db.transaction(async (tx) => {
       if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return { held: false, written: [], locked: [] };
-      const found = await tx.execute(RECORD_RUNS, [runs]);
-      const ids = records.map((r) => r.id);
-      if (found === new Set(ids).size) return { held: true, written: ids, locked: [] };
-      return { held: true, written: (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id), locked: [] };
+      const ids = [...new Set(records.map((r) => r.id))];
+      const mine = new Set((await tx.query<{ id: number }>(LOCK_TASKS, [ids])).map((row) => row.id));
+      const writable = records.filter((r) => mine.has(r.id));
+      if (writable.length > 0) {
+        const runs = JSON.stringify(writable.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]));
+        await tx.execute(RECORD_RUNS, [runs, [...mine]]);
+      }
+      if (mine.size === ids.length) return { held: true, written: ids, locked: [] };
+      // Missing ids are deleted tasks (dropped by the caller); existing ones not locked by us are held.
+      const existing = (await tx.query<{ id: number }>(EXISTING_TASKS, [ids])).map((row) => row.id);
+      return { held: true, written: [...mine], locked: existing.filter((id) => !mine.has(id)) };
     });
   }
 
-  /** dbbeat's objects are not checked on MySQL yet: nothing is reported missing. */
-  async inspectSchema(): Promise<SchemaObjectStatus[]> {
-    return [];
+  /** dbbeat's tables and triggers on this database, and whether each is there (schema-objects.ts). */
+  inspectSchema(): Promise<SchemaObjectStatus[]> {
+    return inspectMysqlSchema(this.db);
   }
 
-  /** The blocking session is not looked up on MySQL yet (performance_schema.data_locks could tell). */
+  /**
+   * Who holds the row locks of these tasks. MySQL 8 lists granted record locks in
+   * performance_schema.data_locks. MariaDB lists locks only while someone waits on them
+   * (information_schema.INNODB_LOCKS / INNODB_LOCK_WAITS), so for each of the first
+   * {@link NAMED_HOLDERS} rows a probe connection waits on the lock for a moment, the
+   * blocker is read from the wait, and the probe is stopped (KILL QUERY): about 0.1 s each.
+   * A row whose holder could not be read comes back with pid null.
+   */
   async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
-    return ids.map((id) => ({ id, name: `#${id}`, pid: null, application: null, client: null, state: null, since: null, query: null }));
+    if (ids.length === 0) return [];
+    const names = new Map((await this.db.query<{ id: number; name: string }>(EXISTING_TASKS, [ids])).map((row) => [row.id, row.name]));
+    const unnamed = (id: number): RowLockHolder => ({ id, name: names.get(id) ?? `#${id}`, pid: null, application: null, client: null, state: null, since: null, query: null });
+    const named = (id: number, row: LockHolderRow): RowLockHolder => ({
+      id,
+      name: names.get(id) ?? `#${id}`,
+      pid: Number(row.pid),
+      application: row.user === null ? null : `user ${row.user}`,
+      client: row.host,
+      state: row.command === 'Sleep' ? 'idle in transaction' : row.command === null ? null : `${row.command.toLowerCase()} in transaction`,
+      since: row.started === null ? null : Math.round(Number(row.started) * 1000),
+      query: row.query,
+    });
+    this.mariadb ??= /mariadb/i.test((await this.db.query<{ version: string }>(SERVER_VERSION))[0]?.version ?? '');
+    if (!this.mariadb) {
+      const rows = await this.db.query<LockHolderRow & { id: number }>(ROW_LOCK_HOLDERS_MYSQL, [ids.map(String)]);
+      const byId = new Map(rows.map((row) => [Number(row.id), row]));
+      return ids.map((id) => (byId.has(id) ? named(id, byId.get(id)!) : unnamed(id)));
+    }
+    const holders: RowLockHolder[] = [];
+    for (const [index, id] of ids.entries()) {
+      const row = index < NAMED_HOLDERS ? await this.probeMariadbLock(id) : null;
+      holders.push(row === null ? unnamed(id) : named(id, row));
+    }
+    return holders;
+  }
+
+  /** MariaDB: waits on task `id`'s row lock on a connection of its own, reads the blocker from the wait, stops the wait. */
+  private async probeMariadbLock(id: number): Promise<LockHolderRow | null> {
+    let probeId: number | undefined;
+    let done = false;
+    const probe = this.db
+      .transaction(async (tx) => {
+        probeId = Number((await tx.query<{ id: number }>(CONNECTION_ID))[0]!.id);
+        await tx.query(PROBE_ROW_LOCK_MARIADB, [id]).catch(() => undefined); // killed, timed out, or got the lock (then released at commit)
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        done = true;
+      });
+    let found: LockHolderRow | null = null;
+    try {
+      for (let attempt = 0; attempt < 40 && !done && found === null; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        if (probeId === undefined) continue;
+        [found = null] = await this.db.query<LockHolderRow>(ROW_LOCK_WAIT_MARIADB, [probeId]);
+      }
+    } finally {
+      if (!done && probeId !== undefined) await this.db.execute(`KILL QUERY ${probeId}`).catch(() => undefined);
+      await probe;
+    }
+    return found;
   }
 
   async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {
