@@ -9,7 +9,7 @@ import { resolveConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
-import { ALL_TASKS, ALL_TASK_NAMES, TASKS_BY_NAMES, queryTaskRows } from '../model/task-rows.js';
+import { queryTaskRows, taskRowStatements } from '../model/task-rows.js';
 import { type OpenDatabase, openDatabase } from '../db/open.js';
 import { closestName } from './closest-name.js';
 
@@ -38,7 +38,7 @@ export function registerTasksCommand(program: Command): void {
     tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled'),
   ).action((flags: TasksFlags) =>
     run(flags, async (db) => {
-      const rows = await queryTaskRows(db, ALL_TASKS);
+      const rows = await queryTaskRows(db, taskRowStatements(db).ALL_TASKS);
       const now = new Date();
       const views = rows.map((row) => taskView(row, now, displayZone()));
       return flags.json ? views : table(views);
@@ -131,11 +131,11 @@ async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unkn
 
 /** The tasks of these names, in that order. @throws UnknownTaskError naming each missing one, with the closest name */
 async function viewsOf(db: OpenDatabase, names: string[]): Promise<TaskView[]> {
-  const rows = await queryTaskRows(db, TASKS_BY_NAMES, [names]);
+  const rows = await queryTaskRows(db, taskRowStatements(db).TASKS_BY_NAMES, [names]);
   const byName = new Map(rows.map((row) => [row.name, row]));
   const missing = names.filter((name) => !byName.has(name));
   if (missing.length > 0) {
-    const all = (await db.query<{ name: string }>(ALL_TASK_NAMES)).map((row) => row.name);
+    const all = (await db.query<{ name: string }>(taskRowStatements(db).ALL_TASK_NAMES)).map((row) => row.name);
     throw new UnknownTaskError(
       missing
         .map((name) => {

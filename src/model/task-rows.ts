@@ -2,12 +2,15 @@
 // command line show them: the beat's TaskRow columns (src/beat/task-row.ts) plus
 // description and the row's version (for edits that must not overwrite another).
 import type { Database } from '../db/database.js';
+import * as mysqlStatements from '../db/mysql/console-statements.js';
+import type { MysqlDatabase } from '../db/mysql/connection.js';
 import type { TaskRow } from '../db/store.js';
 
 /** A task row as these statements return it: the beat's TaskRow (times in epoch ms), description and version. */
 export type ConsoleTaskRow = TaskRow & { description: string; version: string };
 
 const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k_clocked_time'] as const;
+const FLAG_COLUMNS = ['one_off', 'enabled'] as const;
 
 /**
  * Runs one of the statements below and returns its rows with times as epoch ms, as the
@@ -19,11 +22,15 @@ export async function queryTaskRows(
   params: readonly unknown[] = [],
 ): Promise<ConsoleTaskRow[]> {
   const rows = await db.query<Record<string, unknown>>(sql, params);
+  // MySQL: naive DATETIME text in the database's zone (--db-timezone) and tinyint(1) flags.
+  const naive = (db as Partial<MysqlDatabase>).kind === 'mysql' ? (db as MysqlDatabase).naiveTimes : undefined;
   for (const row of rows) {
     for (const column of TIME_COLUMNS) {
       const value = row[column];
       if (value instanceof Date) row[column] = value.getTime();
+      else if (naive !== undefined && typeof value === 'string') row[column] = naive.toEpochMs(value);
     }
+    if (naive !== undefined) for (const column of FLAG_COLUMNS) row[column] = row[column] === 1 || row[column] === true;
   }
   return rows as unknown as ConsoleTaskRow[];
 }
@@ -76,3 +83,9 @@ export const ALL_TASK_NAMES = `SELECT name FROM django_celery_beat_periodictask 
 
 /** Every task, by name (for `dbbeat tasks ls`). */
 export const ALL_TASKS = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} ORDER BY t.name`;
+
+/** The statements above in the database's dialect (MySQL's in src/db/mysql/console-statements.ts, same names). */
+export function taskRowStatements(db: Pick<Database, 'kind'>) {
+  if (db.kind === 'mysql') return mysqlStatements;
+  return { TASK_BY_ID, TASK_BY_NAME, TASKS_BY_NAMES, ALL_TASK_NAMES, ALL_TASKS };
+}
