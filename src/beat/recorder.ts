@@ -21,7 +21,8 @@ export class Recorder {
   /** Tasks whose held record was reported, and since when (epoch ms), so each is logged once. */
   private readonly heldSince = new Map<number, { name: string; since: number }>();
   private recording: Promise<void> | undefined;
-  private recordingError: unknown;
+  /** The background write's failure, boxed: whatever was thrown, even undefined, is rethrown as it was. */
+  private recordingError: { error: unknown } | undefined;
 
   constructor(
     private readonly store: Pick<BeatStore, 'recordRuns' | 'disableTasks' | 'rowLockHolders'>,
@@ -49,7 +50,7 @@ export class Recorder {
       try {
         while (this.pending.length > 0) await this.flush(token);
       } catch (error) {
-        this.recordingError = error;
+        this.recordingError = { error };
       } finally {
         this.recording = undefined;
       }
@@ -59,9 +60,9 @@ export class Recorder {
   /** Waits for the write in flight; rethrows its failure (the records stay pending). */
   async settle(): Promise<void> {
     await this.recording;
-    const error = this.recordingError;
+    const failure = this.recordingError;
     this.recordingError = undefined;
-    if (error !== undefined) throw error;
+    if (failure !== undefined) throw failure.error;
   }
 
   /**

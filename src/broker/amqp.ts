@@ -29,8 +29,11 @@ const EXCHANGE_OPTIONS: Options.AssertExchange = { durable: true, autoDelete: fa
 const PRECONDITION_FAILED = 406;
 
 /** Opens a RabbitMQ broker; the connection is made on first use and remade after it drops. */
-export async function connectAmqp(url: string, options: BrokerOptions = {}): Promise<Broker> {
-  return new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+export function connectAmqp(url: string, options: BrokerOptions = {}): Promise<Broker> {
+  // In the executor, a bad URL rejects the promise rather than throwing.
+  return new Promise((resolve) =>
+    resolve(new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES)),
+  );
 }
 
 interface Session {

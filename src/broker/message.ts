@@ -108,7 +108,7 @@ export function buildProtocol2(message: TaskMessage, now: Date): Protocol2Messag
     root_id: message.id,
     parent_id: null,
     // Celery's as_task_v2 does `args = args or ()`: empty args print as a tuple.
-    argsrepr: (args.value as PyValue[]).length === 0 ? '()' : cachedRepr(args.text, args.value),
+    argsrepr: args.value.length === 0 ? '()' : cachedRepr(args.text, args.value),
     kwargsrepr: cachedRepr(kwargs.text, kwargs.value),
     origin: ORIGIN,
     ignore_result: false,

@@ -71,8 +71,9 @@ export function redisOptionsFromUrl(url: string): RedisOptions & { display: stri
 
 
 /** Opens a Redis broker; the connection is made on first use. */
-export async function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {
-  return new RedisBroker(url, options);
+export function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {
+  // In the executor, a bad URL rejects the promise rather than throwing.
+  return new Promise((resolve) => resolve(new RedisBroker(url, options)));
 }
 
 /** One message's share of a PUBLISH_ONCE_LUA call (see its header for the layout). */
@@ -81,7 +82,8 @@ interface Prepared {
   args: string[];
 }
 
-type PublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<string[]>;
+/** The PUBLISH_ONCE_LUA command queued on a pipeline: it returns the pipeline, the reply comes from exec(). */
+type PipelinePublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => unknown;
 
 class RedisBroker implements Broker {
   readonly kind = 'redis';
@@ -151,7 +153,7 @@ class RedisBroker implements Broker {
       const chunk = prepared.slice(start, start + PUBLISH_CHUNK_SIZE);
       const keys = chunk.flatMap(({ share }) => share.keys);
       const args = [String(this.ttl), String(chunk.length), ...chunk.flatMap(({ share }) => share.args)];
-      (pipeline as unknown as { dbbeatPublishOnce: PublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
+      (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
       chunks.push(chunk);
     }
     const replies = chunks.length > 0 ? await pipeline.exec() : [];
@@ -237,8 +239,10 @@ class RedisBroker implements Broker {
     try {
       await this.client.ping();
     } catch (error) {
-      const cause = this.lastConnectionError ?? (error as Error);
-      throw new Error(`Redis at ${this.display} did not answer PING: ${cause.message}`, { cause });
+      const cause: unknown = this.lastConnectionError ?? error;
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      // eslint-disable-next-line preserve-caught-error -- the connection error ioredis reported is the real cause; the PING's own error only says the connection closed
+      throw new Error(`Redis at ${this.display} did not answer PING: ${reason}`, { cause });
     }
   }
 

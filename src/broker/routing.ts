@@ -196,7 +196,7 @@ export function parseTaskRoutes(text: string, source = 'task_routes'): RouteMap[
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${source}: not JSON (${(error as Error).message})`);
+    throw new Error(`${source}: not JSON (${(error as Error).message})`, { cause: error });
   }
   const maps = Array.isArray(value) ? value : [value];
   return maps.map((map, index) => {

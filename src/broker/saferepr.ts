@@ -10,7 +10,7 @@
 // `1e+16`, `nan`, every digit of a big int), a PyDict its keys in order. Plain
 // JavaScript values are read with toPyValue first. Lengths count code points,
 // as Python's len() does.
-import { PyDict, PyNumber, type PyValue, toPyValue } from './pyjson.js';
+import { type PyDict, PyNumber, type PyValue, toPyValue } from './pyjson.js';
 
 export { pythonFloatRepr } from './pyjson.js';
 
@@ -126,7 +126,7 @@ function tokenStream(root: PyValue, maxlevels: number): { tokens: Generator<Toke
           yield { kind: 'text', value: `${start.value}...${end.value}` };
           continue;
         }
-        frames.push(containerItems(start, isList ? listItems(value) : dictItems(value as PyDict), end));
+        frames.push(containerItems(start, isList ? listItems(value) : dictItems(value), end));
       }
     }
   }

@@ -106,7 +106,7 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
     // The object check is PostgreSQL's only so far.
     return { applied, repaired: [], missing: [] };
   }
-  const pg = db as Database; // kind postgres or pglite
+  const pg = db; // kind postgres or pglite
   const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
   const applied: string[] = [];
   for (const file of files) {

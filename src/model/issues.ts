@@ -38,15 +38,20 @@ export function fail(single: ValidationIssue): CheckResult<never> {
   return { ok: false, issues: [single] };
 }
 
+/** String(value) for what JSON cannot show (a bigint, a symbol, a function, a circular object). */
+function stringOf(value: unknown): string {
+  return String(value);
+}
+
 // Like ScheduleError: JSON for plain values, ISO for dates; long strings are cut so messages stay readable.
 export function describeValue(value: unknown): string {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (typeof value === 'string' && value.length > 60) return `${JSON.stringify(value.slice(0, 60))}…`;
   if (value === undefined) return 'undefined';
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? stringOf(value);
   } catch {
-    return String(value);
+    return stringOf(value);
   }
 }
 
@@ -67,6 +72,6 @@ export function isValidDate(value: unknown): value is Date {
 
 export function toNumber(value: unknown): number | undefined {
   if (value === null || value === undefined) return undefined;
-  const number = typeof value === 'number' ? value : Number(String(value));
+  const number = typeof value === 'number' ? value : Number(stringOf(value));
   return Number.isFinite(number) ? number : undefined;
 }

@@ -13,7 +13,6 @@ import type { TrackedModel } from './changes.js';
 import {
   type CheckResult,
   type ClockedFields,
-  type CrontabFields,
   type IntervalFields,
   type PeriodicTaskFields,
   SCHEDULE_KINDS,
@@ -104,7 +103,7 @@ async function checkScheduleWrite(
       return checkScheduleRowAndTasks(kind, undefined, asRow(args.data), reader);
     case 'createMany':
     case 'createManyAndReturn':
-      return checkEach(asRows(args.data), async (data) => issuesOf(checkScheduleFields(kind, applyData({}, data))));
+      return checkEach(asRows(args.data), (data) => Promise.resolve(issuesOf(checkScheduleFields(kind, applyData({}, data)))));
     case 'update': {
       const current = await reader.findUnique(model, { where: asRow(args.where) });
       if (current === null) return [];
@@ -151,7 +150,7 @@ async function checkScheduleRowAndTasks(
 function checkScheduleFields(kind: ScheduleKindName, row: Row): CheckResult<unknown> {
   switch (kind) {
     case 'crontab':
-      return checkCrontab(row as CrontabFields);
+      return checkCrontab(row);
     case 'interval':
       return checkInterval(row as unknown as IntervalFields);
     case 'solar':

@@ -80,7 +80,7 @@ const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\
 export function parseInstant(text: string): Date | null {
   const match = ISO_WITH_ZONE.exec(text.trim());
   if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0));
   // Date() rolls 30 February over into March; refuse it instead.
   const valid =
     month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hour! <= 23 && minute! <= 59 && second! <= 59;

@@ -51,7 +51,7 @@ function searchOrExplain(event: SolarEvent, observer: Observer, from: Date): Dat
   } catch (error) {
     if (error instanceof Error) throw error;
     const where = `${observer.latitude}, ${observer.longitude}`;
-    throw new Error(`solar ${event} at ${where} after ${from.toISOString()}: ${String(error)}`);
+    throw new Error(`solar ${event} at ${where} after ${from.toISOString()}: ${String(error)}`, { cause: error });
   }
 }
 

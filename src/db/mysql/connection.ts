@@ -72,12 +72,12 @@ export class MysqlDatabase implements MysqlQueryable {
 
   async query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
     await this.checkVersion();
-    return rowsOf<Row>(await this.pool.query(sql, params as unknown[] | undefined));
+    return rowsOf<Row>(await this.pool.query(sql, params));
   }
 
   async execute(sql: string, params?: readonly unknown[]): Promise<number> {
     await this.checkVersion();
-    return affectedOf(await this.pool.query(sql, params as unknown[] | undefined));
+    return affectedOf(await this.pool.query(sql, params));
   }
 
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
@@ -131,8 +131,8 @@ export class MysqlDatabase implements MysqlQueryable {
   }
 
   /** MySQL has no LISTEN: the beat's store polls the change log instead (see store.ts). */
-  async listen(): Promise<() => Promise<void>> {
-    return async () => {};
+  listen(): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
   }
 
   async close(): Promise<void> {
@@ -155,8 +155,8 @@ export class MysqlDatabase implements MysqlQueryable {
 function queryableOf(connection: mariadb.Connection | mariadb.PoolConnection): MysqlQueryable {
   return {
     query: async <Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
-      rowsOf<Row>(await connection.query(sql, params as unknown[] | undefined)),
-    execute: async (sql: string, params?: readonly unknown[]) => affectedOf(await connection.query(sql, params as unknown[] | undefined)),
+      rowsOf<Row>(await connection.query(sql, params)),
+    execute: async (sql: string, params?: readonly unknown[]) => affectedOf(await connection.query(sql, params)),
   };
 }
 

@@ -67,7 +67,8 @@ function shiftArgs(query: Query, zone: NaiveTimeZone): Query {
   query.argTypes.forEach((type, index) => {
     const value = query.args[index];
     if (type.scalarType !== 'datetime' || value === null || value === undefined) return;
-    const instant = value instanceof Date ? value.getTime() : Date.parse(String(value));
+    // Prisma passes a DateTime as a Date or an ISO string.
+    const instant = value instanceof Date ? value.getTime() : typeof value === 'string' || typeof value === 'number' ? Date.parse(String(value)) : Number.NaN;
     if (Number.isNaN(instant)) return;
     args ??= [...query.args];
     args[index] = new Date(wallAsUtc(instant, zone));

@@ -21,11 +21,11 @@ export class ServedPGliteClient extends PostgresDatabase {
    * changes by polling (the beat reads the change log every max-interval). Logged once so
    * the fallback is visible.
    */
-  override async listen(channel: string): Promise<() => Promise<void>> {
+  override listen(channel: string): Promise<() => Promise<void>> {
     this.log(
       `listen(${channel}): not available through the embedded database served from ${this.dataDir}; ` +
         'changes are noticed by polling only',
     );
-    return async () => {};
+    return Promise.resolve(() => Promise.resolve());
   }
 }
