@@ -319,7 +319,8 @@ function scheduledTime(
   const parsed = JSON.parse(envelope) as { headers?: Record<string, unknown> };
   const header = parsed.headers?.['dbbeat_scheduled_at'];
   if (typeof header === 'string') return { at: Date.parse(header), fromHeader: true };
-  const name = String(parsed.headers?.['periodic_task_name'] ?? '');
+  const nameHeader = parsed.headers?.['periodic_task_name'];
+  const name = typeof nameHeader === 'string' ? nameHeader : '';
   const index = Number(name.replace('steady_', ''));
   const offset = firstDue + (index % tasks) * (spreadMs / tasks);
   const periods = Math.max(0, Math.floor((arrivedAt - offset) / (everySeconds * 1000)));

@@ -47,13 +47,13 @@ interface Bench {
   drop(): Promise<void>;
 }
 
-async function migrated(url: string): Promise<void> {
+function migrated(url: string): void {
   execFileSync(process.execPath, [BIN, 'migrate', '--database-url', url], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
 }
 
 async function postgresBench(): Promise<Bench> {
   const db = await createBenchDatabase('dbbeat_bench_dialect');
-  await migrated(db.url);
+  migrated(db.url);
   return {
     url: db.url,
     insertInterval: (count, queue, everySeconds, lastRunAt) => insertIntervalTasks(db.pool, { count, namePrefix: `t${randomBytes(3).toString('hex')}_`, queue, everySeconds, lastRunAt }),
@@ -66,8 +66,8 @@ async function postgresBench(): Promise<Bench> {
         [name, queue, intervalId],
       );
     },
-    questions: async () => null,
-    drop: db.drop,
+    questions: () => Promise.resolve(null),
+    drop: () => db.drop(),
   };
 }
 
@@ -82,7 +82,7 @@ async function mariadbBench(): Promise<Bench> {
     await admin.execute(`DROP DATABASE IF EXISTS \`${name}\``);
     await admin.close();
   });
-  await migrated(url);
+  migrated(url);
   const intervalId = async (everySeconds: number) => {
     const [found] = await db.query<{ id: number }>("SELECT id FROM django_celery_beat_intervalschedule WHERE every = ? AND period = 'seconds' ORDER BY id LIMIT 1", [everySeconds]);
     if (found) return found.id;

@@ -186,7 +186,7 @@ async function readResults(): Promise<BenchResults> {
   try {
     return JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as BenchResults;
   } catch (error) {
-    throw new Error(`${RESULTS_FILE} cannot be read (run the benchmark first): ${String(error)}`);
+    throw new Error(`${RESULTS_FILE} cannot be read (run the benchmark first): ${String(error)}`, { cause: error });
   }
 }
 

@@ -10,6 +10,6 @@ export type EnvelopeBuilder = (message: TaskMessage, now: Date) => string;
 /** Which builder the floor used, for the report. */
 export const envelopeSource = 'src/broker/redis.ts';
 
-export async function loadEnvelopeBuilder(): Promise<EnvelopeBuilder> {
-  return (message, now) => redisEnvelope(message, destinationOf(message), now);
+export function loadEnvelopeBuilder(): Promise<EnvelopeBuilder> {
+  return Promise.resolve((message, now) => redisEnvelope(message, destinationOf(message), now));
 }

@@ -46,9 +46,8 @@ export async function waitForQueueLength(
   options: { timeoutMs: number; pollMs?: number; stop?: () => string | null },
 ): Promise<{ at: number | null; seen: number; reason?: string }> {
   const deadline = performance.now() + options.timeoutMs;
-  let seen = 0;
   for (;;) {
-    seen = await queueLength(redis, queue);
+    const seen = await queueLength(redis, queue);
     const now = performance.now();
     if (seen >= count) return { at: now, seen };
     const stopped = options.stop?.() ?? null;
