@@ -16,7 +16,7 @@ import { insertTask } from '../support/rows.js';
 type Queryable = { query(sql: string, params?: unknown[]): Promise<{ rows: { id: number }[] }> };
 
 function asQueryable(db: Database): Queryable {
-  return { query: async (sql, params) => ({ rows: (await db.query(sql, params)) as { id: number }[] }) };
+  return { query: async (sql, params) => ({ rows: await db.query<{ id: number }>(sql, params) }) };
 }
 
 async function feedContract(db: Database): Promise<void> {
@@ -69,11 +69,11 @@ describe('change feed on PostgreSQL', () => {
       // commit takes a transaction that writes again after another one took its id.
       const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await first.query('BEGIN');
-      const a = await insertTask(first as never, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
-      const blocked = insertTask(second as never, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
+      const a = await insertTask(first, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
+      const blocked = insertTask(second, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
       // Its change ids are taken once it waits for the lock that `first` holds.
       await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
-      const b = await insertTask(first as never, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
+      const b = await insertTask(first, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
       await first.query('COMMIT');
       assert.deepEqual((await feed.changedTaskIds()).sort((x, y) => x - y), [a, b]);
       const late = await blocked;

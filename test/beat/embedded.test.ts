@@ -71,7 +71,7 @@ describe('beat on the embedded database', () => {
     assert.ok(raw.length >= 1);
     const message = JSON.parse(raw[0]!) as { headers: { task: string; periodic_task_name: string }; body: string };
     assert.equal(message.headers.task, 'tasks.add');
-    assert.deepEqual(JSON.parse(Buffer.from(message.body, 'base64').toString())[0], [2, 3]);
+    assert.deepEqual((JSON.parse(Buffer.from(message.body, 'base64').toString()) as unknown[])[0], [2, 3]);
   });
 
   test('a row inserted with SQL over the served socket is picked up at once (NOTIFY reaches the owner)', async () => {

@@ -82,14 +82,16 @@ export class MemoryBroker implements Broker {
 
   constructor(private readonly clock: Clock) {}
 
-  async publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]> {
-    if (this.down) throw this.down;
-    return messages.map((message) => {
-      if (this.seen.has(message.id)) return { id: message.id, status: 'duplicate' as const };
-      this.seen.add(message.id);
-      this.received.push({ message, at: this.clock.now() });
-      return { id: message.id, status: 'sent' as const };
-    });
+  publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]> {
+    if (this.down) return Promise.reject(this.down);
+    return Promise.resolve(
+      messages.map((message) => {
+        if (this.seen.has(message.id)) return { id: message.id, status: 'duplicate' as const };
+        this.seen.add(message.id);
+        this.received.push({ message, at: this.clock.now() });
+        return { id: message.id, status: 'sent' as const };
+      }),
+    );
   }
 
   async ping(): Promise<void> {}
@@ -112,7 +114,7 @@ export class MemoryBroker implements Broker {
 function pollingOnly(store: BeatStore): BeatStore {
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === 'watchChanges') return async () => async () => {};
+      if (property === 'watchChanges') return () => Promise.resolve(() => Promise.resolve());
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },

@@ -109,7 +109,7 @@ describe('routeTask matches Celery 5 routing', () => {
       const { exchangeType: _type, ...ours } = routeTask(c.task, c.own, c.settings);
       try {
         assert.deepEqual(ours, expected[i]);
-      } catch (error) {
+      } catch {
         if (mismatches++ < 3) assert.fail(`${JSON.stringify(c)}\nours:   ${JSON.stringify(ours)}\ncelery: ${JSON.stringify(expected[i])}`);
       }
     });

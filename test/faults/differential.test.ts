@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { dumpPyJson, parsePyJson } from '../../src/broker/pyjson.js';
+import { dumpPyJson, parsePyJson, type PyValue } from '../../src/broker/pyjson.js';
 import { killOnExit, registerProcessGroup } from '../support/cleanup.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
@@ -200,6 +200,12 @@ interface Sent {
 }
 
 /** Pops every message from every list of one Redis database, noting when it was seen. */
+/** A header or body field as text: a string as it is, anything else as Python JSON (None is 'null'). */
+function textOf(value: PyValue | undefined): string {
+  if (typeof value === 'string') return value;
+  return value === undefined ? 'undefined' : dumpPyJson(value);
+}
+
 class Collector {
   readonly sent: Sent[] = [];
   constructor(private readonly redis: Redis, private readonly m0: number) {}
@@ -215,16 +221,16 @@ class Collector {
         assert.ok(envelope && typeof envelope === 'object' && !Array.isArray(envelope) && 'get' in envelope);
         const headers = envelope.get('headers');
         assert.ok(headers && typeof headers === 'object' && 'get' in headers && !Array.isArray(headers));
-        const body = parsePyJson(Buffer.from(String(envelope.get('body')), 'base64').toString('utf8'));
+        const body = parsePyJson(Buffer.from(textOf(envelope.get('body')), 'base64').toString('utf8'));
         assert.ok(Array.isArray(body) && body.length === 3, `body of ${item.slice(0, 200)}`);
         this.sent.push({
-          task: String(headers.get('task')),
+          task: textOf(headers.get('task')),
           minute: Math.floor((seen - this.m0) / MINUTE),
           args: dumpPyJson(body[0]!),
           kwargs: dumpPyJson(body[1]!),
           list: key,
-          argsrepr: String(headers.get('argsrepr')),
-          kwargsrepr: String(headers.get('kwargsrepr')),
+          argsrepr: textOf(headers.get('argsrepr')),
+          kwargsrepr: textOf(headers.get('kwargsrepr')),
         });
       }
     }
@@ -287,9 +293,10 @@ describe('differential: django-celery-beat 2.4 and dbbeat send the same runs', (
 
     const djangoRedis = new Redis(redisServer.url(1));
     const dbbeatRedis = new Redis(redisServer.url(2));
-    cleanups.push(async () => {
+    cleanups.push(() => {
       djangoRedis.disconnect();
       dbbeatRedis.disconnect();
+      return Promise.resolve();
     });
     const collectors = { django: new Collector(djangoRedis, m0), dbbeat: new Collector(dbbeatRedis, m0) };
 

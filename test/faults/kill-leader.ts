@@ -112,7 +112,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
 
   let leaseSeconds = options.phases[0]?.leaseSeconds;
   for (let n = 0; n < options.processes; n += 1) start(leaseSeconds);
-  let leader = await awaitLeader(0);
+  await awaitLeader(0);
   await options.onFirstLeader?.();
   const failovers: Failover[] = [];
   let kill = 0;
@@ -149,7 +149,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       killedByUs.add(victim);
       await victim.kill('SIGKILL');
       start(leaseSeconds);
-      leader = await awaitLeader(killedAt, victim);
+      const leader = await awaitLeader(killedAt, victim);
       const becameAt = leader.beat.lines.indexOf(leader.line);
       const firstSend = await leader.beat.waitForLine(isSend, 10_000, becameAt).catch(() => undefined);
       failovers.push({

@@ -199,7 +199,7 @@ export async function drainAmqpQueue(url: string, queue: string): Promise<SentRu
     for (;;) {
       const message = await channel.get(queue, { noAck: true });
       if (message === false) break;
-      runs.push(runOfHeaders((message.properties.headers ?? {}) as Record<string, unknown>));
+      runs.push(runOfHeaders(message.properties.headers ?? {}));
     }
     await channel.deleteQueue(queue);
     await channel.close();

@@ -3,8 +3,6 @@
 
 import { readFileSync } from 'node:fs';
 
-import type { ScheduleSpec } from '../../src/schedules/types.js';
-
 export interface ConformanceCase {
   line: number;
   schedule: Record<string, Record<string, unknown>>;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { CrontabSchedule } from '../../src/schedules/index.js';
+import type { CrontabSchedule } from '../../src/schedules/index.js';
 import { cron, runs } from './support.js';
 
 describe('America/New_York (2026-03-08 02:00 EST -> 03:00 EDT; 2026-11-01 02:00 EDT -> 01:00 EST)', () => {

@@ -38,7 +38,7 @@ describe('embedded PGlite served to other processes', () => {
   let owner: OpenDatabase;
   let ownerClosed = false;
   const notifications: string[] = [];
-  let waiters: ((payload: string) => void)[] = [];
+  const waiters: ((payload: string) => void)[] = [];
   const nextNotification = () => nextEvent<string>((deliver) => waiters.push(deliver), 10_000);
 
   before(async () => {

@@ -63,7 +63,7 @@ describe('PostgreSQL connections', () => {
   });
 
   test('listen() survives its backend being terminated: it reconnects, says so with an empty payload, and listens again', async () => {
-    let waiters: ((payload: string) => void)[] = [];
+    const waiters: ((payload: string) => void)[] = [];
     const next = () => nextEvent<string>((deliver) => waiters.push(deliver), 15_000);
     const stop = await db.listen('dbbeat_test_channel', (payload) => {
       for (const waiter of waiters.splice(0)) waiter(payload);
