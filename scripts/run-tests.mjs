@@ -3,8 +3,9 @@
 //
 //   node scripts/run-tests.mjs [--jobs N] [path ...]
 //
-// With no path: every test/**/*.test.ts outside test/faults/ (`npm test`); the fault
-// tests run with `npm run test:faults` (`node scripts/run-tests.mjs test/faults`).
+// With no path: every test/**/*.test.ts outside test/faults/ and test/package/ (`npm test`);
+// the fault tests run with `npm run test:faults` (`node scripts/run-tests.mjs test/faults`),
+// the package-install test (minutes: it packs and installs the tarball) with `npm run test:package`.
 // --jobs (or DBBEAT_TEST_JOBS): files run at once; default 5 (the files mostly wait on
 // services and child processes: the whole suite keeps about half a core busy).
 // --typecheck: also runs `tsc --noEmit`, beside the files (`npm test` does).
@@ -59,8 +60,10 @@ function parseArgs(argv) {
 }
 
 const { jobs, roots, typecheck } = parseArgs(process.argv.slice(2));
+/** Folders `npm test` leaves to their own scripts (test:faults, test:package). */
+const SEPARATE = ['faults', 'package'].map((folder) => join('test', folder) + '/');
 const files = (
-  roots.length > 0 ? roots.flatMap(collect) : collect('test').filter((file) => !file.startsWith(join('test', 'faults') + '/'))
+  roots.length > 0 ? roots.flatMap(collect) : collect('test').filter((file) => !SEPARATE.some((folder) => file.startsWith(folder)))
 ).map((file) => relative('.', file));
 if (files.length === 0) {
   console.error('run-tests: no test files found');
