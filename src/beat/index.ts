@@ -40,7 +40,6 @@ export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> 
 }
 
 /** startBeat with settings already resolved (the CLI resolves them once, for every command). */
-// eslint-disable-next-line @typescript-eslint/require-await -- async so that a pid file or logger that fails rejects the promise instead of throwing
 export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatHandle> {
   if (resolved.databaseUrl === undefined) {
     // Checked before anything starts: an embedded folder has one beat, its owner.

@@ -4,7 +4,6 @@ import type { Broker } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
 import type { BeatStore } from '../db/store.js';
 import { Backoff, type Clock, systemClock, Waker } from './clock.js';
-import { DatabaseClock } from './database-clock.js';
 import { Dispatcher } from './dispatch.js';
 import type { BeatEvents, Emit } from './events.js';
 import { Heartbeat } from './heartbeat.js';

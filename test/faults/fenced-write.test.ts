@@ -15,9 +15,10 @@ describe('the fenced recording statement', () => {
   before(async () => {
     db = await createFaultDatabase();
     store = new PostgresStore({
-      query: async (sql: string, params?: unknown[]) => (await db.pool.query(sql, params)).rows,
-      listen: async () => async () => undefined,
-    } as unknown as ConstructorParameters<typeof PostgresStore>[0]); // only query() is used here
+      query: async <Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
+        (await db.pool.query<Row>(sql, params === undefined ? undefined : [...params])).rows,
+      listen: () => Promise.resolve(() => Promise.resolve()), // only query() is used here
+    });
     const specs = await insertTasks(db.pool, {
       idBase: randomIdBase(),
       count: 2,
