@@ -24,10 +24,10 @@ export class NotAvailableError extends Error {
 }
 
 /** Starts `dbbeat beat` on `db`, publishing to Redis db 13. */
-export function startDbbeat(db: BenchDatabase, logLevel: 'INFO' | 'WARNING' = 'WARNING'): MeasuredProcess {
+export function startDbbeat(db: BenchDatabase, logLevel: 'INFO' | 'WARNING' = 'WARNING', extraArgs: readonly string[] = []): MeasuredProcess {
   return startMeasuredProcess(
     process.execPath,
-    [BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel],
+    [BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs],
     { cwd: ROOT, label: 'dbbeat beat' },
   );
 }
@@ -68,7 +68,7 @@ export interface DbbeatBurstRun {
 }
 
 /** Burst: N interval tasks all due at start; seconds from `dbbeat beat` start until all N are in Redis. */
-export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<DbbeatBurstRun> {
+export async function dbbeatBurstRun(count: number, timeoutMs: number, extraArgs: readonly string[] = []): Promise<DbbeatBurstRun> {
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_burst_${randomBytes(4).toString('hex')}`;
@@ -81,7 +81,7 @@ export async function dbbeatBurstRun(count: number, timeoutMs: number): Promise<
       everySeconds: 3600,
       lastRunAt: new Date(Date.now() - 86_400_000),
     });
-    const beat = startDbbeat(db);
+    const beat = startDbbeat(db, 'WARNING', extraArgs);
     try {
       const result = await waitForQueueLength(redis, queue, count, { timeoutMs, pollMs: 10, stop: () => beat.exited() });
       const peakRssBytes = await beat.peakRss();

@@ -82,6 +82,12 @@ export interface BeatOptions {
   maxMessageSize?: number;
   /** Seconds between checks of dbbeat's own tables, triggers and functions. Default 300. */
   schemaCheckInterval?: number;
+  /** Keep run history (dbbeat_run): one row per run sent or skipped. Default true. Env: DBBEAT_HISTORY. */
+  history?: boolean;
+  /** Days of run history kept. Default 14. Env: DBBEAT_HISTORY_DAYS. */
+  historyDays?: number;
+  /** Most rows of run history kept (the oldest go first). Default 1,000,000. Env: DBBEAT_HISTORY_MAX_ROWS. */
+  historyMaxRows?: number;
 }
 
 /** Settings with every default applied and every value checked. */
@@ -110,6 +116,8 @@ export interface ResolvedConfig {
   dedupeTtlSeconds: number;
   maxMessageBytes: number;
   schemaCheckIntervalMs: number;
+  /** Run history settings: `enabled` false writes no dbbeat_run rows and prunes none. */
+  history: { enabled: boolean; days: number; maxRows: number };
 }
 
 /** A setting out of range; the CLI exits with code 2. */
@@ -146,7 +154,8 @@ function logFormatOf(options: BeatOptions): ResolvedConfig['logFormat'] {
  * Resolves settings once: given values (flags), then the environment (`DATABASE_URL`,
  * `DBBEAT_DB_TIMEZONE`, `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`,
  * `DJANGO_CELERY_BEAT_TZ_AWARE`, `CELERY_TASK_DEFAULT_QUEUE` / `_EXCHANGE` /
- * `_EXCHANGE_TYPE` / `_ROUTING_KEY`, `CELERY_TASK_ROUTES`), then defaults.
+ * `_EXCHANGE_TYPE` / `_ROUTING_KEY`, `CELERY_TASK_ROUTES`, `DBBEAT_HISTORY`,
+ * `DBBEAT_HISTORY_DAYS`, `DBBEAT_HISTORY_MAX_ROWS`), then defaults.
  * An empty URL counts as not given.
  * @throws OptionsError naming the setting and its value when one is out of range.
  */
@@ -194,7 +203,19 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     dedupeTtlSeconds: positive('dedupe-ttl', options.dedupeTtlSeconds ?? 7 * 24 * 3600, { integer: true }),
     maxMessageBytes: positive('max-message-size', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_BYTES, { integer: true }),
     schemaCheckIntervalMs: positive('schema-check-interval', options.schemaCheckInterval ?? 300) * 1000,
+    history: {
+      enabled: options.history ?? parseBoolean('DBBEAT_HISTORY', env.DBBEAT_HISTORY) ?? true,
+      days: positive('history-days (DBBEAT_HISTORY_DAYS)', options.historyDays ?? numberFrom(env.DBBEAT_HISTORY_DAYS) ?? 14),
+      maxRows: positive('history-max-rows (DBBEAT_HISTORY_MAX_ROWS)', options.historyMaxRows ?? numberFrom(env.DBBEAT_HISTORY_MAX_ROWS) ?? 1_000_000, {
+        integer: true,
+      }),
+    },
   };
+}
+
+/** A number from an environment variable; undefined when unset or empty (NaN is rejected by the range check). */
+function numberFrom(text: string | undefined): number | undefined {
+  return text === undefined || text.trim() === '' ? undefined : Number(text);
 }
 
 /** Python-style booleans as Django settings are written from the environment. */

@@ -1,8 +1,11 @@
+import { routeTask } from '../broker/routing.js';
 import type { Broker, TaskMessage } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
-import type { RunRecord } from '../db/store.js';
+import type { RunEntry, RunRecord } from '../db/store.js';
+import { redactUrl } from '../redact-url.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
+import type { HistoryWriter } from './history.js';
 import type { Lease } from './lease.js';
 import type { DueBatch } from './loader.js';
 import type { Logger } from './logger.js';
@@ -17,7 +20,10 @@ interface PlannedRun {
   name: string;
   slot: number;
   disable: boolean;
+  spec: SendSpec;
 }
+
+type DispatchOptions = Pick<ResolvedConfig, 'startingDeadlineMs' | 'catchUpWindowMs' | 'brokerUrl' | 'routing'>;
 
 /**
  * Sends one batch of due runs: applies the starting deadline, builds each run's Celery
@@ -25,6 +31,11 @@ interface PlannedRun {
  * memory, and hands the records of what was sent (or skipped) to the recorder.
  */
 export class Dispatcher {
+  /** The broker as run history names it (no password); null: history is off. */
+  private readonly historyBroker: string | null;
+  /** The queue each task's messages are routed to, for run history (routing is per task, not per run). */
+  private readonly queues = new WeakMap<SendSpec, string | null>();
+
   constructor(
     private readonly broker: Broker,
     private readonly table: TaskTable,
@@ -32,11 +43,15 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly emit: Emit,
     private readonly clock: Clock,
-    private readonly options: Pick<ResolvedConfig, 'startingDeadlineMs' | 'catchUpWindowMs'>,
+    private readonly options: DispatchOptions,
     private readonly lease: Pick<Lease, 'token'>,
     private readonly failures: TaskFailures,
     private readonly onLeaseLost: (reason: string) => void,
-  ) {}
+    /** Where run-history rows go; null: history is off. */
+    private readonly history: HistoryWriter | null = null,
+  ) {
+    this.historyBroker = history !== null ? redactUrl(options.brokerUrl) : null;
+  }
 
   /**
    * Sends `batch`, fenced by `token` (the records are written with it).
@@ -49,12 +64,15 @@ export class Dispatcher {
     const messages: TaskMessage[] = [];
     const planned: PlannedRun[] = [];
     const records: RunRecord[] = [];
+    const history: RunEntry[] = [];
+    const broker = this.historyBroker;
     for (const { id, entry } of batch.runs) {
       const { spec } = entry;
       const lateMs = now - entry.slot;
       if (this.options.startingDeadlineMs !== null && lateMs > this.options.startingDeadlineMs) {
         this.log.warn({ task: spec.name, scheduled: new Date(entry.slot).toISOString(), lateMs }, `skipped a run of ${JSON.stringify(spec.name)}: past the starting deadline`);
         records.push({ id, lastRunAt: now, runs: 0, disable: false });
+        if (broker !== null) history.push(this.historyEntry(id, spec, null, entry.slot, now, broker, 'SKIPPED'));
         continue;
       }
       const slot = new Date(entry.slot);
@@ -66,7 +84,7 @@ export class Dispatcher {
         continue;
       }
       messages.push(message);
-      planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff });
+      planned.push({ id, name: spec.name, slot: entry.slot, disable: spec.oneOff, spec });
     }
 
     // The lease was checked before the rows were read; a pause since (SIGSTOP, a stalled
@@ -107,6 +125,7 @@ export class Dispatcher {
       this.failures.succeeded(run.id, sentAt);
       if (outcome.status === 'duplicate') duplicates += 1;
       records.push({ id: run.id, lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
+      if (broker !== null) history.push(this.historyEntry(run.id, run.spec, message.id, run.slot, sentAt, broker, 'SENT'));
       if (!logRuns) return;
       this.log.info(
         {
@@ -126,8 +145,32 @@ export class Dispatcher {
       else this.table.advance(record.id, record.lastRunAt);
     }
     this.recorder.add(records, token);
+    this.history?.add(history);
     await this.recorder.disable(batch.expired);
     this.emit('sent', { sent: planned.length - failed - duplicates, duplicates, failed });
+  }
+
+  /** A run-history row for a run of `spec` scheduled at `slot` (epoch ms), sent (or skipped) at `at`. */
+  private historyEntry(id: number, spec: SendSpec, taskId: string | null, slot: number, at: number, broker: string, state: RunEntry['state']): RunEntry {
+    let queue = this.queues.get(spec);
+    if (queue === undefined) {
+      const route = routeTask(spec.task, { queue: spec.queue, exchange: spec.exchange, routingKey: spec.routingKey, priority: spec.priority }, this.options.routing);
+      queue = route.declare?.name ?? route.routingKey;
+      this.queues.set(spec, queue);
+    }
+    return {
+      periodicTaskId: id,
+      periodicTaskName: spec.name,
+      task: spec.task,
+      taskId,
+      scheduledAt: slot,
+      sentAt: at,
+      lateMs: at - slot,
+      broker,
+      queue,
+      manual: false,
+      state,
+    };
   }
 }
 

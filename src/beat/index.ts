@@ -2,8 +2,9 @@ import { connectBroker } from '../broker/index.js';
 import type { Broker } from '../broker/types.js';
 import { type BeatOptions, resolveConfig, type ResolvedConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { beatStoreFor, openDatabase, type OpenDatabase } from '../db/open.js';
+import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../db/open.js';
 import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
+import { HistoryPruner } from '../outcomes/retention.js';
 import { redactUrl } from '../redact-url.js';
 import { Backoff } from './clock.js';
 import { DatabaseClock } from './database-clock.js';
@@ -82,6 +83,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
 
   let db: OpenDatabase | undefined;
   let broker: Broker | undefined;
+  let pruner: HistoryPruner | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   let resolveDatabase!: (db: OpenDatabase) => void;
@@ -126,6 +128,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
       'dbbeat starting',
     );
     beat.start();
+    pruner = new HistoryPruner(runStoreFor(database), resolved.history, log, () => beat.isLeader);
+    pruner.start();
     return beat;
   })();
   // Keep an unhandled rejection from escaping when stop() comes first.
@@ -141,6 +145,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
       stopping = true;
       wakeRetry?.();
       const beat = await running.catch(() => undefined);
+      await pruner?.stop();
       await beat?.stop();
       await broker?.close().catch(() => undefined);
       await db?.close().catch(() => undefined);

@@ -8,6 +8,7 @@ import { Dispatcher } from './dispatch.js';
 import type { BeatEvents, Emit } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { Lease } from './lease.js';
+import { HistoryWriter } from './history.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
@@ -39,6 +40,8 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly lease: Lease;
   private readonly heartbeat: Heartbeat;
   private readonly recorder: Recorder;
+  /** Writes run history (dbbeat_run); null when history is off. */
+  private readonly history: HistoryWriter | null;
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
   private readonly failures: TaskFailures;
@@ -81,8 +84,19 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock);
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.failures = new TaskFailures(log, emit);
-    this.dispatcher = new Dispatcher(broker, this.table, this.recorder, log, emit, clock, options, this.lease, this.failures, (reason) =>
-      this.stepDown(reason),
+    this.history = options.history.enabled ? new HistoryWriter(store, log) : null;
+    this.dispatcher = new Dispatcher(
+      broker,
+      this.table,
+      this.recorder,
+      log,
+      emit,
+      clock,
+      options,
+      this.lease,
+      this.failures,
+      (reason) => this.stepDown(reason),
+      this.history,
     );
   }
 
@@ -140,6 +154,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     }
     // Runs the broker accepted before the stop are recorded while the lease still holds.
     await this.recorder.drain();
+    await this.history?.drain();
     await this.recordBeforeStopping();
     if (this.leader) this.recorder.reportUnrecorded();
   }
@@ -230,6 +245,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     } finally {
       // After a failure the other batch still finishes (it requeues or records its own runs).
       await inFlight?.catch(() => undefined);
+      await this.history?.drain(); // beside the records' write; a failed one keeps its rows for the next batch
       await this.recorder.settle();
     }
   }

@@ -47,6 +47,9 @@ interface BeatFlags extends HttpFlags {
   gid?: string;
   maxMessageSize?: number;
   schemaCheckInterval?: number;
+  history?: boolean;
+  historyDays?: number;
+  historyMaxRows?: number;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -84,6 +87,9 @@ export function registerBeatCommand(program: Command): void {
     .option('--task-routes <json>', "Celery's task_routes as JSON: {\"proj.tasks.*\": \"queue\"} (env CELERY_TASK_ROUTES)")
     .option('--max-message-size <bytes>', 'largest message sent; a larger one fails alone and its task retries on its own (default 16777216)', count)
     .option('--schema-check-interval <seconds>', "how often to check dbbeat's tables, triggers and functions (default 300)", seconds)
+    .option('--no-history', 'keep no run history (env DBBEAT_HISTORY=False)')
+    .option('--history-days <days>', 'days of run history kept (env DBBEAT_HISTORY_DAYS; default 14)', seconds)
+    .option('--history-max-rows <n>', 'most rows of run history kept, oldest pruned first (env DBBEAT_HISTORY_MAX_ROWS; default 1000000)', count)
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
     .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
     .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
@@ -119,6 +125,10 @@ export function registerBeatCommand(program: Command): void {
           taskDefaultExchangeType: flags.taskDefaultExchangeType,
           taskDefaultRoutingKey: flags.taskDefaultRoutingKey,
           taskRoutes: flags.taskRoutes,
+          // commander sets history to true unless --no-history: only the flag's false overrides the environment.
+          history: flags.history === false ? false : undefined,
+          historyDays: flags.historyDays,
+          historyMaxRows: flags.historyMaxRows,
           logFormat: flags.logFormat,
           maxMessageSize: flags.maxMessageSize,
           schemaCheckInterval: flags.schemaCheckInterval,

@@ -4,9 +4,12 @@
 import { redactUrl } from '../redact-url.js';
 import type { Database, OpenDatabase } from './database.js';
 import type { MysqlDatabase } from './mysql/connection.js';
+import { MysqlRunStore } from './mysql/run-store.js';
 import { MysqlStore } from './mysql/store.js';
 import { DEFAULT_DATA_DIR, findLiveServer } from './pglite/data-dir.js';
+import { PostgresRunStore } from './postgres/run-store.js';
 import { PostgresStore } from './postgres/store.js';
+import type { RunStore } from './run-store.js';
 import type { BeatStore } from './store.js';
 
 export { migrate, MigrationChecksumError, MigrationFailedError } from './migrate.js';
@@ -114,5 +117,16 @@ export function beatStoreFor(db: Database): BeatStore {
     case 'mysql':
       // Only MysqlDatabase has this kind (see openDatabase).
       return new MysqlStore(db as unknown as MysqlDatabase);
+  }
+}
+
+/** Run history's statements (dbbeat_run) for this database, in its dialect. */
+export function runStoreFor(db: Database): RunStore {
+  switch (db.kind) {
+    case 'postgres':
+    case 'pglite':
+      return new PostgresRunStore(db);
+    case 'mysql':
+      return new MysqlRunStore(db as unknown as MysqlDatabase);
   }
 }

@@ -63,6 +63,36 @@ export interface RunRecord {
   disable: boolean;
 }
 
+/**
+ * One row of run history (dbbeat_run) as the beat writes it: a run sent, or skipped by the
+ * starting deadline. Its outcome (events, result backend) is filled in later.
+ */
+export interface RunEntry {
+  periodicTaskId: number;
+  periodicTaskName: string;
+  /** The Celery task name. */
+  task: string;
+  /** The Celery task id; null for a skipped run. */
+  taskId: string | null;
+  /** Epoch ms of the slot; null for a manual run. */
+  scheduledAt: number | null;
+  /** Epoch ms. */
+  sentAt: number;
+  /** sentAt minus scheduledAt, ms; null for a manual run. */
+  lateMs: number | null;
+  /** The broker URL without its password. */
+  broker: string;
+  /** The queue the message was routed to (null: unknown). */
+  queue: string | null;
+  manual: boolean;
+  state: 'SENT' | 'SKIPPED';
+}
+
+/** late_ms as dbbeat_run's int column holds it: whole ms, at most 2^31 - 1 (about 24 days). */
+export function lateMsColumn(lateMs: number | null): number | null {
+  return lateMs === null ? null : Math.min(Math.round(lateMs), 2 ** 31 - 1);
+}
+
 /** The lease a fenced write checks: it writes only while `token` still holds lease `name`. */
 export interface Fence {
   name: string;
@@ -160,6 +190,12 @@ export interface BeatStore {
    * writes nothing. Rows locked by another transaction are skipped, never waited for.
    */
   recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome>;
+  /**
+   * Adds run-history rows (dbbeat_run) in one statement. A task id already there (a re-send
+   * after a crash, or by a former leader) is left alone. Not fenced: every row is a run that
+   * was sent (or skipped).
+   */
+  insertRuns(entries: readonly RunEntry[]): Promise<void>;
   /** Disables tasks (expired ones), fenced as recordRuns, skipping locked rows. Returns the ids disabled. */
   disableTasks(ids: readonly number[], fence: Fence): Promise<number[]>;
   /** dbbeat's own objects (tables, triggers, functions) and whether each is there. */

@@ -89,6 +89,7 @@ describe("MySQL: a database made by Django's migrate, adopted by dbbeat migrate"
       '0004_django_migrations.sql',
       '0005_django_bookkeeping_is_not_a_change.sql',
       '0006_dbbeat_beat.sql',
+      '0007_dbbeat_run.sql',
     ]);
     assert.equal(await djangoTables(db), djangoMade);
     assert.deepEqual(await appliedDjangoMigrations(db), djangoHistory);

@@ -1,9 +1,24 @@
 // BeatStore on MySQL / MariaDB: the statements of statements.ts, with their rows turned into
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
 import type { SchemaObjectStatus } from '../schema-objects.js';
-import type { BeatPresence, BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import {
+  type BeatPresence,
+  type BeatStore,
+  type Change,
+  type ChangeFeedStart,
+  type Fence,
+  type LeaseGrant,
+  lateMsColumn,
+  type RecordOutcome,
+  type RowLockHolder,
+  type RunEntry,
+  type RunRecord,
+  type ScheduleIds,
+  type TaskRow,
+} from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
+import { INSERT_RUNS, utcDatetime } from './run-statements.js';
 import { inspectMysqlSchema } from './schema-objects.js';
 import {
   ACQUIRE_LEASE,
@@ -171,6 +186,24 @@ export class MysqlStore implements BeatStore {
       await probe;
     }
     return found;
+  }
+
+  async insertRuns(entries: readonly RunEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((h) => [
+      h.periodicTaskId,
+      h.periodicTaskName,
+      h.task,
+      h.taskId,
+      h.scheduledAt === null ? null : utcDatetime(h.scheduledAt),
+      utcDatetime(h.sentAt),
+      lateMsColumn(h.lateMs),
+      h.queue,
+      h.manual ? 1 : 0,
+      h.state,
+      h.broker,
+    ]);
+    await this.db.execute(INSERT_RUNS, [JSON.stringify(rows)]);
   }
 
   async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {

@@ -1,7 +1,22 @@
 // BeatStore on PostgreSQL and PGlite: the statements of statements.ts, with their rows
 // turned into the store's plain values (times as epoch ms).
 import type { Database } from '../database.js';
-import type { BeatPresence, BeatStore, Change, ChangeFeedStart, Fence, LeaseGrant, RecordOutcome, RowLockHolder, RunRecord, ScheduleIds, TaskRow } from '../store.js';
+import {
+  type BeatPresence,
+  type BeatStore,
+  type Change,
+  type ChangeFeedStart,
+  type Fence,
+  type LeaseGrant,
+  lateMsColumn,
+  type RecordOutcome,
+  type RowLockHolder,
+  type RunEntry,
+  type RunRecord,
+  type ScheduleIds,
+  type TaskRow,
+} from '../store.js';
+import { INSERT_RUNS } from './run-statements.js';
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import { inspectPostgresSchema } from './schema-objects.js';
 import {
@@ -56,6 +71,23 @@ export class PostgresStore implements BeatStore {
       fence.token,
     ]);
     return { held: row?.held === true, written: row?.written ?? [], locked: row?.locked ?? [] };
+  }
+
+  async insertRuns(entries: readonly RunEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.query(INSERT_RUNS, [
+      entries.map((h) => h.periodicTaskId),
+      entries.map((h) => h.periodicTaskName),
+      entries.map((h) => h.task),
+      entries.map((h) => h.taskId),
+      entries.map((h) => h.scheduledAt),
+      entries.map((h) => h.sentAt),
+      entries.map((h) => lateMsColumn(h.lateMs)),
+      entries.map((h) => h.broker),
+      entries.map((h) => h.queue),
+      entries.map((h) => h.manual),
+      entries.map((h) => h.state),
+    ]);
   }
 
   inspectSchema(): Promise<SchemaObjectStatus[]> {

@@ -1,0 +1,28 @@
+-- Run history (issue 16): see migrations/0008_dbbeat_run.sql for the columns. Times are UTC.
+CREATE TABLE IF NOT EXISTS dbbeat_run (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `periodic_task_id` int(11) NOT NULL,
+  `periodic_task_name` varchar(200) NOT NULL,
+  `task` varchar(200) NOT NULL,
+  `task_id` varchar(191) DEFAULT NULL,
+  `scheduled_at` datetime(6) DEFAULT NULL,
+  `sent_at` datetime(6) NOT NULL,
+  `late_ms` int(11) DEFAULT NULL,
+  `broker` varchar(1024) NOT NULL,
+  `queue` varchar(200) DEFAULT NULL,
+  `manual` tinyint(1) NOT NULL DEFAULT 0,
+  `state` varchar(16) NOT NULL,
+  `received_at` datetime(6) DEFAULT NULL,
+  `started_at` datetime(6) DEFAULT NULL,
+  `finished_at` datetime(6) DEFAULT NULL,
+  `runtime` double DEFAULT NULL,
+  `worker` varchar(255) DEFAULT NULL,
+  `result` text DEFAULT NULL,
+  `exception_type` varchar(255) DEFAULT NULL,
+  `exception_message` text DEFAULT NULL,
+  `traceback` mediumtext DEFAULT NULL,
+  `updated_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `dbbeat_run_task_id_idx` (`task_id`),
+  KEY `dbbeat_run_task_sent_idx` (`periodic_task_id`, `sent_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
