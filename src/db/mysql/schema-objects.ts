@@ -18,6 +18,7 @@ const M1 = '0001_django_celery_beat_tables.sql';
 const M2 = '0002_dbbeat_tables.sql';
 const M3 = '0003_change_triggers.sql';
 const M5 = '0005_django_bookkeeping_is_not_a_change.sql';
+const M7 = '0007_dbbeat_run.sql';
 
 const trigger = (name: string, short: string, migration: string): SchemaObject => ({
   kind: 'trigger',
@@ -39,6 +40,8 @@ export const MYSQL_SCHEMA_OBJECTS: readonly SchemaObject[] = [
   { kind: 'table', name: 'dbbeat_change', migration: M2, essential: true },
   { kind: 'table', name: 'dbbeat_installation', migration: M2, essential: true },
   { kind: 'row', name: 'dbbeat_installation', table: 'dbbeat_installation', migration: M2, essential: true },
+  // Run history: without it the beat sends and records as before (history writes are retried).
+  { kind: 'table', name: 'dbbeat_run', migration: M7, essential: false },
   ...TRACKED.flatMap((short) => [
     trigger(`dbbeat_log_insert_${short}`, short, M3),
     trigger(`dbbeat_log_update_${short}`, short, short === 'periodictask' ? M5 : M3),

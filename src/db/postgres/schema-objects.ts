@@ -20,9 +20,10 @@ const M2 = '0002_dbbeat_tables.sql';
 const M3 = '0003_change_triggers.sql';
 const M4 = '0004_dbbeat_installation.sql';
 const M7 = '0007_dbbeat_beat.sql';
+const M8 = '0008_dbbeat_run.sql';
 
 /**
- * Every object of migrations/ 0001–0004 and 0007. Each of those files is idempotent (IF NOT EXISTS,
+ * Every object of migrations/ 0001–0004, 0007 and 0008. Each of those files is idempotent (IF NOT EXISTS,
  * CREATE OR REPLACE, DROP … IF EXISTS before CREATE, ON CONFLICT DO NOTHING), so
  * re-applying the file that creates a missing object repairs it without touching the rest.
  * A new migration that creates objects adds them here, and must be idempotent too.
@@ -35,6 +36,8 @@ export const POSTGRES_SCHEMA_OBJECTS: readonly SchemaObject[] = [
   { kind: 'row', name: 'dbbeat_installation', table: 'dbbeat_installation', migration: M4, essential: true },
   // Only the console's list of beats needs it; the heartbeat is best effort.
   { kind: 'table', name: 'dbbeat_beat', migration: M7, essential: false },
+  // Run history: without it the beat sends and records as before (history writes are retried).
+  { kind: 'table', name: 'dbbeat_run', migration: M8, essential: false },
   ...['dbbeat_log_change', 'dbbeat_announce_changes', 'dbbeat_delete_tasks_of_schedule'].map((name) => ({
     kind: 'function' as const,
     name,
