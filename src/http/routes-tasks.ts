@@ -16,7 +16,7 @@ import {
 } from '../model/task-edit.js';
 import { TASK_BY_ID, queryTaskRows } from '../model/task-rows.js';
 import { ValidationError, type ValidationIssue } from '../model/validate.js';
-import { COUNT_TASKS, SORT_COLUMNS, type SortKey, listTasksSql } from './sql.js';
+import { SORT_COLUMNS, type SortKey, taskListStatements } from './sql.js';
 import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, writeErrors } from './schemas.js';
 import type { ConsoleContext } from './server.js';
 import { type JsonBody, idsOf, taskInputOf } from './task-input.js';
@@ -100,13 +100,14 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const offset = wholeNumber(issues, 'offset', query.offset, 0, 0, Number.MAX_SAFE_INTEGER);
       if (issues.length > 0) return unprocessable(reply, issues);
       const filter = [enabled, kind, query.queue ?? null, query.task ?? null, query.q || null];
+      const statements = taskListStatements(db);
       const [rows, count] = await Promise.all([
-        queryTaskRows(db, listTasksSql(sort, order === 'asc' ? 'ASC' : 'DESC'), [...filter, limit, offset]),
-        db.query<{ total: number }>(COUNT_TASKS, filter),
+        queryTaskRows(db, statements.page(sort, order === 'asc' ? 'ASC' : 'DESC'), statements.pageParams(filter, limit, offset)),
+        db.query<{ total: number }>(statements.count, statements.countParams(filter)),
       ]);
       const now = context.now();
       return {
-        total: count[0]?.total ?? 0,
+        total: Number(count[0]?.total ?? 0),
         limit,
         offset,
         items: rows.map((row) => taskView(row, now, context.displayZone)),

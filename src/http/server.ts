@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 
 import type { Broker } from '../broker/types.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient as MysqlPrismaClient } from '../generated/prisma-mysql/client.js';
 import type { OpenDatabase } from '../db/open.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
@@ -22,7 +23,7 @@ declare module 'fastify' {
 }
 
 export interface ConsoleServerOptions {
-  database: Pick<OpenDatabase, 'query' | 'prismaAdapter'>;
+  database: Pick<OpenDatabase, 'kind' | 'query' | 'prismaAdapter'>;
   broker: Broker;
   auth: HttpAuth;
   host: string;
@@ -37,7 +38,7 @@ export interface ConsoleServerOptions {
 
 /** What the routes share. */
 export interface ConsoleContext {
-  db: Pick<OpenDatabase, 'query'>;
+  db: Pick<OpenDatabase, 'kind' | 'query'>;
   prisma: PrismaClient;
   broker: Broker;
   log: Logger;
@@ -67,7 +68,11 @@ export async function buildConsoleServer(
   checkBindAddress(options.host, options.auth);
   const context: ConsoleContext = {
     db: options.database,
-    prisma: new PrismaClient({ adapter: options.database.prismaAdapter() }),
+    // MySQL: its own generated client, typed as the PostgreSQL one (as createClient does).
+    prisma:
+      options.database.kind === 'mysql'
+        ? (new MysqlPrismaClient({ adapter: options.database.prismaAdapter() }) as unknown as PrismaClient)
+        : new PrismaClient({ adapter: options.database.prismaAdapter() }),
     broker: options.broker,
     log: options.log.child({ component: 'console' }),
     displayZone: options.displayZone ?? 'UTC',

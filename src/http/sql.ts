@@ -1,4 +1,6 @@
 // The console's read statements, one named constant each, with their parameters.
+import type { Database } from '../db/database.js';
+import * as mysql from '../db/mysql/console-statements.js';
 import { TASK_COLUMNS } from '../model/task-rows.js';
 
 /**
@@ -53,6 +55,28 @@ ORDER BY ${order}`;
 
 /** How many tasks match the list's filters; parameters as LIST_FILTER. */
 export const COUNT_TASKS = `SELECT count(*)::int AS total FROM django_celery_beat_periodictask t ${LIST_FILTER}`;
+
+/**
+ * The task list's statements in the database's dialect (MySQL's in
+ * src/db/mysql/console-statements.ts): the page, the count, and the parameters each
+ * takes for the filters (enabled, kind, queue, task, search), limit and offset.
+ */
+export function taskListStatements(db: Pick<Database, 'kind'>) {
+  if (db.kind === 'mysql') {
+    return {
+      page: (sort: SortKey, direction: 'ASC' | 'DESC') => mysql.listTasksSql(`${SORT_COLUMNS[sort]} ${direction}, t.id ${direction}`),
+      pageParams: (filter: readonly unknown[], limit: number, offset: number) => [...mysql.listFilterParams(filter), limit, offset],
+      count: mysql.COUNT_TASKS,
+      countParams: (filter: readonly unknown[]) => mysql.listFilterParams(filter),
+    };
+  }
+  return {
+    page: listTasksSql,
+    pageParams: (filter: readonly unknown[], limit: number, offset: number) => [...filter, limit, offset],
+    count: COUNT_TASKS,
+    countParams: (filter: readonly unknown[]) => [...filter],
+  };
+}
 
 /** Every schedule row of each kind with the tasks that use it (id and name). */
 export const SCHEDULES = {

@@ -46,3 +46,46 @@ export const ALL_TASK_NAMES = `SELECT name FROM django_celery_beat_periodictask 
 
 /** Every task, by name (for `dbbeat tasks ls`). */
 export const ALL_TASKS = `SELECT ${TASK_COLUMNS} ${TASK_JOINS} ORDER BY t.name`;
+
+/**
+ * The task list's WHERE clause (see src/http/sql.ts): the same five filters, each
+ * parameter repeated where it is used (listFilterParams). Queue and task compare as
+ * bytes (exact, as on PostgreSQL, whatever the column's collation); the search is
+ * case-insensitive.
+ */
+const LIST_FILTER = `
+WHERE (? IS NULL OR t.enabled = ?)
+  AND (? IS NULL
+       OR (? = 'crontab' AND t.crontab_id IS NOT NULL) OR (? = 'interval' AND t.interval_id IS NOT NULL)
+       OR (? = 'solar' AND t.solar_id IS NOT NULL) OR (? = 'clocked' AND t.clocked_id IS NOT NULL))
+  AND (? IS NULL OR BINARY COALESCE(t.queue, '') = BINARY ?)
+  AND (? IS NULL OR BINARY t.task = BINARY ?)
+  AND (? IS NULL OR LOCATE(LOWER(?), LOWER(t.name)) > 0 OR LOCATE(LOWER(?), LOWER(t.description)) > 0)`;
+
+/** The list's five filter values (enabled, kind, queue, task, search) as LIST_FILTER's placeholders take them. */
+export function listFilterParams(filter: readonly unknown[]): unknown[] {
+  const [enabled, kind, queue, task, search] = filter;
+  return [enabled, enabled, kind, kind, kind, kind, kind, queue, queue, task, task, search, search, search];
+}
+
+/**
+ * One page of the task list: `order` is the ORDER BY text (from SORT_COLUMNS only; MySQL
+ * sorts NULLs first ascending and last descending, as PostgreSQL's statement asks).
+ * Parameters: listFilterParams, then limit, offset.
+ */
+export function listTasksSql(order: string): string {
+  return `WITH page AS (
+  SELECT t.id FROM django_celery_beat_periodictask t ${LIST_FILTER}
+  ORDER BY ${order}
+  LIMIT ? OFFSET ?
+)
+SELECT ${TASK_COLUMNS} FROM page JOIN django_celery_beat_periodictask t ON t.id = page.id
+  LEFT JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id
+  LEFT JOIN django_celery_beat_intervalschedule i ON i.id = t.interval_id
+  LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
+  LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id
+ORDER BY ${order}`;
+}
+
+/** How many tasks match the list's filters; parameters: listFilterParams. */
+export const COUNT_TASKS = `SELECT COUNT(*) AS total FROM django_celery_beat_periodictask t ${LIST_FILTER}`;
