@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 
 import { resolveConfig } from '../config.js';
-import { migrationStatus } from '../db/migrate.js';
+import { join } from 'node:path';
+
+import { defaultMigrationsDirectory, migrationStatus } from '../db/migrate.js';
+import { inspectMysqlSchema } from '../db/mysql/schema-objects.js';
 import { openDatabase } from '../db/open.js';
 import { inspectPostgresSchema } from '../db/postgres/schema-objects.js';
 import { describeObject } from '../db/schema-objects.js';
@@ -42,24 +45,21 @@ async function runDoctor(options: DoctorCommandOptions): Promise<number> {
   };
   try {
     line('ok', `database: ${db.description}`);
-    if (db.kind === 'mysql') {
-      // The object list and these catalog queries are PostgreSQL's so far.
-      line('info', 'migrations and objects: not checked on MySQL yet (run dbbeat migrate)');
-      console.log('healthy');
-      return 0;
-    }
-    const migrations = await migrationStatus(db);
+    const mysql = db.kind === 'mysql';
+    const migrations = await migrationStatus(db, ...(mysql ? [join(defaultMigrationsDirectory, 'mysql'), 'mysql' as const] : []));
     for (const name of migrations.applied) {
       line(migrations.edited.includes(name) ? 'PROBLEM' : 'ok', `migration ${name}${migrations.edited.includes(name) ? ': edited since it was applied (checksum differs)' : ''}`);
     }
     for (const name of migrations.pending) line('MISSING', `migration ${name}: not applied (run dbbeat migrate)`);
-    for (const object of await inspectPostgresSchema(db)) {
+    for (const object of mysql ? await inspectMysqlSchema(db) : await inspectPostgresSchema(db)) {
       const where = `(from migrations/${object.migration}${object.essential ? '' : '; without it changes are not all noticed'})`;
       line(object.present ? 'ok' : 'MISSING', `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}${object.present ? '' : ` ${where}`}`);
     }
     const lease = await db
       .query<{ name: string; holder: string; token: string; seconds_left: number }>(
-        `SELECT name, holder, token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left FROM dbbeat_lease ORDER BY name`,
+        mysql
+          ? `SELECT name, holder, CAST(token AS CHAR) AS token, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), expires_at) / 1e6 AS seconds_left FROM dbbeat_lease ORDER BY name`
+          : `SELECT name, holder, token::text AS token, extract(epoch FROM (expires_at - now()))::float8 AS seconds_left FROM dbbeat_lease ORDER BY name`,
       )
       .catch(() => []);
     if (lease.length === 0) line('info', 'leader lease: none taken yet');
@@ -67,8 +67,10 @@ async function runDoctor(options: DoctorCommandOptions): Promise<number> {
       line('info', `leader lease ${row.name}: ${row.seconds_left > 0 ? `held by ${row.holder} (token ${row.token}, ${row.seconds_left.toFixed(1)} s left)` : `free (last holder ${row.holder}, token ${row.token})`}`);
     }
     const sentAt = Date.now();
-    const [clock] = await db.query<{ ms: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`);
-    const offset = Math.round(clock!.ms - (sentAt + Date.now()) / 2);
+    const [clock] = await db.query<{ ms: number }>(
+      mysql ? `SELECT UNIX_TIMESTAMP(SYSDATE(6)) * 1000 AS ms` : `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`,
+    );
+    const offset = Math.round(Number(clock!.ms) - (sentAt + Date.now()) / 2);
     line('info', `database clock: ${offset} ms from this host's (beat schedules by the database's clock)`);
     console.log(problems === 0 ? 'healthy' : `${problems} problem(s): run dbbeat migrate to apply and repair`);
     return problems === 0 ? 0 : 1;

@@ -103,8 +103,13 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
       (fileName, error) => new MigrationFailedError(fileName, error),
       options.log,
     );
-    // The object check is PostgreSQL's only so far.
-    return { applied, repaired: [], missing: [] };
+    if (options.directory !== undefined) return { applied, repaired: [], missing: [] };
+    const { repairMysqlSchema } = await import('./mysql/migrate.js');
+    const { before, missing } = await repairMysqlSchema(db as MysqlDatabase, files, (fileName, error) => new MigrationFailedError(fileName, error));
+    const still = new Set(missing.map(describeObject));
+    const repaired = before.filter((object) => !still.has(describeObject(object)));
+    for (const object of repaired) options.log?.(`repaired ${describeObject(object)} (re-applied mysql/${object.migration})`);
+    return { applied, repaired, missing };
   }
   const pg = db; // kind postgres or pglite
   const files = await readMigrationFiles(options.directory ?? defaultMigrationsDirectory);
@@ -179,10 +184,18 @@ export interface MigrationStatus {
 }
 
 /** Compares the migration files with the history, without changing anything. */
-export async function migrationStatus(db: Pick<Database, 'query'>, directory = defaultMigrationsDirectory): Promise<MigrationStatus> {
+export async function migrationStatus(
+  db: Pick<Database, 'query'>,
+  directory = defaultMigrationsDirectory,
+  dialect: 'postgres' | 'mysql' = 'postgres',
+): Promise<MigrationStatus> {
   const files = await readMigrationFiles(directory);
-  const [exists] = await db.query<{ present: boolean }>(`SELECT to_regclass('dbbeat_migrations') IS NOT NULL AS present`);
-  const history = exists?.present ? await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations') : [];
+  const [exists] = await db.query<{ present: boolean | number }>(
+    dialect === 'mysql'
+      ? `SELECT COUNT(*) > 0 AS present FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'dbbeat_migrations'`
+      : `SELECT to_regclass('dbbeat_migrations') IS NOT NULL AS present`,
+  );
+  const history = exists !== undefined && Boolean(Number(exists.present)) ? await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations') : [];
   const byName = new Map(history.map((row) => [row.name, row.checksum]));
   return {
     applied: files.filter((file) => byName.has(file.name)).map((file) => file.name),

@@ -5,6 +5,9 @@
 // real connection for several seconds of real time. Without SKIP LOCKED the beat's first
 // record waits innodb_lock_wait_timeout (50 s) and the step times out here.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 
@@ -24,7 +27,7 @@ const HOLD_MS = 4000;
 
 let bench: BeatBench;
 before(async () => {
-  bench = await BeatBench.create(allTestDialects.find((d) => d.name === 'mysql')!);
+  bench = await BeatBench.create(allTestDialects.find((d) => d.name === 'mysql'));
 });
 after(async () => {
   await bench.close();
@@ -49,7 +52,7 @@ test('MariaDB: a row lock held by another transaction is skipped, named, and the
   const holder = await mariadb.createConnection(poolConfigOf(bench.temp.url));
   try {
     await running.waitIdle(() => beat.start());
-    const [{ id: holderId }] = (await holder.query('SELECT CONNECTION_ID() AS id')) as [{ id: number | bigint }];
+    const [{ id: holderId }] = await holder.query<[{ id: number | bigint }]>('SELECT CONNECTION_ID() AS id');
     await holder.beginTransaction();
     await holder.query(`UPDATE django_celery_beat_periodictask SET enabled = enabled WHERE name = 'c1'`);
     const lockedAt = Date.now();
@@ -99,4 +102,32 @@ test('MariaDB: inspectSchema lists every table and trigger, and names one that w
     afterDrop.filter((o) => !o.present).map((o) => [o.kind, o.name, o.table, o.migration]),
     [['trigger', 'dbbeat_log_insert_periodictask', 'django_celery_beat_periodictask', '0003_change_triggers.sql']],
   );
+});
+
+const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
+async function dbbeat(args: string[]): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, DATABASE_URL: '' } });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '' };
+  }
+}
+
+test('MariaDB: dbbeat doctor names the dropped trigger (exit 1); dbbeat migrate repairs it and keeps 0005\'s update trigger', { timeout: 60_000 }, async () => {
+  const sick = await dbbeat(['doctor', '--database-url', bench.temp.url]);
+  assert.equal(sick.code, 1, sick.stdout);
+  assert.match(sick.stdout, /MISSING +trigger dbbeat_log_insert_periodictask on django_celery_beat_periodictask/);
+  assert.match(sick.stdout, /ok +migration 0005_django_bookkeeping_is_not_a_change\.sql/);
+  const repaired = await dbbeat(['migrate', '--database-url', bench.temp.url]);
+  assert.equal(repaired.code, 0, repaired.stdout);
+  assert.match(repaired.stdout, /repaired trigger dbbeat_log_insert_periodictask/);
+  const healthy = await dbbeat(['doctor', '--database-url', bench.temp.url]);
+  assert.equal(healthy.code, 0, healthy.stdout);
+  assert.match(healthy.stdout, /healthy/);
+  const [update] = await bench.db.query<{ body: string }>(
+    `SELECT ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 'dbbeat_log_update_periodictask'`,
+  );
+  assert.doesNotMatch(update!.body, /date_changed/, "0005's version (0003's compares date_changed): Django's bookkeeping save is not a change");
 });

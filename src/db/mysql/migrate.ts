@@ -3,7 +3,9 @@
 // file is written to be safe to run again (IF NOT EXISTS, DROP TRIGGER IF EXISTS, INSERT
 // IGNORE), is recorded only after it ran to the end, and a named lock (GET_LOCK) keeps two
 // migrators from running at once.
+import { missingObjects, type SchemaObjectStatus } from '../schema-objects.js';
 import type { MysqlDatabase, MysqlQueryable } from './connection.js';
+import { inspectMysqlSchema, MYSQL_SCHEMA_OBJECTS } from './schema-objects.js';
 
 /** A migration file as the runner reads it. */
 export interface MigrationFile {
@@ -75,4 +77,39 @@ async function applyUnderLock(
     log?.(`applied mysql/${file.name}`);
   }
   return applied;
+}
+
+/**
+ * Checksums say the files were applied, not that their objects are still there: finds
+ * dbbeat's objects that are missing (schema-objects.ts) and re-applies, under the named
+ * lock, the files that create them and every later file that creates objects too (0003
+ * re-creates the task update trigger that 0005 redefines). Each file is idempotent. The
+ * history is left as it is. Returns the objects missing before and those still missing.
+ */
+export async function repairMysqlSchema(
+  db: MysqlDatabase,
+  files: readonly MigrationFile[],
+  wrapFailure: (fileName: string, error: unknown) => Error,
+): Promise<{ before: SchemaObjectStatus[]; missing: SchemaObjectStatus[] }> {
+  const before = missingObjects(await inspectMysqlSchema(db));
+  if (before.length === 0) return { before, missing: [] };
+  const first = Math.min(...before.map((object) => files.findIndex((file) => file.name === object.migration)).filter((index) => index >= 0));
+  const owners = new Set(MYSQL_SCHEMA_OBJECTS.map((object) => object.migration));
+  await db.withScriptConnection(async (connection) => {
+    const [lock] = await connection.query<{ got: number | null }>('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_SECONDS]);
+    if (lock?.got !== 1) throw new Error(`another dbbeat migrate held the lock "${LOCK_NAME}" for ${LOCK_WAIT_SECONDS} s`);
+    try {
+      for (const [index, file] of files.entries()) {
+        if (index < first || !owners.has(file.name)) continue;
+        try {
+          await connection.execute(file.sql);
+        } catch (error) {
+          throw wrapFailure(file.name, error);
+        }
+      }
+    } finally {
+      await connection.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined);
+    }
+  });
+  return { before, missing: missingObjects(await inspectMysqlSchema(db)) };
 }
