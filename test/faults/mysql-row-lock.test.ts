@@ -27,7 +27,9 @@ const HOLD_MS = 4000;
 
 let bench: BeatBench;
 before(async () => {
-  bench = await BeatBench.create(allTestDialects.find((d) => d.name === 'mysql'));
+  const mysql = allTestDialects.find((d) => d.name === 'mysql');
+  assert.ok(mysql, 'the MySQL test dialect is listed');
+  bench = await BeatBench.create(mysql);
 });
 after(async () => {
   await bench.close();

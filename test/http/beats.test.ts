@@ -35,7 +35,7 @@ interface BeatRow {
 async function listBeats(): Promise<BeatRow[]> {
   const response = await t.app.inject({ method: 'GET', url: '/api/beats', headers: bearer });
   assert.equal(response.statusCode, 200);
-  return (response.json() as { beats: BeatRow[] }).beats;
+  return response.json<{ beats: BeatRow[] }>().beats;
 }
 
 function startBeat(): { beat: Beat; holder: string } {
