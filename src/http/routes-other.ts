@@ -6,7 +6,7 @@ import { SCHEDULE_KINDS, type ScheduleKindName } from '../model/validate.js';
 import { previewOf } from './preview.js';
 import { unprocessable } from './routes-tasks.js';
 import { errorSchema, issuesSchema } from './schemas.js';
-import type { ConsoleContext } from './server.js';
+import type { ConsoleContext } from './context.js';
 import { BEATS, LEASES, SCHEDULES } from './sql.js';
 import { runTime } from './task-view.js';
 

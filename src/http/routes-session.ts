@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { sessionCookie } from './auth.js';
 import { errorSchema } from './schemas.js';
-import type { ConsoleContext } from './server.js';
+import type { ConsoleContext } from './context.js';
 import type { JsonBody } from './task-input.js';
 
 const sessionSchema = {

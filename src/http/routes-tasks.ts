@@ -18,7 +18,7 @@ import { TASK_BY_ID, queryTaskRows } from '../model/task-rows.js';
 import { ValidationError, type ValidationIssue } from '../model/validate.js';
 import { SORT_COLUMNS, type SortKey, taskListStatements } from './sql.js';
 import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, writeErrors } from './schemas.js';
-import type { ConsoleContext } from './server.js';
+import type { ConsoleContext } from './context.js';
 import { type JsonBody, idsOf, taskInputOf } from './task-input.js';
 import { taskView } from './task-view.js';
 

@@ -14,6 +14,9 @@ import { registerSessionRoutes } from './routes-session.js';
 import { registerOtherRoutes } from './routes-other.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWebPage } from './web-assets.js';
+import type { ConsoleContext } from './context.js';
+
+export type { ConsoleContext } from './context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,16 +39,6 @@ export interface ConsoleServerOptions {
   now?: () => Date;
 }
 
-/** What the routes share. */
-export interface ConsoleContext {
-  db: Pick<OpenDatabase, 'kind' | 'query'>;
-  prisma: PrismaClient;
-  broker: Broker;
-  log: Logger;
-  displayZone: string;
-  now: () => Date;
-  authenticator: Authenticator;
-}
 
 export interface ConsoleServer {
   /** http://host:port */

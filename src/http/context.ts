@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+
+import type { Broker } from '../broker/types.js';
+import type { OpenDatabase } from '../db/open.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Authenticator } from './auth.js';
+
+// Its own file so that the route modules and the server that registers them do not
+// import each other.
+
+/** What the routes share. */
+export interface ConsoleContext {
+  db: Pick<OpenDatabase, 'kind' | 'query'>;
+  prisma: PrismaClient;
+  broker: Broker;
+  log: Logger;
+  displayZone: string;
+  now: () => Date;
+  authenticator: Authenticator;
+}
