@@ -18,7 +18,10 @@ import { median, sleep } from './support/stats.js';
 const IN_FLIGHT = 1_000;
 
 /** One run: seconds from the first upsertJobScheduler until `count` jobs wait. */
-export async function bullmqBurstRun(count: number, timeoutMs: number): Promise<{ seconds: number | null; waiting: number }> {
+export async function bullmqBurstRun(
+  count: number,
+  timeoutMs: number,
+): Promise<{ seconds: number | null; waiting: number }> {
   const prefix = `bench_bullmq_${randomBytes(4).toString('hex')}`;
   const connection = { host: '127.0.0.1', port: 6379, db: DBBEAT_REDIS_DB, maxRetriesPerRequest: null };
   const queue = new Queue('burst', { connection, prefix });
@@ -30,7 +33,9 @@ export async function bullmqBurstRun(count: number, timeoutMs: number): Promise<
     for (let start = 0; start < count; start += IN_FLIGHT) {
       const upserts: Promise<unknown>[] = [];
       for (let i = start; i < Math.min(count, start + IN_FLIGHT); i++) {
-        upserts.push(queue.upsertJobScheduler(`task_${i}`, { every: 3_600_000 }, { name: BENCH_TASK_NAME, data: { args: [i] } }));
+        upserts.push(
+          queue.upsertJobScheduler(`task_${i}`, { every: 3_600_000 }, { name: BENCH_TASK_NAME, data: { args: [i] } }),
+        );
       }
       await Promise.all(upserts);
     }
@@ -73,7 +78,9 @@ export async function benchBullmq(options: {
     let note: string | undefined;
     for (let i = 0; i < options.repeats(size); i++) {
       const run = await bullmqBurstRun(size, Math.max(120_000, size * 0.3));
-      options.log(`bullmq burst ${size}: ${run.seconds === null ? `timed out with ${run.waiting} waiting` : `${run.seconds.toFixed(3)} s`}`);
+      options.log(
+        `bullmq burst ${size}: ${run.seconds === null ? `timed out with ${run.waiting} waiting` : `${run.seconds.toFixed(3)} s`}`,
+      );
       if (run.seconds === null) {
         note = `timed out with ${run.waiting}/${size} waiting`;
         break;
@@ -83,7 +90,13 @@ export async function benchBullmq(options: {
     const value = note === undefined ? median(seconds) : null;
     const base = { workload: 'burst', subject: 'bullmq' as const, size, runs: seconds.length };
     figures.push(
-      { ...base, metric: 'seconds', value, unit: 's', note: note ?? 'upsertJobScheduler (every 1 h) per task until all jobs wait; in-process, process start excluded' },
+      {
+        ...base,
+        metric: 'seconds',
+        value,
+        unit: 's',
+        note: note ?? 'upsertJobScheduler (every 1 h) per task until all jobs wait; in-process, process start excluded',
+      },
       { ...base, metric: 'runs_per_second', value: value === null ? null : size / value, unit: 'runs/s' },
     );
   }

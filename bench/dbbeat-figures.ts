@@ -45,9 +45,14 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
       figures.push(...(await work()));
     } catch (error) {
       // A workload that fails is recorded as not measured: the run goes on and still writes its figures.
-      const note = (error instanceof NotAvailableError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`).split('\n')[0]!;
+      const note = (
+        error instanceof NotAvailableError
+          ? error.message
+          : `failed: ${error instanceof Error ? error.message : String(error)}`
+      ).split('\n')[0]!;
       options.log(`dbbeat ${workload} ${size}: ${note}`);
-      for (const metric of metrics) figures.push({ workload, subject: 'dbbeat', size, metric, value: null, unit: '', runs: 0, note });
+      for (const metric of metrics)
+        figures.push({ workload, subject: 'dbbeat', size, metric, value: null, unit: '', runs: 0, note });
     }
   };
 
@@ -71,11 +76,33 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
         const runs = seconds.length;
         return [
           {
-            workload: 'burst', subject: 'dbbeat', size, metric: 'seconds', value, unit: 's', runs,
+            workload: 'burst',
+            subject: 'dbbeat',
+            size,
+            metric: 'seconds',
+            value,
+            unit: 's',
+            runs,
             ...(timeout ? { note: timeout, atLeast: burstTimeoutMs(size) / 1000 } : {}),
           },
-          { workload: 'burst', subject: 'dbbeat', size, metric: 'runs_per_second', value: value === null ? null : size / value, unit: 'runs/s', runs },
-          { workload: 'burst', subject: 'dbbeat', size, metric: 'peak_rss_bytes', value: rss.length ? Math.max(...rss) : null, unit: 'bytes', runs: rss.length },
+          {
+            workload: 'burst',
+            subject: 'dbbeat',
+            size,
+            metric: 'runs_per_second',
+            value: value === null ? null : size / value,
+            unit: 'runs/s',
+            runs,
+          },
+          {
+            workload: 'burst',
+            subject: 'dbbeat',
+            size,
+            metric: 'peak_rss_bytes',
+            value: rss.length ? Math.max(...rss) : null,
+            unit: 'bytes',
+            runs: rss.length,
+          },
         ];
       });
     }
@@ -90,13 +117,33 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
           const rss: number[] = [];
           for (let i = 0; i < options.repeats(size); i++) {
             const run = await dbbeatStartupRun(size, variant);
-            options.log(`dbbeat startup ${size} (${variant}): ${run.seconds.toFixed(2)} s, peak RSS ${((run.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+            options.log(
+              `dbbeat startup ${size} (${variant}): ${run.seconds.toFixed(2)} s, peak RSS ${((run.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
+            );
             seconds.push(run.seconds);
             if (run.peakRssBytes !== null) rss.push(run.peakRssBytes);
           }
           return [
-            { workload: 'startup', subject: 'dbbeat', size, variant, metric: 'seconds', value: median(seconds), unit: 's', runs: seconds.length },
-            { workload: 'startup', subject: 'dbbeat', size, variant, metric: 'peak_rss_bytes', value: rss.length ? Math.max(...rss) : null, unit: 'bytes', runs: rss.length },
+            {
+              workload: 'startup',
+              subject: 'dbbeat',
+              size,
+              variant,
+              metric: 'seconds',
+              value: median(seconds),
+              unit: 's',
+              runs: seconds.length,
+            },
+            {
+              workload: 'startup',
+              subject: 'dbbeat',
+              size,
+              variant,
+              metric: 'peak_rss_bytes',
+              value: rss.length ? Math.max(...rss) : null,
+              unit: 'bytes',
+              runs: rss.length,
+            },
           ];
         });
       }
@@ -111,10 +158,31 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
         const out: Figure[] = [];
         for (const [variant, { samplesMs, missed }] of series) {
           options.log(`dbbeat pickup ${size} (${variant}): ${samplesMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-          const note = missed > 0 ? { note: `${missed} of ${options.pickupTries} tries got no message within 10 s` } : {};
+          const note =
+            missed > 0 ? { note: `${missed} of ${options.pickupTries} tries got no message within 10 s` } : {};
           out.push(
-            { workload: 'pickup', subject: 'dbbeat', size, metric: 'pickup_median_ms', value: median(samplesMs), unit: 'ms', runs: samplesMs.length, variant, ...note },
-            { workload: 'pickup', subject: 'dbbeat', size, metric: 'pickup_p99_ms', value: missed > 0 ? null : quantile(samplesMs, 0.99), unit: 'ms', runs: samplesMs.length, variant, ...note },
+            {
+              workload: 'pickup',
+              subject: 'dbbeat',
+              size,
+              metric: 'pickup_median_ms',
+              value: median(samplesMs),
+              unit: 'ms',
+              runs: samplesMs.length,
+              variant,
+              ...note,
+            },
+            {
+              workload: 'pickup',
+              subject: 'dbbeat',
+              size,
+              metric: 'pickup_p99_ms',
+              value: missed > 0 ? null : quantile(samplesMs, 0.99),
+              unit: 'ms',
+              runs: samplesMs.length,
+              variant,
+              ...note,
+            },
           );
         }
         return out;
@@ -130,7 +198,9 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
     const size = workload === 'steady' ? perSecond : tasks;
     await attempt(workload, size, ['lag_p50_ms', 'lag_p99_ms', 'lag_max_ms'], async () => {
       const run = await dbbeatSteadyRun(tasks, everySeconds, durationSeconds);
-      options.log(`dbbeat ${workload} ${tasks} tasks: received ${run.received}/${run.expected}, p99 lag ${quantile(run.lagsMs, 0.99)?.toFixed(1)} ms`);
+      options.log(
+        `dbbeat ${workload} ${tasks} tasks: received ${run.received}/${run.expected}, p99 lag ${quantile(run.lagsMs, 0.99)?.toFixed(1)} ms`,
+      );
       const note = `${tasks} tasks every ${everySeconds} s (${perSecond}/s) for ${durationSeconds} s; ${run.received}/${run.expected} runs received; scheduled time from ${run.scheduledFrom}`;
       const base = { workload, subject: 'dbbeat' as const, size, unit: 'ms', runs: run.lagsMs.length };
       // Runs that had not arrived 2 s after the window have no lag: counted apart, and a
@@ -138,7 +208,11 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
       return [
         { ...base, metric: 'lag_p50_ms', value: quantile(run.lagsMs, 0.5), note },
         { ...base, metric: 'lag_p99_ms', value: quantile(run.lagsMs, 0.99) },
-        { ...base, metric: 'lag_max_ms', value: run.lagsMs.length ? run.lagsMs.reduce((a, b) => Math.max(a, b)) : null },
+        {
+          ...base,
+          metric: 'lag_max_ms',
+          value: run.lagsMs.length ? run.lagsMs.reduce((a, b) => Math.max(a, b)) : null,
+        },
         { ...base, metric: 'runs_missing', value: Math.max(0, run.expected - run.received), unit: 'runs' },
       ];
     });

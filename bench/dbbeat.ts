@@ -24,7 +24,11 @@ export class NotAvailableError extends Error {
 }
 
 /** Starts `dbbeat beat` on `db`, publishing to Redis db 13. */
-export function startDbbeat(db: BenchDatabase, logLevel: 'INFO' | 'WARNING' = 'WARNING', extraArgs: readonly string[] = []): MeasuredProcess {
+export function startDbbeat(
+  db: BenchDatabase,
+  logLevel: 'INFO' | 'WARNING' = 'WARNING',
+  extraArgs: readonly string[] = [],
+): MeasuredProcess {
   return startMeasuredProcess(
     process.execPath,
     [BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs],
@@ -68,7 +72,11 @@ export interface DbbeatBurstRun {
 }
 
 /** Burst: N interval tasks all due at start; seconds from `dbbeat beat` start until all N are in Redis. */
-export async function dbbeatBurstRun(count: number, timeoutMs: number, extraArgs: readonly string[] = []): Promise<DbbeatBurstRun> {
+export async function dbbeatBurstRun(
+  count: number,
+  timeoutMs: number,
+  extraArgs: readonly string[] = [],
+): Promise<DbbeatBurstRun> {
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_burst_${randomBytes(4).toString('hex')}`;
@@ -83,11 +91,21 @@ export async function dbbeatBurstRun(count: number, timeoutMs: number, extraArgs
     });
     const beat = startDbbeat(db, 'WARNING', extraArgs);
     try {
-      const result = await waitForQueueLength(redis, queue, count, { timeoutMs, pollMs: 10, stop: () => beat.exited() });
+      const result = await waitForQueueLength(redis, queue, count, {
+        timeoutMs,
+        pollMs: 10,
+        stop: () => beat.exited(),
+      });
       const peakRssBytes = await beat.peakRss();
       if (result.at === null) {
-        if (result.seen === 0 && beat.exited() !== null) throw new NotAvailableError(`${beat.exited()}\n${beat.tail()}`);
-        return { seconds: null, seen: result.seen, peakRssBytes, note: `${result.reason}; ${result.seen}/${count} sent` };
+        if (result.seen === 0 && beat.exited() !== null)
+          throw new NotAvailableError(`${beat.exited()}\n${beat.tail()}`);
+        return {
+          seconds: null,
+          seen: result.seen,
+          peakRssBytes,
+          note: `${result.reason}; ${result.seen}/${count} sent`,
+        };
       }
       return { seconds: (result.at - beat.startedAt) / 1000, seen: result.seen, peakRssBytes };
     } finally {
@@ -107,7 +125,10 @@ export type StartupVariant = 'after ANALYZE' | 'no statistics';
  * Startup: N enabled tasks, none due (half crontab over 1,000 schedules in 4 zones, half
  * interval); seconds from spawn until the beat logs "ready", and peak RSS then.
  */
-export async function dbbeatStartupRun(count: number, variant: StartupVariant): Promise<{ seconds: number; peakRssBytes: number | null }> {
+export async function dbbeatStartupRun(
+  count: number,
+  variant: StartupVariant,
+): Promise<{ seconds: number; peakRssBytes: number | null }> {
   const db = await createDbbeatDatabase();
   try {
     await insertMixedTasks(db.pool, {
@@ -119,7 +140,8 @@ export async function dbbeatStartupRun(count: number, variant: StartupVariant): 
     const beat = startDbbeat(db, 'INFO');
     try {
       const ready = await beat.waitForLine(/ready/i, 300_000);
-      if (ready === null) throw new NotAvailableError(`no "ready" line within 300 s: ${beat.exited() ?? ''}\n${beat.tail()}`);
+      if (ready === null)
+        throw new NotAvailableError(`no "ready" line within 300 s: ${beat.exited() ?? ''}\n${beat.tail()}`);
       return { seconds: (ready - beat.startedAt) / 1000, peakRssBytes: await beat.peakRss() };
     } finally {
       await beat.stop();
@@ -150,7 +172,13 @@ export async function dbbeatPickupSeries(
   const dropIdle = queueCleanup(DBBEAT_REDIS_DB, idle);
   const prisma = paths.includes('Prisma client') ? await openPrisma(db.url) : null;
   try {
-    await insertIntervalTasks(db.pool, { count: loaded, namePrefix: 'loaded_', queue: idle, everySeconds: 86_400, lastRunAt: new Date() });
+    await insertIntervalTasks(db.pool, {
+      count: loaded,
+      namePrefix: 'loaded_',
+      queue: idle,
+      everySeconds: 86_400,
+      lastRunAt: new Date(),
+    });
     const intervalId = await ensureIntervalSchedule(db.pool, 3600);
     const beat = startDbbeat(db, 'INFO');
     try {
@@ -229,7 +257,11 @@ export interface SteadyRun {
  * tasks/everySeconds fall due each second, for `durationSeconds`. A consumer drains the
  * list continuously and records lag = arrival − scheduled time.
  */
-export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durationSeconds: number): Promise<SteadyRun> {
+export async function dbbeatSteadyRun(
+  tasks: number,
+  everySeconds: number,
+  durationSeconds: number,
+): Promise<SteadyRun> {
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const consumer = connectRedis(DBBEAT_REDIS_DB);
@@ -251,7 +283,13 @@ export async function dbbeatSteadyRun(tasks: number, everySeconds: number, durat
       slotMs: spreadMs / tasks,
     });
     // One task due at once, on its own queue, tells when the beat is up.
-    await insertIntervalTasks(db.pool, { count: 1, namePrefix: 'warm_', queue: warmQueue, everySeconds: 86_400, lastRunAt: new Date(0) });
+    await insertIntervalTasks(db.pool, {
+      count: 1,
+      namePrefix: 'warm_',
+      queue: warmQueue,
+      everySeconds: 86_400,
+      lastRunAt: new Date(0),
+    });
     const beat = startDbbeat(db);
     try {
       const warm = await waitForQueueLength(redis, warmQueue, 1, { timeoutMs: 60_000, stop: () => beat.exited() });

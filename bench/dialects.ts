@@ -48,7 +48,11 @@ interface Bench {
 }
 
 function migrated(url: string): void {
-  execFileSync(process.execPath, [BIN, 'migrate', '--database-url', url], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
+  execFileSync(process.execPath, [BIN, 'migrate', '--database-url', url], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    timeout: 120_000,
+  });
 }
 
 async function postgresBench(): Promise<Bench> {
@@ -56,7 +60,14 @@ async function postgresBench(): Promise<Bench> {
   migrated(db.url);
   return {
     url: db.url,
-    insertInterval: (count, queue, everySeconds, lastRunAt) => insertIntervalTasks(db.pool, { count, namePrefix: `t${randomBytes(3).toString('hex')}_`, queue, everySeconds, lastRunAt }),
+    insertInterval: (count, queue, everySeconds, lastRunAt) =>
+      insertIntervalTasks(db.pool, {
+        count,
+        namePrefix: `t${randomBytes(3).toString('hex')}_`,
+        queue,
+        everySeconds,
+        lastRunAt,
+      }),
     intervalId: (everySeconds) => ensureIntervalSchedule(db.pool, everySeconds),
     insertDue: async (name, queue, intervalId) => {
       await db.pool.query(
@@ -84,9 +95,14 @@ async function mariadbBench(): Promise<Bench> {
   });
   migrated(url);
   const intervalId = async (everySeconds: number) => {
-    const [found] = await db.query<{ id: number }>("SELECT id FROM django_celery_beat_intervalschedule WHERE every = ? AND period = 'seconds' ORDER BY id LIMIT 1", [everySeconds]);
+    const [found] = await db.query<{ id: number }>(
+      "SELECT id FROM django_celery_beat_intervalschedule WHERE every = ? AND period = 'seconds' ORDER BY id LIMIT 1",
+      [everySeconds],
+    );
     if (found) return found.id;
-    await db.execute("INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (?, 'seconds')", [everySeconds]);
+    await db.execute("INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (?, 'seconds')", [
+      everySeconds,
+    ]);
     return intervalId(everySeconds);
   };
   return {
@@ -124,7 +140,11 @@ async function mariadbBench(): Promise<Bench> {
 const open = (dialect: Dialect) => (dialect === 'postgres' ? postgresBench() : mariadbBench());
 
 function startBeat(url: string): MeasuredProcess {
-  return startMeasuredProcess(process.execPath, [BIN, 'beat', '--database-url', url, '-b', BROKER, '-l', 'INFO', '--no-migrate'], { cwd: ROOT, label: 'dbbeat beat' });
+  return startMeasuredProcess(
+    process.execPath,
+    [BIN, 'beat', '--database-url', url, '-b', BROKER, '-l', 'INFO', '--no-migrate'],
+    { cwd: ROOT, label: 'dbbeat beat' },
+  );
 }
 
 /** CPU seconds (user + system) the process has used so far. */
@@ -142,7 +162,11 @@ async function burst(dialect: Dialect, count: number): Promise<number | null> {
     await db.insertInterval(count, queue, 3600, new Date(Date.now() - 86_400_000));
     const beat = startBeat(db.url);
     try {
-      const result = await waitForQueueLength(redis, queue, count, { timeoutMs: 600_000, pollMs: 10, stop: () => beat.exited() });
+      const result = await waitForQueueLength(redis, queue, count, {
+        timeoutMs: 600_000,
+        pollMs: 10,
+        stop: () => beat.exited(),
+      });
       return result.at === null ? null : (result.at - beat.startedAt) / 1000;
     } finally {
       await beat.stop();
@@ -207,7 +231,8 @@ async function loaded(dialect: Dialect, count: number, tries: number): Promise<L
         pickupMissed: missed,
         idleCpuPercent: ((cpuAfter - cpuBefore) / 10) * 100,
         // Minus the two SHOW STATUS of the measurement itself.
-        idleQueriesPerSecond: questionsBefore === null || questionsAfter === null ? null : (questionsAfter - questionsBefore - 1) / 10,
+        idleQueriesPerSecond:
+          questionsBefore === null || questionsAfter === null ? null : (questionsAfter - questionsBefore - 1) / 10,
       };
     } finally {
       await beat.stop();
@@ -228,9 +253,21 @@ export const DIALECT_NAMES: Record<Dialect, string> = { postgres: 'PostgreSQL', 
  * after a warm-up) and the idle cost on a database holding `loadedSize` tasks. Figures have
  * workload `dialects`, subject `dbbeat` and the dialect's name as variant.
  */
-export async function benchDialects(options: { burstSizes: number[]; loadedSize: number; pickupTries: number; log: (line: string) => void }): Promise<Figure[]> {
+export async function benchDialects(options: {
+  burstSizes: number[];
+  loadedSize: number;
+  pickupTries: number;
+  log: (line: string) => void;
+}): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const figure = (dialect: Dialect, size: number, metric: string, value: number | null, unit: string, runs = 1): Figure => ({
+  const figure = (
+    dialect: Dialect,
+    size: number,
+    metric: string,
+    value: number | null,
+    unit: string,
+    runs = 1,
+  ): Figure => ({
     workload: 'dialects',
     subject: 'dbbeat',
     size,
@@ -253,7 +290,8 @@ export async function benchDialects(options: { burstSizes: number[]; loadedSize:
       figure(dialect, options.loadedSize, 'pickup_p99_ms', l.pickupP99Ms, 'ms', options.pickupTries - l.pickupMissed),
       figure(dialect, options.loadedSize, 'idle_cpu_percent', l.idleCpuPercent, '% of a core'),
     );
-    if (l.idleQueriesPerSecond !== null) figures.push(figure(dialect, options.loadedSize, 'idle_queries_per_second', l.idleQueriesPerSecond, 'queries/s'));
+    if (l.idleQueriesPerSecond !== null)
+      figures.push(figure(dialect, options.loadedSize, 'idle_queries_per_second', l.idleQueriesPerSecond, 'queries/s'));
   }
   return figures;
 }
@@ -286,13 +324,19 @@ async function main(): Promise<void> {
     });
     process.stderr.write(`${dialect}: ${JSON.stringify(l)}\n`);
   }
-  console.log(JSON.stringify({ tasks: BIG, results }, (_key, value: unknown) => (typeof value === 'number' ? round(value) : value)));
+  console.log(
+    JSON.stringify({ tasks: BIG, results }, (_key, value: unknown) =>
+      typeof value === 'number' ? round(value) : value,
+    ),
+  );
   console.log('\n| figure | PostgreSQL | MariaDB | ratio |\n|---|---|---|---|');
   for (const key of Object.keys(results.postgres)) {
     const pg = results.postgres[key];
     const my = results.mariadb[key];
     const ratio = typeof pg === 'number' && typeof my === 'number' && pg > 0 ? `${round(my / pg)}×` : '—';
-    console.log(`| ${key} | ${pg === null || pg === undefined ? '—' : round(pg)} | ${my === null || my === undefined ? '—' : round(my)} | ${ratio} |`);
+    console.log(
+      `| ${key} | ${pg === null || pg === undefined ? '—' : round(pg)} | ${my === null || my === undefined ? '—' : round(my)} | ${ratio} |`,
+    );
   }
   process.exit(0);
 }

@@ -70,7 +70,10 @@ export async function floorBurstRun(count: number): Promise<{ seconds: number; s
 }
 
 /** Every task id, and the envelope for each of the first DISTINCT_ENVELOPES rows. */
-async function readyEnvelopes(db: BenchDatabase, build: EnvelopeBuilder): Promise<{ ids: Int32Array; envelopes: string[] }> {
+async function readyEnvelopes(
+  db: BenchDatabase,
+  build: EnvelopeBuilder,
+): Promise<{ ids: Int32Array; envelopes: string[] }> {
   const { rows: idRows } = await db.pool.query<{ id: number }>(`SELECT id FROM ${TASK_TABLE} ORDER BY id`);
   const ids = Int32Array.from(idRows, (row) => row.id);
   const { rows } = await db.pool.query<TaskRowLite>(
@@ -82,7 +85,13 @@ async function readyEnvelopes(db: BenchDatabase, build: EnvelopeBuilder): Promis
 }
 
 /** The timed part: batch i+1's LPUSHes overlap batch i's UPDATE; a batch is recorded after Redis accepted it. */
-async function pushAndRecord(db: BenchDatabase, redis: Redis, queue: string, ids: Int32Array, envelopes: string[]): Promise<void> {
+async function pushAndRecord(
+  db: BenchDatabase,
+  redis: Redis,
+  queue: string,
+  ids: Int32Array,
+  envelopes: string[],
+): Promise<void> {
   let recording: Promise<unknown> | undefined;
   for (let start = 0; start < ids.length; start += FLOOR_BATCH) {
     const end = Math.min(ids.length, start + FLOOR_BATCH);
@@ -136,7 +145,16 @@ export async function benchFloor(options: {
     }
     const value = median(seconds);
     const note = `envelopes from ${envelopeSource} built beforehand; batches of ${FLOOR_BATCH}; setup excluded`;
-    figures.push({ workload: 'burst', subject: 'floor', size, metric: 'seconds', value, unit: 's', runs: seconds.length, note });
+    figures.push({
+      workload: 'burst',
+      subject: 'floor',
+      size,
+      metric: 'seconds',
+      value,
+      unit: 's',
+      runs: seconds.length,
+      note,
+    });
     figures.push({
       workload: 'burst',
       subject: 'floor',

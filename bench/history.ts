@@ -17,4 +17,6 @@ for (let round = 0; round < rounds; round += 1) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const on = median(seconds.on);
 const off = median(seconds.off);
-console.log(`median of ${rounds}: history on ${on.toFixed(2)} s, off ${off.toFixed(2)} s (${(((on - off) / off) * 100).toFixed(1)} %)`);
+console.log(
+  `median of ${rounds}: history on ${on.toFixed(2)} s, off ${off.toFixed(2)} s (${(((on - off) / off) * 100).toFixed(1)} %)`,
+);

@@ -32,9 +32,16 @@ export function startPeerBeat(db: BenchDatabase): MeasuredProcess {
   return startMeasuredProcess(
     PYTHON,
     [
-      '-m', 'celery', '-A', 'benchapp', 'beat',
-      '-S', 'django_celery_beat.schedulers:DatabaseScheduler',
-      '--loglevel', 'WARNING', '--pidfile=',
+      '-m',
+      'celery',
+      '-A',
+      'benchapp',
+      'beat',
+      '-S',
+      'django_celery_beat.schedulers:DatabaseScheduler',
+      '--loglevel',
+      'WARNING',
+      '--pidfile=',
     ],
     {
       cwd: PEER_DIR,
@@ -208,7 +215,10 @@ export async function benchPeer(options: {
   if (options.workloads.has('pickup')) {
     const series = await peerPickupSeries(options.pickupLoaded, options.pickupTries, 30_000);
     options.log(`peer pickup ${options.pickupLoaded}: ${series.samplesMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-    for (const [metric, q] of [['pickup_median_ms', 0.5], ['pickup_p99_ms', 0.99]] as const) {
+    for (const [metric, q] of [
+      ['pickup_median_ms', 0.5],
+      ['pickup_p99_ms', 0.99],
+    ] as const) {
       figures.push({
         workload: 'pickup',
         subject: 'peer',

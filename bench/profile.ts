@@ -47,7 +47,10 @@ export async function summarize(file: string, top = 25): Promise<string> {
     const us = selfUs.get(node.id) ?? 0;
     if (us === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url.replace(/^file:\/\//, '').replace(ROOT, '').replace(/.*node_modules\//, 'nm/');
+    const where = url
+      .replace(/^file:\/\//, '')
+      .replace(ROOT, '')
+      .replace(/.*node_modules\//, 'nm/');
     const fn = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     const fileKey = where === '' ? `(${functionName})` : where.replace(/^nm\/((@[^/]+\/)?[^/]+)\/.*/, 'nm/$1');
@@ -58,7 +61,10 @@ export async function summarize(file: string, top = 25): Promise<string> {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, us]) => `  ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / 1000 / totalMs).toFixed(1).padStart(5)} %  ${name}`)
+      .map(
+        ([name, us]) =>
+          `  ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / 1000 / totalMs).toFixed(1).padStart(5)} %  ${name}`,
+      )
       .join('\n');
   return `${file}: ${totalMs.toFixed(0)} ms profiled\nself time by function:\n${lines(byFunction)}\nself time by file or package:\n${lines(byFile)}`;
 }
@@ -94,7 +100,13 @@ async function main(): Promise<void> {
   const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
   try {
     if (workload === 'burst') {
-      await insertIntervalTasks(db.pool, { count: size, namePrefix: 'burst_', queue, everySeconds: 3600, lastRunAt: new Date(Date.now() - 86_400_000) });
+      await insertIntervalTasks(db.pool, {
+        count: size,
+        namePrefix: 'burst_',
+        queue,
+        everySeconds: 3600,
+        lastRunAt: new Date(Date.now() - 86_400_000),
+      });
     } else {
       await insertMixedTasks(db.pool, { count: size, crontabs: 1000, queue, analyze: flag !== '--fresh' });
     }
@@ -102,12 +114,28 @@ async function main(): Promise<void> {
     const startedAtWall = Date.now();
     const beat = startMeasuredProcess(
       process.execPath,
-      [...extra, '--cpu-prof', `--cpu-prof-dir=${DIR}`, BIN, 'beat', '--database-url', db.url, '-b', `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`, '-l', workload === 'burst' ? 'WARNING' : 'INFO'],
+      [
+        ...extra,
+        '--cpu-prof',
+        `--cpu-prof-dir=${DIR}`,
+        BIN,
+        'beat',
+        '--database-url',
+        db.url,
+        '-b',
+        `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`,
+        '-l',
+        workload === 'burst' ? 'WARNING' : 'INFO',
+      ],
       { cwd: ROOT, label: 'dbbeat beat (profiled)' },
     );
     let seconds: number | null;
     if (workload === 'burst') {
-      const done = await waitForQueueLength(redis, queue, size, { timeoutMs: 600_000, pollMs: 10, stop: () => beat.exited() });
+      const done = await waitForQueueLength(redis, queue, size, {
+        timeoutMs: 600_000,
+        pollMs: 10,
+        stop: () => beat.exited(),
+      });
       seconds = done.at === null ? null : (done.at - beat.startedAt) / 1000;
     } else {
       const ready = await beat.waitForLine(/ready/i, 600_000);
@@ -115,7 +143,9 @@ async function main(): Promise<void> {
     }
     const rss = await beat.peakRss();
     await beat.stop();
-    process.stdout.write(`${workload} ${size}${flag ? ` ${flag}` : ''}: ${seconds?.toFixed(2) ?? 'did not finish'} s (profiled), peak RSS ${((rss ?? 0) / 2 ** 20).toFixed(0)} MiB\n`);
+    process.stdout.write(
+      `${workload} ${size}${flag ? ` ${flag}` : ''}: ${seconds?.toFixed(2) ?? 'did not finish'} s (profiled), peak RSS ${((rss ?? 0) / 2 ** 20).toFixed(0)} MiB\n`,
+    );
     process.stdout.write(`${beat.tail()}\n`);
     process.stdout.write(`${await summarize(await newestProfile(startedAtWall))}\n`);
   } finally {
@@ -132,7 +162,9 @@ main().then(
   },
   async (error: unknown) => {
     await runAllCleanups();
-    process.stderr.write(`profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

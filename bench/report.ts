@@ -60,9 +60,16 @@ export function ratio(label: string, size: number, top?: StoredFigure, bottom?: 
   if (top === undefined || bottom === undefined) return { label, size, value: null, note: 'missing' };
   if (top.runId !== bottom.runId) return { label, size, value: null, note: 'not measured in the same run' };
   if (top.value === null && top.atLeast !== undefined && bottom.value !== null && bottom.value > 0) {
-    return { label, size, value: top.atLeast / bottom.value, atLeast: true, note: `at least: ${top.note ?? 'timed out'}` };
+    return {
+      label,
+      size,
+      value: top.atLeast / bottom.value,
+      atLeast: true,
+      note: `at least: ${top.note ?? 'timed out'}`,
+    };
   }
-  if (top.value === null || bottom.value === null || bottom.value === 0) return { label, size, value: null, note: 'not measured' };
+  if (top.value === null || bottom.value === null || bottom.value === 0)
+    return { label, size, value: null, note: 'not measured' };
   return { label, size, value: top.value / bottom.value };
 }
 
@@ -88,7 +95,14 @@ function notMeasured(target: string, measured = '—'): TargetVerdict {
 }
 
 /** `figure` ≤ `limit` (after `scale`), or not measured. */
-function atMost(figures: readonly StoredFigure[], target: string, query: FigureQuery, limit: number, unit: string, scale = 1): TargetVerdict {
+function atMost(
+  figures: readonly StoredFigure[],
+  target: string,
+  query: FigureQuery,
+  limit: number,
+  unit: string,
+  scale = 1,
+): TargetVerdict {
   const figure = findFigure(figures, query);
   if (figure?.value == null) return notMeasured(target, figure?.note ?? '—');
   const value = figure.value / scale;
@@ -99,7 +113,11 @@ function atMost(figures: readonly StoredFigure[], target: string, query: FigureQ
 function all(target: string, parts: TargetVerdict[]): TargetVerdict {
   const measured = parts.map((p) => p.measured).join(', ');
   if (parts.some((p) => p.status === 'not measured')) return notMeasured(target, measured);
-  return verdict(target, measured, parts.every((p) => p.status === 'met'));
+  return verdict(
+    target,
+    measured,
+    parts.every((p) => p.status === 'met'),
+  );
 }
 
 function floorRatio(figures: readonly StoredFigure[], size: number, limit: number): TargetVerdict {
@@ -110,8 +128,19 @@ function floorRatio(figures: readonly StoredFigure[], size: number, limit: numbe
 
 /** The issue's targets (issue 18, plus the change pickup target of the earlier work) beside what was measured. */
 export function targetVerdicts(figures: readonly StoredFigure[]): TargetVerdict[] {
-  const burst = (size: number, subject: Subject = 'dbbeat', metric = 'seconds'): FigureQuery => ({ workload: 'burst', subject, size, metric });
-  const startup = (size: number, variant: string, metric: string): FigureQuery => ({ workload: 'startup', subject: 'dbbeat', size, variant, metric });
+  const burst = (size: number, subject: Subject = 'dbbeat', metric = 'seconds'): FigureQuery => ({
+    workload: 'burst',
+    subject,
+    size,
+    metric,
+  });
+  const startup = (size: number, variant: string, metric: string): FigureQuery => ({
+    workload: 'startup',
+    subject: 'dbbeat',
+    size,
+    variant,
+    metric,
+  });
   const steady = (metric: string): FigureQuery => ({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric });
   const verdicts: TargetVerdict[] = [];
   verdicts.push({ ...floorRatio(figures, 100_000, 2), target: 'burst 100k: ≤ 2× the floor, process start included' });
@@ -129,7 +158,9 @@ export function targetVerdicts(figures: readonly StoredFigure[]): TargetVerdict[
       ]),
     );
   }
-  verdicts.push(atMost(figures, 'startup 100k (after ANALYZE): ≤ 1 s', startup(100_000, 'after ANALYZE', 'seconds'), 1, 's'));
+  verdicts.push(
+    atMost(figures, 'startup 100k (after ANALYZE): ≤ 1 s', startup(100_000, 'after ANALYZE', 'seconds'), 1, 's'),
+  );
   verdicts.push(
     all('steady 10,000/s for a minute: lag p99 ≤ 50 ms, max ≤ 200 ms, none missing', [
       atMost(figures, '', steady('lag_p99_ms'), 50, 'ms p99'),
@@ -145,7 +176,13 @@ export function targetVerdicts(figures: readonly StoredFigure[]): TargetVerdict[
   );
   for (const variant of ['raw SQL', 'Prisma client']) {
     verdicts.push(
-      atMost(figures, `change pickup p99 ≤ 100 ms at 100k tasks (${variant})`, { workload: 'pickup', subject: 'dbbeat', size: 100_000, metric: 'pickup_p99_ms', variant }, 100, 'ms'),
+      atMost(
+        figures,
+        `change pickup p99 ≤ 100 ms at 100k tasks (${variant})`,
+        { workload: 'pickup', subject: 'dbbeat', size: 100_000, metric: 'pickup_p99_ms', variant },
+        100,
+        'ms',
+      ),
     );
   }
   return verdicts;

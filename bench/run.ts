@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): RunOptions {
         '                        [--subjects dbbeat,floor,bullmq,peer] [--sizes 1000,10000] [--peer-sizes 1000]\n' +
         '                        [--peer-timeout <seconds>] [--json] [--no-write] [--report-only]\n' +
         '  --quick       small sizes (burst 1k/10k, startup 10k, steady 1,000/s for 10 s): a few minutes\n' +
-        '  --json        print this run\'s figures as JSON on stdout (tables go to stderr)\n' +
+        "  --json        print this run's figures as JSON on stdout (tables go to stderr)\n" +
         '  --no-write    leave bench/results/latest.json, BENCHMARKS.md and README.md alone\n' +
         '  --report-only regenerate BENCHMARKS.md and README.md from bench/results/latest.json\n',
     );
@@ -79,9 +79,13 @@ function parseOptions(argv: string[]): RunOptions {
   }
   const list = (value: string | undefined, allowed: readonly string[], flag: string): string[] | undefined => {
     if (value === undefined) return undefined;
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = items.filter((item) => !allowed.includes(item));
-    if (unknown.length > 0) throw new Error(`${flag}: unknown value(s) ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(`${flag}: unknown value(s) ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
     return items;
   };
   const numbers = (value: string | undefined, flag: string) =>
@@ -93,7 +97,8 @@ function parseOptions(argv: string[]): RunOptions {
   const sizes = numbers(values.sizes, '--sizes');
   const quick = values.quick;
   const peerTimeoutSeconds = Number(values['peer-timeout']);
-  if (!(peerTimeoutSeconds > 0)) throw new Error(`--peer-timeout: "${values['peer-timeout']}" is not a positive number of seconds`);
+  if (!(peerTimeoutSeconds > 0))
+    throw new Error(`--peer-timeout: "${values['peer-timeout']}" is not a positive number of seconds`);
   return {
     quick,
     workloads: new Set(list(values.only, WORKLOADS, '--only') ?? WORKLOADS),
@@ -136,7 +141,9 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
       pickupSizes: options.pickupSizes,
       pickupTries: options.quick ? 5 : 20,
       // steady: 10,000 runs due per second for a minute; light: 1,000 tasks due within a minute.
-      steady: options.quick ? { tasks: 10_000, everySeconds: 10, durationSeconds: 10 } : { tasks: 100_000, everySeconds: 10, durationSeconds: 60 },
+      steady: options.quick
+        ? { tasks: 10_000, everySeconds: 10, durationSeconds: 10 }
+        : { tasks: 100_000, everySeconds: 10, durationSeconds: 60 },
       light: { tasks: 1_000, everySeconds: 60, durationSeconds: options.quick ? 10 : 60 },
       repeats,
       log,
@@ -147,7 +154,8 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
     for (const size of options.burstSizes) {
       if (subjects.has('floor')) figures.push(...(await benchFloor({ sizes: [size], repeats, log })));
       if (subjects.has('dbbeat')) figures.push(...(await dbbeat(new Set(['burst']), [size])));
-      if (subjects.has('bullmq') && options.bullmqSizes.includes(size)) figures.push(...(await benchBullmq({ sizes: [size], repeats, log })));
+      if (subjects.has('bullmq') && options.bullmqSizes.includes(size))
+        figures.push(...(await benchBullmq({ sizes: [size], repeats, log })));
     }
   }
   const rest = new Set([...workloads].filter((w) => w !== 'burst'));
@@ -167,7 +175,14 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
     );
   }
   if (subjects.has('dbbeat') && workloads.has('dialects')) {
-    figures.push(...(await benchDialects({ burstSizes: options.dialectBurstSizes, loadedSize: options.dialectLoadedSize, pickupTries: options.quick ? 5 : 20, log })));
+    figures.push(
+      ...(await benchDialects({
+        burstSizes: options.dialectBurstSizes,
+        loadedSize: options.dialectLoadedSize,
+        pickupTries: options.quick ? 5 : 20,
+        log,
+      })),
+    );
   }
   let schedules: unknown = null;
   if (workloads.has('schedules') && existsSync(SCHEDULES_MODULE)) {

@@ -11,17 +11,48 @@ const ROWS = 100_000;
 const RUNS = 5;
 
 const ZONES = [
-  'UTC', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Sao_Paulo',
-  'America/Havana', 'Europe/London', 'Europe/Berlin', 'Europe/Paris', 'Europe/Moscow', 'Africa/Cairo',
-  'Asia/Kolkata', 'Asia/Shanghai', 'Asia/Tokyo', 'Asia/Singapore', 'Australia/Sydney', 'Australia/Lord_Howe',
-  'Pacific/Auckland', 'Pacific/Chatham',
+  'UTC',
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Los_Angeles',
+  'America/Sao_Paulo',
+  'America/Havana',
+  'Europe/London',
+  'Europe/Berlin',
+  'Europe/Paris',
+  'Europe/Moscow',
+  'Africa/Cairo',
+  'Asia/Kolkata',
+  'Asia/Shanghai',
+  'Asia/Tokyo',
+  'Asia/Singapore',
+  'Australia/Sydney',
+  'Australia/Lord_Howe',
+  'Pacific/Auckland',
+  'Pacific/Chatham',
 ];
 
 /** Cron-order expressions; `M` and `H` become a per-row minute and hour. */
 const EXPRESSIONS = [
-  '*/5 * * * *', '*/10 * * * *', '0,30 * * * *', 'M * * * *', 'M H * * *', '0 9 * * mon-fri', '30 2 * * *',
-  '0 0 1 * *', '*/15 9-17 * * mon-fri', '15 */2 * * *', 'M 8-18 * * 1-5', '0 12 * * sun', '45 23 28-31 * *',
-  'M H 1,15 * *', '0 0 * * 0', 'M H * jan-mar *', '0 22-2 * * fri-mon', 'M H 1-7 * mon',
+  '*/5 * * * *',
+  '*/10 * * * *',
+  '0,30 * * * *',
+  'M * * * *',
+  'M H * * *',
+  '0 9 * * mon-fri',
+  '30 2 * * *',
+  '0 0 1 * *',
+  '*/15 9-17 * * mon-fri',
+  '15 */2 * * *',
+  'M 8-18 * * 1-5',
+  '0 12 * * sun',
+  '45 23 28-31 * *',
+  'M H 1,15 * *',
+  '0 0 * * 0',
+  'M H * jan-mar *',
+  '0 22-2 * * fri-mon',
+  'M H 1-7 * mon',
 ];
 
 /** A small deterministic generator, so every run measures the same rows. */
@@ -47,8 +78,22 @@ function makeRows(count: number): Row[] {
     const expression = pick(EXPRESSIONS)
       .replace('M', String(Math.floor(random() * 60)))
       .replace('H', String(Math.floor(random() * 24)));
-    const [minute, hour, dayOfMonth, monthOfYear, dayOfWeek] = expression.split(' ') as [string, string, string, string, string];
-    const schedule = buildSchedule({ kind: 'crontab', minute, hour, dayOfMonth, monthOfYear, dayOfWeek, timezone: pick(ZONES) });
+    const [minute, hour, dayOfMonth, monthOfYear, dayOfWeek] = expression.split(' ') as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const schedule = buildSchedule({
+      kind: 'crontab',
+      minute,
+      hour,
+      dayOfMonth,
+      monthOfYear,
+      dayOfWeek,
+      timezone: pick(ZONES),
+    });
     // Last runs spread over a year, so DST changes come up as often as in real life.
     rows.push({ schedule, lastRunAt: new Date(yearStart + Math.floor(random() * 365 * 86_400_000)) });
   }

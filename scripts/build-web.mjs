@@ -23,6 +23,12 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-await build({ entryPoints: [join(root, 'web', 'src', 'app.css')], bundle: true, minify: true, outfile: join(out, 'app.css'), logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'web', 'src', 'app.css')],
+  bundle: true,
+  minify: true,
+  outfile: join(out, 'app.css'),
+  logLevel: 'warning',
+});
 copyFileSync(join(root, 'web', 'index.html'), join(out, 'index.html'));
 console.log(`build-web: wrote ${out}`);

@@ -33,6 +33,10 @@ const env = {
 const prismaCli = join(root, 'node_modules', 'prisma', 'build', 'index.js');
 // One client per provider (a Prisma schema names one): PostgreSQL and PGlite, then MySQL/MariaDB.
 for (const schema of ['prisma/schema.prisma', 'prisma/mysql/schema.prisma']) {
-  const result = spawnSync(process.execPath, [prismaCli, 'generate', '--schema', schema], { cwd: root, env, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [prismaCli, 'generate', '--schema', schema], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -21,7 +21,16 @@
 // drops the PostgreSQL databases tagged with the file's tag and removes its TMPDIR.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -63,7 +72,9 @@ const { jobs, roots, typecheck } = parseArgs(process.argv.slice(2));
 /** Folders `npm test` leaves to their own scripts (test:faults, test:package). */
 const SEPARATE = ['faults', 'package'].map((folder) => join('test', folder) + '/');
 const files = (
-  roots.length > 0 ? roots.flatMap(collect) : collect('test').filter((file) => !SEPARATE.some((folder) => file.startsWith(folder)))
+  roots.length > 0
+    ? roots.flatMap(collect)
+    : collect('test').filter((file) => !SEPARATE.some((folder) => file.startsWith(folder)))
 ).map((file) => relative('.', file));
 if (files.length === 0) {
   console.error('run-tests: no test files found');
@@ -107,7 +118,10 @@ async function cleanUp({ child, tag, dir }) {
     await admin.connect();
     const { rows } = await admin.query('SELECT datname FROM pg_database WHERE strpos(datname, $1) > 0', [`_${tag}_`]);
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    if (rows.length > 0) console.log(`run-tests: dropped ${rows.length} database(s) left by a test: ${rows.map((r) => r.datname).join(', ')}`);
+    if (rows.length > 0)
+      console.log(
+        `run-tests: dropped ${rows.length} database(s) left by a test: ${rows.map((r) => r.datname).join(', ')}`,
+      );
   } catch (error) {
     console.error(`run-tests: could not drop the databases tagged ${tag}: ${error.message}`);
   } finally {
@@ -128,12 +142,16 @@ async function dropTaggedMysqlDatabases(tag) {
       password: decodeURIComponent(mysqlServerUrl.password),
       connectTimeout: 2000,
     });
-    const names = (await connection.query('SHOW DATABASES')).map((row) => Object.values(row)[0]).filter((name) => name.includes(`_${tag}_`));
+    const names = (await connection.query('SHOW DATABASES'))
+      .map((row) => Object.values(row)[0])
+      .filter((name) => name.includes(`_${tag}_`));
     for (const name of names) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    if (names.length > 0) console.log(`run-tests: dropped ${names.length} MySQL database(s) left by a test: ${names.join(', ')}`);
+    if (names.length > 0)
+      console.log(`run-tests: dropped ${names.length} MySQL database(s) left by a test: ${names.join(', ')}`);
   } catch (error) {
     // No MariaDB here: the MySQL tests fail on their own and say so.
-    if (error.code !== 'ECONNREFUSED' && error.code !== 'ER_GET_CONNECTION_TIMEOUT') console.error(`run-tests: could not drop the MySQL databases tagged ${tag}: ${error.message}`);
+    if (error.code !== 'ECONNREFUSED' && error.code !== 'ER_GET_CONNECTION_TIMEOUT')
+      console.error(`run-tests: could not drop the MySQL databases tagged ${tag}: ${error.message}`);
   } finally {
     await connection?.end().catch(() => undefined);
   }
@@ -170,7 +188,9 @@ function runFile(file) {
       await cleanUp(entry);
       const seconds = (performance.now() - started) / 1000;
       const ok = code === 0;
-      process.stdout.write(`\n── ${file} ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s\n`);
+      process.stdout.write(
+        `\n── ${file} ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s\n`,
+      );
       process.stdout.write(Buffer.concat(output));
       results.push({ file, ok, seconds });
       resolve();
@@ -202,7 +222,9 @@ function runTypecheck() {
     child.stderr.on('data', (chunk) => output.push(chunk));
     child.once('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
-      process.stdout.write(`\n── typecheck (tsc --noEmit) ${code === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s\n`);
+      process.stdout.write(
+        `\n── typecheck (tsc --noEmit) ${code === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s\n`,
+      );
       process.stdout.write(Buffer.concat(output));
       results.push({ file: 'typecheck', ok: code === 0, seconds });
       resolve();
@@ -211,7 +233,9 @@ function runTypecheck() {
 }
 
 const began = performance.now();
-console.log(`run-tests: ${files.length} files, ${Math.min(jobs, files.length)} at a time${typecheck ? ', and the typecheck' : ''}`);
+console.log(
+  `run-tests: ${files.length} files, ${Math.min(jobs, files.length)} at a time${typecheck ? ', and the typecheck' : ''}`,
+);
 await Promise.all([
   ...(typecheck ? [runTypecheck()] : []),
   ...Array.from({ length: Math.min(jobs, files.length) }, async () => {
@@ -234,7 +258,9 @@ console.log('\nrun-tests: time per file');
 for (const result of [...results].sort((a, b) => b.seconds - a.seconds)) {
   console.log(`  ${result.seconds.toFixed(1).padStart(6)} s  ${result.ok ? 'ok    ' : 'FAILED'}  ${result.file}`);
 }
-console.log(`run-tests: ${results.length - failed.length} of ${results.length} files passed in ${wall.toFixed(1)} s (wall)`);
+console.log(
+  `run-tests: ${results.length - failed.length} of ${results.length} files passed in ${wall.toFixed(1)} s (wall)`,
+);
 if (failed.length > 0) {
   console.log(`run-tests: failed: ${failed.map((result) => result.file).join(', ')}`);
   process.exit(1);

@@ -163,7 +163,9 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
   const level = (options.logLevel ?? 'INFO').toLowerCase();
   const logLevel = LOG_LEVELS[level];
   if (!logLevel) {
-    throw new OptionsError(`loglevel: ${JSON.stringify(options.logLevel)} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL`);
+    throw new OptionsError(
+      `loglevel: ${JSON.stringify(options.logLevel)} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL`,
+    );
   }
   const deadline = options.startingDeadline ?? null;
   const databaseUrl = options.databaseUrl || env.DATABASE_URL || undefined;
@@ -179,7 +181,8 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
   const timezone = options.timezone || env.CELERY_TIMEZONE || 'UTC';
   const problem = zoneProblem(timezone);
   if (problem !== null) throw new OptionsError(`timezone (CELERY_TIMEZONE): ${JSON.stringify(timezone)} ${problem}`);
-  const tzAware = options.djangoTzAware ?? parseBoolean('DJANGO_CELERY_BEAT_TZ_AWARE', env.DJANGO_CELERY_BEAT_TZ_AWARE) ?? true;
+  const tzAware =
+    options.djangoTzAware ?? parseBoolean('DJANGO_CELERY_BEAT_TZ_AWARE', env.DJANGO_CELERY_BEAT_TZ_AWARE) ?? true;
   return {
     databaseUrl,
     dbTimeZone,
@@ -192,7 +195,8 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     pidFile: options.pidFile,
     migrate: options.migrate ?? true,
     startingDeadlineMs: deadline === null ? null : positive('starting-deadline', deadline) * 1000,
-    catchUpWindowMs: (options.catchUpWindow === 0 ? 0 : positive('catch-up-window', options.catchUpWindow ?? 15)) * 1000,
+    catchUpWindowMs:
+      (options.catchUpWindow === 0 ? 0 : positive('catch-up-window', options.catchUpWindow ?? 15)) * 1000,
     timezone,
     crontabTimezone: tzAware ? null : timezone,
     routing: resolveRouting(options, env),
@@ -201,14 +205,23 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     leaseName: options.leaseName ?? 'default',
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     dedupeTtlSeconds: positive('dedupe-ttl', options.dedupeTtlSeconds ?? 7 * 24 * 3600, { integer: true }),
-    maxMessageBytes: positive('max-message-size', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_BYTES, { integer: true }),
+    maxMessageBytes: positive('max-message-size', options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_BYTES, {
+      integer: true,
+    }),
     schemaCheckIntervalMs: positive('schema-check-interval', options.schemaCheckInterval ?? 300) * 1000,
     history: {
       enabled: options.history ?? parseBoolean('DBBEAT_HISTORY', env.DBBEAT_HISTORY) ?? true,
-      days: positive('history-days (DBBEAT_HISTORY_DAYS)', options.historyDays ?? numberFrom(env.DBBEAT_HISTORY_DAYS) ?? 14),
-      maxRows: positive('history-max-rows (DBBEAT_HISTORY_MAX_ROWS)', options.historyMaxRows ?? numberFrom(env.DBBEAT_HISTORY_MAX_ROWS) ?? 1_000_000, {
-        integer: true,
-      }),
+      days: positive(
+        'history-days (DBBEAT_HISTORY_DAYS)',
+        options.historyDays ?? numberFrom(env.DBBEAT_HISTORY_DAYS) ?? 14,
+      ),
+      maxRows: positive(
+        'history-max-rows (DBBEAT_HISTORY_MAX_ROWS)',
+        options.historyMaxRows ?? numberFrom(env.DBBEAT_HISTORY_MAX_ROWS) ?? 1_000_000,
+        {
+          integer: true,
+        },
+      ),
     },
   };
 }
@@ -232,14 +245,18 @@ function resolveRouting(options: BeatOptions, env: NodeJS.ProcessEnv): RoutingSe
   const routesGiven = options.taskRoutes ?? (env.CELERY_TASK_ROUTES || undefined);
   let routes: RouteMap[] = [];
   try {
-    if (typeof routesGiven === 'string') routes = parseTaskRoutes(routesGiven, options.taskRoutes === undefined ? 'CELERY_TASK_ROUTES' : 'task-routes');
+    if (typeof routesGiven === 'string')
+      routes = parseTaskRoutes(routesGiven, options.taskRoutes === undefined ? 'CELERY_TASK_ROUTES' : 'task-routes');
     else if (routesGiven !== undefined) routes = parseTaskRoutes(JSON.stringify(routesGiven), 'taskRoutes');
   } catch (error) {
     throw new OptionsError((error as Error).message);
   }
-  const exchangeType = options.taskDefaultExchangeType || env.CELERY_TASK_DEFAULT_EXCHANGE_TYPE || DEFAULT_ROUTING.defaultExchangeType;
+  const exchangeType =
+    options.taskDefaultExchangeType || env.CELERY_TASK_DEFAULT_EXCHANGE_TYPE || DEFAULT_ROUTING.defaultExchangeType;
   if (!['direct', 'topic', 'fanout'].includes(exchangeType)) {
-    throw new OptionsError(`task-default-exchange-type (CELERY_TASK_DEFAULT_EXCHANGE_TYPE): ${JSON.stringify(exchangeType)} is not direct, topic or fanout`);
+    throw new OptionsError(
+      `task-default-exchange-type (CELERY_TASK_DEFAULT_EXCHANGE_TYPE): ${JSON.stringify(exchangeType)} is not direct, topic or fanout`,
+    );
   }
   return {
     defaultQueue: options.taskDefaultQueue || env.CELERY_TASK_DEFAULT_QUEUE || DEFAULT_ROUTING.defaultQueue,

@@ -35,9 +35,26 @@ export type { DueCheck, Schedule, ScheduleSpec } from './schedules/types.js';
 export { connectBroker } from './broker/index.js';
 export type { Broker, PublishOutcome, TaskMessage } from './broker/types.js';
 // Payloads exactly as Python reads and writes them (big ints, 1.0, NaN).
-export { PyDict, PyJsonError, PyJsonText, PyNumber, type PyValue, dumpPyJson, parsePyJson, toPyJson, toPyValue } from './broker/pyjson.js';
+export {
+  PyDict,
+  PyJsonError,
+  PyJsonText,
+  PyNumber,
+  type PyValue,
+  dumpPyJson,
+  parsePyJson,
+  toPyJson,
+  toPyValue,
+} from './broker/pyjson.js';
 // Celery's routing (task_routes, task_default_*).
-export { DEFAULT_ROUTING, parseTaskRoutes, routeTask, type Route, type RouteMap, type RoutingSettings } from './broker/routing.js';
+export {
+  DEFAULT_ROUTING,
+  parseTaskRoutes,
+  routeTask,
+  type Route,
+  type RouteMap,
+  type RoutingSettings,
+} from './broker/routing.js';
 
 // Sending tasks by hand: Celery's send_task, and a periodic task's "run now".
 export { SendTaskError, sendTask, sendTaskMessage, type SendTaskOptions } from './broker/send-task.js';

@@ -48,7 +48,10 @@ export async function ensureIntervalSchedule(pool: pg.Pool, everySeconds: number
 }
 
 /** Inserts `batch.count` enabled interval tasks in one statement, then ANALYZEs the table (unless `analyze` is false). */
-export async function insertIntervalTasks(pool: pg.Pool, batch: IntervalTaskBatch & { analyze?: boolean }): Promise<void> {
+export async function insertIntervalTasks(
+  pool: pg.Pool,
+  batch: IntervalTaskBatch & { analyze?: boolean },
+): Promise<void> {
   const intervalId = await ensureIntervalSchedule(pool, batch.everySeconds);
   const spreadSlots = batch.spreadSlots ?? 1;
   const slotMs = batch.slotMs ?? 0;

@@ -70,7 +70,10 @@ export class Dispatcher {
       const { spec } = entry;
       const lateMs = now - entry.slot;
       if (this.options.startingDeadlineMs !== null && lateMs > this.options.startingDeadlineMs) {
-        this.log.warn({ task: spec.name, scheduled: new Date(entry.slot).toISOString(), lateMs }, `skipped a run of ${JSON.stringify(spec.name)}: past the starting deadline`);
+        this.log.warn(
+          { task: spec.name, scheduled: new Date(entry.slot).toISOString(), lateMs },
+          `skipped a run of ${JSON.stringify(spec.name)}: past the starting deadline`,
+        );
         records.push({ id, lastRunAt: now, runs: 0, disable: false });
         if (broker !== null) history.push(this.historyEntry(id, spec, null, entry.slot, now, broker, 'SKIPPED'));
         continue;
@@ -124,8 +127,14 @@ export class Dispatcher {
       }
       this.failures.succeeded(run.id, sentAt);
       if (outcome.status === 'duplicate') duplicates += 1;
-      records.push({ id: run.id, lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs), runs: 1, disable: run.disable });
-      if (broker !== null) history.push(this.historyEntry(run.id, run.spec, message.id, run.slot, sentAt, broker, 'SENT'));
+      records.push({
+        id: run.id,
+        lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs),
+        runs: 1,
+        disable: run.disable,
+      });
+      if (broker !== null)
+        history.push(this.historyEntry(run.id, run.spec, message.id, run.slot, sentAt, broker, 'SENT'));
       if (!logRuns) return;
       this.log.info(
         {
@@ -151,10 +160,22 @@ export class Dispatcher {
   }
 
   /** A run-history row for a run of `spec` scheduled at `slot` (epoch ms), sent (or skipped) at `at`. */
-  private historyEntry(id: number, spec: SendSpec, taskId: string | null, slot: number, at: number, broker: string, state: RunEntry['state']): RunEntry {
+  private historyEntry(
+    id: number,
+    spec: SendSpec,
+    taskId: string | null,
+    slot: number,
+    at: number,
+    broker: string,
+    state: RunEntry['state'],
+  ): RunEntry {
     let queue = this.queues.get(spec);
     if (queue === undefined) {
-      const route = routeTask(spec.task, { queue: spec.queue, exchange: spec.exchange, routingKey: spec.routingKey, priority: spec.priority }, this.options.routing);
+      const route = routeTask(
+        spec.task,
+        { queue: spec.queue, exchange: spec.exchange, routingKey: spec.routingKey, priority: spec.priority },
+        this.options.routing,
+      );
       queue = route.declare?.name ?? route.routingKey;
       this.queues.set(spec, queue);
     }
@@ -181,7 +202,11 @@ function asError(error: unknown): Error {
 /** The Celery message for one run of a task: `slot` is the scheduled time, `now` the send time. */
 export function messageFor(spec: SendSpec, id: string, slot: Date, now: Date): TaskMessage {
   const expires =
-    spec.expires !== null ? new Date(spec.expires) : spec.expireSeconds === null ? null : new Date(now.getTime() + spec.expireSeconds * 1000);
+    spec.expires !== null
+      ? new Date(spec.expires)
+      : spec.expireSeconds === null
+        ? null
+        : new Date(now.getTime() + spec.expireSeconds * 1000);
   return {
     id,
     task: spec.task,

@@ -10,7 +10,8 @@ import type { Logger } from './logger.js';
 /** The package's version, from its package.json (two folders up from src/beat or dist/beat). */
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -49,7 +50,11 @@ export class Heartbeat {
       this.written = true;
       this.warned = false;
     } catch (error) {
-      if (!this.warned) this.log.warn({ err: error }, "cannot record this beat in dbbeat_beat (run 'dbbeat migrate'); the console will not list it");
+      if (!this.warned)
+        this.log.warn(
+          { err: error },
+          "cannot record this beat in dbbeat_beat (run 'dbbeat migrate'); the console will not list it",
+        );
       this.warned = true;
     }
   }

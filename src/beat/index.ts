@@ -111,7 +111,12 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     }
     resolveDatabase(database);
     broker = await retry('broker', resolved.brokerUrl, () =>
-      connectBroker(resolved.brokerUrl, { dedupeTtlSeconds: resolved.dedupeTtlSeconds, routing: resolved.routing, maxMessageBytes: resolved.maxMessageBytes, logger: log }),
+      connectBroker(resolved.brokerUrl, {
+        dedupeTtlSeconds: resolved.dedupeTtlSeconds,
+        routing: resolved.routing,
+        maxMessageBytes: resolved.maxMessageBytes,
+        logger: log,
+      }),
     );
     await broker.ping().catch((error: unknown) => {
       const permanent = permanentFailure(error, 'broker', resolved.brokerUrl);
@@ -124,7 +129,12 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log), repair);
     beat.once('ready', () => resolveReady());
     log.info(
-      { database: database.description, broker: redactUrl(resolved.brokerUrl), maxIntervalS: resolved.maxIntervalMs / 1000, holder: resolved.holder },
+      {
+        database: database.description,
+        broker: redactUrl(resolved.brokerUrl),
+        maxIntervalS: resolved.maxIntervalMs / 1000,
+        holder: resolved.holder,
+      },
       'dbbeat starting',
     );
     beat.start();

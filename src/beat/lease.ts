@@ -53,7 +53,8 @@ export class Lease {
     const sentWall = this.clock instanceof DatabaseClock ? this.clock.base.now() : 0;
     const grant = await this.store.acquireLease(this.options.name, this.options.holder, this.options.ttlSeconds);
     // The database's clock of every renewal: the beat schedules by it (see database-clock.ts).
-    if (grant !== null && this.clock instanceof DatabaseClock) this.clock.observe(grant.databaseNow, sentWall, this.clock.base.now());
+    if (grant !== null && this.clock instanceof DatabaseClock)
+      this.clock.observe(grant.databaseNow, sentWall, this.clock.base.now());
     if (grant === null) {
       this.heldToken = null;
       this.validUntil = 0;

@@ -66,7 +66,8 @@ export class Loader {
     // The change feed starts before the load, so changes made during it are replayed.
     await this.feed.startNow();
     const analysed = (await this.store.ensureStatistics?.()) ?? [];
-    if (analysed.length > 0) this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
+    if (analysed.length > 0)
+      this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
     const now = this.clock.now();
     const expired: number[] = [];
     const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE);
@@ -118,7 +119,10 @@ export class Loader {
     }
     await this.recorder.disable(expired);
     if (this.log.isLevelEnabled('info')) {
-      this.log.info({ tasks: ids.length }, `picked up a change: ${describeChange(names, ids.length - removed, removed)}`);
+      this.log.info(
+        { tasks: ids.length },
+        `picked up a change: ${describeChange(names, ids.length - removed, removed)}`,
+      );
     }
   }
 
@@ -185,7 +189,10 @@ export class Loader {
     if (!resolution.ok) {
       if (this.invalid.get(row.id) !== resolution.problem) {
         this.invalid.set(row.id, resolution.problem);
-        this.log.error({ taskId: row.id, task: row.name, problem: resolution.problem }, `skipping task ${JSON.stringify(row.name)}: ${resolution.problem}`);
+        this.log.error(
+          { taskId: row.id, task: row.name, problem: resolution.problem },
+          `skipping task ${JSON.stringify(row.name)}: ${resolution.problem}`,
+        );
         this.emit('invalid', { id: row.id, name: row.name, problem: resolution.problem });
       }
       this.table.delete(row.id);
@@ -211,7 +218,9 @@ export function describeChange(names: readonly string[], reloaded: number, remov
   const parts: string[] = [];
   if (reloaded > 0) {
     const more = reloaded - names.length;
-    parts.push(`${names.map((name) => JSON.stringify(name)).join(', ')}${more > 0 ? ` and ${more} more` : ''} reloaded`);
+    parts.push(
+      `${names.map((name) => JSON.stringify(name)).join(', ')}${more > 0 ? ` and ${more} more` : ''} reloaded`,
+    );
   }
   if (removed > 0) parts.push(`${removed} deleted`);
   return parts.join('; ');

@@ -79,7 +79,11 @@ export class Beat extends EventEmitter<BeatEvents> {
     // EventEmitter's emit, typed by BeatEvents (its own signature does not narrow a generic event).
     const emit = this.emit.bind(this) as unknown as Emit;
     this.waker = new Waker(clock);
-    this.lease = new Lease(store, { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds }, clock);
+    this.lease = new Lease(
+      store,
+      { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds },
+      clock,
+    );
     this.heartbeat = new Heartbeat(store, log, clock, options);
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock);
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
@@ -120,7 +124,9 @@ export class Beat extends EventEmitter<BeatEvents> {
         if (this.stopping) void stop();
         else this.stopListening = stop;
       })
-      .catch((error: unknown) => this.log.warn({ err: error }, 'cannot listen for changes; polling every max-interval'));
+      .catch((error: unknown) =>
+        this.log.warn({ err: error }, 'cannot listen for changes; polling every max-interval'),
+      );
   }
 
   /** Finishes the batch in flight, records it, gives up the lease and stops. */
@@ -145,7 +151,10 @@ export class Beat extends EventEmitter<BeatEvents> {
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
         const delay = this.backoff.next();
-        this.log.error({ err, retryInMs: Math.round(delay) }, `beat: ${err.message}; retrying in ${Math.round(delay)} ms`);
+        this.log.error(
+          { err, retryInMs: Math.round(delay) },
+          `beat: ${err.message}; retrying in ${Math.round(delay)} ms`,
+        );
         // A dropped table or function shows up as failing statements: look at once (at most every 10 s).
         if (this.clock.now() - this.schemaCheckedAt > SCHEMA_RECHECK_AFTER_FAILURE_MS) this.schemaCheckAt = 0;
         this.emit('failure', err);
@@ -285,7 +294,8 @@ export class Beat extends EventEmitter<BeatEvents> {
     const now = this.clock.now();
     this.schemaCheckedAt = now;
     // While unusable, look again soon: someone is expected to run dbbeat migrate.
-    this.schemaCheckAt = now + (usable ? this.options.schemaCheckIntervalMs : Math.min(this.options.schemaCheckIntervalMs, 5000));
+    this.schemaCheckAt =
+      now + (usable ? this.options.schemaCheckIntervalMs : Math.min(this.options.schemaCheckIntervalMs, 5000));
     if (usable === this.schemaUsable) return;
     this.schemaUsable = usable;
     if (!usable && this.leader) {

@@ -126,7 +126,16 @@ export class Recorder {
     try {
       holders = await this.store.rowLockHolders(ids);
     } catch (error) {
-      holders = ids.map((id) => ({ id, name: `#${id}`, pid: null, application: null, client: null, state: null, since: null, query: null }));
+      holders = ids.map((id) => ({
+        id,
+        name: `#${id}`,
+        pid: null,
+        application: null,
+        client: null,
+        state: null,
+        since: null,
+        query: null,
+      }));
       this.log.debug({ err: error }, 'could not read who holds the row locks');
     }
     for (const holder of holders) {
@@ -135,11 +144,23 @@ export class Recorder {
         holder.pid === null
           ? 'another transaction (the database does not say which)'
           : `process ${holder.pid}` +
-            ` (${[holder.application || null, holder.client, holder.state, holder.since === null ? null : `transaction since ${new Date(holder.since).toISOString()}`]
+            ` (${[
+              holder.application || null,
+              holder.client,
+              holder.state,
+              holder.since === null ? null : `transaction since ${new Date(holder.since).toISOString()}`,
+            ]
               .filter((part) => part !== null)
               .join(', ')}${holder.query ? `; last statement: ${holder.query.replace(/\s+/g, ' ')}` : ''})`;
       this.log.warn(
-        { taskId: holder.id, task: holder.name, blockerPid: holder.pid, blockerApplication: holder.application, blockerState: holder.state, blockerQuery: holder.query },
+        {
+          taskId: holder.id,
+          task: holder.name,
+          blockerPid: holder.pid,
+          blockerApplication: holder.application,
+          blockerState: holder.state,
+          blockerQuery: holder.query,
+        },
         `cannot record the run of task ${JSON.stringify(holder.name)} yet: its row is locked by ${who}; ` +
           'sending goes on, and the record is written once the lock is released',
       );

@@ -33,7 +33,9 @@ export class SchemaWatch {
       return { usable: true, repaired: false };
     }
     let repaired = false;
-    const text = missing.map((object) => `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}`).join(', ');
+    const text = missing
+      .map((object) => `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}`)
+      .join(', ');
     if (text !== this.reported) {
       this.reported = text;
       this.log.error(
@@ -46,7 +48,10 @@ export class SchemaWatch {
         const result = await this.repair();
         if (result.repaired.length > 0) {
           repaired = true;
-          this.log.warn({ repaired: result.repaired.map(describeObject) }, `schema repaired: ${result.repaired.map(describeObject).join(', ')}`);
+          this.log.warn(
+            { repaired: result.repaired.map(describeObject) },
+            `schema repaired: ${result.repaired.map(describeObject).join(', ')}`,
+          );
         }
         missing = result.missing;
         if (missing.length === 0) this.reported = '';

@@ -47,7 +47,10 @@ export class TaskFailures {
       );
       this.emit('runFailed', { id, name, reason, retryInMs });
     } else {
-      this.log.debug({ taskId: id, task: name, attempts, retryInMs }, `task ${JSON.stringify(name)} still cannot be sent`);
+      this.log.debug(
+        { taskId: id, task: name, attempts, retryInMs },
+        `task ${JSON.stringify(name)} still cannot be sent`,
+      );
     }
     return now + retryInMs;
   }

@@ -110,7 +110,8 @@ export class TaskTable {
     if (row.clocked_id !== null && row.last_run_at === null) {
       base = EARLIEST_DATE; // a clocked task runs at its time, even one saved after it
     }
-    const scheduleEdited = previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
+    const scheduleEdited =
+      previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
     if (scheduleEdited) base = Math.max(base, now);
     let slot = nextSlot(task.schedule, base, startTime, row.last_run_at === null && !scheduleEdited);
     if (slot === null) {
@@ -120,7 +121,13 @@ export class TaskTable {
     // The row's last_run_at may lag what was sent (its record waits on a row lock, or is
     // still being written): never step back to a slot that already went out.
     if (previous !== undefined && !scheduleEdited) slot = Math.max(slot, previous.slot);
-    const entry: Entry = { spec: this.specOf(task), schedule: task.schedule, scheduleKey: this.intern(task.scheduleKey), slot, startTime };
+    const entry: Entry = {
+      spec: this.specOf(task),
+      schedule: task.schedule,
+      scheduleKey: this.intern(task.scheduleKey),
+      slot,
+      startTime,
+    };
     this.entries.set(row.id, entry);
     this.queue.set(row.id, slot);
     return entry;

@@ -11,7 +11,15 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 
 import { amqpHeaders, buildProtocol2, destinationOf, type Destination } from './message.js';
 import { DEFAULT_ROUTING, type DeclaredQueue, type RoutingSettings } from './routing.js';
-import { type Broker, type BrokerLogger, type BrokerOptions, DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, type PublishOutcome, type TaskMessage } from './types.js';
+import {
+  type Broker,
+  type BrokerLogger,
+  type BrokerOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MessageTooLargeError,
+  type PublishOutcome,
+  type TaskMessage,
+} from './types.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 /** How long to wait for the publisher confirms of one batch. */
@@ -32,7 +40,14 @@ const PRECONDITION_FAILED = 406;
 export function connectAmqp(url: string, options: BrokerOptions = {}): Promise<Broker> {
   // In the executor, a bad URL rejects the promise rather than throwing.
   return new Promise((resolve) =>
-    resolve(new AmqpBroker(url, options.logger, options.routing ?? DEFAULT_ROUTING, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES)),
+    resolve(
+      new AmqpBroker(
+        url,
+        options.logger,
+        options.routing ?? DEFAULT_ROUTING,
+        options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      ),
+    ),
   );
 }
 
@@ -90,15 +105,20 @@ class AmqpBroker implements Broker {
       throw error;
     }
     const lost = new Promise<Error>((resolve) => {
-      const forget = (error?: Error): void => resolve(error ?? new Error(`RabbitMQ connection to ${this.display} closed`));
+      const forget = (error?: Error): void =>
+        resolve(error ?? new Error(`RabbitMQ connection to ${this.display} closed`));
       model.on('close', forget);
-      model.on('error', (error: Error) => this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ connection error'));
+      model.on('error', (error: Error) =>
+        this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ connection error'),
+      );
       channel.on('close', () => {
         forget(new Error(`RabbitMQ channel to ${this.display} closed`));
         // A channel closed by the server leaves its connection open: drop it, the next publish opens both.
         model.close().catch(() => undefined);
       });
-      channel.on('error', (error: Error) => this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ channel error'));
+      channel.on('error', (error: Error) =>
+        this.logger?.warn({ err: error, broker: this.display }, 'RabbitMQ channel error'),
+      );
     });
     return { model, channel, declared: new Set(), lost };
   }
@@ -111,10 +131,15 @@ class AmqpBroker implements Broker {
     const destinations = messages.map((message) => destinationOf(message, this.routing));
     for (const destination of destinations) await this.declare(session, destination);
 
-    const confirms = messages.map((message, index) => this.publishOne(session.channel, message, destinations[index] as Destination, now));
+    const confirms = messages.map((message, index) =>
+      this.publishOne(session.channel, message, destinations[index] as Destination, now),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)),
+        CONFIRM_TIMEOUT_MS,
+      );
     });
     const lost = session.lost.then((error) => Promise.reject(error));
     try {
@@ -127,12 +152,20 @@ class AmqpBroker implements Broker {
     }
   }
 
-  private publishOne(channel: ConfirmChannel, message: TaskMessage, destination: Destination, now: Date): Promise<PublishOutcome> {
+  private publishOne(
+    channel: ConfirmChannel,
+    message: TaskMessage,
+    destination: Destination,
+    now: Date,
+  ): Promise<PublishOutcome> {
     let protocol;
     let headers;
     let body: Buffer;
     try {
-      protocol = buildProtocol2(message.priority === destination.priority ? message : { ...message, priority: destination.priority }, now);
+      protocol = buildProtocol2(
+        message.priority === destination.priority ? message : { ...message, priority: destination.priority },
+        now,
+      );
       headers = amqpHeaders(protocol.headers);
       body = Buffer.from(protocol.bodyJson, 'utf8');
       // The headers travel in the frame too; their JSON size is close to their AMQP size.
@@ -159,7 +192,12 @@ class AmqpBroker implements Broker {
           ...(properties.expiration === undefined ? {} : { expiration: properties.expiration }),
         },
         (error: unknown) => {
-          if (error) resolve({ id: message.id, status: 'failed', error: error instanceof Error ? error : new Error(`broker nacked ${message.id}`) });
+          if (error)
+            resolve({
+              id: message.id,
+              status: 'failed',
+              error: error instanceof Error ? error : new Error(`broker nacked ${message.id}`),
+            });
           else resolve({ id: message.id, status: 'sent' });
         },
       );
@@ -203,7 +241,10 @@ class AmqpBroker implements Broker {
       if (queue.exchange !== '') await probe.bindQueue(queue.name, queue.exchange, queue.routingKey);
     } catch (error) {
       if ((error as { code?: number }).code !== PRECONDITION_FAILED) throw error;
-      this.logger?.warn({ queue: queue.name, exchange: queue.exchange, broker: this.display }, 'queue or exchange exists with other arguments than Celery defaults; using it as is');
+      this.logger?.warn(
+        { queue: queue.name, exchange: queue.exchange, broker: this.display },
+        'queue or exchange exists with other arguments than Celery defaults; using it as is',
+      );
       return;
     }
     await probe.close().catch(() => undefined);

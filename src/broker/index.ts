@@ -25,7 +25,11 @@ export async function connectBroker(url: string, options: BrokerOptions = {}): P
   const load = scheme === undefined ? undefined : BROKERS[scheme];
   if (!load) {
     const shown = scheme === undefined ? `"${redactUrl(url)}" has no scheme` : `scheme "${scheme}:" is not supported`;
-    throw new Error(`Broker URL ${shown}; use one of ${Object.keys(BROKERS).map((s) => `${s}://`).join(', ')}`);
+    throw new Error(
+      `Broker URL ${shown}; use one of ${Object.keys(BROKERS)
+        .map((s) => `${s}://`)
+        .join(', ')}`,
+    );
   }
   return (await load())(url, options);
 }

@@ -147,7 +147,8 @@ function setHeader(headers: Record<string, unknown>, key: string, value: unknown
 
 function pythonJsonOfHeaders(headers: Record<string, unknown>): string {
   const parts: string[] = [];
-  for (const [key, value] of Object.entries(headers)) parts.push(`${JSON.stringify(key)}:${toPyJson(value, `headers.${key}`)}`);
+  for (const [key, value] of Object.entries(headers))
+    parts.push(`${JSON.stringify(key)}:${toPyJson(value, `headers.${key}`)}`);
   return `{${parts.join(',')}}`;
 }
 
@@ -162,7 +163,8 @@ function pythonJsonOfHeaders(headers: Record<string, unknown>): string {
  */
 export function amqpHeaders(headers: Record<string, unknown>): Record<string, unknown> {
   const table: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(headers)) setHeader(table, key, amqpValue(toPyValue(value, `headers.${key}`), `headers.${key}`));
+  for (const [key, value] of Object.entries(headers))
+    setHeader(table, key, amqpValue(toPyValue(value, `headers.${key}`), `headers.${key}`));
   return table;
 }
 
@@ -176,7 +178,8 @@ function amqpValue(value: PyValue, path: string): unknown {
     if (value.kind === 'float') {
       // RabbitMQ (Erlang) cannot decode a NaN or infinite double and drops the
       // whole connection; Celery's send breaks the same way. Fail this message only.
-      if (!Number.isFinite(value.value)) throw new PyJsonError(`${path}: ${value.repr} cannot travel in an AMQP header (RabbitMQ rejects it)`);
+      if (!Number.isFinite(value.value))
+        throw new PyJsonError(`${path}: ${value.repr} cannot travel in an AMQP header (RabbitMQ rejects it)`);
       return { '!': 'double', value: value.value };
     }
     const big = BigInt(value.repr);
@@ -187,7 +190,8 @@ function amqpValue(value: PyValue, path: string): unknown {
   if (Array.isArray(value)) return value.map((item, index) => amqpValue(item, `${path}[${index}]`));
   const table: Record<string, unknown> = {};
   for (const [key, item] of value.entries) {
-    if (key === '!') throw new PyJsonError(`${path}: a key "!" cannot be sent in AMQP headers (amqplib reads it as a type marker)`);
+    if (key === '!')
+      throw new PyJsonError(`${path}: a key "!" cannot be sent in AMQP headers (amqplib reads it as a type marker)`);
     setHeader(table, key, amqpValue(item, `${path}.${key}`));
   }
   return table;
@@ -232,7 +236,11 @@ export interface Destination {
  * default queue instead of nowhere.
  */
 export function destinationOf(message: TaskMessage, routing: RoutingSettings = DEFAULT_ROUTING): Destination {
-  const route = routeTask(message.task, { queue: message.queue, exchange: message.exchange, routingKey: message.routingKey, priority: message.priority }, routing);
+  const route = routeTask(
+    message.task,
+    { queue: message.queue, exchange: message.exchange, routingKey: message.routingKey, priority: message.priority },
+    routing,
+  );
   if (route.routingKey === null) {
     const fallback = routeTask(message.task, { priority: route.priority }, { ...routing, routes: [] });
     return destinationOfRoute(fallback);

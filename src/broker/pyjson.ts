@@ -80,7 +80,8 @@ export class PyDict {
   /** A plain object (for display and tests); numbers stay PyNumber. */
   toJSON(): Record<string, unknown> {
     const object: Record<string, unknown> = {};
-    for (const [k, v] of this.entries) Object.defineProperty(object, k, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of this.entries)
+      Object.defineProperty(object, k, { value: v, enumerable: true, writable: true, configurable: true });
     return object;
   }
 }
@@ -303,7 +304,8 @@ function parseFloatText(text: string): number {
   if (lower === 'nan' || lower === '+nan' || lower === '-nan') return NaN;
   if (['inf', '+inf', 'infinity', '+infinity'].includes(lower)) return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed)) throw new PyJsonError(`${JSON.stringify(text)} is not a float`);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed))
+    throw new PyJsonError(`${JSON.stringify(text)} is not a float`);
   return Number(trimmed);
 }
 
@@ -322,7 +324,10 @@ export function dumpPyJson(value: PyValue): string {
 
 /** Whether a value looks like lossless-json's LosslessNumber (accepted without depending on it). */
 function isLosslessNumberLike(value: object): value is { value: string } {
-  return (value as { isLosslessNumber?: unknown }).isLosslessNumber === true && typeof (value as { value?: unknown }).value === 'string';
+  return (
+    (value as { isLosslessNumber?: unknown }).isLosslessNumber === true &&
+    typeof (value as { value?: unknown }).value === 'string'
+  );
 }
 
 /**

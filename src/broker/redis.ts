@@ -13,7 +13,15 @@ import { redactUrl } from '../redact-url.js';
 import { buildProtocol2, destinationOf, type Destination } from './message.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
-import { type Broker, type BrokerLogger, type BrokerOptions, DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, type PublishOutcome, type TaskMessage } from './types.js';
+import {
+  type Broker,
+  type BrokerLogger,
+  type BrokerOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MessageTooLargeError,
+  type PublishOutcome,
+  type TaskMessage,
+} from './types.js';
 
 /** kombu's separator inside list and binding names. */
 const SEP = '\x06\x16';
@@ -43,7 +51,9 @@ export function queueBindingMember(queue: string, routingKey = queue): string {
 
 /** kombu's TopicExchange pattern: `*` one word, `#` any words. */
 function topicMatches(pattern: string, routingKey: string): boolean {
-  const words = pattern.split('.').map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  const words = pattern
+    .split('.')
+    .map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
   return new RegExp(`^${words.join('\\.')}$`).test(routingKey);
 }
 
@@ -68,7 +78,6 @@ export function redisOptionsFromUrl(url: string): RedisOptions & { display: stri
     display: redactUrl(url),
   };
 }
-
 
 /** Opens a Redis broker; the connection is made on first use. */
 export function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {
@@ -153,7 +162,11 @@ class RedisBroker implements Broker {
       const chunk = prepared.slice(start, start + PUBLISH_CHUNK_SIZE);
       const keys = chunk.flatMap(({ share }) => share.keys);
       const args = [String(this.ttl), String(chunk.length), ...chunk.flatMap(({ share }) => share.args)];
-      (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce(keys.length, ...keys, ...args);
+      (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce(
+        keys.length,
+        ...keys,
+        ...args,
+      );
       chunks.push(chunk);
     }
     const replies = chunks.length > 0 ? await pipeline.exec() : [];
@@ -177,7 +190,11 @@ class RedisBroker implements Broker {
             ? { id, status: 'sent' }
             : result === 'duplicate'
               ? { id, status: 'duplicate' }
-              : { id, status: 'failed', error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`) };
+              : {
+                  id,
+                  status: 'failed',
+                  error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`),
+                };
       });
     });
     return outcomes;
@@ -197,12 +214,20 @@ class RedisBroker implements Broker {
     exchanges.forEach((exchange, index) => {
       const [error, members] = replies[index] ?? [null, []];
       if (error) throw withContext(error, `Redis broker ${this.display}: reading ${bindingKey(exchange)}`);
-      tables.set(exchange, (members as string[]).map((member) => member.split(SEP)));
+      tables.set(
+        exchange,
+        (members as string[]).map((member) => member.split(SEP)),
+      );
     });
     return tables;
   }
 
-  private prepare(message: TaskMessage, destination: Destination, routes: Map<string, string[][]>, now: Date): Prepared {
+  private prepare(
+    message: TaskMessage,
+    destination: Destination,
+    routes: Map<string, string[][]>,
+    now: Date,
+  ): Prepared {
     const envelope = redisEnvelope(message, destination, now);
     // Cheap bound first: UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (envelope.length * 3 > this.maxMessageBytes) {
@@ -218,7 +243,11 @@ class RedisBroker implements Broker {
       if (declare && declare.exchange === destination.exchange) table.push([declare.routingKey, '', declare.name]);
       const bound = table
         .filter(([routingKey = '']) =>
-          destination.exchangeType === 'fanout' ? true : destination.exchangeType === 'topic' ? topicMatches(routingKey, destination.routingKey) : routingKey === destination.routingKey,
+          destination.exchangeType === 'fanout'
+            ? true
+            : destination.exchangeType === 'topic'
+              ? topicMatches(routingKey, destination.routingKey)
+              : routingKey === destination.routingKey,
         )
         .map(([, , queue]) => queue ?? '')
         .filter((queue) => queue !== '');
@@ -227,7 +256,9 @@ class RedisBroker implements Broker {
     }
     const lists = queues.map((queue) => priorityListName(queue, destination.priority));
     // Celery declares the task's queue before publishing, which records its binding.
-    const bindings = declare ? [{ key: bindingKey(declare.exchange), member: queueBindingMember(declare.name, declare.routingKey) }] : [];
+    const bindings = declare
+      ? [{ key: bindingKey(declare.exchange), member: queueBindingMember(declare.name, declare.routingKey) }]
+      : [];
     return {
       keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map((b) => b.key)],
       args: [String(lists.length), String(bindings.length), envelope, ...bindings.map((b) => b.member)],
@@ -254,7 +285,10 @@ class RedisBroker implements Broker {
   private async shutdown(): Promise<void> {
     if (this.client.status === 'ready') {
       // QUIT lets pending replies arrive; bounded, then cut the socket anyway.
-      await Promise.race([this.client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([
+        this.client.quit().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
     }
     this.client.disconnect();
   }
@@ -265,7 +299,10 @@ class RedisBroker implements Broker {
  * message with its body in base64, and kombu's delivery properties.
  */
 export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
-  const protocol = buildProtocol2(message.priority === destination.priority ? message : { ...message, priority: destination.priority }, now);
+  const protocol = buildProtocol2(
+    message.priority === destination.priority ? message : { ...message, priority: destination.priority },
+    now,
+  );
   const properties = JSON.stringify({
     ...protocol.properties,
     delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },

@@ -120,7 +120,13 @@ export function routeTask(task: string, own: TaskRouting, settings: RoutingSetti
     exchange = queue?.exchange || settings.defaultExchange || settings.defaultQueue;
     routingKey = routingKey || queue?.routingKey || settings.defaultRoutingKey || settings.defaultQueue;
   }
-  return { exchange: exchange ?? '', routingKey: routingKey ?? null, exchangeType, declare: queue ?? null, priority: merged.priority ?? null };
+  return {
+    exchange: exchange ?? '',
+    routingKey: routingKey ?? null,
+    exchangeType,
+    declare: queue ?? null,
+    priority: merged.priority ?? null,
+  };
 }
 
 interface Options {
@@ -201,7 +207,8 @@ export function parseTaskRoutes(text: string, source = 'task_routes'): RouteMap[
   const maps = Array.isArray(value) ? value : [value];
   return maps.map((map, index) => {
     const where = Array.isArray(value) ? `${source}[${index}]` : source;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${where}: must be an object of task name or pattern -> queue or options`);
+    if (typeof map !== 'object' || map === null || Array.isArray(map))
+      throw new Error(`${where}: must be an object of task name or pattern -> queue or options`);
     for (const [pattern, target] of Object.entries(map as Record<string, unknown>)) {
       if (typeof target === 'string') continue;
       if (typeof target !== 'object' || target === null || Array.isArray(target)) {
@@ -211,8 +218,12 @@ export function parseTaskRoutes(text: string, source = 'task_routes'): RouteMap[
         const ok =
           key === 'priority'
             ? option === null || (Number.isInteger(option) && (option as number) >= 0 && (option as number) <= 255)
-            : ['queue', 'exchange', 'routing_key', 'exchange_type'].includes(key) && (option === null || typeof option === 'string');
-        if (!ok) throw new Error(`${where}[${JSON.stringify(pattern)}].${key}: ${JSON.stringify(option)} is not a supported route option (queue, exchange, routing_key, exchange_type: strings; priority: 0-255)`);
+            : ['queue', 'exchange', 'routing_key', 'exchange_type'].includes(key) &&
+              (option === null || typeof option === 'string');
+        if (!ok)
+          throw new Error(
+            `${where}[${JSON.stringify(pattern)}].${key}: ${JSON.stringify(option)} is not a supported route option (queue, exchange, routing_key, exchange_type: strings; priority: 0-255)`,
+          );
       }
     }
     return map as RouteMap;

@@ -36,7 +36,6 @@ interface Text {
 }
 type Token = Literal | Key | Quoted | Text;
 
-
 const DICT_START: Literal = { kind: 'literal', value: '{', truncatable: false, direction: 1 };
 const DICT_KV_SEP: Literal = { kind: 'literal', value: ': ', truncatable: true, direction: 0 };
 const DICT_END: Literal = { kind: 'literal', value: '}', truncatable: false, direction: -1 };

@@ -18,9 +18,14 @@ interface DoctorCommandOptions {
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description("check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise")
+    .description(
+      "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise",
+    )
     .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
-    .option('--data-dir <path>', 'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)')
+    .option(
+      '--data-dir <path>',
+      'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)',
+    )
     .action(async (options: DoctorCommandOptions) => {
       process.exitCode = await runDoctor(options);
     });
@@ -31,7 +36,11 @@ async function runDoctor(options: DoctorCommandOptions): Promise<number> {
   const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   let db;
   try {
-    db = await openDatabase({ ...(databaseUrl !== undefined && { databaseUrl }), dataDir, log: (message) => console.error(message) });
+    db = await openDatabase({
+      ...(databaseUrl !== undefined && { databaseUrl }),
+      dataDir,
+      log: (message) => console.error(message),
+    });
     await db.query('SELECT 1');
   } catch (error) {
     console.log(`PROBLEM  database: cannot connect: ${messageOf(error)}`);
@@ -46,14 +55,23 @@ async function runDoctor(options: DoctorCommandOptions): Promise<number> {
   try {
     line('ok', `database: ${db.description}`);
     const mysql = db.kind === 'mysql';
-    const migrations = await migrationStatus(db, ...(mysql ? [join(defaultMigrationsDirectory, 'mysql'), 'mysql' as const] : []));
+    const migrations = await migrationStatus(
+      db,
+      ...(mysql ? [join(defaultMigrationsDirectory, 'mysql'), 'mysql' as const] : []),
+    );
     for (const name of migrations.applied) {
-      line(migrations.edited.includes(name) ? 'PROBLEM' : 'ok', `migration ${name}${migrations.edited.includes(name) ? ': edited since it was applied (checksum differs)' : ''}`);
+      line(
+        migrations.edited.includes(name) ? 'PROBLEM' : 'ok',
+        `migration ${name}${migrations.edited.includes(name) ? ': edited since it was applied (checksum differs)' : ''}`,
+      );
     }
     for (const name of migrations.pending) line('MISSING', `migration ${name}: not applied (run dbbeat migrate)`);
     for (const object of mysql ? await inspectMysqlSchema(db) : await inspectPostgresSchema(db)) {
       const where = `(from migrations/${object.migration}${object.essential ? '' : '; without it changes are not all noticed'})`;
-      line(object.present ? 'ok' : 'MISSING', `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}${object.present ? '' : ` ${where}`}`);
+      line(
+        object.present ? 'ok' : 'MISSING',
+        `${describeObject(object)}${object.detail ? ` (${object.detail})` : ''}${object.present ? '' : ` ${where}`}`,
+      );
     }
     const lease = await db
       .query<{ name: string; holder: string; token: string; seconds_left: number }>(
@@ -64,11 +82,16 @@ async function runDoctor(options: DoctorCommandOptions): Promise<number> {
       .catch(() => []);
     if (lease.length === 0) line('info', 'leader lease: none taken yet');
     for (const row of lease) {
-      line('info', `leader lease ${row.name}: ${row.seconds_left > 0 ? `held by ${row.holder} (token ${row.token}, ${row.seconds_left.toFixed(1)} s left)` : `free (last holder ${row.holder}, token ${row.token})`}`);
+      line(
+        'info',
+        `leader lease ${row.name}: ${row.seconds_left > 0 ? `held by ${row.holder} (token ${row.token}, ${row.seconds_left.toFixed(1)} s left)` : `free (last holder ${row.holder}, token ${row.token})`}`,
+      );
     }
     const sentAt = Date.now();
     const [clock] = await db.query<{ ms: number }>(
-      mysql ? `SELECT UNIX_TIMESTAMP(SYSDATE(6)) * 1000 AS ms` : `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`,
+      mysql
+        ? `SELECT UNIX_TIMESTAMP(SYSDATE(6)) * 1000 AS ms`
+        : `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`,
     );
     const offset = Math.round(Number(clock!.ms) - (sentAt + Date.now()) / 2);
     line('info', `database clock: ${offset} ms from this host's (beat schedules by the database's clock)`);

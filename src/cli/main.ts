@@ -18,7 +18,8 @@ const COMMANDS: Record<string, { description: string; register: () => Promise<(p
     register: async () => (await import('./migrate.js')).registerMigrateCommand,
   },
   doctor: {
-    description: "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise",
+    description:
+      "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise",
     register: async () => (await import('./doctor.js')).registerDoctorCommand,
   },
   next: {

@@ -63,7 +63,9 @@ async function runMigrate(options: MigrateCommandOptions): Promise<number> {
     ];
     console.log(`${db.description}: ${done.length === 0 ? 'up to date, every object present' : done.join(', ')}`);
     if (missing.length > 0) {
-      console.error(`dbbeat migrate: ${db.description}: still missing after the repair: ${missing.map(describeObject).join(', ')}`);
+      console.error(
+        `dbbeat migrate: ${db.description}: still missing after the repair: ${missing.map(describeObject).join(', ')}`,
+      );
       return EXIT_FAILURE;
     }
     return EXIT_OK;

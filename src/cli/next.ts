@@ -40,7 +40,10 @@ export function registerNextCommand(program: Command): void {
     .command('next')
     .description('preview run times of a schedule')
     .option('--crontab <fields>', 'crontab in cron order: "minute hour day_of_month month_of_year day_of_week"')
-    .option('--tz <zone>', 'IANA time zone of the crontab, and of the local times shown (env CELERY_TIMEZONE; default UTC)')
+    .option(
+      '--tz <zone>',
+      'IANA time zone of the crontab, and of the local times shown (env CELERY_TIMEZONE; default UTC)',
+    )
     .option('--interval <every period>', 'interval, e.g. "90 seconds" (days, hours, minutes, seconds, microseconds)')
     .option('--solar <event>', 'solar event, e.g. sunrise, sunset, solar_noon, dusk_civil')
     .option('--lat <degrees>', 'latitude for --solar')
@@ -54,9 +57,14 @@ export function registerNextCommand(program: Command): void {
       try {
         if (options.batch) await runBatch();
         // Database-free: only CELERY_TIMEZONE of the environment counts (not DATABASE_URL).
-        else printRuns({ ...options, tz: resolveConfig({ timezone: options.tz }, { CELERY_TIMEZONE: process.env.CELERY_TIMEZONE }).timezone });
+        else
+          printRuns({
+            ...options,
+            tz: resolveConfig({ timezone: options.tz }, { CELERY_TIMEZONE: process.env.CELERY_TIMEZONE }).timezone,
+          });
       } catch (error) {
-        if (!(error instanceof UsageError || error instanceof ScheduleError || error instanceof OptionsError)) throw error;
+        if (!(error instanceof UsageError || error instanceof ScheduleError || error instanceof OptionsError))
+          throw error;
         process.stderr.write(`dbbeat next: ${error.message}\n`);
         process.exit(USAGE_EXIT_CODE);
       }
@@ -99,7 +107,9 @@ function specFromOptions(options: NextOptions): ScheduleSpec {
   }
   const clockedTime = parseInstant(options.clocked!);
   if (clockedTime === null) {
-    throw new UsageError(`--clocked "${options.clocked}" is not an ISO 8601 time with a zone (e.g. 2026-12-01T10:00:00Z)`);
+    throw new UsageError(
+      `--clocked "${options.clocked}" is not an ISO 8601 time with a zone (e.g. 2026-12-01T10:00:00Z)`,
+    );
   }
   return { kind: 'clocked', clockedTime };
 }
@@ -126,8 +136,13 @@ function printRuns(options: NextOptions): void {
       lines.push(index === 1 ? '  (no run to come)' : '  (no more runs)');
       break;
     }
-    const local = DateTime.fromJSDate(run.at, { zone }).toFormat("ccc yyyy-LL-dd HH:mm:ss ZZ");
-    const note = run.dstMove === 'gap' ? '  DST: moved forward out of the skipped hour' : run.dstMove ? '  DST: second pass of the repeated hour' : '';
+    const local = DateTime.fromJSDate(run.at, { zone }).toFormat('ccc yyyy-LL-dd HH:mm:ss ZZ');
+    const note =
+      run.dstMove === 'gap'
+        ? '  DST: moved forward out of the skipped hour'
+        : run.dstMove
+          ? '  DST: second pass of the repeated hour'
+          : '';
     lines.push(`${String(index).padStart(4)}  ${local} ${zone}  ${formatInstant(run.at)}${note}`);
     last = run.at;
   }

@@ -105,10 +105,15 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
     );
     if (options.directory !== undefined) return { applied, repaired: [], missing: [] };
     const { repairMysqlSchema } = await import('./mysql/migrate.js');
-    const { before, missing } = await repairMysqlSchema(db as MysqlDatabase, files, (fileName, error) => new MigrationFailedError(fileName, error));
+    const { before, missing } = await repairMysqlSchema(
+      db as MysqlDatabase,
+      files,
+      (fileName, error) => new MigrationFailedError(fileName, error),
+    );
     const still = new Set(missing.map(describeObject));
     const repaired = before.filter((object) => !still.has(describeObject(object)));
-    for (const object of repaired) options.log?.(`repaired ${describeObject(object)} (re-applied mysql/${object.migration})`);
+    for (const object of repaired)
+      options.log?.(`repaired ${describeObject(object)} (re-applied mysql/${object.migration})`);
     return { applied, repaired, missing };
   }
   const pg = db; // kind postgres or pglite
@@ -142,7 +147,8 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
     }
   }
   // dbbeat's own objects are checked when its own files are applied (not another folder's).
-  const { repaired, missing } = options.directory === undefined ? await repairSchema(db, files) : { repaired: [], missing: [] };
+  const { repaired, missing } =
+    options.directory === undefined ? await repairSchema(db, files) : { repaired: [], missing: [] };
   for (const object of repaired) options.log?.(`repaired ${describeObject(object)} (re-applied ${object.migration})`);
   return { applied, repaired, missing };
 }
@@ -153,7 +159,10 @@ export async function migrate(db: Database | MysqlDatabase, options: MigrateOpti
  * create them (each is idempotent; see postgres/schema-objects.ts), in order, in one
  * transaction under the migration lock. The history is left as it is.
  */
-async function repairSchema(db: Database, files: readonly MigrationFile[]): Promise<{ repaired: SchemaObjectStatus[]; missing: SchemaObjectStatus[] }> {
+async function repairSchema(
+  db: Database,
+  files: readonly MigrationFile[],
+): Promise<{ repaired: SchemaObjectStatus[]; missing: SchemaObjectStatus[] }> {
   const before = missingObjects(await inspectPostgresSchema(db));
   if (before.length === 0) return { repaired: [], missing: [] };
   const owners = new Set(before.map((object) => object.migration));
@@ -195,12 +204,17 @@ export async function migrationStatus(
       ? `SELECT COUNT(*) > 0 AS present FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'dbbeat_migrations'`
       : `SELECT to_regclass('dbbeat_migrations') IS NOT NULL AS present`,
   );
-  const history = exists !== undefined && Boolean(Number(exists.present)) ? await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations') : [];
+  const history =
+    exists !== undefined && Boolean(Number(exists.present))
+      ? await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations')
+      : [];
   const byName = new Map(history.map((row) => [row.name, row.checksum]));
   return {
     applied: files.filter((file) => byName.has(file.name)).map((file) => file.name),
     pending: files.filter((file) => !byName.has(file.name)).map((file) => file.name),
-    edited: files.filter((file) => byName.has(file.name) && byName.get(file.name) !== file.checksum).map((file) => file.name),
+    edited: files
+      .filter((file) => byName.has(file.name) && byName.get(file.name) !== file.checksum)
+      .map((file) => file.name),
   };
 }
 
@@ -211,7 +225,10 @@ const CREATE_HISTORY_TABLE = `
     applied_at timestamptz NOT NULL
   )`;
 
-function assertUnchanged(files: readonly MigrationFile[], history: readonly { name: string; checksum: string }[]): void {
+function assertUnchanged(
+  files: readonly MigrationFile[],
+  history: readonly { name: string; checksum: string }[],
+): void {
   for (const row of history) {
     const file = files.find((candidate) => candidate.name === row.name);
     // A recorded file missing from the folder is tolerated: an older dbbeat may run

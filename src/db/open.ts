@@ -102,7 +102,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
   const server = await findLiveServer(dataDir);
   if (server !== undefined) {
     const { ServedPGliteClient } = await import('./pglite/served-client.js');
-    return new ServedPGliteClient(`postgres://postgres@${server.host}:${server.port}/postgres?sslmode=disable`, { dataDir, ...log });
+    return new ServedPGliteClient(`postgres://postgres@${server.host}:${server.port}/postgres?sslmode=disable`, {
+      dataDir,
+      ...log,
+    });
   }
   const { PGliteDatabase } = await import('./pglite/connection.js');
   return PGliteDatabase.open({ dataDir, ...(options.serve !== undefined && { serve: options.serve }) });

@@ -141,7 +141,8 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
     {
       schema: {
         tags: ['beats'],
-        summary: 'Which beat leads each group (by the lease), and every beat that records itself: leader first, then standbys, then gone ones',
+        summary:
+          'Which beat leads each group (by the lease), and every beat that records itself: leader first, then standbys, then gone ones',
       },
     },
     async () => {

@@ -102,7 +102,11 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const filter = [enabled, kind, query.queue ?? null, query.task ?? null, query.q || null];
       const statements = taskListStatements(db);
       const [rows, count] = await Promise.all([
-        queryTaskRows(db, statements.page(sort, order === 'asc' ? 'ASC' : 'DESC'), statements.pageParams(filter, limit, offset)),
+        queryTaskRows(
+          db,
+          statements.page(sort, order === 'asc' ? 'ASC' : 'DESC'),
+          statements.pageParams(filter, limit, offset),
+        ),
         db.query<{ total: number }>(statements.count, statements.countParams(filter)),
       ]);
       const now = context.now();
@@ -172,12 +176,10 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const body = bodyOf(request.body);
       const version = versionOf(request.headers['if-match'], body);
       if (version === undefined) {
-        return reply
-          .code(428)
-          .send({
-            error:
-              'send the version you edited (If-Match header or "version" field), so that nobody else\'s edit is overwritten',
-          });
+        return reply.code(428).send({
+          error:
+            'send the version you edited (If-Match header or "version" field), so that nobody else\'s edit is overwritten',
+        });
       }
       const parsed = taskInputOf(body);
       if (!parsed.ok) return unprocessable(reply, parsed.issues);

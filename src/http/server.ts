@@ -39,7 +39,6 @@ export interface ConsoleServerOptions {
   now?: () => Date;
 }
 
-
 export interface ConsoleServer {
   /** http://host:port */
   readonly url: string;

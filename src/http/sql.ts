@@ -64,8 +64,13 @@ export const COUNT_TASKS = `SELECT count(*)::int AS total FROM django_celery_bea
 export function taskListStatements(db: Pick<Database, 'kind'>) {
   if (db.kind === 'mysql') {
     return {
-      page: (sort: SortKey, direction: 'ASC' | 'DESC') => mysql.listTasksSql(`${SORT_COLUMNS[sort]} ${direction}, t.id ${direction}`),
-      pageParams: (filter: readonly unknown[], limit: number, offset: number) => [...mysql.listFilterParams(filter), limit, offset],
+      page: (sort: SortKey, direction: 'ASC' | 'DESC') =>
+        mysql.listTasksSql(`${SORT_COLUMNS[sort]} ${direction}, t.id ${direction}`),
+      pageParams: (filter: readonly unknown[], limit: number, offset: number) => [
+        ...mysql.listFilterParams(filter),
+        limit,
+        offset,
+      ],
       count: mysql.COUNT_TASKS,
       countParams: (filter: readonly unknown[]) => mysql.listFilterParams(filter),
     };

@@ -80,7 +80,10 @@ export function dbbeat() {
             await validateWrite(model, operation, argsRow, reader);
             // MySQL's triggers bump last_update themselves (the PostgreSQL bump is not MySQL's SQL).
             if (internal?.transaction !== undefined || isMysqlClient(base)) return query(args);
-            const [result] = await base.$transaction([query(args) as Prisma.PrismaPromise<unknown>, base.$queryRaw(bumpLastUpdateSql)]);
+            const [result] = await base.$transaction([
+              query(args) as Prisma.PrismaPromise<unknown>,
+              base.$queryRaw(bumpLastUpdateSql),
+            ]);
             return result;
           },
         },

@@ -59,7 +59,12 @@ export const PLAIN_FIELDS = [
 export const BOOKKEEPING_FIELDS = ['lastRunAt', 'totalRunCount'] as const satisfies readonly TaskField[];
 
 /** The schedule links, one per kind. */
-export const SCHEDULE_LINK_FIELDS = ['intervalId', 'crontabId', 'solarId', 'clockedId'] as const satisfies readonly TaskField[];
+export const SCHEDULE_LINK_FIELDS = [
+  'intervalId',
+  'crontabId',
+  'solarId',
+  'clockedId',
+] as const satisfies readonly TaskField[];
 
 // ---- compile-time checks ---------------------------------------------------------
 
@@ -70,7 +75,9 @@ type UnreadColumns = typeof TASK_COLUMNS.description;
 type MissingFromTaskRow = Exclude<Exclude<Columns, UnreadColumns>, keyof TaskRow>;
 /** …or has a task column (not a c_/i_/s_/k_ schedule column) that the list lacks. */
 type UnknownInTaskRow = Exclude<Exclude<keyof TaskRow, `${'c' | 'i' | 's' | 'k'}_${string}`>, Columns>;
-const taskRowMatches: [MissingFromTaskRow, UnknownInTaskRow] extends [never, never] ? true : [MissingFromTaskRow, UnknownInTaskRow] = true;
+const taskRowMatches: [MissingFromTaskRow, UnknownInTaskRow] extends [never, never]
+  ? true
+  : [MissingFromTaskRow, UnknownInTaskRow] = true;
 void taskRowMatches;
 
 /** Every field is in exactly one of the groups above, or is id/name. */

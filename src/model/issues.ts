@@ -23,7 +23,6 @@ export class ValidationError extends Error {
   }
 }
 
-
 // ---- helpers for the checks in this folder ----
 
 export function issue(field: string, value: unknown, reason: string): ValidationIssue {

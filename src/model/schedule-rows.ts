@@ -4,7 +4,16 @@
 import { ScheduleError } from '../schedules/errors.js';
 import { buildSchedule } from '../schedules/index.js';
 import type { Schedule, ScheduleSpec } from '../schedules/types.js';
-import { type CheckResult, characterCount, fail, issue, isValidDate, toNumber, tooLong, type ValidationIssue } from './issues.js';
+import {
+  type CheckResult,
+  characterCount,
+  fail,
+  issue,
+  isValidDate,
+  toNumber,
+  tooLong,
+  type ValidationIssue,
+} from './issues.js';
 
 /** A Prisma Decimal, a number, or its text: what a `numeric` column arrives as. */
 export type DecimalLike = number | string | { toString(): string };

@@ -98,7 +98,11 @@ function columnsOf(input: ScheduleTaskInput): TaskColumns {
       // Python's JSON, so that each value keeps its Python type.
       columns[key] = toPyJson(input[key], key);
     } catch (error) {
-      issues.push({ field: key, value: input[key], message: `${key}: cannot be encoded as JSON (${(error as Error).message})` });
+      issues.push({
+        field: key,
+        value: input[key],
+        message: `${key}: cannot be encoded as JSON (${(error as Error).message})`,
+      });
     }
   }
   if (issues.length > 0) throw new ValidationError(issues);

@@ -73,7 +73,10 @@ export type ScheduleKindName = (typeof SCHEDULE_KINDS)[number];
  * Checks a periodic task row against every rule of docs/DESIGN.md §2 and returns
  * all the issues at once, or the decoded JSON columns and the parsed schedule.
  */
-export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOptions = {}): CheckResult<CheckedPeriodicTask> {
+export function checkPeriodicTask(
+  fields: PeriodicTaskFields,
+  options: CheckOptions = {},
+): CheckResult<CheckedPeriodicTask> {
   const issues: ValidationIssue[] = [];
   checkRequiredText(issues, 'name', fields.name);
   checkRequiredText(issues, 'task', fields.task);
@@ -97,7 +100,11 @@ export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOpti
   if (fields.totalRunCount !== undefined && !isIntegerIn(fields.totalRunCount, 0, MAX_INT4)) {
     issues.push(issue('total_run_count', fields.totalRunCount, 'is not an integer of at least 0'));
   }
-  for (const [key, column] of [['expires', 'expires'], ['startTime', 'start_time'], ['lastRunAt', 'last_run_at']] as const) {
+  for (const [key, column] of [
+    ['expires', 'expires'],
+    ['startTime', 'start_time'],
+    ['lastRunAt', 'last_run_at'],
+  ] as const) {
     const value = fields[key];
     if (value != null && !isValidDate(value)) issues.push(issue(column, value, 'is not a valid date and time'));
   }
@@ -108,7 +115,10 @@ export function checkPeriodicTask(fields: PeriodicTaskFields, options: CheckOpti
       message: 'expires, expire_seconds: only one of them may be set',
     });
   }
-  for (const [key, column] of [['oneOff', 'one_off'], ['enabled', 'enabled']] as const) {
+  for (const [key, column] of [
+    ['oneOff', 'one_off'],
+    ['enabled', 'enabled'],
+  ] as const) {
     const value: unknown = fields[key];
     if (value !== undefined && typeof value !== 'boolean') issues.push(issue(column, value, 'is not a boolean'));
   }
@@ -222,7 +232,12 @@ function checkOptionalText(issues: ValidationIssue[], column: string, value: unk
 // Decodes a JSON text column as Python's json.loads does (django-celery-beat
 // loads it so: NaN and Infinity are accepted, ints keep every digit); Celery
 // needs args as a list and kwargs/headers as an object.
-function decodeJson(issues: ValidationIssue[], column: string, text: unknown, shape: 'list' | 'object'): PyJsonText | undefined {
+function decodeJson(
+  issues: ValidationIssue[],
+  column: string,
+  text: unknown,
+  shape: 'list' | 'object',
+): PyJsonText | undefined {
   const message = `${column}: not a JSON ${shape}`;
   if (typeof text !== 'string') {
     issues.push({ field: column, value: text, message });
@@ -235,7 +250,11 @@ function decodeJson(issues: ValidationIssue[], column: string, text: unknown, sh
     // Thousands of nested brackets overflow the decoder's stack (Python's json.loads stops
     // at its recursion limit, about 1,000 levels, too): say so rather than "not JSON".
     const tooDeep = error instanceof RangeError;
-    issues.push({ field: column, value: text, message: tooDeep ? `${column}: nested too deeply to decode (the stack overflows)` : message });
+    issues.push({
+      field: column,
+      value: text,
+      message: tooDeep ? `${column}: nested too deeply to decode (the stack overflows)` : message,
+    });
     return undefined;
   }
   const isList = Array.isArray(payload.value);
@@ -246,4 +265,3 @@ function decodeJson(issues: ValidationIssue[], column: string, text: unknown, sh
   }
   return payload;
 }
-

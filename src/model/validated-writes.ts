@@ -55,7 +55,12 @@ const allSchedules = { interval: true, crontab: true, solar: true, clocked: true
  * Checks the row(s) that `operation` on `model` with `args` would write.
  * Throws ValidationError naming every broken rule; returns when all is well.
  */
-export async function validateWrite(model: TrackedModel, operation: string, args: Row, reader: RowReader): Promise<void> {
+export async function validateWrite(
+  model: TrackedModel,
+  operation: string,
+  args: Row,
+  reader: RowReader,
+): Promise<void> {
   const issues =
     model === 'PeriodicTask'
       ? await checkTaskWrite(operation, args, reader)
@@ -103,7 +108,9 @@ async function checkScheduleWrite(
       return checkScheduleRowAndTasks(kind, undefined, asRow(args.data), reader);
     case 'createMany':
     case 'createManyAndReturn':
-      return checkEach(asRows(args.data), (data) => Promise.resolve(issuesOf(checkScheduleFields(kind, applyData({}, data)))));
+      return checkEach(asRows(args.data), (data) =>
+        Promise.resolve(issuesOf(checkScheduleFields(kind, applyData({}, data)))),
+      );
     case 'update': {
       const current = await reader.findUnique(model, { where: asRow(args.where) });
       if (current === null) return [];
@@ -282,7 +289,8 @@ async function checkEach(rows: Row[], check: (row: Row) => Promise<ValidationIss
   for (const [index, row] of rows.entries()) {
     const rowIssues = await check(row);
     // Several rows: say which one, by name where there is one.
-    const label = rows.length > 1 ? `${typeof row.name === 'string' ? JSON.stringify(row.name) : `row ${index}`}: ` : '';
+    const label =
+      rows.length > 1 ? `${typeof row.name === 'string' ? JSON.stringify(row.name) : `row ${index}`}: ` : '';
     issues.push(...rowIssues.map((issue) => ({ ...issue, message: `${label}${issue.message}` })));
   }
   return issues;
@@ -298,6 +306,11 @@ function asRows(value: unknown): Row[] {
 }
 
 function isPlainObject(value: unknown): value is Row {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) &&
-    Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }

@@ -83,7 +83,13 @@ export function parseInstant(text: string): Date | null {
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0));
   // Date() rolls 30 February over into March; refuse it instead.
   const valid =
-    month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hour! <= 23 && minute! <= 59 && second! <= 59;
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth(year!, month!) &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59;
   const date = new Date(text.trim());
   return valid && !Number.isNaN(date.getTime()) ? date : null;
 }

@@ -68,7 +68,11 @@ function searchOrExplain(event: SolarEvent, observer: Observer, from: Date): Dat
 export function createSolarSchedule(spec: { event: string; latitude: number; longitude: number }): Schedule {
   const { event } = spec;
   if (!isSolarEvent(event)) {
-    throw new ScheduleError('solar.event', event, `is not a solar event; expected one of ${SOLAR_EVENT_NAMES.join(', ')}`);
+    throw new ScheduleError(
+      'solar.event',
+      event,
+      `is not a solar event; expected one of ${SOLAR_EVENT_NAMES.join(', ')}`,
+    );
   }
   const latitude = checkCoordinate('solar.latitude', spec.latitude, 90);
   const longitude = checkCoordinate('solar.longitude', spec.longitude, 180);
@@ -84,7 +88,8 @@ export function createSolarSchedule(spec: { event: string; latitude: number; lon
     kind: 'solar',
     nextAfter(after: Date): Date | null {
       const afterMs = after.getTime();
-      if (!Number.isFinite(afterMs)) throw new RangeError(`solar ${event}: nextAfter needs a valid date, got ${String(after)}`);
+      if (!Number.isFinite(afterMs))
+        throw new RangeError(`solar ${event}: nextAfter needs a valid date, got ${String(after)}`);
       if (afterMs >= lastAfterMs && afterMs + 2 * SAME_EVENT_TOLERANCE_MS < lastAnswerMs) return new Date(lastAnswerMs);
       const answer = searchNextEvent(event, observer, afterMs);
       if (answer !== null) {

@@ -27,17 +27,25 @@ async function feedContract(db: Database): Promise<void> {
   await feed.startNow();
   assert.deepEqual(await feed.changedTaskIds(), []);
 
-  const id = await insertTask(rows as never, { name: 'after-start', schedule: { interval: { every: 1, period: 'hours' } } });
+  const id = await insertTask(rows as never, {
+    name: 'after-start',
+    schedule: { interval: { every: 1, period: 'hours' } },
+  });
   assert.deepEqual(await feed.changedTaskIds(), [id]);
   assert.deepEqual(await feed.changedTaskIds(), [], 'each change is read once');
 
   // A schedule edit names the tasks that use it.
-  await db.query(`UPDATE django_celery_beat_intervalschedule SET every = 2
-                  WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE id = $1)`, [id]);
+  await db.query(
+    `UPDATE django_celery_beat_intervalschedule SET every = 2
+                  WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE id = $1)`,
+    [id],
+  );
   assert.deepEqual(await feed.changedTaskIds(), [id]);
 
   // Bookkeeping writes are not changes.
-  await db.query(`UPDATE django_celery_beat_periodictask SET last_run_at = now(), total_run_count = 1 WHERE id = $1`, [id]);
+  await db.query(`UPDATE django_celery_beat_periodictask SET last_run_at = now(), total_run_count = 1 WHERE id = $1`, [
+    id,
+  ]);
   assert.deepEqual(await feed.changedTaskIds(), []);
 }
 
@@ -75,7 +83,10 @@ describe('change feed on PostgreSQL', () => {
       await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
       const b = await insertTask(first, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
       await first.query('COMMIT');
-      assert.deepEqual((await feed.changedTaskIds()).sort((x, y) => x - y), [a, b]);
+      assert.deepEqual(
+        (await feed.changedTaskIds()).sort((x, y) => x - y),
+        [a, b],
+      );
       const late = await blocked;
       assert.deepEqual(await feed.changedTaskIds(), [late]);
       assert.deepEqual(await feed.changedTaskIds(), []);
@@ -88,11 +99,16 @@ describe('change feed on PostgreSQL', () => {
   test('a rolled-back change leaves a hole that does not stop later changes', async () => {
     const feed = new ChangeFeed(beatStoreFor(db));
     await feed.startNow();
-    await db.transaction(async (tx) => {
-      await tx.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (5, 'minutes')`);
-      await tx.query('ROLLBACK').catch(() => undefined);
-    }).catch(() => undefined);
-    const id = await insertTask(asQueryable(db) as never, { name: 'after-hole', schedule: { interval: { every: 1, period: 'hours' } } });
+    await db
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (5, 'minutes')`);
+        await tx.query('ROLLBACK').catch(() => undefined);
+      })
+      .catch(() => undefined);
+    const id = await insertTask(asQueryable(db) as never, {
+      name: 'after-hole',
+      schedule: { interval: { every: 1, period: 'hours' } },
+    });
     assert.deepEqual(await feed.changedTaskIds(), [id]);
     assert.deepEqual(await feed.changedTaskIds(), []);
   });

@@ -33,10 +33,14 @@ describe('beat on the embedded database', () => {
     redis = new Redis(REDIS_URL);
     const env = { ...process.env };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, [bin, 'beat', '--data-dir', dataDir, '-b', REDIS_URL, '--max-interval', '60'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      [bin, 'beat', '--data-dir', dataDir, '-b', REDIS_URL, '--max-interval', '60'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      },
+    );
     beat = new BeatProcess(child, 'embedded beat');
     // --max-interval 60, far above the pickup limits below: changes must arrive by notification.
     // Creating a PGlite database takes seconds (more on a busy machine).
@@ -96,7 +100,11 @@ describe('beat on the embedded database', () => {
   test('dbbeat migrate reaches the served database while beat runs', () => {
     const env = { ...process.env };
     delete env.DATABASE_URL;
-    const result = spawnSync(process.execPath, [bin, 'migrate', '--data-dir', dataDir], { encoding: 'utf8', env, timeout: 60_000 });
+    const result = spawnSync(process.execPath, [bin, 'migrate', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env,
+      timeout: 60_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /up to date/);
   });

@@ -139,7 +139,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
 
     test('every schedule kind is executed by the Celery worker with its args and kwargs, on its queue', async () => {
       const insertedAt = Date.now();
-      const args = [1, 'two', { three: [3, 3.5, null, true] }, 'ünïcødé ✓ \'quoted\''];
+      const args = [1, 'two', { three: [3, 3.5, null, true] }, "ünïcødé ✓ 'quoted'"];
       const kwargs = { nested: { deep: { deeper: { deepest: [1, 2] } } }, flag: false, text: 'x'.repeat(3000) };
       await prisma.periodicTask.schedule({
         name: 'interval-task',
@@ -176,11 +176,19 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
 
       const expected = ['interval-task', 'crontab-task', 'solar-task', 'clocked-task'];
       const records = await worker
-        .waitForRecords((all) => expected.every((name) => byName(all, name).length > 0) && byName(all, 'interval-task').length >= 3, WAIT_MS)
+        .waitForRecords(
+          (all) => expected.every((name) => byName(all, name).length > 0) && byName(all, 'interval-task').length >= 3,
+          WAIT_MS,
+        )
         .catch(async (error: Error) => {
           const seen = new Set((await worker.records()).map((r) => r.periodic_task_name));
-          const problems = beat.lines.filter((line) => line.level >= 40 || String(line.task).startsWith('solar')).map((line) => JSON.stringify(line));
-          throw new Error(`missing runs of ${expected.filter((name) => !seen.has(name)).join(', ')}; beat warnings: ${problems.join(' | ')}`, { cause: error });
+          const problems = beat.lines
+            .filter((line) => line.level >= 40 || String(line.task).startsWith('solar'))
+            .map((line) => JSON.stringify(line));
+          throw new Error(
+            `missing runs of ${expected.filter((name) => !seen.has(name)).join(', ')}; beat warnings: ${problems.join(' | ')}`,
+            { cause: error },
+          );
         });
       const interval = byName(records, 'interval-task')[0]!;
       assert.deepEqual(interval.args, args);
@@ -197,7 +205,9 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       assert.equal(byName(records, 'clocked-task')[0]!.routing_key, queue);
 
       // Interval runs are one second apart, each with its own task id.
-      const slots = byName(records, 'interval-task').map((r) => Date.parse(r.dbbeat_scheduled_at!)).sort((a, b) => a - b);
+      const slots = byName(records, 'interval-task')
+        .map((r) => Date.parse(r.dbbeat_scheduled_at!))
+        .sort((a, b) => a - b);
       for (let i = 1; i < slots.length; i += 1) assert.equal(slots[i]! - slots[i - 1]!, 1000);
       assert.equal(new Set(byName(records, 'interval-task').map((r) => r.id)).size, slots.length);
       await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'interval-task'`);
@@ -206,7 +216,11 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       // boundary or noon in Berlin, is an ordinary run and not counted.)
       for (const name of ['crontab-task', 'solar-task']) {
         const missed = byName(records, name).filter((r) => Date.parse(r.dbbeat_scheduled_at!) < insertedAt);
-        assert.equal(missed.length, 1, `${name}: runs for missed slots: ${missed.map((r) => r.dbbeat_scheduled_at).join(', ')}`);
+        assert.equal(
+          missed.length,
+          1,
+          `${name}: runs for missed slots: ${missed.map((r) => r.dbbeat_scheduled_at).join(', ')}`,
+        );
       }
     });
 
@@ -220,10 +234,12 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       });
       await worker.waitForRecords((all) => byName(all, name).length > 0, WAIT_MS);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      const [row] = (await pool.query(
-        'SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = $1',
-        [name],
-      )).rows as { enabled: boolean; total_run_count: number; last_run_at: Date | null }[];
+      const [row] = (
+        await pool.query(
+          'SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = $1',
+          [name],
+        )
+      ).rows as { enabled: boolean; total_run_count: number; last_run_at: Date | null }[];
       assert.equal(byName(await worker.records(), name).length, 1);
       assert.equal(row!.enabled, false);
       assert.equal(row!.total_run_count, 1);
@@ -233,7 +249,12 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     test('a row inserted with raw SQL while beat runs is sent within a second', async () => {
       const name = unique('raw');
       const insertedAt = Date.now();
-      await insertTask(pool, { name, schedule: { interval: { every: 1, period: 'hours' } }, queue, lastRunAt: longAgo() });
+      await insertTask(pool, {
+        name,
+        schedule: { interval: { every: 1, period: 'hours' } },
+        queue,
+        lastRunAt: longAgo(),
+      });
       const sent = await beat.waitForLine((line) => line.task === name && line.msg.startsWith('sent'), WAIT_MS);
       const pickupMs = Date.parse(sent.time) - insertedAt;
       console.log(`${broker.name}: raw SQL insert to sent in ${pickupMs} ms`);
@@ -244,7 +265,12 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     test('a bad row is reported once, naming the task and field, and the good tasks go on', async () => {
       const good = unique('good-neighbour');
       await insertTask(pool, { name: good, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
-      await insertTask(pool, { name: 'bad-args', schedule: { interval: { every: 1, period: 'seconds' } }, args: 'not json', queue });
+      await insertTask(pool, {
+        name: 'bad-args',
+        schedule: { interval: { every: 1, period: 'seconds' } },
+        args: 'not json',
+        queue,
+      });
       await insertTask(pool, { name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
       await insertTask(pool, { name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
       const badArgs = await beat.waitForLine((line) => line.task === 'bad-args' && line.level === 50, WAIT_MS);
@@ -256,14 +282,21 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
 
       const before = byName(await worker.records(), good).length;
       await worker.waitForRecords((all) => byName(all, good).length >= before + 2, WAIT_MS);
-      assert.equal(beat.lines.filter((line) => line.task === 'bad-args' && line.level === 50).length, 1, 'reported once');
+      assert.equal(
+        beat.lines.filter((line) => line.task === 'bad-args' && line.level === 50).length,
+        1,
+        'reported once',
+      );
       assert.equal((await worker.records()).filter((r) => r.periodic_task_name?.startsWith('bad-')).length, 0);
 
       // Fixing the row brings it back without a restart.
       await pool.query(`UPDATE django_celery_beat_periodictask SET args = '[7]' WHERE name = 'bad-args'`);
       const fixed = await worker.waitForRecords((all) => byName(all, 'bad-args').length > 0, WAIT_MS);
       assert.deepEqual(byName(fixed, 'bad-args')[0]!.args, [7]);
-      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%' OR name = $1`, [good]);
+      await pool.query(
+        `UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%' OR name = $1`,
+        [good],
+      );
     });
 
     test('an edited schedule is followed from the moment of the edit, without a spurious run', async () => {
@@ -285,8 +318,11 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       // Every hour (last run seconds ago) -> every 3 seconds: the first run comes 3 s after
       // the edit, not at once for a slot computed from the old last run.
       const editedAt = Date.now();
-      await pool.query(`UPDATE django_celery_beat_intervalschedule SET every = 3, period = 'seconds'
-                        WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE name = $1)`, [name]);
+      await pool.query(
+        `UPDATE django_celery_beat_intervalschedule SET every = 3, period = 'seconds'
+                        WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE name = $1)`,
+        [name],
+      );
       const records = await worker.waitForRecords((all) => byName(all, name).length > settled, WAIT_MS);
       const firstAfter = byName(records, name)
         .map((r) => Date.parse(r.dbbeat_scheduled_at!))
@@ -314,7 +350,9 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
           await late.waitForLog(/expired|revoked/i, WAIT_MS);
         } else {
           // The message carries an AMQP expiration too, so RabbitMQ drops it first.
-          await waitFor('the expired message to leave the queue', async () => ((await broker.waiting(idle)) === 0 ? true : undefined));
+          await waitFor('the expired message to leave the queue', async () =>
+            (await broker.waiting(idle)) === 0 ? true : undefined,
+          );
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
         assert.equal(byName(await late.records(), 'expiring').length, 0);
@@ -330,12 +368,25 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         idleQueues.push(idle);
         const redis = new Redis(REDIS_URL);
         try {
-          for (const [name, priority] of [['p-none', null], ['p-0', 0], ['p-5', 5], ['p-9', 9]] as const) {
-            await insertTask(pool, { name, schedule: { interval: { every: 1, period: 'hours' } }, queue: idle, priority, lastRunAt: longAgo() });
+          for (const [name, priority] of [
+            ['p-none', null],
+            ['p-0', 0],
+            ['p-5', 5],
+            ['p-9', 9],
+          ] as const) {
+            await insertTask(pool, {
+              name,
+              schedule: { interval: { every: 1, period: 'hours' } },
+              queue: idle,
+              priority,
+              lastRunAt: longAgo(),
+            });
           }
           await waitFor('four messages', async () => ((await broker.waiting(idle)) === 4 ? true : undefined));
           const namesIn = async (list: string) =>
-            (await redis.lrange(list, 0, -1)).map((raw) => (JSON.parse(raw) as { headers: { periodic_task_name: string } }).headers.periodic_task_name).sort();
+            (await redis.lrange(list, 0, -1))
+              .map((raw) => (JSON.parse(raw) as { headers: { periodic_task_name: string } }).headers.periodic_task_name)
+              .sort();
           assert.deepEqual(await namesIn(idle), ['p-0', 'p-none']);
           assert.deepEqual(await namesIn(`${idle}\x06\x163`), ['p-5']);
           assert.deepEqual(await namesIn(`${idle}\x06\x169`), ['p-9']);
@@ -358,7 +409,9 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         const exit = await stopping.stop();
         assert.equal(exit.code, 0);
         assert.ok(stopping.lines.some((line) => line.msg === 'dbbeat stopped'));
-        const lease = await ownPool.query<{ released: boolean }>(`SELECT expires_at <= now() AS released FROM dbbeat_lease`);
+        const lease = await ownPool.query<{ released: boolean }>(
+          `SELECT expires_at <= now() AS released FROM dbbeat_lease`,
+        );
         assert.equal(lease.rows[0]?.released, true);
       } finally {
         await ownPool.end();

@@ -41,7 +41,12 @@ describe('beat on MariaDB (mysql:// URL)', () => {
     temp = await createTempMysqlDatabase('dbbeat_mysql_beat');
     db = new MysqlDatabase({ url: temp.url });
     await migrate(db);
-    beat = spawnBeat({ databaseUrl: temp.url, brokerUrl: redisServer.url(), maxInterval: 30, extraArgs: ['-l', 'DEBUG'] });
+    beat = spawnBeat({
+      databaseUrl: temp.url,
+      brokerUrl: redisServer.url(),
+      maxInterval: 30,
+      extraArgs: ['-l', 'DEBUG'],
+    });
     await beat.waitForLine((line) => line.msg === 'became leader', WAIT_MS);
   });
   after(async () => {
@@ -74,15 +79,23 @@ describe('beat on MariaDB (mysql:// URL)', () => {
   });
 
   test('a bulk UPDATE of 10,000 rows is reloaded as one batch', async () => {
-    await db.execute("INSERT INTO django_celery_beat_crontabschedule (minute, hour, day_of_week, day_of_month, month_of_year, timezone) VALUES ('0', '4', '*', '*', '*', 'UTC')");
-    const [{ id: crontabId }] = (await db.query<{ id: number }>('SELECT MAX(id) AS id FROM django_celery_beat_crontabschedule')) as [{ id: number }];
-    const rows = Array.from({ length: 10_000 }, (_, i) => `('bulk-${i}', 'dbbeat_test.record', '[]', '{}', '{}', ${crontabId}, 0, 0, 0, UTC_TIMESTAMP(6), '')`);
+    await db.execute(
+      "INSERT INTO django_celery_beat_crontabschedule (minute, hour, day_of_week, day_of_month, month_of_year, timezone) VALUES ('0', '4', '*', '*', '*', 'UTC')",
+    );
+    const [{ id: crontabId }] = (await db.query<{ id: number }>(
+      'SELECT MAX(id) AS id FROM django_celery_beat_crontabschedule',
+    )) as [{ id: number }];
+    const rows = Array.from(
+      { length: 10_000 },
+      (_, i) => `('bulk-${i}', 'dbbeat_test.record', '[]', '{}', '{}', ${crontabId}, 0, 0, 0, UTC_TIMESTAMP(6), '')`,
+    );
     await db.execute(
       `INSERT INTO django_celery_beat_periodictask (name, task, args, kwargs, headers, crontab_id, enabled, one_off, total_run_count, date_changed, description) VALUES ${rows.join(',')}`,
     );
     const from = beat.lines.length;
     await db.execute("UPDATE django_celery_beat_periodictask SET enabled = 1 WHERE name LIKE 'bulk-%'");
-    const pickedUp = (line: { msg?: unknown }) => typeof line.msg === 'string' && line.msg.startsWith('picked up a change');
+    const pickedUp = (line: { msg?: unknown }) =>
+      typeof line.msg === 'string' && line.msg.startsWith('picked up a change');
     const reload = await beat.waitForLine((line) => pickedUp(line) && line.tasks === 10_000, WAIT_MS, from);
     assert.equal(reload.tasks, 10_000);
     const reloads = beat.lines.slice(from).filter(pickedUp);
@@ -90,7 +103,12 @@ describe('beat on MariaDB (mysql:// URL)', () => {
   });
 
   test('bad rows are reported once, naming the task and field, and the good tasks go on', async () => {
-    await insertMysqlTask(db, { name: 'bad-args', schedule: { interval: { every: 1, period: 'seconds' } }, args: 'not json', queue });
+    await insertMysqlTask(db, {
+      name: 'bad-args',
+      schedule: { interval: { every: 1, period: 'seconds' } },
+      args: 'not json',
+      queue,
+    });
     await insertMysqlTask(db, { name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
     await insertMysqlTask(db, { name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
     const badArgs = await beat.waitForLine((line) => line.task === 'bad-args' && line.level === 50, WAIT_MS);
@@ -105,7 +123,11 @@ describe('beat on MariaDB (mysql:// URL)', () => {
       return now >= before + 2 ? now : undefined;
     });
     for (const name of ['bad-args', 'bad-cron', 'bad-zone']) {
-      assert.equal(beat.lines.filter((line) => line.task === name && line.level === 50).length, 1, `${name} reported once`);
+      assert.equal(
+        beat.lines.filter((line) => line.task === name && line.level === 50).length,
+        1,
+        `${name} reported once`,
+      );
     }
   });
 });
@@ -121,7 +143,11 @@ describe('beat on MariaDB with --db-timezone Asia/Shanghai (Django USE_TZ = Fals
     temp = await createTempMysqlDatabase('dbbeat_mysql_beat_tz');
     db = new MysqlDatabase({ url: temp.url, dbTimeZone: 'Asia/Shanghai' });
     await migrate(db);
-    beat = spawnBeat({ databaseUrl: temp.url, brokerUrl: redisServer.url(), extraArgs: ['--db-timezone', 'Asia/Shanghai'] });
+    beat = spawnBeat({
+      databaseUrl: temp.url,
+      brokerUrl: redisServer.url(),
+      extraArgs: ['--db-timezone', 'Asia/Shanghai'],
+    });
     await beat.waitForLine((line) => line.msg === 'became leader', WAIT_MS);
   });
   after(async () => {
@@ -141,15 +167,21 @@ describe('beat on MariaDB with --db-timezone Asia/Shanghai (Django USE_TZ = Fals
        SELECT 'launch', 'dbbeat_test.record', '[]', '{}', '{}', ?, MAX(id), 1, 1, 0, ?, '' FROM django_celery_beat_clockedschedule`,
       [queue, new Date(Date.now() + 8 * 3_600_000).toISOString().replace('T', ' ').replace('Z', '')],
     );
-    const [run] = await waitFor('the clocked run', async () => {
-      const found = await readRedisRuns(redis, queue);
-      return found.length > 0 ? found : undefined;
-    }, 15_000);
+    const [run] = await waitFor(
+      'the clocked run',
+      async () => {
+        const found = await readRedisRuns(redis, queue);
+        return found.length > 0 ? found : undefined;
+      },
+      15_000,
+    );
     assert.equal(run?.slot, due);
     assert.ok(Math.abs(Date.now() - due) < 3_000, `sent ${Date.now() - due} ms from its time`);
     // Recorded as Django would read it back: the Shanghai wall time of the slot.
     const recorded = await waitFor('the run recorded', async () => {
-      const [now] = await db.query<{ last_run_at: string | null }>("SELECT last_run_at FROM django_celery_beat_periodictask WHERE name = 'launch'");
+      const [now] = await db.query<{ last_run_at: string | null }>(
+        "SELECT last_run_at FROM django_celery_beat_periodictask WHERE name = 'launch'",
+      );
       return now?.last_run_at ?? undefined;
     });
     assert.equal(recorded, `${wall}000`);

@@ -56,7 +56,12 @@ describe('beat run rules', () => {
     await db.close();
     pool = new pg.Pool({ connectionString: temp.url, max: 2 });
     redis = new Redis(REDIS_URL);
-    beat = spawnBeat({ databaseUrl: temp.url, brokerUrl: REDIS_URL, maxInterval: 1, extraArgs: ['--starting-deadline', '30'] });
+    beat = spawnBeat({
+      databaseUrl: temp.url,
+      brokerUrl: REDIS_URL,
+      maxInterval: 1,
+      extraArgs: ['--starting-deadline', '30'],
+    });
     await beat.waitForLine((line) => line.msg.startsWith('beat ready'), 30_000);
   });
 
@@ -81,14 +86,22 @@ describe('beat run rules', () => {
     assert.equal((await messages('starts-later')).length, 0, 'sent before start_time');
     await beat.waitForLine((line) => line.task === 'starts-later', 10_000);
     const first = (await messages('starts-later')).map((m) => Date.parse(m.headers.dbbeat_scheduled_at)).sort()[0]!;
-    assert.ok(first >= startTime.getTime(), `first slot ${new Date(first).toISOString()} before ${startTime.toISOString()}`);
+    assert.ok(
+      first >= startTime.getTime(),
+      `first slot ${new Date(first).toISOString()} before ${startTime.toISOString()}`,
+    );
     assert.ok(first < startTime.getTime() + 1000);
     await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'starts-later'`);
   });
 
   test('a task whose expires passed is disabled; its messages carry expires', async () => {
     const expires = new Date(Date.now() + 2500);
-    await insertTask(pool, { name: 'expires-soon', schedule: { interval: { every: 1, period: 'seconds' } }, queue, expires });
+    await insertTask(pool, {
+      name: 'expires-soon',
+      schedule: { interval: { every: 1, period: 'seconds' } },
+      queue,
+      expires,
+    });
     await beat.waitForLine((line) => line.task === 'expires-soon', 10_000);
     const sent = await messages('expires-soon');
     assert.ok(sent.length >= 1);
@@ -101,7 +114,13 @@ describe('beat run rules', () => {
   });
 
   test('expire_seconds becomes an absolute expires counted from the send', async () => {
-    await insertTask(pool, { name: 'expire-seconds', schedule: { interval: { every: 1, period: 'hours' } }, queue, expireSeconds: 90, lastRunAt: new Date(Date.now() - 3600_000 + 1500) });
+    await insertTask(pool, {
+      name: 'expire-seconds',
+      schedule: { interval: { every: 1, period: 'hours' } },
+      queue,
+      expireSeconds: 90,
+      lastRunAt: new Date(Date.now() - 3600_000 + 1500),
+    });
     const line = await beat.waitForLine((l) => l.task === 'expire-seconds', 20_000);
     const [message] = await messages('expire-seconds');
     const expiresIn = Date.parse(message!.headers.expires!) - Date.parse(String(line.sent));
@@ -109,7 +128,12 @@ describe('beat run rules', () => {
   });
 
   test('a run later than the starting deadline is skipped and recorded, not sent', async () => {
-    await insertTask(pool, { name: 'too-late', schedule: { interval: { every: 1, period: 'hours' } }, queue, lastRunAt: new Date(Date.now() - 2 * 3600_000) });
+    await insertTask(pool, {
+      name: 'too-late',
+      schedule: { interval: { every: 1, period: 'hours' } },
+      queue,
+      lastRunAt: new Date(Date.now() - 2 * 3600_000),
+    });
     await beat.waitForLine((line) => line.task === 'too-late' && /starting deadline/.test(line.msg), 10_000);
     // The skip is recorded right after the batch it was part of.
     const deadline = Date.now() + 5000;
@@ -127,7 +151,12 @@ describe('beat run rules', () => {
     // 20 s ago: late, but inside this beat's --starting-deadline of 30 s.
     const clockedTime = new Date(Date.now() - 20_000);
     const savedAt = Date.now();
-    await insertTask(pool, { name: 'clocked-late', schedule: { clocked: { clocked_time: clockedTime } }, queue, oneOff: true });
+    await insertTask(pool, {
+      name: 'clocked-late',
+      schedule: { clocked: { clocked_time: clockedTime } },
+      queue,
+      oneOff: true,
+    });
     const sent = await beat.waitForLine((line) => line.task === 'clocked-late', 10_000);
     assert.match(sent.msg, /^sent/);
     assert.ok(Date.parse(sent.time) - savedAt < 3000, `sent ${Date.parse(sent.time) - savedAt} ms after it was saved`);
@@ -140,7 +169,12 @@ describe('beat run rules', () => {
   });
 
   test('a one-off interval task runs once and is disabled', async () => {
-    await insertTask(pool, { name: 'once', schedule: { interval: { every: 1, period: 'seconds' } }, queue, oneOff: true });
+    await insertTask(pool, {
+      name: 'once',
+      schedule: { interval: { every: 1, period: 'seconds' } },
+      queue,
+      oneOff: true,
+    });
     await beat.waitForLine((line) => line.task === 'once', 10_000);
     await sleep(2500);
     assert.equal((await messages('once')).length, 1);
@@ -161,7 +195,11 @@ describe('beat log file and pid file', () => {
     await db.close();
     const rows = new pg.Pool({ connectionString: temp.url, max: 1 });
     // A bad row: the beat reports it at ERROR, so the file has a line that WARNING lets through.
-    await insertTask(rows, { name: 'bad-args-for-the-log', schedule: { interval: { every: 1, period: 'hours' } }, args: 'not json' });
+    await insertTask(rows, {
+      name: 'bad-args-for-the-log',
+      schedule: { interval: { every: 1, period: 'hours' } },
+      args: 'not json',
+    });
     await rows.end();
     const beat = spawnBeat({
       databaseUrl: temp.url,
@@ -191,7 +229,11 @@ describe('beat log file and pid file', () => {
       assert.ok(report, `the bad row is reported in the log file: ${JSON.stringify(logged)}`);
       assert.equal(report.level, 50);
       assert.match(report.msg, /args: not a JSON list/);
-      assert.deepEqual(logged.filter((line) => line.level < 40), [], 'nothing below WARNING');
+      assert.deepEqual(
+        logged.filter((line) => line.level < 40),
+        [],
+        'nothing below WARNING',
+      );
     } finally {
       await beat.kill();
       await rm(logFile, { force: true });

@@ -45,7 +45,10 @@ describe('RunQueue', () => {
     assert.equal(order[order.length - 1], 1);
     assert.equal(order.length, 49);
     const times = order.map((id) => (id === 40 ? 5 : id === 1 ? 1000 : id * 10));
-    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
   });
 
   test('clear empties it', () => {
@@ -60,10 +63,18 @@ describe('RunQueue', () => {
 describe('nextSlot', () => {
   const every60 = buildSchedule({ kind: 'interval', every: 60, period: 'seconds' });
   const every10 = buildSchedule({ kind: 'interval', every: 10, period: 'seconds' });
-  const hourly = buildSchedule({ kind: 'crontab', minute: '0', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*', timezone: 'UTC' });
+  const hourly = buildSchedule({
+    kind: 'crontab',
+    minute: '0',
+    hour: '*',
+    dayOfWeek: '*',
+    dayOfMonth: '*',
+    monthOfYear: '*',
+    timezone: 'UTC',
+  });
   const T = at('2030-01-07T10:00:00Z');
 
-  test('without start_time: the schedule\'s next run after the base', () => {
+  test("without start_time: the schedule's next run after the base", () => {
     assert.equal(iso(nextSlot(every60, T, null)), '2030-01-07T10:01:00.000Z');
     assert.equal(iso(nextSlot(every60, T, null, true)), '2030-01-07T10:01:00.000Z'); // never run: date_changed + every
     assert.equal(iso(nextSlot(hourly, T + 1, null)), '2030-01-07T11:00:00.000Z');
@@ -185,7 +196,10 @@ describe('resolveConfig: flags, then environment, then defaults', () => {
   });
 
   test('a value out of range is an OptionsError naming the setting and the value', () => {
-    assert.throws(() => resolveConfig({ maxInterval: 0 }, {}), (error: unknown) => error instanceof OptionsError && /max-interval: 0/.test(error.message));
+    assert.throws(
+      () => resolveConfig({ maxInterval: 0 }, {}),
+      (error: unknown) => error instanceof OptionsError && /max-interval: 0/.test(error.message),
+    );
     assert.throws(() => resolveConfig({ batchSize: 1.5 }, {}), /batch-size: 1\.5 must be a positive integer/);
     assert.throws(() => resolveConfig({ logLevel: 'loud' }, {}), /loglevel: "loud"/);
     assert.equal(resolveConfig({ catchUpWindow: 0 }, {}).catchUpWindowMs, 0);

@@ -3,11 +3,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { README_BEGIN, README_END, renderMarkdown, renderReadmeRegion, replaceReadmeRegion } from '../../bench/render.js';
+import {
+  README_BEGIN,
+  README_END,
+  renderMarkdown,
+  renderReadmeRegion,
+  replaceReadmeRegion,
+} from '../../bench/render.js';
 import { type BenchResults, burstRatios, type StoredFigure, targetVerdicts } from '../../bench/report.js';
 import { median, quantile } from '../../bench/support/stats.js';
 
-function figure(partial: Partial<StoredFigure> & Pick<StoredFigure, 'workload' | 'subject' | 'size' | 'metric'>): StoredFigure {
+function figure(
+  partial: Partial<StoredFigure> & Pick<StoredFigure, 'workload' | 'subject' | 'size' | 'metric'>,
+): StoredFigure {
   return { value: null, unit: 's', runs: 1, runId: 'run-1', measuredAt: 'run-1', ...partial };
 }
 
@@ -22,7 +30,8 @@ function results(figures: StoredFigure[]): BenchResults {
   };
 }
 
-const status = (figures: StoredFigure[], prefix: string) => targetVerdicts(figures).find((v) => v.target.startsWith(prefix))?.status;
+const status = (figures: StoredFigure[], prefix: string) =>
+  targetVerdicts(figures).find((v) => v.target.startsWith(prefix))?.status;
 
 describe('stats', () => {
   test('median and nearest-rank quantiles', () => {
@@ -41,10 +50,25 @@ describe('ratios and targets', () => {
       figure({ workload: 'burst', subject: 'dbbeat', size: 100_000, metric: 'seconds', value: 3 }),
       figure({ workload: 'burst', subject: 'floor', size: 100_000, metric: 'seconds', value: 1.6 }),
       figure({ workload: 'burst', subject: 'bullmq', size: 100_000, metric: 'seconds', value: 3.5 }),
-      figure({ workload: 'burst', subject: 'peer', size: 100_000, metric: 'seconds', value: null, atLeast: 900, note: 'timeout after 900000 ms' }),
+      figure({
+        workload: 'burst',
+        subject: 'peer',
+        size: 100_000,
+        metric: 'seconds',
+        value: null,
+        atLeast: 900,
+        note: 'timeout after 900000 ms',
+      }),
       figure({ workload: 'burst', subject: 'dbbeat', size: 1_000_000, metric: 'seconds', value: 40 }),
       figure({ workload: 'burst', subject: 'floor', size: 1_000_000, metric: 'seconds', value: 16 }),
-      figure({ workload: 'burst', subject: 'dbbeat', size: 1_000_000, metric: 'peak_rss_bytes', value: 900 * 2 ** 20, unit: 'bytes' }),
+      figure({
+        workload: 'burst',
+        subject: 'dbbeat',
+        size: 1_000_000,
+        metric: 'peak_rss_bytes',
+        value: 900 * 2 ** 20,
+        unit: 'bytes',
+      }),
     ];
     const ratios = burstRatios(figures);
     const floor = ratios.find((r) => r.size === 100_000 && r.label.startsWith('dbbeat / floor'));
@@ -55,14 +79,25 @@ describe('ratios and targets', () => {
     assert.equal(status(figures, 'burst 100k: ≤ 2×'), 'met');
     assert.equal(status(figures, 'burst 100k: faster than BullMQ'), 'met');
     assert.equal(status(figures, 'burst 1M'), 'missed'); // 2.5× the floor, though RSS is under 1 GiB
-    assert.match(renderMarkdown(results(figures)), /\| burst 100k: ≤ 2× the floor, process start included \| 1\.88× the floor \| met \|/);
+    assert.match(
+      renderMarkdown(results(figures)),
+      /\| burst 100k: ≤ 2× the floor, process start included \| 1\.88× the floor \| met \|/,
+    );
   });
 
   test('sides from different runs, missing figures and missing runs are never "met"', () => {
     const figures = [
       figure({ workload: 'burst', subject: 'dbbeat', size: 100_000, metric: 'seconds', value: 3, runId: 'a' }),
       figure({ workload: 'burst', subject: 'floor', size: 100_000, metric: 'seconds', value: 2, runId: 'b' }),
-      figure({ workload: 'pickup', subject: 'dbbeat', size: 100_000, metric: 'pickup_p99_ms', value: 120, unit: 'ms', variant: 'raw SQL' }),
+      figure({
+        workload: 'pickup',
+        subject: 'dbbeat',
+        size: 100_000,
+        metric: 'pickup_p99_ms',
+        value: 120,
+        unit: 'ms',
+        variant: 'raw SQL',
+      }),
       figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'lag_p99_ms', value: 20, unit: 'ms' }),
       figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'lag_max_ms', value: 90, unit: 'ms' }),
       figure({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric: 'runs_missing', value: 12, unit: 'runs' }),
@@ -80,7 +115,15 @@ describe('ratios and targets', () => {
   test('startup targets hold for both the analysed and the fresh tables', () => {
     const startup = (variant: string, seconds: number, mb: number) => [
       figure({ workload: 'startup', subject: 'dbbeat', size: 1_000_000, variant, metric: 'seconds', value: seconds }),
-      figure({ workload: 'startup', subject: 'dbbeat', size: 1_000_000, variant, metric: 'peak_rss_bytes', value: mb * 1e6, unit: 'bytes' }),
+      figure({
+        workload: 'startup',
+        subject: 'dbbeat',
+        size: 1_000_000,
+        variant,
+        metric: 'peak_rss_bytes',
+        value: mb * 1e6,
+        unit: 'bytes',
+      }),
     ];
     const figures = [...startup('after ANALYZE', 4.2, 480), ...startup('no statistics', 4.8, 510)];
     assert.equal(status(figures, 'startup 1M (after ANALYZE)'), 'met');

@@ -38,7 +38,14 @@ async function cleanup(queue: string): Promise<void> {
   await channel.deleteExchange(queue);
 }
 
-runBrokerContract({ name: 'RabbitMQ', url: AMQP_URL, deadUrl: 'amqp://127.0.0.1:1/', suppressesDuplicates: false, drain, cleanup });
+runBrokerContract({
+  name: 'RabbitMQ',
+  url: AMQP_URL,
+  deadUrl: 'amqp://127.0.0.1:1/',
+  suppressesDuplicates: false,
+  drain,
+  cleanup,
+});
 
 describe('RabbitMQ specifics', () => {
   test('a task exchange is declared direct and durable, and the task queue bound to it', async () => {
@@ -67,7 +74,10 @@ describe('RabbitMQ specifics', () => {
       // The broker remembers it declared the exchange; deleting it behind its
       // back makes the server close the channel (404) on the next publish.
       await channel.deleteExchange(exchange);
-      const lost = await broker.publish([message()]).then(([outcome]) => outcome?.status, (error: Error) => error.message);
+      const lost = await broker.publish([message()]).then(
+        ([outcome]) => outcome?.status,
+        (error: Error) => error.message,
+      );
       assert.match(String(lost), /failed/);
       assert.equal((await broker.publish([message()]))[0]?.status, 'sent');
       assert.equal((await drain(queue)).length, 2);

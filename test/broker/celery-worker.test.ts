@@ -25,14 +25,24 @@ const SEP = '\x06\x16';
 function payloads(queue: string): TaskMessage[] {
   return [
     sampleMessage({ queue, args: [], kwargs: {} }),
-    sampleMessage({ queue, args: ['ünïcødé', '日本語', '😀', "it's \"quoted\"\n"], kwargs: { ключ: 'значение' } }),
+    sampleMessage({ queue, args: ['ünïcødé', '日本語', '😀', 'it\'s "quoted"\n'], kwargs: { ключ: 'значение' } }),
     sampleMessage({ queue, args: [{ a: { b: { c: { d: [1, 2.5, null, true] } } } }], kwargs: { list: [[[[]]]] } }),
     sampleMessage({ queue, args: ['x'.repeat(200_000), Array.from({ length: 2000 }, (_, i) => i)], kwargs: {} }),
-    sampleMessage({ queue, task: 'dbbeat_test.other', args: [42], kwargs: { via: 'other' }, headers: { tenant: 'acme' } }),
+    sampleMessage({
+      queue,
+      task: 'dbbeat_test.other',
+      args: [42],
+      kwargs: { via: 'other' },
+      headers: { tenant: 'acme' },
+    }),
   ];
 }
 
-async function checkExecutions(worker: Awaited<ReturnType<typeof startCeleryWorker>>, expected: TaskMessage[], queue: string): Promise<void> {
+async function checkExecutions(
+  worker: Awaited<ReturnType<typeof startCeleryWorker>>,
+  expected: TaskMessage[],
+  queue: string,
+): Promise<void> {
   const records = await worker.waitForRecords(expected.length, 30_000);
   for (const message of expected) {
     const record = records.find((r) => r.id === message.id);
@@ -74,7 +84,14 @@ describe('a real Celery 5 worker executes what we publish', () => {
       assert.doesNotMatch(worker.log(), /Traceback|CRITICAL|Unrecoverable/);
     } finally {
       await worker?.stop();
-      await redis.del(`${queue}`, `${queue}${SEP}3`, `${queue}${SEP}6`, `${queue}${SEP}9`, `_kombu.binding.${queue}`, ...ids.map((id) => `dbbeat:sent:${id}`));
+      await redis.del(
+        `${queue}`,
+        `${queue}${SEP}3`,
+        `${queue}${SEP}6`,
+        `${queue}${SEP}9`,
+        `_kombu.binding.${queue}`,
+        ...ids.map((id) => `dbbeat:sent:${id}`),
+      );
       redis.disconnect();
       await broker.close();
     }
@@ -109,13 +126,18 @@ describe('a real Celery 5 worker executes what we publish', () => {
   // Rows as Python's json writes them; the worker must get json.loads of each,
   // type for type, and argsrepr must be Celery's saferepr of it.
   const ODD_ROWS = [
-    { args: '[9007199254740993, 1.0, 1e16, -0.0, NaN, Infinity, -Infinity]', kwargs: '{"id": 18446744073709551617, "ratio": 2.50, "z": -0}' },
+    {
+      args: '[9007199254740993, 1.0, 1e16, -0.0, NaN, Infinity, -Infinity]',
+      kwargs: '{"id": 18446744073709551617, "ratio": 2.50, "z": -0}',
+    },
     { args: '[{"b": 1, "2": 2.0, "b": 3}, [0.1, 1e-7, 5e-324, 1E400]]', kwargs: '{}' },
     { args: '[]', kwargs: '{"x": [NaN], "n": 123456789012345678901234567890}' },
   ];
-  const HEADERS = '{"x_big": 9007199254740993, "x_float": 1.0, "x_e16": 1e16, "x_negzero": -0.0, "x_list": [1, 2.0, "s"], "x_neg": -5, "x_byte": 200, "x_dict": {"k": 1.5}}';
+  const HEADERS =
+    '{"x_big": 9007199254740993, "x_float": 1.0, "x_e16": 1e16, "x_negzero": -0.0, "x_list": [1, 2.0, "s"], "x_neg": -5, "x_byte": 200, "x_dict": {"k": 1.5}}';
   // RabbitMQ cannot decode NaN/Infinity in headers (see amqpHeaders); Redis carries them.
-  const headersFor = (transport: string): string => (transport === 'Redis' ? HEADERS.replace('}', ', "x_nan": NaN, "x_inf": -Infinity}') : HEADERS);
+  const headersFor = (transport: string): string =>
+    transport === 'Redis' ? HEADERS.replace('}', ', "x_nan": NaN, "x_inf": -Infinity}') : HEADERS;
 
   for (const transport of ['Redis', 'RabbitMQ'] as const) {
     test(`${transport}: args, kwargs and headers reach Python with the types and values json.loads gives`, async () => {
@@ -125,19 +147,31 @@ describe('a real Celery 5 worker executes what we publish', () => {
       const admin = transport === 'RabbitMQ' ? await amqp.connect(AMQP_URL) : null;
       const queue = uniqueQueue('dbbeat_types');
       const messages = ODD_ROWS.map((row) =>
-        sampleMessage({ queue, args: PyJsonText.parse(row.args), kwargs: PyJsonText.parse(row.kwargs), headers: PyJsonText.parse(headersFor(transport)) }),
+        sampleMessage({
+          queue,
+          args: PyJsonText.parse(row.args),
+          kwargs: PyJsonText.parse(row.kwargs),
+          headers: PyJsonText.parse(headersFor(transport)),
+        }),
       );
       let worker: Awaited<ReturnType<typeof startCeleryWorker>> | undefined;
       try {
         worker = await startCeleryWorker({ brokerUrl: url, queues: [queue] });
         const outcomes = await broker.publish(messages);
-        assert.deepEqual(outcomes.map((o) => (o.status === 'failed' ? o.error.message : o.status)), messages.map(() => 'sent'));
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'failed' ? o.error.message : o.status)),
+          messages.map(() => 'sent'),
+        );
         const records = await worker.waitForRecords(messages.length, 30_000);
         const views = await pythonView(ODD_ROWS.flatMap((row) => [row.args, row.kwargs, headersFor(transport)]));
         messages.forEach((message, i) => {
           const record = records.find((r) => r.id === message.id);
           assert.ok(record, `task ${message.id} did not run`);
-          const [args, kwargs, headers] = views.slice(3 * i, 3 * i + 3) as [typeof views[0], typeof views[0], typeof views[0]];
+          const [args, kwargs, headers] = views.slice(3 * i, 3 * i + 3) as [
+            (typeof views)[0],
+            (typeof views)[0],
+            (typeof views)[0],
+          ];
           assert.deepEqual(record.typed, ['list', [args.typed, kwargs.typed]], ODD_ROWS[i]!.args);
           // Celery sends empty args as a tuple (as_task_v2: `args = args or ()`).
           assert.equal(record.argsrepr, ODD_ROWS[i]!.args === '[]' ? '()' : args.saferepr);
@@ -147,8 +181,13 @@ describe('a real Celery 5 worker executes what we publish', () => {
         assert.doesNotMatch(worker.log(), /Traceback|CRITICAL/);
         if (transport === 'RabbitMQ') {
           const nan = sampleMessage({ queue, headers: PyJsonText.parse('{"x_nan": NaN}') });
-          const [outcome] = await broker.publish([nan, sampleMessage({ queue })]).then((o) => [o[0], assert.equal(o[1]?.status, 'sent')]);
-          assert.match(outcome?.status === 'failed' ? outcome.error.message : '', /headers\.x_nan: nan cannot travel in an AMQP header/);
+          const [outcome] = await broker
+            .publish([nan, sampleMessage({ queue })])
+            .then((o) => [o[0], assert.equal(o[1]?.status, 'sent')]);
+          assert.match(
+            outcome?.status === 'failed' ? outcome.error.message : '',
+            /headers\.x_nan: nan cannot travel in an AMQP header/,
+          );
         }
       } finally {
         await worker?.stop();

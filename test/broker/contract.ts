@@ -82,11 +82,21 @@ export function runBrokerContract(fixture: BrokerFixture): void {
       const messages = [0, 1, 2].map((n) => sampleMessage({ queue, args: [n, 'ünïcode ✓', { nested: [n] }] }));
       ids.push(...messages.map((m) => m.id));
       const outcomes = await broker.publish(messages);
-      assert.deepEqual(outcomes, messages.map((m) => ({ id: m.id, status: 'sent' })));
+      assert.deepEqual(
+        outcomes,
+        messages.map((m) => ({ id: m.id, status: 'sent' })),
+      );
       const read = await fixture.drain(queue);
-      assert.deepEqual(read.map((r) => r.headers['id']), ids);
+      assert.deepEqual(
+        read.map((r) => r.headers['id']),
+        ids,
+      );
       read.forEach((r, n) => {
-        assert.deepEqual(r.body, [[n, 'ünïcode ✓', { nested: [n] }], { flag: true, name: 'zoë' }, { callbacks: null, errbacks: null, chain: null, chord: null }]);
+        assert.deepEqual(r.body, [
+          [n, 'ünïcode ✓', { nested: [n] }],
+          { flag: true, name: 'zoë' },
+          { callbacks: null, errbacks: null, chain: null, chord: null },
+        ]);
         assert.equal(r.contentType, 'application/json');
         assert.equal(r.contentEncoding, 'utf-8');
         assert.equal(r.correlationId, ids[n]);
@@ -103,18 +113,26 @@ export function runBrokerContract(fixture: BrokerFixture): void {
       });
     });
 
-    test(fixture.suppressesDuplicates ? 'a re-sent id is suppressed' : 'a re-sent id is delivered again (at least once), with the same id', async () => {
-      const { broker, queue, ids } = await setup();
-      const message = sampleMessage({ queue });
-      ids.push(message.id);
-      assert.deepEqual(await broker.publish([message]), [{ id: message.id, status: 'sent' }]);
-      const again = await broker.publish([message, message]);
-      const repeat = fixture.suppressesDuplicates ? 'duplicate' : 'sent';
-      assert.deepEqual(again, [{ id: message.id, status: repeat }, { id: message.id, status: repeat }]);
-      const read = await fixture.drain(queue);
-      assert.equal(read.length, fixture.suppressesDuplicates ? 1 : 3);
-      for (const r of read) assert.equal(r.headers['id'], message.id);
-    });
+    test(
+      fixture.suppressesDuplicates
+        ? 'a re-sent id is suppressed'
+        : 'a re-sent id is delivered again (at least once), with the same id',
+      async () => {
+        const { broker, queue, ids } = await setup();
+        const message = sampleMessage({ queue });
+        ids.push(message.id);
+        assert.deepEqual(await broker.publish([message]), [{ id: message.id, status: 'sent' }]);
+        const again = await broker.publish([message, message]);
+        const repeat = fixture.suppressesDuplicates ? 'duplicate' : 'sent';
+        assert.deepEqual(again, [
+          { id: message.id, status: repeat },
+          { id: message.id, status: repeat },
+        ]);
+        const read = await fixture.drain(queue);
+        assert.equal(read.length, fixture.suppressesDuplicates ? 1 : 3);
+        for (const r of read) assert.equal(r.headers['id'], message.id);
+      },
+    );
 
     test('honours queue, priority, row headers and expires', async () => {
       const { broker, queue, ids } = await setup();
@@ -134,7 +152,10 @@ export function runBrokerContract(fixture: BrokerFixture): void {
       const ttl = Number(read.expiration);
       // Milliseconds left until `expires` at the moment of sending (the milliseconds set
       // above move `expires` by up to a second either way, so bound it by the send itself).
-      assert.ok(ttl <= expires.getTime() - sentFrom && ttl >= expires.getTime() - sentBy - 1, `expiration ${read.expiration}`);
+      assert.ok(
+        ttl <= expires.getTime() - sentFrom && ttl >= expires.getTime() - sentBy - 1,
+        `expiration ${read.expiration}`,
+      );
     });
 
     test('ping and publish fail cleanly, in bounded time, when nothing listens', async () => {

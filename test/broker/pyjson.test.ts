@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 
-import { PyDict, PyJsonText, PyNumber, type PyValue, dumpPyJson, parsePyJson, toPyJson, toPyValue } from '../../src/broker/pyjson.js';
+import {
+  PyDict,
+  PyJsonText,
+  PyNumber,
+  type PyValue,
+  dumpPyJson,
+  parsePyJson,
+  toPyJson,
+  toPyValue,
+} from '../../src/broker/pyjson.js';
 
 // For each JSON text: its value as a tree of [type, value] pairs, or the error.
 const PYTHON_DESCRIBER = `
@@ -39,7 +48,10 @@ async function describeInPython(texts: string[]): Promise<Described[]> {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   child.stdin.end(texts.map((t) => JSON.stringify(t)).join('\n') + '\n');
   assert.equal(await exited, 0, stderr);
-  return stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Described);
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Described);
 }
 
 function typed(value: PyValue): Typed {
@@ -109,7 +121,11 @@ describe('pyjson reads JSON as Python does', () => {
       const expected = python[i]!;
       const got = ours(text);
       if ('ok' in expected) assert.deepEqual(got, expected, text.slice(0, 80));
-      else assert.ok('error' in got, `Python rejects ${JSON.stringify(text.slice(0, 80))} (${expected.error}); we read ${JSON.stringify(got).slice(0, 200)}`);
+      else
+        assert.ok(
+          'error' in got,
+          `Python rejects ${JSON.stringify(text.slice(0, 80))} (${expected.error}); we read ${JSON.stringify(got).slice(0, 200)}`,
+        );
     });
   });
 
@@ -117,7 +133,9 @@ describe('pyjson reads JSON as Python does', () => {
     const accepted = ODD_TEXTS.filter((text) => 'ok' in ours(text));
     const dumped = accepted.map((text) => dumpPyJson(parsePyJson(text)));
     const python = await describeInPython(dumped);
-    accepted.forEach((text, i) => assert.deepEqual(python[i], ours(text), `${text.slice(0, 80)} -> ${dumped[i]!.slice(0, 80)}`));
+    accepted.forEach((text, i) =>
+      assert.deepEqual(python[i], ours(text), `${text.slice(0, 80)} -> ${dumped[i]!.slice(0, 80)}`),
+    );
   });
 
   test('JavaScript values: whole numbers are ints, others floats, bigint and PyNumber keep their type', async () => {
@@ -139,20 +157,23 @@ describe('pyjson reads JSON as Python does', () => {
     const text = toPyJson(value);
     const [python] = await describeInPython([text]);
     assert.deepEqual(python, {
-      ok: ['dict', [
-        ['small', ['int', '3']],
-        ['fraction', ['float', '1.5']],
-        ['huge', ['float', '1e+21']],
-        ['negZero', ['float', '-0.0']],
-        ['nan', ['float', 'nan']],
-        ['inf', ['float', '-inf']],
-        ['big', ['int', '9007199254740993']],
-        ['float', ['float', '1.0']],
-        ['int', ['int', '9007199254740993']],
-        ['lossless', ['float', '1e+16']],
-        ['when', ['str', '2026-01-02T03:04:05.000Z']],
-        ['list', ['list', [['None'], ['str', 'x']]]],
-      ]],
+      ok: [
+        'dict',
+        [
+          ['small', ['int', '3']],
+          ['fraction', ['float', '1.5']],
+          ['huge', ['float', '1e+21']],
+          ['negZero', ['float', '-0.0']],
+          ['nan', ['float', 'nan']],
+          ['inf', ['float', '-inf']],
+          ['big', ['int', '9007199254740993']],
+          ['float', ['float', '1.0']],
+          ['int', ['int', '9007199254740993']],
+          ['lossless', ['float', '1e+16']],
+          ['when', ['str', '2026-01-02T03:04:05.000Z']],
+          ['list', ['list', [['None'], ['str', 'x']]]],
+        ],
+      ],
     });
   });
 

@@ -61,11 +61,27 @@ async function cleanup(queue: string, ids: string[]): Promise<void> {
   await redis.del(...listsOf(queue), `_kombu.binding.${queue}`, ...ids.map((id) => `dbbeat:sent:${id}`));
 }
 
-runBrokerContract({ name: 'Redis', url: REDIS_URL, deadUrl: 'redis://127.0.0.1:1/0', suppressesDuplicates: true, drain, cleanup });
+runBrokerContract({
+  name: 'Redis',
+  url: REDIS_URL,
+  deadUrl: 'redis://127.0.0.1:1/0',
+  suppressesDuplicates: true,
+  drain,
+  cleanup,
+});
 
 describe('Redis specifics', () => {
   test('priority p goes to the largest kombu step not above it, capped at 9', () => {
-    const expected: Array<[number | null, string]> = [[null, 'q'], [0, 'q'], [2, 'q'], [3, `q${SEP}3`], [5, `q${SEP}3`], [6, `q${SEP}6`], [9, `q${SEP}9`], [200, `q${SEP}9`]];
+    const expected: Array<[number | null, string]> = [
+      [null, 'q'],
+      [0, 'q'],
+      [2, 'q'],
+      [3, `q${SEP}3`],
+      [5, `q${SEP}3`],
+      [6, `q${SEP}6`],
+      [9, `q${SEP}9`],
+      [200, `q${SEP}9`],
+    ];
     for (const [priority, list] of expected) assert.equal(priorityListName('q', priority), list, String(priority));
   });
 
@@ -75,17 +91,20 @@ describe('Redis specifics', () => {
     const messages = [0, 4, 8, 255].map((priority) => sampleMessage({ queue, priority }));
     try {
       await broker.publish(messages);
-      assert.deepEqual(
-        await Promise.all(listsOf(queue).map((list) => redis.llen(list))),
-        [1, 1, 1, 1],
-      );
+      assert.deepEqual(await Promise.all(listsOf(queue).map((list) => redis.llen(list))), [1, 1, 1, 1]);
       assert.deepEqual(await redis.smembers(`_kombu.binding.${queue}`), [`${queue}${SEP}${SEP}${queue}`]);
       const ttl = await redis.ttl(`dbbeat:sent:${messages[0]?.id}`);
       assert.ok(ttl > 100 && ttl <= 120, `ttl ${ttl}`);
       const read = await drain(queue);
-      assert.deepEqual(read.map((r) => r.priority), [0, 4, 8, 255]);
+      assert.deepEqual(
+        read.map((r) => r.priority),
+        [0, 4, 8, 255],
+      );
     } finally {
-      await cleanup(queue, messages.map((m) => m.id));
+      await cleanup(
+        queue,
+        messages.map((m) => m.id),
+      );
       await broker.close();
     }
   });
@@ -108,7 +127,9 @@ describe('Redis specifics', () => {
       assert.deepEqual(envelope.properties['delivery_info'], { exchange, routing_key: 'key_a' });
       assert.equal(await redis.llen(defaultQueue), 1);
       assert.equal(await redis.llen(bound), 1);
-      assert.deepEqual(await redis.smembers(`_kombu.binding.${defaultQueue}`), [[defaultQueue, '', defaultQueue].join(SEP)]);
+      assert.deepEqual(await redis.smembers(`_kombu.binding.${defaultQueue}`), [
+        [defaultQueue, '', defaultQueue].join(SEP),
+      ]);
     } finally {
       await redis.del(`_kombu.binding.${exchange}`);
       await cleanup(bound, [toBound.id]);
@@ -135,7 +156,10 @@ describe('Redis specifics', () => {
       assert.equal(await redis.exists('no_worker_reads_this'), 0);
     } finally {
       await cleanup(routed, [messages[0]!.id]);
-      await cleanup(defaultQueue, messages.slice(1).map((m) => m.id));
+      await cleanup(
+        defaultQueue,
+        messages.slice(1).map((m) => m.id),
+      );
       await broker.close();
     }
   });

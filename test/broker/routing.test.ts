@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 
-import { DEFAULT_ROUTING, type RouteMap, type RoutingSettings, globToRegExp, parseTaskRoutes, routeTask } from '../../src/broker/routing.js';
+import {
+  DEFAULT_ROUTING,
+  type RouteMap,
+  type RoutingSettings,
+  globToRegExp,
+  parseTaskRoutes,
+  routeTask,
+} from '../../src/broker/routing.js';
 
 const ORACLE = `
 import json, sys, contextlib
@@ -56,15 +63,27 @@ async function celeryRoutes(cases: Case[]): Promise<unknown[]> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const lines = cases.map((c) => {
-    const settings: Record<string, unknown> = { task_default_queue: c.settings.defaultQueue, task_default_exchange_type: c.settings.defaultExchangeType, task_routes: c.settings.routes };
+    const settings: Record<string, unknown> = {
+      task_default_queue: c.settings.defaultQueue,
+      task_default_exchange_type: c.settings.defaultExchangeType,
+      task_routes: c.settings.routes,
+    };
     if (c.settings.defaultExchange !== null) settings.task_default_exchange = c.settings.defaultExchange;
     if (c.settings.defaultRoutingKey !== null) settings.task_default_routing_key = c.settings.defaultRoutingKey;
-    const options = { queue: c.own.queue, exchange: c.own.exchange, routing_key: c.own.routingKey, priority: c.own.priority };
+    const options = {
+      queue: c.own.queue,
+      exchange: c.own.exchange,
+      routing_key: c.own.routingKey,
+      priority: c.own.priority,
+    };
     return JSON.stringify({ task: c.task, settings, options });
   });
   child.stdin.end(lines.join('\n') + '\n');
   assert.equal(await exited, 0, stderr);
-  return stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown);
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 const ROUTES: RouteMap[][] = [
@@ -102,7 +121,9 @@ const TASKS = ['proj.tasks.add', 'proj.tasks.mul', 'other.x', 'unrouted'];
 describe('routeTask matches Celery 5 routing', () => {
   test('every combination of row options, task_routes and defaults', async () => {
     const cases: Case[] = [];
-    for (const routes of ROUTES) for (const defaults of DEFAULTS) for (const own of OWN) for (const task of TASKS) cases.push({ task, own, settings: { ...defaults, routes } });
+    for (const routes of ROUTES)
+      for (const defaults of DEFAULTS)
+        for (const own of OWN) for (const task of TASKS) cases.push({ task, own, settings: { ...defaults, routes } });
     const expected = await celeryRoutes(cases);
     let mismatches = 0;
     cases.forEach((c, i) => {
@@ -110,7 +131,8 @@ describe('routeTask matches Celery 5 routing', () => {
       try {
         assert.deepEqual(ours, expected[i]);
       } catch {
-        if (mismatches++ < 3) assert.fail(`${JSON.stringify(c)}\nours:   ${JSON.stringify(ours)}\ncelery: ${JSON.stringify(expected[i])}`);
+        if (mismatches++ < 3)
+          assert.fail(`${JSON.stringify(c)}\nours:   ${JSON.stringify(ours)}\ncelery: ${JSON.stringify(expected[i])}`);
       }
     });
     assert.equal(mismatches, 0);
@@ -139,8 +161,14 @@ describe('routeTask matches Celery 5 routing', () => {
   test('CELERY_TASK_ROUTES: an object or a list of objects; bad shapes are named', () => {
     assert.deepEqual(parseTaskRoutes('{"a.*": "q"}'), [{ 'a.*': 'q' }]);
     assert.deepEqual(parseTaskRoutes('[{"a": {"queue": "q"}}, {"*": "r"}]'), [{ a: { queue: 'q' } }, { '*': 'r' }]);
-    assert.throws(() => parseTaskRoutes('{"a": 3}', 'CELERY_TASK_ROUTES'), /CELERY_TASK_ROUTES\["a"\]: must be a queue name or an object/);
-    assert.throws(() => parseTaskRoutes('{"a": {"queu": "x"}}'), /task_routes\["a"\]\.queu: "x" is not a supported route option/);
+    assert.throws(
+      () => parseTaskRoutes('{"a": 3}', 'CELERY_TASK_ROUTES'),
+      /CELERY_TASK_ROUTES\["a"\]: must be a queue name or an object/,
+    );
+    assert.throws(
+      () => parseTaskRoutes('{"a": {"queu": "x"}}'),
+      /task_routes\["a"\]\.queu: "x" is not a supported route option/,
+    );
     assert.throws(() => parseTaskRoutes('[1]'), /task_routes\[0\]: must be an object/);
     assert.throws(() => parseTaskRoutes('{'), /task_routes: not JSON/);
   });

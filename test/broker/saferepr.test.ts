@@ -33,7 +33,10 @@ async function celerySaferepr(cases: Case[]): Promise<string[]> {
   child.stdin.end(cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
   const code = await exited;
   assert.equal(code, 0, stderr);
-  return stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as string);
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as string);
 }
 
 /** A small seeded PRNG so a failure can be reproduced. */
@@ -45,8 +48,46 @@ function random(seed: number): () => number {
   };
 }
 
-const SAMPLE_STRINGS = ['', 'a', "it's", 'say "hi"', 'back\\slash', 'new\nline', 'tab\t', 'ünïcødé', '日本語', '😀 emoji', 'a b c d e', ' ', "''", 'x'.repeat(300), 'word '.repeat(100)];
-const SAMPLE_NUMBERS = [0, 1, -1, 42, 1.5, -2.25, 0.1, 1e-5, 0.0001, 123456.789, 1e15 + 0.5, 1e16, 1.5e16, 1e21, 1e22, 2 ** 53, 3.14159, 1e-7, 5e-324, 1.7976931348623157e308, 100.0];
+const SAMPLE_STRINGS = [
+  '',
+  'a',
+  "it's",
+  'say "hi"',
+  'back\\slash',
+  'new\nline',
+  'tab\t',
+  'ünïcødé',
+  '日本語',
+  '😀 emoji',
+  'a b c d e',
+  ' ',
+  "''",
+  'x'.repeat(300),
+  'word '.repeat(100),
+];
+const SAMPLE_NUMBERS = [
+  0,
+  1,
+  -1,
+  42,
+  1.5,
+  -2.25,
+  0.1,
+  1e-5,
+  0.0001,
+  123456.789,
+  1e15 + 0.5,
+  1e16,
+  1.5e16,
+  1e21,
+  1e22,
+  2 ** 53,
+  3.14159,
+  1e-7,
+  5e-324,
+  1.7976931348623157e308,
+  100.0,
+];
 
 function generate(next: () => number, depth: number): unknown {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
@@ -61,7 +102,8 @@ function generate(next: () => number, depth: number): unknown {
   const size = Math.floor(next() * 6);
   if (roll < 0.75) return Array.from({ length: size }, () => generate(next, depth + 1));
   const object: Record<string, unknown> = {};
-  for (let i = 0; i < size; i++) object[pick(['k', "it's", 'ключ', 'a b', String(i), `key${i}`])] = generate(next, depth + 1);
+  for (let i = 0; i < size; i++)
+    object[pick(['k', "it's", 'ключ', 'a b', String(i), `key${i}`])] = generate(next, depth + 1);
   return object;
 }
 
@@ -84,9 +126,12 @@ describe('saferepr matches celery.utils.saferepr', () => {
       'plain string',
     ];
     const cases: Case[] = [];
-    for (const value of values) for (const maxlen of [null, 1024, 10, 1]) cases.push({ json: JSON.stringify(value), maxlen, maxlevels: 3 });
+    for (const value of values)
+      for (const maxlen of [null, 1024, 10, 1]) cases.push({ json: JSON.stringify(value), maxlen, maxlevels: 3 });
     const expected = await celerySaferepr(cases);
-    cases.forEach((c, i) => assert.equal(saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels), expected[i], c.json.slice(0, 200)));
+    cases.forEach((c, i) =>
+      assert.equal(saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels), expected[i], c.json.slice(0, 200)),
+    );
   });
 
   test('2,000 generated values, with and without the 1,024 limit', async () => {
@@ -101,7 +146,8 @@ describe('saferepr matches celery.utils.saferepr', () => {
     let mismatches = 0;
     cases.forEach((c, i) => {
       const ours = saferepr(parsePyJson(c.json), c.maxlen, c.maxlevels);
-      if (ours !== expected[i] && mismatches++ < 3) assert.equal(ours, expected[i], `${c.maxlen} ${c.json.slice(0, 300)}`);
+      if (ours !== expected[i] && mismatches++ < 3)
+        assert.equal(ours, expected[i], `${c.maxlen} ${c.json.slice(0, 300)}`);
     });
     assert.equal(mismatches, 0);
   });

@@ -42,7 +42,11 @@ for (const dialect of testDialects) {
         lastRunAt: new Date('2026-11-30T12:00:00.250Z'),
         args: '[1, 2]',
       });
-      await dialect.insertTask(db, { name: 'nightly', schedule: { crontab: { minute: '0', hour: '3' } }, enabled: false });
+      await dialect.insertTask(db, {
+        name: 'nightly',
+        schedule: { crontab: { minute: '0', hour: '3' } },
+        enabled: false,
+      });
     });
     after(async () => {
       await db.close();
@@ -52,7 +56,13 @@ for (const dialect of testDialects) {
     test('ls --json lists every task with its schedule, flags and times', async () => {
       const { code, stdout, stderr } = await dbbeat(temp.url, 'ls', '--json');
       assert.equal(code, 0, stderr);
-      const tasks = JSON.parse(stdout) as { name: string; enabled: boolean; args: string; lastRunAt: string | null; schedule: unknown }[];
+      const tasks = JSON.parse(stdout) as {
+        name: string;
+        enabled: boolean;
+        args: string;
+        lastRunAt: string | null;
+        schedule: unknown;
+      }[];
       assert.deepEqual(
         tasks.map((t) => [t.name, t.enabled, t.args]),
         [

@@ -27,9 +27,16 @@ describe('the Prisma client on MariaDB', () => {
   });
 
   test('schedule() creates the schedule row and the task; the triggers log both', async () => {
-    const task = await prisma.periodicTask.schedule({ name: 'every-10s', task: 'proj.tasks.add', interval: { every: 10, period: 'seconds' }, args: [2, 3] });
+    const task = await prisma.periodicTask.schedule({
+      name: 'every-10s',
+      task: 'proj.tasks.add',
+      interval: { every: 10, period: 'seconds' },
+      args: [2, 3],
+    });
     assert.equal(task.args, '[2,3]');
-    const logged = await db.query<{ table_name: string; row_id: number; op: string }>('SELECT table_name, row_id, op FROM dbbeat_change ORDER BY id');
+    const logged = await db.query<{ table_name: string; row_id: number; op: string }>(
+      'SELECT table_name, row_id, op FROM dbbeat_change ORDER BY id',
+    );
     assert.deepEqual(
       logged.map((row) => [row.table_name, row.op]),
       [
@@ -37,7 +44,12 @@ describe('the Prisma client on MariaDB', () => {
         ['django_celery_beat_periodictask', 'INSERT'],
       ],
     );
-    const again = await prisma.periodicTask.schedule({ name: 'every-10s', task: 'proj.tasks.add', interval: { every: 10, period: 'seconds' }, args: [4] });
+    const again = await prisma.periodicTask.schedule({
+      name: 'every-10s',
+      task: 'proj.tasks.add',
+      interval: { every: 10, period: 'seconds' },
+      args: [4],
+    });
     assert.equal(again.id, task.id);
     assert.equal(again.args, '[4]');
   });
@@ -58,7 +70,12 @@ describe('the Prisma client on MariaDB', () => {
 
   test('times written through the client read back as the same instants', async () => {
     const at = new Date('2026-11-01T05:30:00.123Z');
-    const task = await prisma.periodicTask.schedule({ name: 'clocked', task: 'proj.tasks.launch', clocked: { clockedTime: at }, oneOff: true });
+    const task = await prisma.periodicTask.schedule({
+      name: 'clocked',
+      task: 'proj.tasks.launch',
+      clocked: { clockedTime: at },
+      oneOff: true,
+    });
     const read = await prisma.periodicTask.findUniqueOrThrow({ where: { id: task.id }, include: { clocked: true } });
     assert.equal(read.clocked?.clockedTime.toISOString(), at.toISOString());
   });

@@ -13,14 +13,25 @@ const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 
 test('mysql:// and mariadb:// URLs are accepted; --db-timezone defaults to UTC, then DBBEAT_DB_TIMEZONE, then the flag', () => {
   assert.equal(resolveConfig({ databaseUrl: 'mysql://root@127.0.0.1/x' }, {}).dbTimeZone, 'UTC');
-  assert.equal(resolveConfig({ databaseUrl: 'mariadb://root@127.0.0.1/x' }, { DBBEAT_DB_TIMEZONE: 'Asia/Shanghai' }).dbTimeZone, 'Asia/Shanghai');
-  assert.equal(resolveConfig({ dbTimeZone: 'Europe/Berlin' }, { DBBEAT_DB_TIMEZONE: 'Asia/Shanghai' }).dbTimeZone, 'Europe/Berlin');
-  assert.throws(() => resolveConfig({ dbTimeZone: 'Mars/Base' }, {}), (error: unknown) => error instanceof OptionsError && /db-timezone: "Mars\/Base"/.test(error.message));
+  assert.equal(
+    resolveConfig({ databaseUrl: 'mariadb://root@127.0.0.1/x' }, { DBBEAT_DB_TIMEZONE: 'Asia/Shanghai' }).dbTimeZone,
+    'Asia/Shanghai',
+  );
+  assert.equal(
+    resolveConfig({ dbTimeZone: 'Europe/Berlin' }, { DBBEAT_DB_TIMEZONE: 'Asia/Shanghai' }).dbTimeZone,
+    'Europe/Berlin',
+  );
+  assert.throws(
+    () => resolveConfig({ dbTimeZone: 'Mars/Base' }, {}),
+    (error: unknown) => error instanceof OptionsError && /db-timezone: "Mars\/Base"/.test(error.message),
+  );
 });
 
 for (const command of ['beat', 'migrate']) {
   test(`dbbeat ${command} with an unsupported URL kind exits 2 with one line naming the supported kinds`, async () => {
-    const failure = await run(process.execPath, [bin, command, '--database-url', 'sqlserver://sa:hunter2@db/x'], { timeout: 60_000 }).then(
+    const failure = await run(process.execPath, [bin, command, '--database-url', 'sqlserver://sa:hunter2@db/x'], {
+      timeout: 60_000,
+    }).then(
       () => assert.fail('expected a failure'),
       (error: { code: number; stderr: string }) => error,
     );
@@ -34,10 +45,14 @@ for (const command of ['beat', 'migrate']) {
 
 test("dbbeat next's database-free forms work whatever DATABASE_URL holds (mysql:// or an unknown kind)", async () => {
   for (const url of ['mysql://root@127.0.0.1:3306/x', 'sqlite:///x.db']) {
-    const { stdout } = await run(process.execPath, [bin, 'next', '--crontab', '0 9 * * *', '--tz', 'Asia/Tokyo', '--after', '2026-12-01T00:00:00Z', '-n', '1'], {
-      env: { ...process.env, DATABASE_URL: url },
-      timeout: 60_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [bin, 'next', '--crontab', '0 9 * * *', '--tz', 'Asia/Tokyo', '--after', '2026-12-01T00:00:00Z', '-n', '1'],
+      {
+        env: { ...process.env, DATABASE_URL: url },
+        timeout: 60_000,
+      },
+    );
     assert.match(stdout, /2026-12-02T00:00:00Z/);
   }
 });

@@ -44,7 +44,10 @@ describe('NaiveTimeZone', () => {
   });
 
   test('an unknown zone is refused with its name; a non-DATETIME text names the text', () => {
-    assert.throws(() => new NaiveTimeZone('Mars/Olympus'), (error: unknown) => error instanceof UnknownTimeZoneError && /Mars\/Olympus/.test(error.message));
+    assert.throws(
+      () => new NaiveTimeZone('Mars/Olympus'),
+      (error: unknown) => error instanceof UnknownTimeZoneError && /Mars\/Olympus/.test(error.message),
+    );
     assert.throws(() => new NaiveTimeZone('UTC').toEpochMs('yesterday'), /not a DATETIME: "yesterday"/);
   });
 });

@@ -46,7 +46,10 @@ function fieldsOf(schema: string): Field[] {
 function mysqlType(field: Field): string {
   switch (field.native?.replace(/\s/g, '')) {
     case undefined:
-      return { Int: 'int(11)', Boolean: 'tinyint(1)', String: 'varchar(191)', DateTime: 'datetime(3)' }[field.scalar] ?? field.scalar;
+      return (
+        { Int: 'int(11)', Boolean: 'tinyint(1)', String: 'varchar(191)', DateTime: 'datetime(3)' }[field.scalar] ??
+        field.scalar
+      );
     case 'LongText':
       return 'longtext';
     case 'UnsignedInt':
@@ -54,7 +57,11 @@ function mysqlType(field: Field): string {
     case 'SmallInt':
       return 'smallint(6)';
     default:
-      return field.native!.replace(/^VarChar/, 'varchar').replace(/^DateTime/, 'datetime').replace(/^Decimal/, 'decimal').replace(/\s/g, '');
+      return field
+        .native!.replace(/^VarChar/, 'varchar')
+        .replace(/^DateTime/, 'datetime')
+        .replace(/^Decimal/, 'decimal')
+        .replace(/\s/g, '');
   }
 }
 
@@ -76,12 +83,14 @@ test('every field of the MySQL Prisma schema is a column of that type and nullab
     `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'django\\_celery\\_beat\\_%' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
   );
-  const actual = columns.map((c) => `${c.TABLE_NAME}.${c.COLUMN_NAME} ${c.COLUMN_TYPE}${c.IS_NULLABLE === 'YES' ? ' NULL' : ''}`).sort();
+  const actual = columns
+    .map((c) => `${c.TABLE_NAME}.${c.COLUMN_NAME} ${c.COLUMN_TYPE}${c.IS_NULLABLE === 'YES' ? ' NULL' : ''}`)
+    .sort();
   const expected = fields.map((f) => `${f.table}.${f.column} ${mysqlType(f)}${f.optional ? ' NULL' : ''}`).sort();
   assert.deepEqual(expected, actual);
 });
 
-test('the MySQL schema has the PostgreSQL schema\'s models and fields, only the @db types differ', async () => {
+test("the MySQL schema has the PostgreSQL schema's models and fields, only the @db types differ", async () => {
   const strip = (fields: Field[]) => fields.map(({ native: _native, ...rest }) => rest);
   const mysql = fieldsOf(await readFile(new URL('../../prisma/mysql/schema.prisma', import.meta.url), 'utf8'));
   const postgres = fieldsOf(await readFile(new URL('../../prisma/schema.prisma', import.meta.url), 'utf8'));

@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import { assertSupportedServer, UnsupportedServerVersionError } from '../../src/db/mysql/server-version.js';
 
 test('MySQL 8.0+ and MariaDB 10.6+ pass; older ones are refused, naming the version', () => {
-  for (const version of ['8.0.36', '8.4.3', '9.1.0', '10.6.21-MariaDB', '10.11.19-MariaDB-0+deb12u1', '11.4.2-MariaDB-log']) {
+  for (const version of [
+    '8.0.36',
+    '8.4.3',
+    '9.1.0',
+    '10.6.21-MariaDB',
+    '10.11.19-MariaDB-0+deb12u1',
+    '11.4.2-MariaDB-log',
+  ]) {
     assert.doesNotThrow(() => assertSupportedServer(version, 'mysql://root@db/x'), version);
   }
   for (const [version, named] of [
@@ -17,7 +24,8 @@ test('MySQL 8.0+ and MariaDB 10.6+ pass; older ones are refused, naming the vers
       () => assertSupportedServer(version, 'mysql://root@db/x'),
       (error: unknown) =>
         error instanceof UnsupportedServerVersionError &&
-        error.message === `mysql://root@db/x runs ${named}, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later`,
+        error.message ===
+          `mysql://root@db/x runs ${named}, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later`,
     );
   }
 });

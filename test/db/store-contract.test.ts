@@ -23,7 +23,11 @@ const dialects: DialectUnderTest[] = [
   {
     name: 'postgres',
     create: () => createTempDatabase('dbbeat_contract'),
-    insert: (db, input) => insertTask({ query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }) } as never, input),
+    insert: (db, input) =>
+      insertTask(
+        { query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }) } as never,
+        input,
+      ),
   },
   {
     name: 'mysql',
@@ -60,7 +64,10 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
     test('the lease: one holder at a time, renewed with the same token, taken over with the next', async () => {
       const a = await store.acquireLease('contract', 'a', 5);
       assert.ok(a !== null && a.secondsLeft > 4 && a.secondsLeft <= 5, JSON.stringify(a));
-      assert.ok(Math.abs(a.databaseNow - Date.now()) < 60_000, `the grant carries the database's clock: ${a.databaseNow}`);
+      assert.ok(
+        Math.abs(a.databaseNow - Date.now()) < 60_000,
+        `the grant carries the database's clock: ${a.databaseNow}`,
+      );
       assert.equal(await store.acquireLease('contract', 'b', 5), null);
       assert.equal((await store.acquireLease('contract', 'a', 5))?.token, a.token);
       await store.releaseLease('contract', 'a', a.token);
@@ -73,25 +80,59 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
 
     test('runs are recorded only under the fence; bookkeeping logs no change', async () => {
       const grant = (await store.acquireLease('fence', 'me', 30))!;
-      const id = await dialect.insert(db, { name: 'fenced', schedule: { interval: { every: 10, period: 'seconds' } }, dateChanged: new Date('2026-11-30T10:00:00Z') });
-      const other = await dialect.insert(db, { name: 'one-off', schedule: { interval: { every: 10, period: 'seconds' } }, oneOff: true });
+      const id = await dialect.insert(db, {
+        name: 'fenced',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        dateChanged: new Date('2026-11-30T10:00:00Z'),
+      });
+      const other = await dialect.insert(db, {
+        name: 'one-off',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        oneOff: true,
+      });
       const { top } = await store.changeFeedStart(10);
       const at = Date.parse('2026-11-30T12:00:00.123Z');
-      assert.deepEqual(await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: String(Number(grant.token) + 7) }), { held: false, written: [], locked: [] });
-      const outcome = await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }, { id: other, lastRunAt: at, runs: 1, disable: true }, { id: 2_000_000_000, lastRunAt: at, runs: 1, disable: false }], { name: 'fence', token: grant.token });
+      assert.deepEqual(
+        await store.recordRuns([{ id, lastRunAt: at, runs: 1, disable: false }], {
+          name: 'fence',
+          token: String(Number(grant.token) + 7),
+        }),
+        { held: false, written: [], locked: [] },
+      );
+      const outcome = await store.recordRuns(
+        [
+          { id, lastRunAt: at, runs: 1, disable: false },
+          { id: other, lastRunAt: at, runs: 1, disable: true },
+          { id: 2_000_000_000, lastRunAt: at, runs: 1, disable: false },
+        ],
+        { name: 'fence', token: grant.token },
+      );
       assert.equal(outcome.held, true);
-      assert.deepEqual([...outcome.written].sort((x, y) => x - y), [id, other].sort((x, y) => x - y));
+      assert.deepEqual(
+        [...outcome.written].sort((x, y) => x - y),
+        [id, other].sort((x, y) => x - y),
+      );
       assert.deepEqual(outcome.locked, []);
       const [row, oneOff] = await store.loadByIds([id, other]).then((rows) => rows.sort((x, y) => x.id - y.id));
-      assert.deepEqual([row?.last_run_at, row?.total_run_count, row?.enabled, row?.date_changed], [at, 1, true, Date.parse('2026-11-30T10:00:00Z')]);
+      assert.deepEqual(
+        [row?.last_run_at, row?.total_run_count, row?.enabled, row?.date_changed],
+        [at, 1, true, Date.parse('2026-11-30T10:00:00Z')],
+      );
       assert.deepEqual([oneOff?.enabled, oneOff?.total_run_count], [false, 1]);
       const logged = await store.readChanges(top, []);
-      assert.deepEqual(logged.filter((change) => change.rowId === id), [], 'bookkeeping is not a change');
+      assert.deepEqual(
+        logged.filter((change) => change.rowId === id),
+        [],
+        'bookkeeping is not a change',
+      );
     });
 
     test('disableTasks disables only what is enabled, under the fence', async () => {
       const grant = (await store.acquireLease('disable', 'me', 30))!;
-      const id = await dialect.insert(db, { name: 'to-disable', schedule: { interval: { every: 10, period: 'seconds' } } });
+      const id = await dialect.insert(db, {
+        name: 'to-disable',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+      });
       assert.deepEqual(await store.disableTasks([id], { name: 'disable', token: String(Number(grant.token) + 1) }), []);
       assert.deepEqual(await store.disableTasks([id], { name: 'disable', token: grant.token }), [id]);
       assert.deepEqual(await store.disableTasks([id], { name: 'disable', token: grant.token }), []);
@@ -100,12 +141,18 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
 
     test('the change log names inserted and edited rows in id order, and the tasks of a changed schedule', async () => {
       const { top } = await store.changeFeedStart(10);
-      const id = await dialect.insert(db, { name: 'logged', schedule: { crontab: { minute: '5', timezone: 'Europe/Berlin' } } });
+      const id = await dialect.insert(db, {
+        name: 'logged',
+        schedule: { crontab: { minute: '5', timezone: 'Europe/Berlin' } },
+      });
       await db.query(`UPDATE django_celery_beat_periodictask SET args = '[9]' WHERE id = ${id}`);
       await db.query(`UPDATE django_celery_beat_periodictask SET args = '[9]' WHERE id = ${id}`); // no change: not logged
       const changes = await store.readChanges(top, []);
       assert.deepEqual(
-        changes.map((change) => [change.table, change.rowId === id || change.table !== 'django_celery_beat_periodictask']),
+        changes.map((change) => [
+          change.table,
+          change.rowId === id || change.table !== 'django_celery_beat_periodictask',
+        ]),
         [
           ['django_celery_beat_crontabschedule', true],
           ['django_celery_beat_periodictask', true],
@@ -114,14 +161,19 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
       );
       assert.ok(changes.every((change, index) => index === 0 || change.id > changes[index - 1]!.id));
       const crontabId = changes[0]!.rowId;
-      assert.deepEqual(await store.tasksOfSchedules({ crontab: [crontabId], interval: [], solar: [], clocked: [] }), [id]);
+      assert.deepEqual(await store.tasksOfSchedules({ crontab: [crontabId], interval: [], solar: [], clocked: [] }), [
+        id,
+      ]);
       assert.deepEqual(await store.tasksOfSchedules({ crontab: [], interval: [], solar: [], clocked: [] }), []);
       const row = (await store.loadByIds([id]))[0]!;
       assert.deepEqual([row.c_minute, row.c_timezone, row.args, row.one_off], ['5', 'Europe/Berlin', '[9]', false]);
     });
 
     test('pages of enabled tasks in id order; solar coordinates as numbers', async () => {
-      const solar = await dialect.insert(db, { name: 'solar', schedule: { solar: { event: 'sunrise', latitude: 48.8566, longitude: 2.3522 } } });
+      const solar = await dialect.insert(db, {
+        name: 'solar',
+        schedule: { solar: { event: 'sunrise', latitude: 48.8566, longitude: 2.3522 } },
+      });
       const all: number[] = [];
       let afterId = 0;
       for (;;) {
@@ -130,7 +182,10 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
         if (page.length < 2) break;
         afterId = page[page.length - 1]!.id;
       }
-      assert.deepEqual(all, [...all].sort((x, y) => x - y));
+      assert.deepEqual(
+        all,
+        [...all].sort((x, y) => x - y),
+      );
       const row = (await store.loadByIds([solar]))[0]!;
       assert.deepEqual([row.s_event, row.s_latitude, row.s_longitude], ['sunrise', 48.8566, 2.3522]);
       assert.deepEqual(await store.loadByIds([]), []);

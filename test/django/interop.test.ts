@@ -36,7 +36,12 @@ interface DjangoTask {
 }
 
 function djangoEnv(url: string): NodeJS.ProcessEnv {
-  return { ...process.env, DBBEAT_DJANGO_DATABASE_URL: url, DJANGO_SETTINGS_MODULE: 'dbbeat_django_settings', PYTHONPATH: here };
+  return {
+    ...process.env,
+    DBBEAT_DJANGO_DATABASE_URL: url,
+    DJANGO_SETTINGS_MODULE: 'dbbeat_django_settings',
+    PYTHONPATH: here,
+  };
 }
 
 async function djangoMigrate(url: string): Promise<void> {
@@ -44,13 +49,19 @@ async function djangoMigrate(url: string): Promise<void> {
 }
 
 async function django(url: string, ...args: string[]): Promise<DjangoTask[]> {
-  const { stdout } = await run(PYTHON, [`${here}/django_interop.py`, ...args], { env: djangoEnv(url), timeout: 60_000 });
+  const { stdout } = await run(PYTHON, [`${here}/django_interop.py`, ...args], {
+    env: djangoEnv(url),
+    timeout: 60_000,
+  });
   return JSON.parse(stdout) as DjangoTask[];
 }
 
 async function committedSchema(): Promise<string> {
   const text = await readFile(new URL('../fixtures/schema.sql', import.meta.url), 'utf8');
-  return text.split('\n').filter((line) => !line.startsWith('--')).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
 }
 
 describe('a database made by Django, adopted by `dbbeat migrate`', () => {
@@ -81,10 +92,16 @@ describe('a database made by Django, adopted by `dbbeat migrate`', () => {
       history.map((row) => (row as { name: string }).name),
       DJANGO_CELERY_BEAT_MIGRATIONS.slice(0, history.length),
     );
-    const { stdout } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], { timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], {
+      timeout: 60_000,
+    });
     assert.match(stdout, /applied \d+ migration\(s\)/);
     assert.deepEqual(await db.query('SELECT * FROM django_celery_beat_periodictask ORDER BY id'), before);
-    assert.deepEqual(await db.query('SELECT * FROM django_migrations ORDER BY id'), history, "Django's history is left as it is");
+    assert.deepEqual(
+      await db.query('SELECT * FROM django_migrations ORDER BY id'),
+      history,
+      "Django's history is left as it is",
+    );
     await djangoMigrate(temp.url);
     const { stdout: again } = await run(process.execPath, [dbbeatBin, 'migrate', '--database-url', temp.url], {
       timeout: 60_000,
@@ -102,7 +119,10 @@ describe('a database made by Django, adopted by `dbbeat migrate`', () => {
       include: { interval: true },
     });
     assert.equal(interval.args, '[2, 2]');
-    assert.deepEqual({ every: interval.interval?.every, period: interval.interval?.period }, { every: 10, period: 'seconds' });
+    assert.deepEqual(
+      { every: interval.interval?.every, period: interval.interval?.period },
+      { every: 10, period: 'seconds' },
+    );
     const crontab = await prisma.periodicTask.findUniqueOrThrow({
       where: { name: `${prefix}-crontab` },
       include: { crontab: true },
@@ -144,11 +164,23 @@ describe('a database made by `dbbeat migrate` alone, used by Django', () => {
 
   test("Django's plain `migrate` has nothing to do: every migration it knows is recorded as applied", async () => {
     const names = async (): Promise<string[]> =>
-      (await db.query<{ name: string }>("SELECT name FROM django_migrations WHERE app = 'django_celery_beat' ORDER BY id")).map((row) => row.name);
+      (
+        await db.query<{ name: string }>(
+          "SELECT name FROM django_migrations WHERE app = 'django_celery_beat' ORDER BY id",
+        )
+      ).map((row) => row.name);
     assert.deepEqual(await names(), DJANGO_CELERY_BEAT_MIGRATIONS);
-    const { stdout } = await run(PYTHON, ['-m', 'django', 'migrate', '--no-input'], { env: djangoEnv(temp.url), cwd: here, timeout: 120_000 });
+    const { stdout } = await run(PYTHON, ['-m', 'django', 'migrate', '--no-input'], {
+      env: djangoEnv(temp.url),
+      cwd: here,
+      timeout: 120_000,
+    });
     assert.match(stdout, /No migrations to apply/);
-    const { stdout: shown } = await run(PYTHON, ['-m', 'django', 'showmigrations', 'django_celery_beat'], { env: djangoEnv(temp.url), cwd: here, timeout: 120_000 });
+    const { stdout: shown } = await run(PYTHON, ['-m', 'django', 'showmigrations', 'django_celery_beat'], {
+      env: djangoEnv(temp.url),
+      cwd: here,
+      timeout: 120_000,
+    });
     assert.doesNotMatch(shown, /\[ \]/, shown);
     assert.deepEqual(await names(), DJANGO_CELERY_BEAT_MIGRATIONS, 'nothing recorded twice');
     // The schema is still exactly dbbeat's: Django changed nothing.
@@ -169,9 +201,15 @@ describe('a database made by `dbbeat migrate` alone, used by Django', () => {
       include: { interval: true, crontab: true, solar: true, clocked: true },
       orderBy: { id: 'asc' },
     });
-    assert.deepEqual(tasks.map((task) => task.name), created.map((task) => task.name));
+    assert.deepEqual(
+      tasks.map((task) => task.name),
+      created.map((task) => task.name),
+    );
     const [interval, crontab, solar, clocked] = tasks;
-    assert.deepEqual({ every: interval!.interval?.every, period: interval!.interval?.period }, { every: 1, period: 'minutes' });
+    assert.deepEqual(
+      { every: interval!.interval?.every, period: interval!.interval?.period },
+      { every: 1, period: 'minutes' },
+    );
     assert.equal(crontab!.crontab?.timezone, 'Europe/Paris');
     assert.equal(crontab!.crontab?.dayOfWeek, 'mon-fri');
     assert.equal(crontab!.args, '["weekly"]');

@@ -19,7 +19,12 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
 function djangoEnv(url: string): NodeJS.ProcessEnv {
-  return { ...process.env, DBBEAT_DJANGO_DATABASE_URL: url, DJANGO_SETTINGS_MODULE: 'dbbeat_django_mysql_settings', PYTHONPATH: here };
+  return {
+    ...process.env,
+    DBBEAT_DJANGO_DATABASE_URL: url,
+    DJANGO_SETTINGS_MODULE: 'dbbeat_django_mysql_settings',
+    PYTHONPATH: here,
+  };
 }
 
 async function manage(url: string, ...args: string[]): Promise<string> {
@@ -38,7 +43,10 @@ interface DjangoTask {
 }
 
 async function django(url: string, ...args: string[]): Promise<DjangoTask[]> {
-  const { stdout } = await run(PYTHON, [`${here}/django_interop.py`, ...args], { env: djangoEnv(url), timeout: 60_000 });
+  const { stdout } = await run(PYTHON, [`${here}/django_interop.py`, ...args], {
+    env: djangoEnv(url),
+    timeout: 60_000,
+  });
   return JSON.parse(stdout) as DjangoTask[];
 }
 
@@ -55,7 +63,9 @@ async function djangoTables(db: MysqlDatabase): Promise<string> {
 }
 
 async function appliedDjangoMigrations(db: MysqlDatabase): Promise<string[]> {
-  const rows = await db.query<{ name: string }>("SELECT name FROM django_migrations WHERE app = 'django_celery_beat' ORDER BY id");
+  const rows = await db.query<{ name: string }>(
+    "SELECT name FROM django_migrations WHERE app = 'django_celery_beat' ORDER BY id",
+  );
   return rows.map((row) => row.name);
 }
 
@@ -93,16 +103,28 @@ describe("MySQL: a database made by Django's migrate, adopted by dbbeat migrate"
     ]);
     assert.equal(await djangoTables(db), djangoMade);
     assert.deepEqual(await appliedDjangoMigrations(db), djangoHistory);
-    const rows = await db.query<{ id: number; name: string }>('SELECT id, name FROM django_celery_beat_periodictask ORDER BY id');
-    assert.deepEqual(rows, seeded.map((task) => ({ id: task.id, name: task.name })));
+    const rows = await db.query<{ id: number; name: string }>(
+      'SELECT id, name FROM django_celery_beat_periodictask ORDER BY id',
+    );
+    assert.deepEqual(
+      rows,
+      seeded.map((task) => ({ id: task.id, name: task.name })),
+    );
     assert.deepEqual((await migrate(db)).applied, []);
   });
 
   test("Django's writes after the adoption are logged by the triggers, and Django still reads its rows", async () => {
-    const [{ top }] = (await db.query<{ top: number }>('SELECT COALESCE(MAX(id), 0) AS top FROM dbbeat_change')) as [{ top: number }];
+    const [{ top }] = (await db.query<{ top: number }>('SELECT COALESCE(MAX(id), 0) AS top FROM dbbeat_change')) as [
+      { top: number },
+    ];
     const created = await django(temp.url, 'create_all', `${prefix}-more`);
-    const logged = await db.query<{ table_name: string; op: string }>('SELECT table_name, op FROM dbbeat_change WHERE id > ? ORDER BY id', [top]);
-    const inserted = logged.filter((row) => row.table_name === 'django_celery_beat_periodictask' && row.op === 'INSERT');
+    const logged = await db.query<{ table_name: string; op: string }>(
+      'SELECT table_name, op FROM dbbeat_change WHERE id > ? ORDER BY id',
+      [top],
+    );
+    const inserted = logged.filter(
+      (row) => row.table_name === 'django_celery_beat_periodictask' && row.op === 'INSERT',
+    );
     assert.equal(inserted.length, created.length);
     const reread = await django(temp.url, 'read', ...seeded.map((task) => task.name));
     const byName = (tasks: DjangoTask[]) => Object.fromEntries(tasks.map((task) => [task.name, task.args]));
@@ -138,7 +160,10 @@ describe('MySQL: a database made by `dbbeat migrate` alone, used by Django', () 
 
   test("Django's plain migrate then has nothing to do, and sees no model change", async () => {
     assert.match(await manage(temp.url, 'migrate', '--noinput'), /No migrations to apply/);
-    assert.match(await manage(temp.url, 'makemigrations', '--check', '--dry-run', 'django_celery_beat'), /No changes detected/);
+    assert.match(
+      await manage(temp.url, 'makemigrations', '--check', '--dry-run', 'django_celery_beat'),
+      /No changes detected/,
+    );
     // Every migration Django knows is recorded (ours lists a few later releases' as well).
     const known = await appliedDjangoMigrations(referenceDb);
     const recorded = await appliedDjangoMigrations(db);

@@ -42,7 +42,12 @@ function djangoIn(url: string, useTz: boolean) {
 const at2115Shanghai = Date.parse('2026-12-01T13:15:00Z');
 
 for (const mode of [
-  { useTz: false, dbTimeZone: 'Asia/Shanghai', stored: '2026-12-01 21:15:00.000000', djangoReads: '2026-12-01T21:15:00' },
+  {
+    useTz: false,
+    dbTimeZone: 'Asia/Shanghai',
+    stored: '2026-12-01 21:15:00.000000',
+    djangoReads: '2026-12-01T21:15:00',
+  },
   { useTz: true, dbTimeZone: 'UTC', stored: '2026-12-01 13:15:00.000000', djangoReads: '2026-12-01T13:15:00+00:00' },
 ]) {
   describe(`MySQL naive times: Django USE_TZ = ${mode.useTz ? 'True' : 'False'}, TIME_ZONE = Asia/Shanghai, --db-timezone ${mode.dbTimeZone}`, () => {
@@ -68,12 +73,17 @@ for (const mode of [
     });
 
     test('a clocked task Django saved at 21:15 Shanghai time is read by dbbeat as 13:15Z', async () => {
-      const [stored] = await db.query<{ clocked_time: string }>('SELECT clocked_time FROM django_celery_beat_clockedschedule');
+      const [stored] = await db.query<{ clocked_time: string }>(
+        'SELECT clocked_time FROM django_celery_beat_clockedschedule',
+      );
       assert.equal(stored?.clocked_time, mode.stored);
       const [row] = await store.loadByIds([taskId]);
       assert.equal(row?.k_clocked_time, at2115Shanghai);
       assert.equal(row?.start_time, at2115Shanghai);
-      const viaPrisma = await prisma.periodicTask.findUniqueOrThrow({ where: { id: taskId }, include: { clocked: true } });
+      const viaPrisma = await prisma.periodicTask.findUniqueOrThrow({
+        where: { id: taskId },
+        include: { clocked: true },
+      });
       assert.equal(viaPrisma.clocked?.clockedTime.toISOString(), '2026-12-01T13:15:00.000Z');
       assert.equal(viaPrisma.startTime?.toISOString(), '2026-12-01T13:15:00.000Z');
     });
@@ -91,7 +101,10 @@ for (const mode of [
     });
 
     test('a time written through the Prisma client is the same instant for Django', async () => {
-      await prisma.periodicTask.update({ where: { id: taskId }, data: { startTime: new Date('2026-12-01T14:00:00Z') } });
+      await prisma.periodicTask.update({
+        where: { id: taskId },
+        data: { startTime: new Date('2026-12-01T14:00:00Z') },
+      });
       const seen = await django<DjangoTimes>('read', 'launch');
       assert.equal(seen.start_time, mode.useTz ? '2026-12-01T14:00:00+00:00' : '2026-12-01T22:00:00');
     });

@@ -9,7 +9,15 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { type BeatProcess, killAllBeats } from '../support/beat-process.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { assertHealthy, awaitSentPast, insertHealthyTasks, lagOf, lagSummary, startLeader } from './scenario.js';
-import { createFaultDatabase, delay, type FaultDatabase, randomIdBase, readRedisRuns, Redis, uniqueName } from './support.js';
+import {
+  createFaultDatabase,
+  delay,
+  type FaultDatabase,
+  randomIdBase,
+  readRedisRuns,
+  Redis,
+  uniqueName,
+} from './support.js';
 
 const HEALTHY = 20;
 /** How long the bad task sits beside the healthy ones. */
@@ -86,7 +94,9 @@ describe('one bad task beside healthy ones', () => {
     const names = new Set(specs.map((spec) => spec.name));
     const lags = lagOf([beat], names, insertedAt, until);
     const reports = beat.lines.filter((line) => line.level >= 50 && line.task === badName);
-    const loopFailures = beat.lines.filter((line) => line.level >= 50 && /^beat: /.test(line.msg) && Date.parse(line.time) >= insertedAt);
+    const loopFailures = beat.lines.filter(
+      (line) => line.level >= 50 && /^beat: /.test(line.msg) && Date.parse(line.time) >= insertedAt,
+    );
     console.log(
       JSON.stringify({
         badTask: {
@@ -106,7 +116,11 @@ describe('one bad task beside healthy ones', () => {
   }
 
   test('args nested 5,000 deep (decoding them overflows the stack)', { timeout: 90_000 }, async () => {
-    await runScenario('deep', (queue) => ({ args: '['.repeat(5000) + ']'.repeat(5000), queue, reason: /nested too deeply|stack/i }));
+    await runScenario('deep', (queue) => ({
+      args: '['.repeat(5000) + ']'.repeat(5000),
+      queue,
+      reason: /nested too deeply|stack/i,
+    }));
   });
 
   test('a queue whose Redis key holds another type (WRONGTYPE)', { timeout: 90_000 }, async () => {

@@ -39,54 +39,58 @@ describe('kill the leader, RabbitMQ', () => {
     await db?.drop();
   });
 
-  test(`${KILLS} leader kills: every run at least once, repeats with the same task id`, { timeout: 240_000 }, async () => {
-    let specs: TaskSpec[] = [];
-    const result = await runKillScenario({
-      onFirstLeader: async () => {
-        specs = await insertTasks(db.pool, {
-          idBase: randomIdBase(),
-          count: INTERVAL_TASKS + CRONTAB_TASKS,
-          namePrefix: queue,
-          queue,
-          dateChanged: Math.floor(Date.now() / 1000) * 1000,
-          schedule: (index) => (index < CRONTAB_TASKS ? 'every-minute' : 2 + (index % 4)),
-        });
-      },
-      pool: db.pool,
-      databaseUrl: db.url,
-      brokerUrl: AMQP_URL,
-      processes: 2,
-      phases: [{ kills: KILLS, leaseSeconds: 2 }],
-    });
-
-    const runs = await drainAmqpQueue(AMQP_URL, queue);
-    const audit = auditRuns(specs, runs, result.until);
-    console.log(
-      JSON.stringify({
-        amqp: {
-          failover: { kills: result.failovers.length, ...summarize(result.failovers.map((f) => f.leaderMs)) },
-          expected: audit.expected,
-          sent: audit.messages,
-          duplicates: audit.duplicates,
-          duplicatesWithOtherId: audit.duplicatesWithOtherId,
-          missing: audit.missing.length,
-          crashed: result.crashed.length,
+  test(
+    `${KILLS} leader kills: every run at least once, repeats with the same task id`,
+    { timeout: 240_000 },
+    async () => {
+      let specs: TaskSpec[] = [];
+      const result = await runKillScenario({
+        onFirstLeader: async () => {
+          specs = await insertTasks(db.pool, {
+            idBase: randomIdBase(),
+            count: INTERVAL_TASKS + CRONTAB_TASKS,
+            namePrefix: queue,
+            queue,
+            dateChanged: Math.floor(Date.now() / 1000) * 1000,
+            schedule: (index) => (index < CRONTAB_TASKS ? 'every-minute' : 2 + (index % 4)),
+          });
         },
-      }),
-    );
-    if (audit.missing.length > 0 || audit.unexpected.length > 0) console.log(describeAudit(audit, specs, runs));
-    for (const crash of result.crashed) console.log(`crashed on its own: ${crash}`);
+        pool: db.pool,
+        databaseUrl: db.url,
+        brokerUrl: AMQP_URL,
+        processes: 2,
+        phases: [{ kills: KILLS, leaseSeconds: 2 }],
+      });
 
-    assert.equal(result.failovers.length, KILLS);
-    assert.deepEqual(result.crashed, [], 'no beat died unless killed');
-    assert.deepEqual(audit.missing.slice(0, 20), [], `no slot missing (${audit.missing.length} missing)`);
-    assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
-    assert.equal(audit.duplicatesWithOtherId, 0, 'every repeat carries its original task id');
-    // 2 s leases: as on Redis, 3.5 s in the median and none past 10 s (the README's 6 s is
-    // for the default 5 s lease, checked by kill-leader-redis.test.ts).
-    assert.ok(summarize(result.failovers.map((f) => f.leaderMs)).medianMs < 3500, 'median failover under 3.5 s');
-    for (const failover of result.failovers) {
-      assert.ok(failover.leaderMs < 10_000, `failover within 10 s: ${JSON.stringify(failover)}`);
-    }
-  });
+      const runs = await drainAmqpQueue(AMQP_URL, queue);
+      const audit = auditRuns(specs, runs, result.until);
+      console.log(
+        JSON.stringify({
+          amqp: {
+            failover: { kills: result.failovers.length, ...summarize(result.failovers.map((f) => f.leaderMs)) },
+            expected: audit.expected,
+            sent: audit.messages,
+            duplicates: audit.duplicates,
+            duplicatesWithOtherId: audit.duplicatesWithOtherId,
+            missing: audit.missing.length,
+            crashed: result.crashed.length,
+          },
+        }),
+      );
+      if (audit.missing.length > 0 || audit.unexpected.length > 0) console.log(describeAudit(audit, specs, runs));
+      for (const crash of result.crashed) console.log(`crashed on its own: ${crash}`);
+
+      assert.equal(result.failovers.length, KILLS);
+      assert.deepEqual(result.crashed, [], 'no beat died unless killed');
+      assert.deepEqual(audit.missing.slice(0, 20), [], `no slot missing (${audit.missing.length} missing)`);
+      assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
+      assert.equal(audit.duplicatesWithOtherId, 0, 'every repeat carries its original task id');
+      // 2 s leases: as on Redis, 3.5 s in the median and none past 10 s (the README's 6 s is
+      // for the default 5 s lease, checked by kill-leader-redis.test.ts).
+      assert.ok(summarize(result.failovers.map((f) => f.leaderMs)).medianMs < 3500, 'median failover under 3.5 s');
+      for (const failover of result.failovers) {
+        assert.ok(failover.leaderMs < 10_000, `failover within 10 s: ${JSON.stringify(failover)}`);
+      }
+    },
+  );
 });

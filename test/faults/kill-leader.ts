@@ -83,18 +83,32 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   const killedByUs = new Set<BeatProcess>();
 
   /** The process that logged "became leader" at or after `since`, checked against the lease row. */
-  const awaitLeader = async (since: number, exclude?: BeatProcess): Promise<{ beat: BeatProcess; line: BeatLogLine }> => {
+  const awaitLeader = async (
+    since: number,
+    exclude?: BeatProcess,
+  ): Promise<{ beat: BeatProcess; line: BeatLogLine }> => {
     const candidates = live().filter((beat) => beat !== exclude);
     const winner = await Promise.any(
       candidates.map(async (beat) => ({
         beat,
-        line: await beat.waitForLine((line) => line.msg === 'became leader' && Date.parse(line.time) >= since, BECOME_LEADER_TIMEOUT_MS),
+        line: await beat.waitForLine(
+          (line) => line.msg === 'became leader' && Date.parse(line.time) >= since,
+          BECOME_LEADER_TIMEOUT_MS,
+        ),
       })),
     ).catch(() => {
-      throw new Error(`no beat became leader within ${BECOME_LEADER_TIMEOUT_MS} ms (live: ${live().map((b) => b.label).join(', ')})`);
+      throw new Error(
+        `no beat became leader within ${BECOME_LEADER_TIMEOUT_MS} ms (live: ${live()
+          .map((b) => b.label)
+          .join(', ')})`,
+      );
     });
     const lease = await readLease((sql, params) => options.pool.query(sql, params));
-    assert.equal(lease?.pid, winner.beat.pid, `the lease row names the process that logged "became leader" (${lease?.holder})`);
+    assert.equal(
+      lease?.pid,
+      winner.beat.pid,
+      `the lease row names the process that logged "became leader" (${lease?.holder})`,
+    );
     return winner;
   };
 
@@ -166,15 +180,31 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   await currentLeader();
   // Any live beat may be the one that sends it (leadership can still move on its own).
   await Promise.any(
-    live().map((beat) => beat.waitForLine((line) => isSend(line) && Date.parse(String(line.scheduled)) > until + 2000, 30_000)),
+    live().map((beat) =>
+      beat.waitForLine((line) => isSend(line) && Date.parse(String(line.scheduled)) > until + 2000, 30_000),
+    ),
   ).catch(() => {
-    const tails = live().map((beat) => `${beat.label}: ${beat.lines.slice(-4).map((line) => `${line.time} ${line.msg}`).join(' / ')}`);
-    throw new Error(`no beat sent past ${new Date(until + 2000).toISOString()} within 30 s after the last kill; last lines:\n${tails.join('\n')}`);
+    const tails = live().map(
+      (beat) =>
+        `${beat.label}: ${beat.lines
+          .slice(-4)
+          .map((line) => `${line.time} ${line.msg}`)
+          .join(' / ')}`,
+    );
+    throw new Error(
+      `no beat sent past ${new Date(until + 2000).toISOString()} within 30 s after the last kill; last lines:\n${tails.join('\n')}`,
+    );
   });
   const survivors = live();
   const crashed = beats
     .filter((beat) => !beat.alive && !killedByUs.has(beat))
-    .map((beat) => `${beat.label} exited ${JSON.stringify(beat.exitStatus)}: ${beat.otherOutput.filter((text) => /Error/.test(text)).slice(0, 2).join(' | ')}`);
+    .map(
+      (beat) =>
+        `${beat.label} exited ${JSON.stringify(beat.exitStatus)}: ${beat.otherOutput
+          .filter((text) => /Error/.test(text))
+          .slice(0, 2)
+          .join(' | ')}`,
+    );
   const exits = await Promise.all(survivors.map((beat) => beat.stop()));
   for (const exit of exits) assert.equal(exit.code, 0, 'a surviving beat stops cleanly on SIGTERM');
   return { failovers, until, beats, crashed };

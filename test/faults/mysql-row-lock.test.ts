@@ -37,18 +37,26 @@ after(async () => {
 
 test('MariaDB: a row lock held by another transaction is skipped, named, and the run recorded after it is released', async () => {
   for (const name of TASKS) {
-    await bench.insertTask({ name, schedule: { interval: { every: 10, period: 'seconds' } }, dateChanged: new Date(T0 - 5 * S) });
+    await bench.insertTask({
+      name,
+      schedule: { interval: { every: 10, period: 'seconds' } },
+      dateChanged: new Date(T0 - 5 * S),
+    });
   }
   const lines: Array<{ level: number; msg: string; blockerPid?: number | null }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as (typeof lines)[number]);
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as (typeof lines)[number]);
       done();
     },
   });
   const clock = new FakeClock(T0);
   const broker = new MemoryBroker(clock);
-  const config = resolveConfig({ leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, databaseUrl: bench.temp.url }, {});
+  const config = resolveConfig(
+    { leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, databaseUrl: bench.temp.url },
+    {},
+  );
   const beat = new Beat(bench.store, broker, pino({ level: 'info' }, sink), config, clock);
   const running = new RunningBeat(beat, clock, broker);
   const holder = await mariadb.createConnection(poolConfigOf(bench.temp.url));
@@ -61,9 +69,16 @@ test('MariaDB: a row lock held by another transaction is skipped, named, and the
 
     await running.runUntil(T0 + 60 * S);
     const busyMs = Date.now() - lockedAt;
-    for (const name of TASKS) assert.equal(broker.slotsOf(name).length, 6, `${name} sent at each of its 6 slots while c1 is locked`);
+    for (const name of TASKS)
+      assert.equal(broker.slotsOf(name).length, 6, `${name} sent at each of its 6 slots while c1 is locked`);
     const counts = async () =>
-      new Map((await bench.db.query<{ name: string; total_run_count: number }>('SELECT name, total_run_count FROM django_celery_beat_periodictask')).map((r) => [r.name, Number(r.total_run_count)]));
+      new Map(
+        (
+          await bench.db.query<{ name: string; total_run_count: number }>(
+            'SELECT name, total_run_count FROM django_celery_beat_periodictask',
+          )
+        ).map((r) => [r.name, Number(r.total_run_count)]),
+      );
     let recorded = await counts();
     assert.equal(recorded.get('c1'), 0, 'c1 not recorded while its row is locked');
     for (const name of TASKS.slice(1)) assert.equal(recorded.get(name), 6, `${name} recorded while c1 is locked`);
@@ -84,7 +99,10 @@ test('MariaDB: a row lock held by another transaction is skipped, named, and the
       assert.equal(new Set(slots).size, slots.length, `${name}: nothing sent twice`);
       assert.equal(recorded.get(name), 7, `${name}: each run recorded exactly once`);
     }
-    assert.ok(lines.some((l) => l.msg.startsWith('recorded the held run(s) of task "c1"')), 'the release is logged');
+    assert.ok(
+      lines.some((l) => l.msg.startsWith('recorded the held run(s) of task "c1"')),
+      'the release is logged',
+    );
   } catch (error) {
     for (const line of lines) process.stderr.write(`${line.msg}\n`); // what the beat said, to see why
     throw error;
@@ -97,7 +115,11 @@ test('MariaDB: a row lock held by another transaction is skipped, named, and the
 test('MariaDB: inspectSchema lists every table and trigger, and names one that was dropped', async () => {
   const before = await bench.store.inspectSchema();
   assert.ok(before.length >= 29, `${before.length} objects listed`);
-  assert.deepEqual(before.filter((o) => !o.present), [], 'all present after migrate');
+  assert.deepEqual(
+    before.filter((o) => !o.present),
+    [],
+    'all present after migrate',
+  );
   await bench.db.query('DROP TRIGGER dbbeat_log_insert_periodictask');
   const afterDrop = await bench.store.inspectSchema();
   assert.deepEqual(
@@ -109,7 +131,9 @@ test('MariaDB: inspectSchema lists every table and trigger, and names one that w
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 async function dbbeat(args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, DATABASE_URL: '' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env: { ...process.env, DATABASE_URL: '' },
+    });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string };
@@ -117,19 +141,27 @@ async function dbbeat(args: string[]): Promise<{ code: number; stdout: string }>
   }
 }
 
-test('MariaDB: dbbeat doctor names the dropped trigger (exit 1); dbbeat migrate repairs it and keeps 0005\'s update trigger', { timeout: 60_000 }, async () => {
-  const sick = await dbbeat(['doctor', '--database-url', bench.temp.url]);
-  assert.equal(sick.code, 1, sick.stdout);
-  assert.match(sick.stdout, /MISSING +trigger dbbeat_log_insert_periodictask on django_celery_beat_periodictask/);
-  assert.match(sick.stdout, /ok +migration 0005_django_bookkeeping_is_not_a_change\.sql/);
-  const repaired = await dbbeat(['migrate', '--database-url', bench.temp.url]);
-  assert.equal(repaired.code, 0, repaired.stdout);
-  assert.match(repaired.stdout, /repaired trigger dbbeat_log_insert_periodictask/);
-  const healthy = await dbbeat(['doctor', '--database-url', bench.temp.url]);
-  assert.equal(healthy.code, 0, healthy.stdout);
-  assert.match(healthy.stdout, /healthy/);
-  const [update] = await bench.db.query<{ body: string }>(
-    `SELECT ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 'dbbeat_log_update_periodictask'`,
-  );
-  assert.doesNotMatch(update!.body, /date_changed/, "0005's version (0003's compares date_changed): Django's bookkeeping save is not a change");
-});
+test(
+  "MariaDB: dbbeat doctor names the dropped trigger (exit 1); dbbeat migrate repairs it and keeps 0005's update trigger",
+  { timeout: 60_000 },
+  async () => {
+    const sick = await dbbeat(['doctor', '--database-url', bench.temp.url]);
+    assert.equal(sick.code, 1, sick.stdout);
+    assert.match(sick.stdout, /MISSING +trigger dbbeat_log_insert_periodictask on django_celery_beat_periodictask/);
+    assert.match(sick.stdout, /ok +migration 0005_django_bookkeeping_is_not_a_change\.sql/);
+    const repaired = await dbbeat(['migrate', '--database-url', bench.temp.url]);
+    assert.equal(repaired.code, 0, repaired.stdout);
+    assert.match(repaired.stdout, /repaired trigger dbbeat_log_insert_periodictask/);
+    const healthy = await dbbeat(['doctor', '--database-url', bench.temp.url]);
+    assert.equal(healthy.code, 0, healthy.stdout);
+    assert.match(healthy.stdout, /healthy/);
+    const [update] = await bench.db.query<{ body: string }>(
+      `SELECT ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 'dbbeat_log_update_periodictask'`,
+    );
+    assert.doesNotMatch(
+      update!.body,
+      /date_changed/,
+      "0005's version (0003's compares date_changed): Django's bookkeeping save is not a change",
+    );
+  },
+);

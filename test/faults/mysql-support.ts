@@ -14,7 +14,9 @@ export async function insertMysqlTasks(db: MysqlDatabase, options: InsertTasksOp
     let intervalId = intervalIds.get(every);
     if (intervalId === undefined) {
       intervalId = await db.transaction(async (tx) => {
-        await tx.execute("INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (?, 'seconds')", [every]);
+        await tx.execute("INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (?, 'seconds')", [
+          every,
+        ]);
         const [row] = await tx.query<{ id: number }>('SELECT LAST_INSERT_ID() AS id');
         return row!.id;
       });
@@ -37,6 +39,9 @@ export async function insertMysqlTasks(db: MysqlDatabase, options: InsertTasksOp
 
 /** The pid in the holder of the lease `name` while it is valid by the database's clock, else undefined. */
 export async function mysqlLeaseHolderPid(db: MysqlDatabase, name = 'default'): Promise<number | undefined> {
-  const [row] = await db.query<{ holder: string }>('SELECT holder FROM dbbeat_lease WHERE name = ? AND expires_at > UTC_TIMESTAMP(6)', [name]);
+  const [row] = await db.query<{ holder: string }>(
+    'SELECT holder FROM dbbeat_lease WHERE name = ? AND expires_at > UTC_TIMESTAMP(6)',
+    [name],
+  );
   return row === undefined ? undefined : Number(row.holder.split(':').at(-2));
 }

@@ -11,7 +11,17 @@ import { createTempMysqlDatabase } from '../support/mysql.js';
 import { PrivateMariaDb } from '../support/private-mariadb.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertMysqlTasks, mysqlLeaseHolderPid } from './mysql-support.js';
-import { auditRuns, delay, describeAudit, randomIdBase, readRedisRuns, Redis, type TaskSpec, uniqueName, waitUntil } from './support.js';
+import {
+  auditRuns,
+  delay,
+  describeAudit,
+  randomIdBase,
+  readRedisRuns,
+  Redis,
+  type TaskSpec,
+  uniqueName,
+  waitUntil,
+} from './support.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
 after(() => redisServer.remove());
@@ -31,7 +41,8 @@ async function finalAudit(redis: Redis, queue: string, specs: TaskSpec[], until:
   ).catch(() => undefined);
   const runs = await readRedisRuns(redis, queue);
   const audit = auditRuns(specs, runs, until);
-  if (audit.missing.length > 0 || audit.unexpected.length > 0 || audit.duplicates > 0) console.log(describeAudit(audit, specs, runs));
+  if (audit.missing.length > 0 || audit.unexpected.length > 0 || audit.duplicates > 0)
+    console.log(describeAudit(audit, specs, runs));
   return audit;
 }
 
@@ -53,7 +64,14 @@ describe('MariaDB: three beats, the leader SIGKILLed twice', () => {
       // counted against the catch-up window; the leader hears of them through the change log.
       await Promise.any(beats.map((beat) => beat.waitForLine((line) => /^beat ready/.test(line.msg), 60_000)));
       const dateChanged = Math.floor(Date.now() / 1000) * 1000;
-      const specs = await insertMysqlTasks(db, { idBase: randomIdBase(), count: TASKS, namePrefix: queue, queue, dateChanged, schedule: () => 1 });
+      const specs = await insertMysqlTasks(db, {
+        idBase: randomIdBase(),
+        count: TASKS,
+        namePrefix: queue,
+        queue,
+        dateChanged,
+        schedule: () => 1,
+      });
       const kills: number[] = [];
       for (let round = 0; round < 2; round += 1) {
         await delay(12_000);
@@ -75,7 +93,17 @@ describe('MariaDB: three beats, the leader SIGKILLed twice', () => {
           console.log(`${beat.label}: ${notable.map((line) => `${line.time} ${line.msg}`).join(' | ')}`);
         }
       }
-      console.log(JSON.stringify({ mysqlThreeBeats: { seconds: (until - dateChanged) / 1000, expected: audit.expected, sent: audit.messages, duplicates: audit.duplicates, leaderships: leaders.length } }));
+      console.log(
+        JSON.stringify({
+          mysqlThreeBeats: {
+            seconds: (until - dateChanged) / 1000,
+            expected: audit.expected,
+            sent: audit.messages,
+            duplicates: audit.duplicates,
+            leaderships: leaders.length,
+          },
+        }),
+      );
       assert.equal(leaders.length, 3, 'a first leader and one after each kill');
       assert.deepEqual(audit.missing, [], 'no slot missing');
       assert.deepEqual(audit.unexpected, [], 'no run off the schedule');
@@ -103,7 +131,14 @@ describe('MariaDB: the database server crashes and restarts', () => {
       const beat = spawnBeat({ databaseUrl: url, brokerUrl: REDIS_URL, label: 'beat' });
       await beat.waitForLine((line) => /^beat ready/.test(line.msg), 60_000);
       const dateChanged = Math.floor(Date.now() / 1000) * 1000;
-      const specs = await insertMysqlTasks(db, { idBase: randomIdBase(), count: TASKS, namePrefix: queue, queue, dateChanged, schedule: () => 1 });
+      const specs = await insertMysqlTasks(db, {
+        idBase: randomIdBase(),
+        count: TASKS,
+        namePrefix: queue,
+        queue,
+        dateChanged,
+        schedule: () => 1,
+      });
       await delay(8_000);
       await server.crash();
       const crashedAt = Date.now();
@@ -115,7 +150,16 @@ describe('MariaDB: the database server crashes and restarts', () => {
       const audit = await finalAudit(redis, queue, specs, until);
       assert.ok(beat.alive, `the beat survived the outage: ${beat.otherOutput.slice(-3).join(' | ')}`);
       await beat.stop();
-      console.log(JSON.stringify({ mysqlRestart: { outageMs: restartedAt - crashedAt, expected: audit.expected, sent: audit.messages, duplicates: audit.duplicates } }));
+      console.log(
+        JSON.stringify({
+          mysqlRestart: {
+            outageMs: restartedAt - crashedAt,
+            expected: audit.expected,
+            sent: audit.messages,
+            duplicates: audit.duplicates,
+          },
+        }),
+      );
       assert.deepEqual(audit.missing, [], 'no slot missing');
       assert.deepEqual(audit.unexpected, [], 'no run off the schedule');
       assert.equal(audit.duplicates, 0, 'no (periodic_task_name, dbbeat_scheduled_at) twice');

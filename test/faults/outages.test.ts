@@ -26,7 +26,10 @@ const TASKS = 20;
 
 /** Why a beat is gone, for assertion messages. */
 function deathOf(beat: BeatProcess): string {
-  return `${JSON.stringify(beat.exitStatus)} ${beat.otherOutput.filter((text) => /Error/.test(text)).slice(0, 3).join(' | ')}`;
+  return `${JSON.stringify(beat.exitStatus)} ${beat.otherOutput
+    .filter((text) => /Error/.test(text))
+    .slice(0, 3)
+    .join(' | ')}`;
 }
 
 function isSend(line: BeatLogLine): boolean {
@@ -39,7 +42,12 @@ async function awaitSentPast(beat: BeatProcess, until: number, timeoutMs = 30_00
 }
 
 /** Inserts the tasks once the beat leads, so its start-up time shifts nothing. */
-async function startLeaderWithTasks(db: FaultDatabase, brokerUrl: string, queue: string, maxInterval = 1): Promise<{ beat: BeatProcess; specs: TaskSpec[] }> {
+async function startLeaderWithTasks(
+  db: FaultDatabase,
+  brokerUrl: string,
+  queue: string,
+  maxInterval = 1,
+): Promise<{ beat: BeatProcess; specs: TaskSpec[] }> {
   const beat = spawnBeat({ databaseUrl: db.url, brokerUrl, maxInterval });
   await beat.waitForLine((line) => line.msg === 'became leader', 60_000);
   const specs = await insertTasks(db.pool, {
@@ -57,7 +65,11 @@ async function startLeaderWithTasks(db: FaultDatabase, brokerUrl: string, queue:
 function assertAllOnce(specs: readonly TaskSpec[], runs: readonly SentRun[], until: number): void {
   const audit = auditRuns(specs, runs, until);
   if (audit.missing.length > 0 || audit.unexpected.length > 0) console.log(describeAudit(audit, specs, runs));
-  assert.deepEqual(audit.missing.slice(0, 20), [], `no slot missing (${audit.missing.length} missing of ${audit.expected})`);
+  assert.deepEqual(
+    audit.missing.slice(0, 20),
+    [],
+    `no slot missing (${audit.missing.length} missing of ${audit.expected})`,
+  );
   assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
   assert.equal(audit.duplicates, 0, 'no (task, slot) twice');
   assert.equal(audit.repeatedIds, 0, 'no task id twice');
@@ -112,7 +124,16 @@ describe('outages', () => {
       try {
         const runs = await readRedisRuns(client, queue);
         const late = runs.filter((run) => run.slot > crashedAt && run.slot < restartedAt).length;
-        console.log(JSON.stringify({ redisOutage: { outageMs: restartedAt - crashedAt, errorLines: errors.length, runsDueDuringOutage: late, sent: runs.length } }));
+        console.log(
+          JSON.stringify({
+            redisOutage: {
+              outageMs: restartedAt - crashedAt,
+              errorLines: errors.length,
+              runsDueDuringOutage: late,
+              sent: runs.length,
+            },
+          }),
+        );
         assert.ok(errors.length > 0, 'the failed publishes are logged as errors');
         assert.ok(late >= TASKS * 4, 'the runs that fell due during the outage were sent after it');
         assertAllOnce(specs, runs, until);
@@ -185,9 +206,21 @@ describe('outages', () => {
       assert.equal(exit.code, 0, 'stops cleanly on SIGTERM');
       const runs = await readRedisRuns(redis, queue);
       const errors = beat.lines.filter((line) => line.level >= 50).length;
-      console.log(JSON.stringify({ postgresCuts: { backendsTerminated: cut, errorLines: errors, insertedTaskPickupMs: pickupMs, sent: runs.length } }));
+      console.log(
+        JSON.stringify({
+          postgresCuts: {
+            backendsTerminated: cut,
+            errorLines: errors,
+            insertedTaskPickupMs: pickupMs,
+            sent: runs.length,
+          },
+        }),
+      );
       assert.ok(cut >= 4, 'connections were cut');
-      assert.ok(pickupMs < 5000, `a task inserted after the cuts is sent within 5 s (max-interval is 30 s): ${pickupMs} ms`);
+      assert.ok(
+        pickupMs < 5000,
+        `a task inserted after the cuts is sent within 5 s (max-interval is 30 s): ${pickupMs} ms`,
+      );
       assertAllOnce([...specs, added!], runs, until);
     });
   });

@@ -80,7 +80,9 @@ describe('an open transaction holds a task row lock', () => {
 
     const runs = await readRedisRuns(redis, queue);
     const lags = lagOf(beats, new Set(specs.map((spec) => spec.name)), lockedAt, until);
-    const warnings = leader.lines.filter((line) => line.level >= 40 && Date.parse(line.time) >= lockedAt && Date.parse(line.time) <= committedAt + 1000);
+    const warnings = leader.lines.filter(
+      (line) => line.level >= 40 && Date.parse(line.time) >= lockedAt && Date.parse(line.time) <= committedAt + 1000,
+    );
     const named = warnings.filter((line) => line.task === locked || new RegExp(locked).test(line.msg));
     const lockedRuns = runs.filter((run) => run.name === locked);
     console.log(
@@ -101,16 +103,30 @@ describe('an open transaction holds a task row lock', () => {
     assert.match(named[0]!.msg, new RegExp(`\\b${blockerPid}\\b`), 'and the process that holds the lock');
     assert.ok(named.length <= 3, `logged a few times, not on every batch (${named.length})`);
     assert.equal(tokenAfter, tokenBefore, 'the leader kept its lease: nobody had to take over');
-    assert.ok(beats.every((beat) => beat === leader || !beat.lines.some((line) => line.msg === 'became leader')), 'the standby never led');
-    assert.ok(rows[0]!.last_run_at.getTime() >= until - 2000, `the held task's runs were recorded after COMMIT (${rows[0]!.last_run_at.toISOString()})`);
+    assert.ok(
+      beats.every((beat) => beat === leader || !beat.lines.some((line) => line.msg === 'became leader')),
+      'the standby never led',
+    );
+    assert.ok(
+      rows[0]!.last_run_at.getTime() >= until - 2000,
+      `the held task's runs were recorded after COMMIT (${rows[0]!.last_run_at.toISOString()})`,
+    );
     assert.equal(rows[0]!.total_run_count, lockedRuns.length, 'each of its runs counted once');
   }
 
-  test('one beat: the others keep sending; the held task is logged with the blocker', { timeout: 120_000 }, async () => {
-    await runScenario(1);
-  });
+  test(
+    'one beat: the others keep sending; the held task is logged with the blocker',
+    { timeout: 120_000 },
+    async () => {
+      await runScenario(1);
+    },
+  );
 
-  test('two beats: the leader keeps its lease and keeps sending; the standby stays standby', { timeout: 120_000 }, async () => {
-    await runScenario(2);
-  });
+  test(
+    'two beats: the leader keeps its lease and keeps sending; the standby stays standby',
+    { timeout: 120_000 },
+    async () => {
+      await runScenario(2);
+    },
+  );
 });

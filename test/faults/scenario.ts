@@ -7,7 +7,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { type BeatLogLine, BeatProcess, spawnBeat, type SpawnBeatOptions } from '../support/beat-process.js';
-import { auditRuns, describeAudit, type FaultDatabase, insertTasks, randomIdBase, type SentRun, summarize, type TaskSpec } from './support.js';
+import {
+  auditRuns,
+  describeAudit,
+  type FaultDatabase,
+  insertTasks,
+  randomIdBase,
+  type SentRun,
+  summarize,
+  type TaskSpec,
+} from './support.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
@@ -23,7 +32,12 @@ export async function awaitSentPast(beat: BeatProcess, until: number, timeoutMs 
 }
 
 /** Inserts `count` one-second tasks named `<prefix>_<i>` on `queue`, dated the current whole second. */
-export async function insertHealthyTasks(db: FaultDatabase, queue: string, count: number, prefix = queue): Promise<TaskSpec[]> {
+export async function insertHealthyTasks(
+  db: FaultDatabase,
+  queue: string,
+  count: number,
+  prefix = queue,
+): Promise<TaskSpec[]> {
   return insertTasks(db.pool, {
     idBase: randomIdBase(),
     count,
@@ -45,7 +59,12 @@ export async function startLeader(options: SpawnBeatOptions): Promise<BeatProces
  * Dispatch lag of the runs of `names` that the beats logged: sent − scheduled, in ms
  * (first copy of each slot only). Slots scheduled in [from, until] only.
  */
-export function lagOf(beats: readonly BeatProcess[], names: ReadonlySet<string>, from: number, until: number): number[] {
+export function lagOf(
+  beats: readonly BeatProcess[],
+  names: ReadonlySet<string>,
+  from: number,
+  until: number,
+): number[] {
   const seen = new Set<string>();
   const lags: number[] = [];
   for (const beat of beats) {
@@ -74,17 +93,30 @@ export function lagSummary(lags: readonly number[]): { runs: number; medianMs: n
  * The healthy tasks kept their times: every slot up to `until` is there once, and the
  * dispatch lag stays what a quiet beat shows (a loop that backs off shows seconds).
  */
-export function assertHealthy(specs: readonly TaskSpec[], runs: readonly SentRun[], until: number, lags: readonly number[], maxLagMs = 1000): void {
+export function assertHealthy(
+  specs: readonly TaskSpec[],
+  runs: readonly SentRun[],
+  until: number,
+  lags: readonly number[],
+  maxLagMs = 1000,
+): void {
   const names = new Set(specs.map((spec) => spec.name));
   const ours = runs.filter((run) => names.has(run.name));
   const audit = auditRuns(specs, ours, until);
   if (audit.missing.length > 0 || audit.unexpected.length > 0) console.log(describeAudit(audit, specs, ours));
-  assert.deepEqual(audit.missing.slice(0, 20), [], `no slot missing (${audit.missing.length} missing of ${audit.expected})`);
+  assert.deepEqual(
+    audit.missing.slice(0, 20),
+    [],
+    `no slot missing (${audit.missing.length} missing of ${audit.expected})`,
+  );
   assert.deepEqual(audit.unexpected.slice(0, 20), [], 'no run off the schedule');
   assert.equal(audit.duplicates, 0, 'no (task, slot) twice');
   const lag = lagSummary(lags);
   assert.ok(lag.runs > 0, 'healthy runs were logged');
-  assert.ok(lag.maxMs <= maxLagMs, `healthy tasks keep their times: lag max ${lag.maxMs} ms (median ${lag.medianMs}, p99 ${lag.p99Ms})`);
+  assert.ok(
+    lag.maxMs <= maxLagMs,
+    `healthy tasks keep their times: lag max ${lag.maxMs} ms (median ${lag.medianMs}, p99 ${lag.p99Ms})`,
+  );
 }
 
 /** Options of {@link spawnBeatProcess}: spawnBeat's, plus a clock skew and self-migration. */
@@ -126,7 +158,13 @@ export function spawnBeatProcess(options: SpawnOptions): BeatProcess {
         // it would leave the beat running).
         spawn(process.execPath, args, {
           cwd: repoRoot,
-          env: { ...env, LD_PRELOAD: libfaketime(), FAKETIME: options.skew, DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' },
+          env: {
+            ...env,
+            LD_PRELOAD: libfaketime(),
+            FAKETIME: options.skew,
+            DONT_FAKE_MONOTONIC: '1',
+            FAKETIME_NO_CACHE: '1',
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
   return new BeatProcess(child, options.label);
@@ -134,8 +172,13 @@ export function spawnBeatProcess(options: SpawnOptions): BeatProcess {
 
 /** Debian's libfaketime (package libfaketime, pulled in by faketime); the thread-safe build. */
 function libfaketime(): string {
-  const candidates = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1'];
+  const candidates = [
+    '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+    '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+    '/usr/lib/faketime/libfaketimeMT.so.1',
+  ];
   const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) throw new Error(`libfaketime not found (looked in ${candidates.join(', ')}): apt-get install faketime`);
+  if (found === undefined)
+    throw new Error(`libfaketime not found (looked in ${candidates.join(', ')}): apt-get install faketime`);
   return found;
 }

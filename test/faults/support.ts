@@ -306,7 +306,12 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Polls `probe` every `everyMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -320,7 +325,8 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 export function summarize(values: readonly number[]): { medianMs: number; maxMs: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const median =
+    sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   return { medianMs: Math.round(median), maxMs: Math.round(sorted.at(-1) ?? NaN) };
 }
 

@@ -54,7 +54,9 @@ describe('three beats, one minute', () => {
       dateChanged,
       schedule: () => 1,
     });
-    const beats: BeatProcess[] = [1, 2, 3].map((n) => spawnBeat({ databaseUrl: db.url, brokerUrl: REDIS_URL, label: `beat ${n}` }));
+    const beats: BeatProcess[] = [1, 2, 3].map((n) =>
+      spawnBeat({ databaseUrl: db.url, brokerUrl: REDIS_URL, label: `beat ${n}` }),
+    );
     await Promise.any(beats.map((beat) => beat.waitForLine((line) => line.msg === 'became leader', 60_000)));
 
     await delay(RUN_FOR_MS);
@@ -78,7 +80,13 @@ describe('three beats, one minute', () => {
     const leaders = beats.flatMap((beat) => beat.lines.filter((line) => line.msg === 'became leader'));
     console.log(
       JSON.stringify({
-        threeBeats: { seconds: (until - dateChanged) / 1000, expected: final.expected, sent: final.messages, duplicates: final.duplicates, leaderships: leaders.length },
+        threeBeats: {
+          seconds: (until - dateChanged) / 1000,
+          expected: final.expected,
+          sent: final.messages,
+          duplicates: final.duplicates,
+          leaderships: leaders.length,
+        },
       }),
     );
 
@@ -89,6 +97,7 @@ describe('three beats, one minute', () => {
     assert.equal(final.duplicates, 0, 'no (periodic_task_name, dbbeat_scheduled_at) twice');
     assert.equal(final.repeatedIds, 0, 'no task id twice');
     assert.ok(final.expected >= TASKS * 60, `at least a minute of runs (${final.expected})`);
-    for (const [index, exit] of exits.entries()) assert.equal(exit.code, 0, `beat ${index + 1} stops cleanly on SIGTERM`);
+    for (const [index, exit] of exits.entries())
+      assert.equal(exit.code, 0, `beat ${index + 1} stops cleanly on SIGTERM`);
   });
 });

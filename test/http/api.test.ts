@@ -418,11 +418,17 @@ describe('console API', () => {
     await t.db.query(
       "INSERT INTO dbbeat_lease (name, holder, token, expires_at) VALUES ('default', 'host-b:2:bb', 3, now() + interval '5 seconds')",
     );
-    await t.db.query(`INSERT INTO dbbeat_beat (instance, lease_name, hostname, pid, version, role, lease_seconds, started_at, seen_at) VALUES
+    await t.db
+      .query(`INSERT INTO dbbeat_beat (instance, lease_name, hostname, pid, version, role, lease_seconds, started_at, seen_at) VALUES
       ('host-a:1:aa', 'default', 'host-a', 1, '0.1.0', 'standby', 5, now() - interval '1 hour', now()),
       ('host-b:2:bb', 'default', 'host-b', 2, '0.1.0', 'leader', 5, now() - interval '2 minutes', now() - interval '1 second'),
       ('host-c:3:cc', 'default', 'host-c', 3, '0.1.0', 'leader', 5, now() - interval '1 day', now() - interval '16 seconds')`);
-    const beats = (await call('GET', '/api/beats')).json!.beats as { instance: string; role: string; hostname: string; pid: number }[];
+    const beats = (await call('GET', '/api/beats')).json!.beats as {
+      instance: string;
+      role: string;
+      hostname: string;
+      pid: number;
+    }[];
     assert.deepEqual(
       beats.map((row) => [row.hostname, row.pid, row.role]),
       [

@@ -40,7 +40,13 @@ async function listBeats(): Promise<BeatRow[]> {
 
 function startBeat(): { beat: Beat; holder: string } {
   const config = resolveConfig({ leaseSeconds: 2, maxInterval: 5, migrate: false, databaseUrl: t.temp.url }, {});
-  const beat = new Beat(beatStoreFor(t.db), new MemoryBroker(systemClock), pino({ level: 'silent' }), config, systemClock);
+  const beat = new Beat(
+    beatStoreFor(t.db),
+    new MemoryBroker(systemClock),
+    pino({ level: 'silent' }),
+    config,
+    systemClock,
+  );
   return { beat, holder: config.holder };
 }
 

@@ -174,6 +174,9 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   await page.getByRole('link', { name: 'Beats' }).click();
   await page.getByText('leading').waitFor();
   // And lists it among the running beats, from its heartbeat row, with this machine's host name.
-  await page.locator('tr', { has: page.getByText('leader', { exact: true }) }).getByText(hostname(), { exact: true }).waitFor();
+  await page
+    .locator('tr', { has: page.getByText('leader', { exact: true }) })
+    .getByText(hostname(), { exact: true })
+    .waitFor();
   await shot('6-beats');
 });

@@ -17,11 +17,40 @@ const ZONE = 'Asia/Shanghai';
 function crontabRow(fields: [string, string, string, string, string], timezone: string): TaskRow {
   const [minute, hour, dayOfMonth, monthOfYear, dayOfWeek] = fields;
   return {
-    id: 1, name: 'tz', task: 't', args: '[]', kwargs: '{}', headers: '{}', queue: null, exchange: null, routing_key: null,
-    priority: null, expires: null, expire_seconds: null, one_off: false, start_time: null, enabled: true, last_run_at: null,
-    total_run_count: 0, date_changed: 0, crontab_id: 1, c_minute: minute, c_hour: hour, c_day_of_week: dayOfWeek,
-    c_day_of_month: dayOfMonth, c_month_of_year: monthOfYear, c_timezone: timezone, interval_id: null, i_every: null,
-    i_period: null, solar_id: null, s_event: null, s_latitude: null, s_longitude: null, clocked_id: null, k_clocked_time: null,
+    id: 1,
+    name: 'tz',
+    task: 't',
+    args: '[]',
+    kwargs: '{}',
+    headers: '{}',
+    queue: null,
+    exchange: null,
+    routing_key: null,
+    priority: null,
+    expires: null,
+    expire_seconds: null,
+    one_off: false,
+    start_time: null,
+    enabled: true,
+    last_run_at: null,
+    total_run_count: 0,
+    date_changed: 0,
+    crontab_id: 1,
+    c_minute: minute,
+    c_hour: hour,
+    c_day_of_week: dayOfWeek,
+    c_day_of_month: dayOfMonth,
+    c_month_of_year: monthOfYear,
+    c_timezone: timezone,
+    interval_id: null,
+    i_every: null,
+    i_period: null,
+    solar_id: null,
+    s_event: null,
+    s_latitude: null,
+    s_longitude: null,
+    clocked_id: null,
+    k_clocked_time: null,
   };
 }
 
@@ -69,7 +98,11 @@ describe('DJANGO_CELERY_BEAT_TZ_AWARE=False', () => {
       const resolution = resolveTaskRow(crontabRow(c.fields, 'UTC'), { crontabTimezone: ZONE });
       assert.ok(resolution.ok, JSON.stringify(resolution));
       const ours = resolution.task.schedule.nextAfter(new Date(c.after));
-      assert.equal(ours?.getTime(), new Date(expected[i]!).getTime(), `${c.fields.join(' ')} after ${c.after}: ${expected[i]}`);
+      assert.equal(
+        ours?.getTime(),
+        new Date(expected[i]!).getTime(),
+        `${c.fields.join(' ')} after ${c.after}: ${expected[i]}`,
+      );
       // Without the mode, the row's UTC is used: 8 hours apart.
       const own = resolveTaskRow(crontabRow(c.fields, 'UTC'));
       assert.ok(own.ok);
@@ -79,21 +112,44 @@ describe('DJANGO_CELERY_BEAT_TZ_AWARE=False', () => {
 
   test('settings: the mode from DJANGO_CELERY_BEAT_TZ_AWARE, CELERY_TIMEZONE checked, routing from CELERY_TASK_*', () => {
     assert.equal(resolveConfig({}, { CELERY_TIMEZONE: ZONE }).crontabTimezone, null);
-    assert.equal(resolveConfig({}, { CELERY_TIMEZONE: ZONE, DJANGO_CELERY_BEAT_TZ_AWARE: 'False' }).crontabTimezone, ZONE);
+    assert.equal(
+      resolveConfig({}, { CELERY_TIMEZONE: ZONE, DJANGO_CELERY_BEAT_TZ_AWARE: 'False' }).crontabTimezone,
+      ZONE,
+    );
     assert.equal(resolveConfig({ djangoTzAware: false }, {}).crontabTimezone, 'UTC');
-    assert.throws(() => resolveConfig({}, { CELERY_TIMEZONE: 'Mars/Olympus' }), (error: unknown) => error instanceof OptionsError && /CELERY_TIMEZONE.*"Mars\/Olympus" is not a known time zone/.test(error.message));
+    assert.throws(
+      () => resolveConfig({}, { CELERY_TIMEZONE: 'Mars/Olympus' }),
+      (error: unknown) =>
+        error instanceof OptionsError &&
+        /CELERY_TIMEZONE.*"Mars\/Olympus" is not a known time zone/.test(error.message),
+    );
     assert.throws(() => resolveConfig({}, { CELERY_TIMEZONE: 'asia/shanghai' }), /did you mean "Asia\/Shanghai"/);
-    assert.throws(() => resolveConfig({}, { DJANGO_CELERY_BEAT_TZ_AWARE: 'maybe' }), /DJANGO_CELERY_BEAT_TZ_AWARE: "maybe" is not a boolean/);
+    assert.throws(
+      () => resolveConfig({}, { DJANGO_CELERY_BEAT_TZ_AWARE: 'maybe' }),
+      /DJANGO_CELERY_BEAT_TZ_AWARE: "maybe" is not a boolean/,
+    );
 
-    const routing = resolveConfig({}, {
-      CELERY_TASK_DEFAULT_QUEUE: 'default_q',
-      CELERY_TASK_DEFAULT_EXCHANGE: 'default_x',
-      CELERY_TASK_DEFAULT_EXCHANGE_TYPE: 'topic',
-      CELERY_TASK_DEFAULT_ROUTING_KEY: 'default.key',
-      CELERY_TASK_ROUTES: '{"proj.*": "proj_q"}',
-    }).routing;
-    assert.deepEqual(routing, { defaultQueue: 'default_q', defaultExchange: 'default_x', defaultExchangeType: 'topic', defaultRoutingKey: 'default.key', routes: [{ 'proj.*': 'proj_q' }] });
-    assert.throws(() => resolveConfig({}, { CELERY_TASK_ROUTES: '{"a": 1}' }), (error: unknown) => error instanceof OptionsError && /CELERY_TASK_ROUTES\["a"\]/.test(error.message));
+    const routing = resolveConfig(
+      {},
+      {
+        CELERY_TASK_DEFAULT_QUEUE: 'default_q',
+        CELERY_TASK_DEFAULT_EXCHANGE: 'default_x',
+        CELERY_TASK_DEFAULT_EXCHANGE_TYPE: 'topic',
+        CELERY_TASK_DEFAULT_ROUTING_KEY: 'default.key',
+        CELERY_TASK_ROUTES: '{"proj.*": "proj_q"}',
+      },
+    ).routing;
+    assert.deepEqual(routing, {
+      defaultQueue: 'default_q',
+      defaultExchange: 'default_x',
+      defaultExchangeType: 'topic',
+      defaultRoutingKey: 'default.key',
+      routes: [{ 'proj.*': 'proj_q' }],
+    });
+    assert.throws(
+      () => resolveConfig({}, { CELERY_TASK_ROUTES: '{"a": 1}' }),
+      (error: unknown) => error instanceof OptionsError && /CELERY_TASK_ROUTES\["a"\]/.test(error.message),
+    );
     assert.throws(() => resolveConfig({ taskDefaultExchangeType: 'headers' }, {}), /not direct, topic or fanout/);
     assert.deepEqual(resolveConfig({ taskRoutes: { 'a.*': 'q' } }, {}).routing.routes, [{ 'a.*': 'q' }]);
   });

@@ -177,9 +177,7 @@ describe('retention', () => {
     assert.equal(await pruner.pruneOnce(), 11000);
     const rows = await bench.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dbbeat_run');
     assert.equal(rows[0]!.n, 1000);
-    const kept = await bench.db.query<{ first: string }>(
-      'SELECT task_id AS first FROM dbbeat_run ORDER BY id LIMIT 1',
-    );
+    const kept = await bench.db.query<{ first: string }>('SELECT task_id AS first FROM dbbeat_run ORDER BY id LIMIT 1');
     assert.equal(kept[0]!.first, 'id-11001');
   });
 });

@@ -26,7 +26,8 @@ function disagreement(testCase: ConformanceCase): string | null {
     if ('error' in testCase.celery) return null;
     return `threw ${String(error)}`;
   }
-  if ('error' in testCase.celery) return `accepted what Celery rejects (${testCase.celery.error}); gave ${runs.join(', ')}`;
+  if ('error' in testCase.celery)
+    return `accepted what Celery rejects (${testCase.celery.error}); gave ${runs.join(', ')}`;
   const expected = testCase.celery.next;
   if (caseKind(testCase) === 'solar') {
     const close =
@@ -48,7 +49,8 @@ test('the engine agrees with Celery 5.2.6 on every conformance case', (t) => {
     counts.total++;
     const problem = disagreement(testCase);
     if (problem === null) counts.agree++;
-    else failures.push(`line ${testCase.line} ${JSON.stringify(testCase.schedule)} after ${testCase.after}: ${problem}`);
+    else
+      failures.push(`line ${testCase.line} ${JSON.stringify(testCase.schedule)} after ${testCase.after}: ${problem}`);
   }
   const agree = [...tally.values()].reduce((sum, counts) => sum + counts.agree, 0);
   const parts = [...tally].map(([kind, counts]) => `${kind} ${counts.agree}/${counts.total}`);

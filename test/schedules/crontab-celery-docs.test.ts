@@ -43,7 +43,10 @@ test('documented examples', () => {
     '2026-01-01T06:00:00Z',
   ]);
   assert.deepEqual(runs(cron('0 0 11 5 *'), '2026-06-01T00:00:00Z', 1), ['2027-05-11T00:00:00Z']);
-  assert.deepEqual(runs(cron('0 0 * */3 *'), '2026-01-31T12:00:00Z', 2), ['2026-04-01T00:00:00Z', '2026-04-02T00:00:00Z']);
+  assert.deepEqual(runs(cron('0 0 * */3 *'), '2026-01-31T12:00:00Z', 2), [
+    '2026-04-01T00:00:00Z',
+    '2026-04-02T00:00:00Z',
+  ]);
 });
 
 test('a wrapping day range runs Friday to Monday', () => {

@@ -72,13 +72,23 @@ describe('rejections name the field and the value', () => {
       assert.throws(
         () => parseCrontabField(field, text),
         (error: unknown) =>
-          error instanceof ScheduleError && error.field === `crontab.${field}` && error.value === text && message.test(error.message),
+          error instanceof ScheduleError &&
+          error.field === `crontab.${field}` &&
+          error.value === text &&
+          message.test(error.message),
       );
     });
   }
 
   test('an unknown or miscased time zone', () => {
-    const spec = { kind: 'crontab', minute: '0', hour: '0', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*' } as const;
+    const spec = {
+      kind: 'crontab',
+      minute: '0',
+      hour: '0',
+      dayOfWeek: '*',
+      dayOfMonth: '*',
+      monthOfYear: '*',
+    } as const;
     assert.throws(() => buildSchedule({ ...spec, timezone: 'Mars/Base' }), {
       name: 'ScheduleError',
       field: 'crontab.timezone',

@@ -47,7 +47,13 @@ test('isDue answers like Celery: due, and when to ask again', () => {
   assert.deepEqual(isDue(every10s, T, plus(12_500)), { due: true, nextCheckMs: 10_000 });
 
   const hourly = buildSchedule({
-    kind: 'crontab', minute: '0', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*', timezone: 'UTC',
+    kind: 'crontab',
+    minute: '0',
+    hour: '*',
+    dayOfWeek: '*',
+    dayOfMonth: '*',
+    monthOfYear: '*',
+    timezone: 'UTC',
   });
   // Last run 07:00, now 08:20: the 08:00 run is due; ask again at 09:00.
   assert.deepEqual(isDue(hourly, new Date('2026-05-13T07:00:00Z'), new Date('2026-05-13T08:20:00Z')), {

@@ -8,16 +8,26 @@ import { formatInstant, parseInstant, specFromJson } from '../../src/schedules/j
 
 test('crontab columns default to * and UTC, and accept integers', () => {
   assert.deepEqual(specFromJson({ crontab: { minute: 5 } }), {
-    kind: 'crontab', minute: '5', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*', timezone: 'UTC',
+    kind: 'crontab',
+    minute: '5',
+    hour: '*',
+    dayOfWeek: '*',
+    dayOfMonth: '*',
+    monthOfYear: '*',
+    timezone: 'UTC',
   });
 });
 
 test('solar coordinates may be numeric strings; clocked needs a zone', () => {
   assert.deepEqual(specFromJson({ solar: { event: 'sunrise', latitude: '52.5', longitude: 13.4 } }), {
-    kind: 'solar', event: 'sunrise', latitude: 52.5, longitude: 13.4,
+    kind: 'solar',
+    event: 'sunrise',
+    latitude: 52.5,
+    longitude: 13.4,
   });
   assert.deepEqual(specFromJson({ clocked: { clocked_time: '2026-12-01T11:00:00+01:00' } }), {
-    kind: 'clocked', clockedTime: new Date('2026-12-01T10:00:00Z'),
+    kind: 'clocked',
+    clockedTime: new Date('2026-12-01T10:00:00Z'),
   });
   assert.throws(() => specFromJson({ clocked: { clocked_time: '2026-12-01T10:00:00' } }), {
     field: 'clocked.clocked_time',

@@ -36,13 +36,25 @@ function runNext(args: string[], stdin = ''): Promise<Outcome> {
 test('--batch answers every conformance case like Celery, and survives bad lines', async (t) => {
   const cases = readConformanceCases();
   const input = cases.map(({ schedule, after, count }) => JSON.stringify({ schedule, after, count }));
-  input.splice(10, 0, 'not json', '{"schedule": {"crontab": {"minute": "61"}}, "after": "2026-01-01T00:00:00Z", "count": 2}');
-  input.push('{"schedule": {"clocked": {"clocked_time": "2026-12-01T10:00:00Z"}}, "after": "2026-01-01T00:00:00Z", "count": 3}');
+  input.splice(
+    10,
+    0,
+    'not json',
+    '{"schedule": {"crontab": {"minute": "61"}}, "after": "2026-01-01T00:00:00Z", "count": 2}',
+  );
+  input.push(
+    '{"schedule": {"clocked": {"clocked_time": "2026-12-01T10:00:00Z"}}, "after": "2026-01-01T00:00:00Z", "count": 3}',
+  );
   const started = performance.now();
   const { code, stdout, stderr } = await runNext(['--batch'], `${input.join('\n')}\n`);
-  t.diagnostic(`batch: ${input.length} lines in ${Math.round(performance.now() - started)} ms (process start included)`);
+  t.diagnostic(
+    `batch: ${input.length} lines in ${Math.round(performance.now() - started)} ms (process start included)`,
+  );
   assert.equal(code, 0, stderr);
-  const answers = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { next?: string[]; error?: string });
+  const answers = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { next?: string[]; error?: string });
   assert.equal(answers.length, input.length);
   assert.match(answers[10]!.error!, /not JSON/);
   assert.equal(answers[11]!.error, 'crontab.minute: "61" is out of range 0-59');
@@ -69,12 +81,22 @@ test('--batch answers every conformance case like Celery, and survives bad lines
 
 test('the person form lists local and UTC times and marks DST moves', async () => {
   const { code, stdout } = await runNext([
-    '--crontab', '30 2 * * *', '--tz', 'America/New_York', '-n', '2', '--after', '2026-03-07T12:00:00Z',
+    '--crontab',
+    '30 2 * * *',
+    '--tz',
+    'America/New_York',
+    '-n',
+    '2',
+    '--after',
+    '2026-03-07T12:00:00Z',
   ]);
   assert.equal(code, 0);
   const lines = stdout.trimEnd().split('\n');
   assert.equal(lines[0], 'crontab 30 2 * * * (America/New_York), runs after 2026-03-07T12:00:00Z:');
-  assert.match(lines[1]!, /Sun 2026-03-08 03:30:00 -04:00 America\/New_York {2}2026-03-08T07:30:00Z {2}DST: moved forward/);
+  assert.match(
+    lines[1]!,
+    /Sun 2026-03-08 03:30:00 -04:00 America\/New_York {2}2026-03-08T07:30:00Z {2}DST: moved forward/,
+  );
   assert.match(lines[2]!, /Mon 2026-03-09 02:30:00 -04:00 America\/New_York {2}2026-03-09T06:30:00Z$/);
 });
 
@@ -82,7 +104,10 @@ test('invalid input exits with code 2 and a clear message', async () => {
   const bad: [string[], RegExp][] = [
     [['--crontab', '61 * * * *'], /crontab\.minute: "61" is out of range 0-59/],
     [['--crontab', '1 * * *'], /has 4 fields/],
-    [['--crontab', '0 9 * * *', '--tz', 'Mars/Base'], /timezone( \(CELERY_TIMEZONE\))?: "Mars\/Base" is not a known time zone/],
+    [
+      ['--crontab', '0 9 * * *', '--tz', 'Mars/Base'],
+      /timezone( \(CELERY_TIMEZONE\))?: "Mars\/Base" is not a known time zone/,
+    ],
     [['--interval', 'often'], /--interval "often"/],
     [['--interval', '5 weeks'], /interval\.period/],
     [['--crontab', '* * * * *', '--after', 'yesterday'], /--after "yesterday"/],

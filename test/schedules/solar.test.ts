@@ -123,7 +123,7 @@ function randomQuestions(seed: number, count: number): SolarQuestion[] {
     event: EVENTS[Math.floor(random() * EVENTS.length)]!,
     latitude: Math.round((random() * 180 - 90) * 1e6) / 1e6,
     longitude: Math.round((random() * 360 - 180) * 1e6) / 1e6,
-    after: new Date(start + Math.floor(random() * span / 1000) * 1000).toISOString(),
+    after: new Date(start + Math.floor((random() * span) / 1000) * 1000).toISOString(),
   }));
 }
 
@@ -138,11 +138,16 @@ describe('solar schedule', () => {
       let lastRun = new Date(row.after);
       for (const expected of row.celery.next) {
         const got = schedule.nextAfter(lastRun);
-        assert.ok(got, `${JSON.stringify(row.schedule.solar)} after ${lastRun.toISOString()}: got null, want ${expected}`);
+        assert.ok(
+          got,
+          `${JSON.stringify(row.schedule.solar)} after ${lastRun.toISOString()}: got null, want ${expected}`,
+        );
         const errorSeconds = Math.abs(got.getTime() - Date.parse(expected)) / 1000;
         errorsSeconds.push(errorSeconds);
         if (errorSeconds > 10) {
-          failures.push(`${JSON.stringify(row.schedule.solar)} after ${lastRun.toISOString()}: got ${got.toISOString()}, want ${expected} (${errorSeconds} s off)`);
+          failures.push(
+            `${JSON.stringify(row.schedule.solar)} after ${lastRun.toISOString()}: got ${got.toISOString()}, want ${expected} (${errorSeconds} s off)`,
+          );
         }
         lastRun = got;
       }
@@ -155,48 +160,58 @@ describe('solar schedule', () => {
     assert.deepEqual(failures, []);
   });
 
-  test('agrees with a live Celery/ephem on random places and times, polar ones included', { skip: liveCrossCheckSkip() }, () => {
-    const seed = 20261126;
-    const questions = randomQuestions(seed, 400);
-    const celery = askCelery(questions);
-    const ours = questions.map((q) => createSolarSchedule(q).nextAfter(new Date(q.after)));
-    const errorsSeconds: number[] = [];
-    const failures: string[] = [];
-    // Where ephem finds no event in the next day (polar day or night), Celery only
-    // re-checks after the next antitransit; we give the next day the event happens.
-    // Ask ephem again from just before our answer: it must find that same event.
-    const polar: Array<{ index: number; question: SolarQuestion }> = [];
-    questions.forEach((question, index) => {
-      const want = celery[index];
-      const got = ours[index];
-      if (want === null || want === undefined) {
-        if (got) polar.push({ index, question: { ...question, after: new Date(got.getTime() - 600_000).toISOString() } });
-        return;
-      }
-      const errorSeconds = got ? Math.abs(got.getTime() - Date.parse(want)) / 1000 : Number.POSITIVE_INFINITY;
-      errorsSeconds.push(errorSeconds);
-      if (errorSeconds > 10) failures.push(`${JSON.stringify(question)}: got ${got?.toISOString()}, want ${want}`);
-    });
-    const confirmations = polar.length > 0 ? askCelery(polar.map((p) => p.question)) : [];
-    let polarMaxSeconds = 0;
-    polar.forEach(({ index, question }, i) => {
-      const got = ours[index]!;
-      const confirmed = confirmations[i];
-      const errorSeconds = confirmed ? Math.abs(got.getTime() - Date.parse(confirmed)) / 1000 : Number.POSITIVE_INFINITY;
-      polarMaxSeconds = Math.max(polarMaxSeconds, errorSeconds);
-      // The first day an event happens again, the sun only grazes the altitude and
-      // climbs through it very slowly: a few millionths of a degree between the two
-      // models are tens of seconds there, so these cases get a minute or two.
-      if (errorSeconds > POLAR_TOLERANCE_SECONDS) failures.push(`polar ${JSON.stringify(question)}: ours ${got.toISOString()}, ephem from 10 min before: ${confirmed}`);
-    });
-    errorsSeconds.sort((a, b) => a - b);
-    console.log(
-      `solar vs live ephem (seed ${seed}): ${errorsSeconds.length} run times, median ${median(errorsSeconds).toFixed(3)} s, ` +
-        `max ${errorsSeconds.at(-1)!.toFixed(3)} s; ${polar.length} polar cases confirmed by ephem (max ${polarMaxSeconds.toFixed(1)} s)`,
-    );
-    assert.ok(polar.length > 0, 'expected some polar cases among the random ones');
-    assert.deepEqual(failures, []);
-  });
+  test(
+    'agrees with a live Celery/ephem on random places and times, polar ones included',
+    { skip: liveCrossCheckSkip() },
+    () => {
+      const seed = 20261126;
+      const questions = randomQuestions(seed, 400);
+      const celery = askCelery(questions);
+      const ours = questions.map((q) => createSolarSchedule(q).nextAfter(new Date(q.after)));
+      const errorsSeconds: number[] = [];
+      const failures: string[] = [];
+      // Where ephem finds no event in the next day (polar day or night), Celery only
+      // re-checks after the next antitransit; we give the next day the event happens.
+      // Ask ephem again from just before our answer: it must find that same event.
+      const polar: Array<{ index: number; question: SolarQuestion }> = [];
+      questions.forEach((question, index) => {
+        const want = celery[index];
+        const got = ours[index];
+        if (want === null || want === undefined) {
+          if (got)
+            polar.push({ index, question: { ...question, after: new Date(got.getTime() - 600_000).toISOString() } });
+          return;
+        }
+        const errorSeconds = got ? Math.abs(got.getTime() - Date.parse(want)) / 1000 : Number.POSITIVE_INFINITY;
+        errorsSeconds.push(errorSeconds);
+        if (errorSeconds > 10) failures.push(`${JSON.stringify(question)}: got ${got?.toISOString()}, want ${want}`);
+      });
+      const confirmations = polar.length > 0 ? askCelery(polar.map((p) => p.question)) : [];
+      let polarMaxSeconds = 0;
+      polar.forEach(({ index, question }, i) => {
+        const got = ours[index]!;
+        const confirmed = confirmations[i];
+        const errorSeconds = confirmed
+          ? Math.abs(got.getTime() - Date.parse(confirmed)) / 1000
+          : Number.POSITIVE_INFINITY;
+        polarMaxSeconds = Math.max(polarMaxSeconds, errorSeconds);
+        // The first day an event happens again, the sun only grazes the altitude and
+        // climbs through it very slowly: a few millionths of a degree between the two
+        // models are tens of seconds there, so these cases get a minute or two.
+        if (errorSeconds > POLAR_TOLERANCE_SECONDS)
+          failures.push(
+            `polar ${JSON.stringify(question)}: ours ${got.toISOString()}, ephem from 10 min before: ${confirmed}`,
+          );
+      });
+      errorsSeconds.sort((a, b) => a - b);
+      console.log(
+        `solar vs live ephem (seed ${seed}): ${errorsSeconds.length} run times, median ${median(errorsSeconds).toFixed(3)} s, ` +
+          `max ${errorsSeconds.at(-1)!.toFixed(3)} s; ${polar.length} polar cases confirmed by ephem (max ${polarMaxSeconds.toFixed(1)} s)`,
+      );
+      assert.ok(polar.length > 0, 'expected some polar cases among the random ones');
+      assert.deepEqual(failures, []);
+    },
+  );
 
   test('nextAfter is strictly after its argument: at the exact event time it gives the next day', () => {
     for (const event of EVENTS) {
@@ -206,7 +221,10 @@ describe('solar schedule', () => {
       const second = schedule.nextAfter(first);
       assert.ok(second, event);
       const gap = second.getTime() - first.getTime();
-      assert.ok(gap > 23 * HOUR_MS && gap < 25 * HOUR_MS, `${event}: ${first.toISOString()} then ${second.toISOString()}`);
+      assert.ok(
+        gap > 23 * HOUR_MS && gap < 25 * HOUR_MS,
+        `${event}: ${first.toISOString()} then ${second.toISOString()}`,
+      );
       // A beat that runs a little late records a slightly later last run: still the next day.
       assert.equal(schedule.nextAfter(new Date(first.getTime() + 250))?.getTime(), second.getTime(), event);
       // Asked shortly before the event, the event itself is next.
@@ -250,7 +268,11 @@ describe('solar schedule', () => {
         const next = schedule.nextAfter(lastRun);
         assert.ok(next, event);
         const gap = next.getTime() - lastRun.getTime();
-        if (day > 0) assert.ok(gap > 23 * HOUR_MS && gap < 25 * HOUR_MS, `${event}: ${lastRun.toISOString()} then ${next.toISOString()}`);
+        if (day > 0)
+          assert.ok(
+            gap > 23 * HOUR_MS && gap < 25 * HOUR_MS,
+            `${event}: ${lastRun.toISOString()} then ${next.toISOString()}`,
+          );
         lastRun = next;
       }
     }
@@ -279,12 +301,20 @@ describe('solar schedule', () => {
   });
 
   test('solar noon happens every day, even in polar night and at the poles', () => {
-    for (const [latitude, longitude] of [[69.65, 18.96], [89.9, 0], [-90, 180], [90, -45]] as const) {
+    for (const [latitude, longitude] of [
+      [69.65, 18.96],
+      [89.9, 0],
+      [-90, 180],
+      [90, -45],
+    ] as const) {
       const noon = createSolarSchedule({ event: 'solar_noon', latitude, longitude });
       const after = new Date('2026-12-21T00:00:00Z');
       const next = noon.nextAfter(after);
       assert.ok(next, `${latitude}, ${longitude}`);
-      assert.ok(next.getTime() > after.getTime() && next.getTime() - after.getTime() <= DAY_MS, `${latitude}, ${longitude}: ${next.toISOString()}`);
+      assert.ok(
+        next.getTime() > after.getTime() && next.getTime() - after.getTime() <= DAY_MS,
+        `${latitude}, ${longitude}: ${next.toISOString()}`,
+      );
     }
   });
 
@@ -300,7 +330,10 @@ describe('solar schedule', () => {
       }
     }
     const dusk = createSolarSchedule({ event: 'dusk_astronomical', latitude: 89.9, longitude: 0 }).nextAfter(after);
-    assert.ok(dusk === null || dusk.getTime() - after.getTime() > 60 * DAY_MS, `dusk_astronomical at 89.9N: ${dusk?.toISOString()}`);
+    assert.ok(
+      dusk === null || dusk.getTime() - after.getTime() > 60 * DAY_MS,
+      `dusk_astronomical at 89.9N: ${dusk?.toISOString()}`,
+    );
     const elapsedMs = performance.now() - started;
     console.log(`solar polar searches: 36 schedules in ${elapsedMs.toFixed(0)} ms`);
     assert.ok(elapsedMs < 5_000, `polar searches took ${elapsedMs} ms`);
@@ -337,7 +370,11 @@ describe('solar schedule', () => {
   });
 
   test('accepts the boundaries of the coordinate ranges and describes itself', () => {
-    for (const [latitude, longitude] of [[90, 180], [-90, -180], [0, 0]] as const) {
+    for (const [latitude, longitude] of [
+      [90, 180],
+      [-90, -180],
+      [0, 0],
+    ] as const) {
       assert.doesNotThrow(() => createSolarSchedule({ event: 'sunset', latitude, longitude }));
     }
     const schedule = createSolarSchedule({ event: 'dusk_civil', latitude: 52.52, longitude: 13.405 });
@@ -358,9 +395,12 @@ describe('solar schedule', () => {
     const microsPerCall = ((performance.now() - started) / calls) * 1000;
     // Tasks sharing the row that ran together: nearly the same question again.
     const repeatStarted = performance.now();
-    for (let i = 0; i < calls; i++) assert.equal(schedule.nextAfter(new Date(previousRun.getTime() + i))?.getTime(), lastRun.getTime());
+    for (let i = 0; i < calls; i++)
+      assert.equal(schedule.nextAfter(new Date(previousRun.getTime() + i))?.getTime(), lastRun.getTime());
     const repeatMicros = ((performance.now() - repeatStarted) / calls) * 1000;
-    console.log(`solar nextAfter: ${microsPerCall.toFixed(0)} µs per call (sunrise, New York); ${repeatMicros.toFixed(1)} µs when the last answer still holds`);
+    console.log(
+      `solar nextAfter: ${microsPerCall.toFixed(0)} µs per call (sunrise, New York); ${repeatMicros.toFixed(1)} µs when the last answer still holds`,
+    );
     assert.ok(microsPerCall < 5_000, `${microsPerCall} µs per call`);
   });
 });

@@ -74,8 +74,15 @@ for (const backend of backends) {
 
     test('raw SQL: UPDATE of args bumps, UPDATE of only last_run_at does not', async () => {
       const interval = await newInterval();
-      const task = await prisma.periodicTask.create({ data: { name: uniqueName('raw'), task: 't', intervalId: interval.id } });
-      assert.equal(await bumps(() => target.db.query(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [task.id])), true);
+      const task = await prisma.periodicTask.create({
+        data: { name: uniqueName('raw'), task: 't', intervalId: interval.id },
+      });
+      assert.equal(
+        await bumps(() =>
+          target.db.query(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [task.id]),
+        ),
+        true,
+      );
       assert.equal(
         await bumps(() =>
           target.db.query(
@@ -91,18 +98,26 @@ for (const backend of backends) {
       describe(`every write through the client bumps last_update, ${triggers} the database triggers`, () => {
         before(async () => {
           if (triggers === 'without') {
-            for (const table of trackedTables) await target.db.query(`DROP TRIGGER dbbeat_announce_changes ON ${table}`);
+            for (const table of trackedTables)
+              await target.db.query(`DROP TRIGGER dbbeat_announce_changes ON ${table}`);
           }
         });
 
         test('create, update, upsert, delete of a task', async () => {
           const interval = await newInterval();
           const name = uniqueName('task');
-          assert.equal(await bumps(() => prisma.periodicTask.create({ data: { name, task: 't', intervalId: interval.id } })), true);
+          assert.equal(
+            await bumps(() => prisma.periodicTask.create({ data: { name, task: 't', intervalId: interval.id } })),
+            true,
+          );
           assert.equal(await bumps(() => prisma.periodicTask.update({ where: { name }, data: { args: '[2]' } })), true);
           assert.equal(
             await bumps(() =>
-              prisma.periodicTask.upsert({ where: { name }, create: { name, task: 't', intervalId: interval.id }, update: { enabled: false } }),
+              prisma.periodicTask.upsert({
+                where: { name },
+                create: { name, task: 't', intervalId: interval.id },
+                update: { enabled: false },
+              }),
             ),
             true,
           );
@@ -121,12 +136,22 @@ for (const backend of backends) {
 
         test('writes of the four schedule models', async () => {
           assert.equal(await bumps(() => prisma.crontabSchedule.create({ data: { minute: '5' } })), true);
-          assert.equal(await bumps(() => prisma.crontabSchedule.updateMany({ where: { minute: '5' }, data: { hour: '3' } })), true);
+          assert.equal(
+            await bumps(() => prisma.crontabSchedule.updateMany({ where: { minute: '5' }, data: { hour: '3' } })),
+            true,
+          );
           const solar = { event: 'sunset', latitude: 48.85, longitude: 2.35 + (counter += 1) }; // unique per run of this test
           assert.equal(await bumps(() => prisma.solarSchedule.create({ data: solar })), true);
-          const clocked = await prisma.clockedSchedule.create({ data: { clockedTime: new Date('2030-01-01T00:00:00Z') } });
+          const clocked = await prisma.clockedSchedule.create({
+            data: { clockedTime: new Date('2030-01-01T00:00:00Z') },
+          });
           assert.equal(
-            await bumps(() => prisma.clockedSchedule.update({ where: { id: clocked.id }, data: { clockedTime: new Date('2031-01-01T00:00:00Z') } })),
+            await bumps(() =>
+              prisma.clockedSchedule.update({
+                where: { id: clocked.id },
+                data: { clockedTime: new Date('2031-01-01T00:00:00Z') },
+              }),
+            ),
             true,
           );
           const interval = await newInterval();
@@ -135,10 +160,15 @@ for (const backend of backends) {
 
         test('a bookkeeping-only update of a task does not bump', async () => {
           const interval = await newInterval();
-          const task = await prisma.periodicTask.create({ data: { name: uniqueName('bookkeeping'), task: 't', intervalId: interval.id } });
+          const task = await prisma.periodicTask.create({
+            data: { name: uniqueName('bookkeeping'), task: 't', intervalId: interval.id },
+          });
           assert.equal(
             await bumps(() =>
-              prisma.periodicTask.update({ where: { id: task.id }, data: { lastRunAt: new Date(), totalRunCount: { increment: 1 } } }),
+              prisma.periodicTask.update({
+                where: { id: task.id },
+                data: { lastRunAt: new Date(), totalRunCount: { increment: 1 } },
+              }),
             ),
             false,
           );
@@ -166,7 +196,10 @@ for (const backend of backends) {
 
       test('create: bad JSON, nested schedule, no schedule', async () => {
         await rejects(
-          () => prisma.periodicTask.create({ data: { name: uniqueName('v'), task: 't', args: 'x', crontab: { create: { minute: '61' } } } }),
+          () =>
+            prisma.periodicTask.create({
+              data: { name: uniqueName('v'), task: 't', args: 'x', crontab: { create: { minute: '61' } } },
+            }),
           'args: not a JSON list; crontab.minute: "61" is out of range 0-59',
         );
         await rejects(
@@ -174,7 +207,10 @@ for (const backend of backends) {
           'schedule: one of interval, crontab, solar, clocked must be set',
         );
         await rejects(
-          () => prisma.periodicTask.create({ data: { name: '', task: 't', crontab: { create: { timezone: 'Mars/Base' } } } }),
+          () =>
+            prisma.periodicTask.create({
+              data: { name: '', task: 't', crontab: { create: { timezone: 'Mars/Base' } } },
+            }),
           'name: must not be empty; crontab.timezone: "Mars/Base" is not a known time zone',
         );
       });
@@ -185,11 +221,18 @@ for (const backend of backends) {
         await rejects(
           () =>
             prisma.periodicTask.create({
-              data: { name: uniqueName('v'), task: 't', interval: { connect: { id: interval.id } }, crontab: { connect: { id: crontab.id } } },
+              data: {
+                name: uniqueName('v'),
+                task: 't',
+                interval: { connect: { id: interval.id } },
+                crontab: { connect: { id: crontab.id } },
+              },
             }),
           'interval, crontab: only one schedule may be set',
         );
-        const clocked = await prisma.clockedSchedule.create({ data: { clockedTime: new Date('2030-01-01T00:00:00Z') } });
+        const clocked = await prisma.clockedSchedule.create({
+          data: { clockedTime: new Date('2030-01-01T00:00:00Z') },
+        });
         await rejects(
           () => prisma.periodicTask.create({ data: { name: uniqueName('v'), task: 't', clockedId: clocked.id } }),
           'one_off: a clocked schedule requires one_off = true',
@@ -222,7 +265,12 @@ for (const backend of backends) {
         // Switching schedules in one update is valid.
         await prisma.periodicTask.update({ where: { name }, data: { crontabId: crontab.id, intervalId: null } });
         await rejects(
-          () => prisma.periodicTask.upsert({ where: { name }, create: { name, task: 't', intervalId: interval.id }, update: { kwargs: '[]' } }),
+          () =>
+            prisma.periodicTask.upsert({
+              where: { name },
+              create: { name, task: 't', intervalId: interval.id },
+              update: { kwargs: '[]' },
+            }),
           'kwargs: not a JSON object',
         );
       });
@@ -243,7 +291,10 @@ for (const backend of backends) {
           () => prisma.periodicTask.updateMany({ where: {}, data: { headers: '[]' } }),
           'headers: not a JSON object',
         );
-        await rejects(() => prisma.crontabSchedule.create({ data: { hour: '24' } }), 'crontab.hour: "24" is out of range 0-23');
+        await rejects(
+          () => prisma.crontabSchedule.create({ data: { hour: '24' } }),
+          'crontab.hour: "24" is out of range 0-23',
+        );
         const crontab = await prisma.crontabSchedule.create({ data: {} });
         await rejects(
           () => prisma.crontabSchedule.update({ where: { id: crontab.id }, data: { timezone: 'Mars/Base' } }),
@@ -265,7 +316,9 @@ for (const backend of backends) {
           () =>
             prisma.$transaction(async (tx) => {
               const crontab = await tx.crontabSchedule.create({ data: { minute: '16' } });
-              return tx.periodicTask.create({ data: { name: uniqueName('itx'), task: 't', crontabId: crontab.id, oneOff: 'yes' as never } });
+              return tx.periodicTask.create({
+                data: { name: uniqueName('itx'), task: 't', crontabId: crontab.id, oneOff: 'yes' as never },
+              });
             }),
           'one_off: "yes" is not a boolean',
         );
@@ -300,17 +353,33 @@ for (const backend of backends) {
           name,
           task: 't',
           interval: { every: 1, period: 'hours' },
-          args: [PyNumber.float(1), 9007199254740993n, PyNumber.int('18446744073709551617'), NaN, -Infinity, -0, 1e16, 1e21, 2.5, { isLosslessNumber: true, value: '1.0' }],
+          args: [
+            PyNumber.float(1),
+            9007199254740993n,
+            PyNumber.int('18446744073709551617'),
+            NaN,
+            -Infinity,
+            -0,
+            1e16,
+            1e21,
+            2.5,
+            { isLosslessNumber: true, value: '1.0' },
+          ],
           kwargs: { when: new Date('2026-01-02T03:04:05.000Z'), ratio: PyNumber.float('2.50') },
           headers: { x_f: PyNumber.float(3) },
         });
         const task = await prisma.periodicTask.findUniqueOrThrow({ where: { name } });
-        assert.equal(task.args, '[1.0,9007199254740993,18446744073709551617,NaN,-Infinity,-0.0,10000000000000000,1e+21,2.5,1.0]');
+        assert.equal(
+          task.args,
+          '[1.0,9007199254740993,18446744073709551617,NaN,-Infinity,-0.0,10000000000000000,1e+21,2.5,1.0]',
+        );
         assert.equal(task.kwargs, '{"when":"2026-01-02T03:04:05.000Z","ratio":2.5}');
         assert.equal(task.headers, '{"x_f":3.0}');
         await assert.rejects(
-          () => prisma.periodicTask.schedule({ name, task: 't', interval: { every: 1, period: 'hours' }, args: [() => 1] }),
-          (error: unknown) => error instanceof ValidationError && /args\[0\]: a function cannot be sent as JSON/.test(error.message),
+          () =>
+            prisma.periodicTask.schedule({ name, task: 't', interval: { every: 1, period: 'hours' }, args: [() => 1] }),
+          (error: unknown) =>
+            error instanceof ValidationError && /args\[0\]: a function cannot be sent as JSON/.test(error.message),
         );
       });
 
@@ -322,7 +391,11 @@ for (const backend of backends) {
         assert.equal(second.crontabId, first.crontabId);
         assert.equal(await prisma.crontabSchedule.count({ where: { minute: '45', hour: '4' } }), 1);
 
-        const updated = await prisma.periodicTask.schedule({ name, task: 't2', interval: { every: 3, period: 'hours' } });
+        const updated = await prisma.periodicTask.schedule({
+          name,
+          task: 't2',
+          interval: { every: 3, period: 'hours' },
+        });
         assert.equal(updated.id, second.id);
         assert.equal(updated.task, 't2');
         assert.equal(updated.crontabId, null);
@@ -344,7 +417,13 @@ for (const backend of backends) {
         const name = uniqueName('invalid');
         const before = await countRows('django_celery_beat_intervalschedule');
         await assert.rejects(
-          () => prisma.periodicTask.schedule({ name, task: 't', interval: { every: 0, period: 'seconds' }, kwargs: { a: 1 } }),
+          () =>
+            prisma.periodicTask.schedule({
+              name,
+              task: 't',
+              interval: { every: 0, period: 'seconds' },
+              kwargs: { a: 1 },
+            }),
           (error: unknown) => error instanceof ValidationError && /^interval\.every: 0 /.test(error.message),
         );
         await assert.rejects(

@@ -51,11 +51,17 @@ for (const backend of backends) {
         const logged: string[] = [];
         const result = await migrate(empty.db, { directory: copyDirectory, log: (line) => logged.push(line) });
         assert.deepEqual(result.applied, expectedFiles);
-        assert.deepEqual(logged, expectedFiles.map((name) => `applied ${name}`));
+        assert.deepEqual(
+          logged,
+          expectedFiles.map((name) => `applied ${name}`),
+        );
         const history = await empty.db.query<{ name: string; checksum: string }>(
           'SELECT name, checksum FROM dbbeat_migrations ORDER BY name',
         );
-        assert.deepEqual(history.map((row) => row.name), expectedFiles);
+        assert.deepEqual(
+          history.map((row) => row.name),
+          expectedFiles,
+        );
         for (const row of history) assert.match(row.checksum, /^[0-9a-f]{64}$/);
         const [marker] = await empty.db.query<{ ident: number }>('SELECT ident FROM django_celery_beat_periodictasks');
         assert.equal(marker?.ident, 1);
@@ -65,7 +71,11 @@ for (const backend of backends) {
     });
 
     test('a second run applies nothing', async () => {
-      assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), { applied: [], repaired: [], missing: [] });
+      assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), {
+        applied: [],
+        repaired: [],
+        missing: [],
+      });
     });
 
     test('a later file is applied on the next run, after the earlier ones', async () => {
@@ -93,7 +103,11 @@ for (const backend of backends) {
       const path = join(copyDirectory, '0001_django_celery_beat_tables.sql');
       const original = await readFile(path, 'utf8');
       await writeFile(path, original.replace(/\n/g, '\r\n'));
-      assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), { applied: [], repaired: [], missing: [] });
+      assert.deepEqual(await migrate(target.db, { directory: copyDirectory }), {
+        applied: [],
+        repaired: [],
+        missing: [],
+      });
       await writeFile(path, original);
     });
 
@@ -134,7 +148,9 @@ describe('concurrent migrators', () => {
       const migrateCommand = () =>
         run(process.execPath, [dbbeatBin, 'migrate', '--database-url', target.url!], { timeout: 60_000 });
       const outputs = await Promise.all([migrateCommand(), migrateCommand()]);
-      const appliedLines = outputs.flatMap(({ stdout }) => stdout.split('\n').filter((line) => line.startsWith('applied ')));
+      const appliedLines = outputs.flatMap(({ stdout }) =>
+        stdout.split('\n').filter((line) => line.startsWith('applied ')),
+      );
       assert.deepEqual(appliedLines.map((line) => line.slice('applied '.length)).sort(), expectedFiles);
       const history = await target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dbbeat_migrations');
       assert.equal(history[0]?.n, expectedFiles.length);

@@ -31,7 +31,11 @@ async function runClient(dataDir: string, action: 'insert' | 'open') {
   }
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('embedded PGlite served to other processes', () => {
   let dataDir: string;
@@ -65,7 +69,9 @@ describe('embedded PGlite served to other processes', () => {
 
   test("a socket client's insert reaches the owner's listen() as a NOTIFY", async () => {
     const { port } = (owner as PGliteDatabase).serverAddress!;
-    const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable` });
+    const client = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    });
     await client.connect();
     try {
       const notified = nextNotification();
@@ -103,7 +109,10 @@ describe('embedded PGlite served to other processes', () => {
       const rows = await owner.query<{ every: number }>(
         'SELECT every FROM django_celery_beat_intervalschedule WHERE every > 1000 ORDER BY every',
       );
-      assert.deepEqual(rows.map((row) => row.every), [1002, 1003]);
+      assert.deepEqual(
+        rows.map((row) => row.every),
+        [1002, 1003],
+      );
     } finally {
       await Promise.all([first.end(), second.end()]);
     }

@@ -45,7 +45,8 @@ describe('PostgreSQL connections', () => {
       openDatabase({ databaseUrl: 'sqlite://u:pw@127.0.0.1/x' }),
       (error: unknown) =>
         error instanceof UnsupportedDatabaseUrlError &&
-        error.message === 'DATABASE_URL must start with postgres://, postgresql://, mysql:// or mariadb://, got "sqlite://u:***@127.0.0.1/x"',
+        error.message ===
+          'DATABASE_URL must start with postgres://, postgresql://, mysql:// or mariadb://, got "sqlite://u:***@127.0.0.1/x"',
     );
   });
 
@@ -76,7 +77,10 @@ describe('PostgreSQL connections', () => {
       const reconnected = next();
       assert.equal(await terminateBackends("query ILIKE 'LISTEN%'"), 1);
       assert.equal(await reconnected, '');
-      assert.ok(logged.some((line) => line.includes('reconnecting')), logged.join('; '));
+      assert.ok(
+        logged.some((line) => line.includes('reconnecting')),
+        logged.join('; '),
+      );
 
       notified = next();
       await db.query("SELECT pg_notify('dbbeat_test_channel', 'second')");

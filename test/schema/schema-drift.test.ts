@@ -12,7 +12,10 @@ const prismaSchemaPath = new URL('../../prisma/schema.prisma', import.meta.url);
 /** The committed listing without its comment header. */
 async function committedSchema(): Promise<string> {
   const text = await readFile(fixturePath, 'utf8');
-  return text.split('\n').filter((line) => !line.startsWith('--')).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
 }
 
 interface PrismaColumn {
@@ -54,7 +57,15 @@ function postgresType(scalar: string, attributes: string): string {
     case 'SmallInt':
       return 'smallint';
     case undefined:
-      return { Int: 'integer', String: 'text', Boolean: 'boolean', BigInt: 'bigint', DateTime: 'timestamp(3) without time zone' }[scalar] ?? `?${scalar}`;
+      return (
+        {
+          Int: 'integer',
+          String: 'text',
+          Boolean: 'boolean',
+          BigInt: 'bigint',
+          DateTime: 'timestamp(3) without time zone',
+        }[scalar] ?? `?${scalar}`
+      );
     default:
       return `?${kind}`;
   }
@@ -95,11 +106,12 @@ for (const backend of backends) {
           WHERE c.relname = ANY($1) AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped`,
         [tables],
       );
-      const key = (column: PrismaColumn) => `${column.table}.${column.column} ${column.type}${column.nullable ? ' NULL' : ''}`;
+      const key = (column: PrismaColumn) =>
+        `${column.table}.${column.column} ${column.type}${column.nullable ? ' NULL' : ''}`;
       assert.deepEqual(expected.map(key).sort(), actual.map(key).sort());
     });
 
-    test("the change trigger watches every task column but id and the bookkeeping of either beat", async () => {
+    test('the change trigger watches every task column but id and the bookkeeping of either beat', async () => {
       // A new column that the trigger's explicit list misses would go unnoticed: catch it here.
       // date_changed is left out on purpose: django-celery-beat's save after a run moves it (0006).
       const [trigger] = await target.db.query<{ definition: string }>(

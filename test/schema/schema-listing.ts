@@ -7,7 +7,13 @@ const OURS = "(c.relname LIKE 'django_celery_beat_%' OR c.relname LIKE 'dbbeat_%
 /** Lists the schema of django-celery-beat's and dbbeat's tables in `public`, sorted. */
 export async function describeSchema(db: Pick<Database, 'query'>): Promise<string> {
   const lines: string[] = [];
-  const columns = await db.query<{ table: string; column: string; type: string; not_null: boolean; default: string | null }>(
+  const columns = await db.query<{
+    table: string;
+    column: string;
+    type: string;
+    not_null: boolean;
+    default: string | null;
+  }>(
     `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default
        FROM pg_attribute a
@@ -35,7 +41,8 @@ export async function describeSchema(db: Pick<Database, 'query'>): Promise<strin
       WHERE ${OURS} AND con.contype <> 'n'
       ORDER BY c.relname, con.conname`,
   );
-  for (const constraint of constraints) lines.push(`CONSTRAINT ${constraint.table}.${constraint.name} ${constraint.definition}`);
+  for (const constraint of constraints)
+    lines.push(`CONSTRAINT ${constraint.table}.${constraint.name} ${constraint.definition}`);
   const indexes = await db.query<{ definition: string }>(
     `SELECT pg_get_indexdef(i.indexrelid) AS definition
        FROM pg_index i

@@ -134,7 +134,10 @@ for (const backend of backends) {
       await insertInterval(db, 99);
       const marker = await notified;
       const changes = await changesAfter(db, since);
-      assert.deepEqual(changes.map((change) => change.table_name), ['django_celery_beat_intervalschedule']);
+      assert.deepEqual(
+        changes.map((change) => change.table_name),
+        ['django_celery_beat_intervalschedule'],
+      );
       assert.equal(marker, changes[0]!.id);
       assert.equal(notifications.length, notificationsBefore + 1);
       assert.ok((await lastUpdate(db)) > before); // bumped by the interval insert only
@@ -151,7 +154,10 @@ for (const backend of backends) {
       );
       assert.deepEqual(await changesAfter(db, since), []);
       assert.equal(await lastUpdate(db), before, 'last_update not bumped, so django-celery-beat does not reload');
-      await db.query(`UPDATE django_celery_beat_periodictask SET date_changed = clock_timestamp(), enabled = false WHERE id = $1`, [taskId]);
+      await db.query(
+        `UPDATE django_celery_beat_periodictask SET date_changed = clock_timestamp(), enabled = false WHERE id = $1`,
+        [taskId],
+      );
       assert.equal((await changesAfter(db, since)).length, 1, 'an edit that also moves date_changed still counts');
     });
 

@@ -61,18 +61,30 @@ describe('checkPeriodicTask', () => {
     assert.deepEqual(messagesOf({ ...valid, crontab: { minute: '0' } }), [
       'interval, crontab: only one schedule may be set',
     ]);
-    assert.deepEqual(messagesOf({ ...valid, interval: null, crontabId: 3, solarId: 4, crontab: {}, solar: { event: 'sunrise', latitude: 1, longitude: 2 } }), [
-      'crontab, solar: only one schedule may be set',
-    ]);
+    assert.deepEqual(
+      messagesOf({
+        ...valid,
+        interval: null,
+        crontabId: 3,
+        solarId: 4,
+        crontab: {},
+        solar: { event: 'sunrise', latitude: 1, longitude: 2 },
+      }),
+      ['crontab, solar: only one schedule may be set'],
+    );
   });
 
   test('a schedule id without its row is reported', () => {
-    assert.deepEqual(messagesOf({ name: 'a', task: 't', crontabId: 7 }), ['crontab_id: 7 names no crontab schedule row']);
+    assert.deepEqual(messagesOf({ name: 'a', task: 't', crontabId: 7 }), [
+      'crontab_id: 7 names no crontab schedule row',
+    ]);
   });
 
   test('clocked requires one_off', () => {
     const clocked = { clockedTime: new Date('2030-01-01T00:00:00Z') };
-    assert.deepEqual(messagesOf({ name: 'a', task: 't', clocked }), ['one_off: a clocked schedule requires one_off = true']);
+    assert.deepEqual(messagesOf({ name: 'a', task: 't', clocked }), [
+      'one_off: a clocked schedule requires one_off = true',
+    ]);
     assert.deepEqual(messagesOf({ name: 'a', task: 't', clocked, oneOff: true }), []);
   });
 
@@ -113,7 +125,9 @@ describe('checkPeriodicTask', () => {
     assert.deepEqual(messagesOf({ ...valid, priority: -1 }), ['priority: -1 is not an integer in 0-255']);
     assert.deepEqual(messagesOf({ ...valid, priority: 1.5 }), ['priority: 1.5 is not an integer in 0-255']);
     assert.deepEqual(messagesOf({ ...valid, priority: 0 }), []);
-    assert.deepEqual(messagesOf({ ...valid, expireSeconds: -1 }), ['expire_seconds: -1 is not an integer of at least 0']);
+    assert.deepEqual(messagesOf({ ...valid, expireSeconds: -1 }), [
+      'expire_seconds: -1 is not an integer of at least 0',
+    ]);
     assert.deepEqual(messagesOf({ ...valid, expireSeconds: 0 }), []);
   });
 
@@ -133,7 +147,10 @@ describe('checkPeriodicTask', () => {
     assert.equal(error.message, 'args: not a JSON list; crontab.minute: "61" is out of range 0-59');
     assert.deepEqual(
       error.issues.map((issue) => [issue.field, issue.value]),
-      [['args', 'x'], ['crontab.minute', '61']],
+      [
+        ['args', 'x'],
+        ['crontab.minute', '61'],
+      ],
     );
     assert.equal(error.name, 'ValidationError');
   });

@@ -51,7 +51,10 @@ export class BeatProcess {
   private exit: BeatExit | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly child: ChildProcess, label: string | undefined) {
+  constructor(
+    readonly child: ChildProcess,
+    label: string | undefined,
+  ) {
     this.label = label ?? `beat ${child.pid}`;
     living.add(this);
     this.exited = new Promise<BeatExit>((resolve) => {

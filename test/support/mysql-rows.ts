@@ -5,7 +5,10 @@ import type { MysqlDatabase } from '../../src/db/mysql/connection.js';
 import type { ScheduleRow, TaskRowInput } from './rows.js';
 
 /** Inserts the schedule row (in one transaction, to read its id); returns its column name and id. */
-export async function insertMysqlSchedule(db: MysqlDatabase, schedule: ScheduleRow): Promise<{ column: string; id: number }> {
+export async function insertMysqlSchedule(
+  db: MysqlDatabase,
+  schedule: ScheduleRow,
+): Promise<{ column: string; id: number }> {
   return db.transaction(async (tx) => {
     const insertId = async (sql: string, params: unknown[]) => {
       await tx.execute(sql, params);
@@ -23,7 +26,14 @@ export async function insertMysqlSchedule(db: MysqlDatabase, schedule: ScheduleR
       const c = schedule.crontab;
       const id = await insertId(
         'INSERT INTO django_celery_beat_crontabschedule (minute, hour, day_of_week, day_of_month, month_of_year, timezone) VALUES (?, ?, ?, ?, ?, ?)',
-        [c.minute ?? '*', c.hour ?? '*', c.day_of_week ?? '*', c.day_of_month ?? '*', c.month_of_year ?? '*', c.timezone ?? 'UTC'],
+        [
+          c.minute ?? '*',
+          c.hour ?? '*',
+          c.day_of_week ?? '*',
+          c.day_of_month ?? '*',
+          c.month_of_year ?? '*',
+          c.timezone ?? 'UTC',
+        ],
       );
       return { column: 'crontab_id', id };
     }
@@ -34,11 +44,10 @@ export async function insertMysqlSchedule(db: MysqlDatabase, schedule: ScheduleR
         [s.event, s.latitude, s.longitude],
       );
       if (existing !== undefined) return { column: 'solar_id', id: existing.id };
-      const id = await insertId('INSERT INTO django_celery_beat_solarschedule (event, latitude, longitude) VALUES (?, ?, ?)', [
-        s.event,
-        s.latitude,
-        s.longitude,
-      ]);
+      const id = await insertId(
+        'INSERT INTO django_celery_beat_solarschedule (event, latitude, longitude) VALUES (?, ?, ?)',
+        [s.event, s.latitude, s.longitude],
+      );
       return { column: 'solar_id', id };
     }
     const id = await insertId('INSERT INTO django_celery_beat_clockedschedule (clocked_time) VALUES (?)', [
@@ -51,7 +60,8 @@ export async function insertMysqlSchedule(db: MysqlDatabase, schedule: ScheduleR
 /** Inserts a schedule and a task that uses it; returns the task's id. */
 export async function insertMysqlTask(db: MysqlDatabase, input: TaskRowInput): Promise<number> {
   const { column, id: scheduleId } = await insertMysqlSchedule(db, input.schedule);
-  const time = (value: Date | null | undefined) => (value === null || value === undefined ? null : db.naiveTimes.fromEpochMs(value.getTime()));
+  const time = (value: Date | null | undefined) =>
+    value === null || value === undefined ? null : db.naiveTimes.fromEpochMs(value.getTime());
   return db.transaction(async (tx) => {
     await tx.execute(
       `INSERT INTO django_celery_beat_periodictask

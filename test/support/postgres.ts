@@ -51,11 +51,11 @@ export async function waitUntilWaitingOnLock(query: Query, pid: number, timeoutM
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = (await query('SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1', [pid])) as
-      | { rows: { wait_event_type: string | null }[] }
-      | { wait_event_type: string | null }[];
+      { rows: { wait_event_type: string | null }[] } | { wait_event_type: string | null }[];
     const rows = Array.isArray(result) ? result : result.rows;
     if (rows[0]?.wait_event_type === 'Lock') return;
-    if (Date.now() > deadline) throw new Error(`backend ${pid} did not wait on a lock within ${timeoutMs} ms (${JSON.stringify(rows[0])})`);
+    if (Date.now() > deadline)
+      throw new Error(`backend ${pid} did not wait on a lock within ${timeoutMs} ms (${JSON.stringify(rows[0])})`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

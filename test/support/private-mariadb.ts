@@ -26,7 +26,13 @@ export class PrivateMariaDb {
     const server = new PrivateMariaDb(await freePort());
     execFileSync(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${join(server.dir, 'data')}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'],
+      [
+        '--no-defaults',
+        `--datadir=${join(server.dir, 'data')}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        '--user=root',
+      ],
       { stdio: 'ignore', timeout: 120_000 },
     );
     await server.restart();
@@ -72,7 +78,12 @@ export class PrivateMariaDb {
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        const connection = await mariadb.createConnection({ host: '127.0.0.1', port: this.port, user: 'root', connectTimeout: 1000 });
+        const connection = await mariadb.createConnection({
+          host: '127.0.0.1',
+          port: this.port,
+          user: 'root',
+          connectTimeout: 1000,
+        });
         await connection.end();
         return;
       } catch {

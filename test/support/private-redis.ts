@@ -61,7 +61,14 @@ export class PrivateRedis {
     this.child = spawn(
       'redis-server',
       [
-        '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        this.dir,
         ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ],
       { stdio: 'ignore' },
@@ -71,13 +78,20 @@ export class PrivateRedis {
     child.once('exit', () => started.delete(child));
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const client = new Redis({
+        port: this.port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();
         if ((await client.ping()) === 'PONG') return;
       } catch {
-        if (Date.now() > deadline) throw new Error(`private redis-server on port ${this.port} did not answer within 10 s`);
+        if (Date.now() > deadline)
+          throw new Error(`private redis-server on port ${this.port} did not answer within 10 s`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
         client.disconnect();

@@ -38,5 +38,8 @@ export async function pythonView(texts: string[]): Promise<PythonView[]> {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   child.stdin.end(texts.map((t) => JSON.stringify(t)).join('\n') + '\n');
   assert.equal(await exited, 0, stderr);
-  return stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as PythonView);
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as PythonView);
 }

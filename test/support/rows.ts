@@ -51,7 +51,14 @@ export async function insertSchedule(db: Queryable, schedule: ScheduleRow): Prom
     const { rows } = await db.query<{ id: number }>(
       `INSERT INTO django_celery_beat_crontabschedule (minute, hour, day_of_week, day_of_month, month_of_year, timezone)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [c.minute ?? '*', c.hour ?? '*', c.day_of_week ?? '*', c.day_of_month ?? '*', c.month_of_year ?? '*', c.timezone ?? 'UTC'],
+      [
+        c.minute ?? '*',
+        c.hour ?? '*',
+        c.day_of_week ?? '*',
+        c.day_of_month ?? '*',
+        c.month_of_year ?? '*',
+        c.timezone ?? 'UTC',
+      ],
     );
     return { column: 'crontab_id', id: rows[0]!.id };
   }

@@ -179,7 +179,9 @@ export function Beats() {
           {data.beats.map((beat) => (
             <tr key={beat.instance} class={beat.role === 'gone' ? 'muted' : ''} title={beat.instance}>
               <td>
-                <span class={beat.role === 'leader' ? 'pill on' : 'pill'}>{beat.role === 'gone' ? 'gone (not seen)' : beat.role}</span>
+                <span class={beat.role === 'leader' ? 'pill on' : 'pill'}>
+                  {beat.role === 'gone' ? 'gone (not seen)' : beat.role}
+                </span>
               </td>
               <td class="mono">{beat.hostname}</td>
               <td class="num">{beat.pid}</td>

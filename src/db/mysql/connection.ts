@@ -21,7 +21,10 @@ export interface MysqlDatabaseOptions {
 
 /** What `query` and a transaction's `query` can run: rows for a SELECT, [] otherwise. */
 export interface MysqlQueryable {
-  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<Row[]>;
   /** Runs a statement that returns no rows; resolves to the rows it matched (found rows). */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
 }
@@ -70,7 +73,10 @@ export class MysqlDatabase implements MysqlQueryable {
     });
   }
 
-  async query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+  async query<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<Row[]> {
     await this.checkVersion();
     return rowsOf<Row>(await this.pool.query(sql, params));
   }

@@ -40,8 +40,12 @@ export async function applyMysqlMigrations(
   log?: (message: string) => void,
 ): Promise<string[]> {
   return db.withScriptConnection(async (connection) => {
-    const [lock] = await connection.query<{ got: number | null }>('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_SECONDS]);
-    if (lock?.got !== 1) throw new Error(`another dbbeat migrate held the lock "${LOCK_NAME}" for ${LOCK_WAIT_SECONDS} s`);
+    const [lock] = await connection.query<{ got: number | null }>('SELECT GET_LOCK(?, ?) AS got', [
+      LOCK_NAME,
+      LOCK_WAIT_SECONDS,
+    ]);
+    if (lock?.got !== 1)
+      throw new Error(`another dbbeat migrate held the lock "${LOCK_NAME}" for ${LOCK_WAIT_SECONDS} s`);
     try {
       return await applyUnderLock(connection, files, checkHistory, wrapFailure, log);
     } finally {
@@ -58,7 +62,9 @@ async function applyUnderLock(
   log?: (message: string) => void,
 ): Promise<string[]> {
   await connection.execute(CREATE_HISTORY_TABLE);
-  const history = await connection.query<{ name: string; checksum: string }>('SELECT name, checksum FROM dbbeat_migrations');
+  const history = await connection.query<{ name: string; checksum: string }>(
+    'SELECT name, checksum FROM dbbeat_migrations',
+  );
   checkHistory(history);
   const done = new Set(history.map((row) => row.name));
   const applied: string[] = [];
@@ -69,10 +75,10 @@ async function applyUnderLock(
     } catch (error) {
       throw wrapFailure(file.name, error);
     }
-    await connection.execute('INSERT INTO dbbeat_migrations (name, checksum, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))', [
-      file.name,
-      file.checksum,
-    ]);
+    await connection.execute(
+      'INSERT INTO dbbeat_migrations (name, checksum, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))',
+      [file.name, file.checksum],
+    );
     applied.push(file.name);
     log?.(`applied mysql/${file.name}`);
   }
@@ -93,11 +99,17 @@ export async function repairMysqlSchema(
 ): Promise<{ before: SchemaObjectStatus[]; missing: SchemaObjectStatus[] }> {
   const before = missingObjects(await inspectMysqlSchema(db));
   if (before.length === 0) return { before, missing: [] };
-  const first = Math.min(...before.map((object) => files.findIndex((file) => file.name === object.migration)).filter((index) => index >= 0));
+  const first = Math.min(
+    ...before.map((object) => files.findIndex((file) => file.name === object.migration)).filter((index) => index >= 0),
+  );
   const owners = new Set(MYSQL_SCHEMA_OBJECTS.map((object) => object.migration));
   await db.withScriptConnection(async (connection) => {
-    const [lock] = await connection.query<{ got: number | null }>('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_SECONDS]);
-    if (lock?.got !== 1) throw new Error(`another dbbeat migrate held the lock "${LOCK_NAME}" for ${LOCK_WAIT_SECONDS} s`);
+    const [lock] = await connection.query<{ got: number | null }>('SELECT GET_LOCK(?, ?) AS got', [
+      LOCK_NAME,
+      LOCK_WAIT_SECONDS,
+    ]);
+    if (lock?.got !== 1)
+      throw new Error(`another dbbeat migrate held the lock "${LOCK_NAME}" for ${LOCK_WAIT_SECONDS} s`);
     try {
       for (const [index, file] of files.entries()) {
         if (index < first || !owners.has(file.name)) continue;

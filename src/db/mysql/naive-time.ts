@@ -10,7 +10,9 @@ const DAY_MS = 24 * HOUR_MS;
 /** A zone name that luxon (the IANA database) does not know. */
 export class UnknownTimeZoneError extends Error {
   constructor(readonly zone: string) {
-    super(`unknown time zone "${zone}" for the database's times (--db-timezone / DBBEAT_DB_TIMEZONE); use an IANA name such as UTC or Asia/Shanghai`);
+    super(
+      `unknown time zone "${zone}" for the database's times (--db-timezone / DBBEAT_DB_TIMEZONE); use an IANA name such as UTC or Asia/Shanghai`,
+    );
     this.name = 'UnknownTimeZoneError';
   }
 }
@@ -50,7 +52,15 @@ export class NaiveTimeZone {
     const match = NAIVE.exec(text);
     if (match === null) throw new Error(`not a DATETIME: "${text}"`);
     const [, y, mo, d, h, mi, s, frac] = match;
-    const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, frac === undefined ? 0 : Math.floor(+frac.padEnd(6, '0') / 1000));
+    const wall = Date.UTC(
+      +y!,
+      +mo! - 1,
+      +d!,
+      +h!,
+      +mi!,
+      +s!,
+      frac === undefined ? 0 : Math.floor(+frac.padEnd(6, '0') / 1000),
+    );
     if (this.zone === null) return wall;
     // The offsets in force a day either side cover every transition of this wall time.
     const before = this.zone.offset(wall - DAY_MS) * 60_000;

@@ -64,9 +64,15 @@ WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN (?)`;
 export async function inspectMysqlSchema(db: {
   query<Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
 }): Promise<SchemaObjectStatus[]> {
-  const names = (kind: SchemaObject['kind']) => [...new Set(MYSQL_SCHEMA_OBJECTS.filter((o) => o.kind === kind).map((o) => o.name))];
-  const found = await db.query<{ kind: string; name: string; on_table: string | null }>(FIND_OBJECTS, [names('table'), names('trigger')]);
-  const key = (kind: string, name: string, table: string | null | undefined) => `${kind}\u0000${name}\u0000${table ?? ''}`;
+  const names = (kind: SchemaObject['kind']) => [
+    ...new Set(MYSQL_SCHEMA_OBJECTS.filter((o) => o.kind === kind).map((o) => o.name)),
+  ];
+  const found = await db.query<{ kind: string; name: string; on_table: string | null }>(FIND_OBJECTS, [
+    names('table'),
+    names('trigger'),
+  ]);
+  const key = (kind: string, name: string, table: string | null | undefined) =>
+    `${kind}\u0000${name}\u0000${table ?? ''}`;
   const present = new Set(found.map((row) => key(row.kind, row.name, row.on_table)));
   let installationRow = false;
   if (present.has(key('table', 'dbbeat_installation', null))) {
@@ -74,6 +80,9 @@ export async function inspectMysqlSchema(db: {
   }
   return MYSQL_SCHEMA_OBJECTS.map((object) => {
     if (object.kind === 'row') return { ...object, present: installationRow };
-    return { ...object, present: present.has(key(object.kind, object.name, object.kind === 'trigger' ? object.table : null)) };
+    return {
+      ...object,
+      present: present.has(key(object.kind, object.name, object.kind === 'trigger' ? object.table : null)),
+    };
   });
 }

@@ -7,7 +7,9 @@ export class UnsupportedServerVersionError extends Error {
     readonly version: string,
     readonly where: string,
   ) {
-    super(`${where} runs ${version}, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later`);
+    super(
+      `${where} runs ${version}, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later`,
+    );
     this.name = 'UnsupportedServerVersionError';
   }
 }

@@ -105,12 +105,15 @@ export class MysqlStore implements BeatStore {
   async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome> {
     if (records.length === 0) return { held: true, written: [], locked: [] };
     return this.db.transaction(async (tx) => {
-      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0) return { held: false, written: [], locked: [] };
+      if ((await tx.query(CHECK_FENCE, [fence.name, fence.token])).length === 0)
+        return { held: false, written: [], locked: [] };
       const ids = [...new Set(records.map((r) => r.id))];
       const mine = new Set((await tx.query<{ id: number }>(LOCK_TASKS, [ids])).map((row) => row.id));
       const writable = records.filter((r) => mine.has(r.id));
       if (writable.length > 0) {
-        const runs = JSON.stringify(writable.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]));
+        const runs = JSON.stringify(
+          writable.map((r) => [r.id, this.times.fromEpochMs(r.lastRunAt), r.runs, r.disable ? 1 : 0]),
+        );
         await tx.execute(RECORD_RUNS, [runs, [...mine]]);
       }
       if (mine.size === ids.length) return { held: true, written: ids, locked: [] };
@@ -135,15 +138,31 @@ export class MysqlStore implements BeatStore {
    */
   async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
     if (ids.length === 0) return [];
-    const names = new Map((await this.db.query<{ id: number; name: string }>(EXISTING_TASKS, [ids])).map((row) => [row.id, row.name]));
-    const unnamed = (id: number): RowLockHolder => ({ id, name: names.get(id) ?? `#${id}`, pid: null, application: null, client: null, state: null, since: null, query: null });
+    const names = new Map(
+      (await this.db.query<{ id: number; name: string }>(EXISTING_TASKS, [ids])).map((row) => [row.id, row.name]),
+    );
+    const unnamed = (id: number): RowLockHolder => ({
+      id,
+      name: names.get(id) ?? `#${id}`,
+      pid: null,
+      application: null,
+      client: null,
+      state: null,
+      since: null,
+      query: null,
+    });
     const named = (id: number, row: LockHolderRow): RowLockHolder => ({
       id,
       name: names.get(id) ?? `#${id}`,
       pid: Number(row.pid),
       application: row.user === null ? null : `user ${row.user}`,
       client: row.host,
-      state: row.command === 'Sleep' ? 'idle in transaction' : row.command === null ? null : `${row.command.toLowerCase()} in transaction`,
+      state:
+        row.command === 'Sleep'
+          ? 'idle in transaction'
+          : row.command === null
+            ? null
+            : `${row.command.toLowerCase()} in transaction`,
       since: row.started === null ? null : Math.round(Number(row.started) * 1000),
       query: row.query,
     });
@@ -225,7 +244,9 @@ export class MysqlStore implements BeatStore {
       const [row] = await tx.query<{ token: string; seconds_left: number }>(READ_LEASE, [name]);
       // The database's clock with each renewal: the beat schedules by it (beat/database-clock.ts).
       const [clock] = await tx.query<{ clock: string }>(DATABASE_CLOCK);
-      return row === undefined ? null : { token: row.token, secondsLeft: Number(row.seconds_left), databaseNow: parseClock(clock!.clock) };
+      return row === undefined
+        ? null
+        : { token: row.token, secondsLeft: Number(row.seconds_left), databaseNow: parseClock(clock!.clock) };
     });
   }
 
@@ -234,7 +255,15 @@ export class MysqlStore implements BeatStore {
   }
 
   async heartbeat(beat: BeatPresence): Promise<void> {
-    await this.db.execute(HEARTBEAT, [beat.instance, beat.leaseName, beat.hostname, beat.pid, beat.version, beat.role, beat.leaseSeconds]);
+    await this.db.execute(HEARTBEAT, [
+      beat.instance,
+      beat.leaseName,
+      beat.hostname,
+      beat.pid,
+      beat.version,
+      beat.role,
+      beat.leaseSeconds,
+    ]);
     await this.db.execute(PRUNE_BEATS, [beat.instance]);
   }
 
@@ -253,9 +282,10 @@ export class MysqlStore implements BeatStore {
   }
 
   async changeFeedStart(recentSeconds: number): Promise<ChangeFeedStart> {
-    const rows = await this.db.query<{ top: number; gap_after: number | null; gap_before: number | null }>(CHANGE_FEED_START, [
-      Math.round(recentSeconds * 1_000_000),
-    ]);
+    const rows = await this.db.query<{ top: number; gap_after: number | null; gap_before: number | null }>(
+      CHANGE_FEED_START,
+      [Math.round(recentSeconds * 1_000_000)],
+    );
     const missing: number[] = [];
     for (const row of rows) {
       if (row.gap_after === null || row.gap_before === null) continue;
@@ -265,7 +295,10 @@ export class MysqlStore implements BeatStore {
   }
 
   async readChanges(after: number, holes: readonly number[]): Promise<Change[]> {
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [after, listOrNone(holes)]);
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
+      after,
+      listOrNone(holes),
+    ]);
     return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id }));
   }
 

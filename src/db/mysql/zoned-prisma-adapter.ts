@@ -26,7 +26,8 @@ export function zonedPrismaAdapter(factory: SqlDriverAdapterFactory, zone: Naive
           if (property === 'queryRaw') return (query: Query) => queryRaw(target, query, zone);
           if (property === 'executeRaw') return (query: Query) => target.executeRaw(shiftArgs(query, zone));
           if (property === 'startTransaction') {
-            return async (...args: Parameters<Adapter['startTransaction']>) => zonedTransaction(await target.startTransaction(...args), zone);
+            return async (...args: Parameters<Adapter['startTransaction']>) =>
+              zonedTransaction(await target.startTransaction(...args), zone);
           }
           const value: unknown = Reflect.get(target, property, receiver);
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -55,7 +56,8 @@ async function queryRaw(target: Pick<Adapter, 'queryRaw'>, query: Query, zone: N
     for (const index of columns) {
       const value = row[index];
       // The adapter gives '2026-11-30T21:15:00+00:00' for the wall time 2026-11-30 21:15:00.
-      if (typeof value === 'string') row[index] = new Date(zone.toEpochMs(value.replace(/(Z|[+-]00:00)$/, ''))).toISOString();
+      if (typeof value === 'string')
+        row[index] = new Date(zone.toEpochMs(value.replace(/(Z|[+-]00:00)$/, ''))).toISOString();
     }
   }
   return result;
@@ -68,7 +70,12 @@ function shiftArgs(query: Query, zone: NaiveTimeZone): Query {
     const value = query.args[index];
     if (type.scalarType !== 'datetime' || value === null || value === undefined) return;
     // Prisma passes a DateTime as a Date or an ISO string.
-    const instant = value instanceof Date ? value.getTime() : typeof value === 'string' || typeof value === 'number' ? Date.parse(String(value)) : Number.NaN;
+    const instant =
+      value instanceof Date
+        ? value.getTime()
+        : typeof value === 'string' || typeof value === 'number'
+          ? Date.parse(String(value))
+          : Number.NaN;
     if (Number.isNaN(instant)) return;
     args ??= [...query.args];
     args[index] = new Date(wallAsUtc(instant, zone));

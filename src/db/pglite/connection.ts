@@ -144,7 +144,11 @@ export class PGliteDatabase implements Database {
 
   /** An adapter for `new PrismaClient({ adapter })` on this embedded database. */
   prismaAdapter(): SqlDriverAdapterFactory {
-    return lazyAdapter('postgres', 'pglite-prisma-adapter', async () => new (await import('pglite-prisma-adapter')).PrismaPGlite(this.pglite));
+    return lazyAdapter(
+      'postgres',
+      'pglite-prisma-adapter',
+      async () => new (await import('pglite-prisma-adapter')).PrismaPGlite(this.pglite),
+    );
   }
 
   async close(): Promise<void> {

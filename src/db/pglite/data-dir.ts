@@ -76,11 +76,14 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
 }
 
 /** The live process that has the folder open, if any (and where it serves it, when it does). */
-export async function dataDirOwner(dataDir: string): Promise<{ pid: number; server: ServerInfo | undefined } | undefined> {
+export async function dataDirOwner(
+  dataDir: string,
+): Promise<{ pid: number; server: ServerInfo | undefined } | undefined> {
   const server = await findLiveServer(dataDir);
   if (server !== undefined) return { pid: server.pid, server };
   const holder = Number.parseInt(await readFile(resolve(dataDir, LOCK_FILE), 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) return { pid: holder, server: undefined };
+  if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder))
+    return { pid: holder, server: undefined };
   return undefined;
 }
 

@@ -79,7 +79,11 @@ export class PostgresDatabase implements Database {
 
   /** An adapter for `new PrismaClient({ adapter })` that shares this pool. */
   prismaAdapter(): SqlDriverAdapterFactory {
-    return lazyAdapter('postgres', '@prisma/adapter-pg', async () => new (await import('@prisma/adapter-pg')).PrismaPg(this.pool));
+    return lazyAdapter(
+      'postgres',
+      '@prisma/adapter-pg',
+      async () => new (await import('@prisma/adapter-pg')).PrismaPg(this.pool),
+    );
   }
 
   async close(): Promise<void> {

@@ -53,7 +53,13 @@ export const POSTGRES_SCHEMA_OBJECTS: readonly SchemaObject[] = [
       essential: false,
     })),
   ),
-  ...SCHEDULE_TABLES.map((table) => ({ kind: 'trigger' as const, name: 'dbbeat_delete_tasks', table, migration: M3, essential: false })),
+  ...SCHEDULE_TABLES.map((table) => ({
+    kind: 'trigger' as const,
+    name: 'dbbeat_delete_tasks',
+    table,
+    migration: M3,
+    essential: false,
+  })),
 ];
 
 /**
@@ -75,13 +81,15 @@ WHERE NOT t.tgisinternal AND t.tgname = ANY($3::text[]) AND pg_table_is_visible(
 
 /** Looks up every object of {@link POSTGRES_SCHEMA_OBJECTS}. */
 export async function inspectPostgresSchema(db: Pick<Database, 'query'>): Promise<SchemaObjectStatus[]> {
-  const names = (kind: SchemaObject['kind']) => [...new Set(POSTGRES_SCHEMA_OBJECTS.filter((o) => o.kind === kind).map((o) => o.name))];
-  const found = await db.query<{ kind: string; name: string; on_table: string | null; enabled: boolean | null }>(FIND_OBJECTS, [
-    names('table'),
-    names('function'),
-    names('trigger'),
-  ]);
-  const key = (kind: string, name: string, table: string | null | undefined) => `${kind}\u0000${name}\u0000${table ?? ''}`;
+  const names = (kind: SchemaObject['kind']) => [
+    ...new Set(POSTGRES_SCHEMA_OBJECTS.filter((o) => o.kind === kind).map((o) => o.name)),
+  ];
+  const found = await db.query<{ kind: string; name: string; on_table: string | null; enabled: boolean | null }>(
+    FIND_OBJECTS,
+    [names('table'), names('function'), names('trigger')],
+  );
+  const key = (kind: string, name: string, table: string | null | undefined) =>
+    `${kind}\u0000${name}\u0000${table ?? ''}`;
   const present = new Map(found.map((row) => [key(row.kind, row.name, row.on_table), row.enabled]));
   let installationRow = false;
   if (present.has(key('table', 'dbbeat_installation', null))) {

@@ -48,7 +48,8 @@ export class PostgresStore implements BeatStore {
     const tables = (await this.db.query<{ name: string }>(TABLES_WITHOUT_STATISTICS)).map((row) => row.name);
     // Names come from pg_class for a fixed list of our tables; quoted all the same.
     // A role that does not own a table gets a warning from ANALYZE, not an error.
-    if (tables.length > 0) await this.db.query(`ANALYZE ${tables.map((name) => `"${name.replace(/"/g, '""')}"`).join(', ')}`);
+    if (tables.length > 0)
+      await this.db.query(`ANALYZE ${tables.map((name) => `"${name.replace(/"/g, '""')}"`).join(', ')}`);
     return tables;
   }
 
@@ -123,7 +124,11 @@ export class PostgresStore implements BeatStore {
   }
 
   async acquireLease(name: string, holder: string, ttlSeconds: number): Promise<LeaseGrant | null> {
-    const [row] = await this.db.query<{ token: string; seconds_left: number; clock_ms: number }>(ACQUIRE_LEASE, [name, holder, ttlSeconds]);
+    const [row] = await this.db.query<{ token: string; seconds_left: number; clock_ms: number }>(ACQUIRE_LEASE, [
+      name,
+      holder,
+      ttlSeconds,
+    ]);
     return row === undefined ? null : { token: row.token, secondsLeft: row.seconds_left, databaseNow: row.clock_ms };
   }
 
@@ -132,7 +137,15 @@ export class PostgresStore implements BeatStore {
   }
 
   async heartbeat(beat: BeatPresence): Promise<void> {
-    await this.db.query(HEARTBEAT, [beat.instance, beat.leaseName, beat.hostname, beat.pid, beat.version, beat.role, beat.leaseSeconds]);
+    await this.db.query(HEARTBEAT, [
+      beat.instance,
+      beat.leaseName,
+      beat.hostname,
+      beat.pid,
+      beat.version,
+      beat.role,
+      beat.leaseSeconds,
+    ]);
   }
 
   async removeBeat(instance: string): Promise<void> {
@@ -155,12 +168,20 @@ export class PostgresStore implements BeatStore {
   }
 
   async readChanges(after: number, holes: readonly number[]): Promise<Change[]> {
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [after, holes]);
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
+      after,
+      holes,
+    ]);
     return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id }));
   }
 
   async tasksOfSchedules(ids: ScheduleIds): Promise<number[]> {
-    const rows = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, [ids.crontab, ids.interval, ids.solar, ids.clocked]);
+    const rows = await this.db.query<{ id: number }>(TASKS_OF_SCHEDULES, [
+      ids.crontab,
+      ids.interval,
+      ids.solar,
+      ids.clocked,
+    ]);
     return rows.map((row) => row.id);
   }
 

@@ -38,7 +38,13 @@ export function resolveWallTime(zone: ZoneOffsets, wallMs: number): WallInstants
     const guess = wallMs - offsetBefore;
     const offset = zone.offsetAt(guess);
     const instant = offset === offsetBefore ? guess : wallMs - offset;
-    return { kind: 'normal', first: instant, second: instant, maxOffset: offsetBefore, settled: offset === offsetBefore };
+    return {
+      kind: 'normal',
+      first: instant,
+      second: instant,
+      maxOffset: offsetBefore,
+      settled: offset === offsetBefore,
+    };
   }
   const maxOffset = Math.max(offsetBefore, offsetAfter);
   const readBefore = wallMs - offsetBefore;

@@ -32,12 +32,7 @@ export const SOLAR_EVENT_SEARCHES: Readonly<Record<SolarEvent, EventSearch>> = {
  * The first occurrence of `event` at or after `from` within `limitDays` days,
  * or null when it does not happen in that window (polar day or night).
  */
-export function searchSolarEvent(
-  event: SolarEvent,
-  observer: Observer,
-  from: Date,
-  limitDays: number,
-): Date | null {
+export function searchSolarEvent(event: SolarEvent, observer: Observer, from: Date, limitDays: number): Date | null {
   const search = SOLAR_EVENT_SEARCHES[event];
   switch (search.method) {
     case 'upperLimb':

@@ -43,7 +43,10 @@ export interface CeleryWorker {
   stop(): Promise<void>;
   records(): Promise<ExecutionRecord[]>;
   /** Resolves with all records once `until` holds (a count or a predicate); rejects after timeoutMs. */
-  waitForRecords(until: number | ((records: ExecutionRecord[]) => boolean), timeoutMs: number): Promise<ExecutionRecord[]>;
+  waitForRecords(
+    until: number | ((records: ExecutionRecord[]) => boolean),
+    timeoutMs: number,
+  ): Promise<ExecutionRecord[]>;
   /** Resolves once the worker's log matches; rejects after timeoutMs. */
   waitForLog(pattern: RegExp, timeoutMs: number): Promise<string>;
   /** Everything the worker logged so far. */
@@ -69,13 +72,24 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
   const recordFile = options.recordFile ?? join(tmpdir(), `dbbeat-celery-${randomBytes(6).toString('hex')}.jsonl`);
   const concurrency = options.concurrency ?? 1;
   const args = [
-    '-m', 'celery', '-A', 'dbbeat_test_tasks', 'worker',
-    '-Q', options.queues.join(','),
-    '-n', `dbbeat-test-${randomBytes(4).toString('hex')}@%h`,
-    '--pool', concurrency > 1 ? 'threads' : 'solo',
-    '--concurrency', String(concurrency),
-    '--without-gossip', '--without-mingle', '--without-heartbeat',
-    '-l', 'info',
+    '-m',
+    'celery',
+    '-A',
+    'dbbeat_test_tasks',
+    'worker',
+    '-Q',
+    options.queues.join(','),
+    '-n',
+    `dbbeat-test-${randomBytes(4).toString('hex')}@%h`,
+    '--pool',
+    concurrency > 1 ? 'threads' : 'solo',
+    '--concurrency',
+    String(concurrency),
+    '--without-gossip',
+    '--without-mingle',
+    '--without-heartbeat',
+    '-l',
+    'info',
   ];
   const child = spawn('/usr/bin/python3', args, {
     cwd: TASKS_DIR,
@@ -100,20 +114,29 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.on('exit', () => {
-    exited = true;
-    for (const listener of listeners) listener();
-    resolve();
-  }));
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      for (const listener of listeners) listener();
+      resolve();
+    }),
+  );
 
   const waitForLog = (pattern: RegExp, timeoutMs: number): Promise<string> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         const match = pattern.exec(output);
         if (match) return finish(() => resolve(match[0]));
-        if (exited) finish(() => reject(new Error(`Celery worker exited before logging ${pattern}:\n${output.slice(-3000)}`)));
+        if (exited)
+          finish(() => reject(new Error(`Celery worker exited before logging ${pattern}:\n${output.slice(-3000)}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`Celery worker did not log ${pattern} within ${timeoutMs} ms:\n${output.slice(-3000)}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(new Error(`Celery worker did not log ${pattern} within ${timeoutMs} ms:\n${output.slice(-3000)}`)),
+          ),
+        timeoutMs,
+      );
       const finish = (settle: () => void): void => {
         clearTimeout(timer);
         listeners.delete(check);
@@ -131,7 +154,10 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
     // Only whole lines: the worker may be writing the last one right now (a 200 kB arg is
     // written in several pieces).
     const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    return complete.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ExecutionRecord);
+    return complete
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as ExecutionRecord);
   };
 
   let stopping: Promise<void> | null = null;
@@ -167,7 +193,8 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       for (;;) {
         const current = await records();
         if (done(current)) return current;
-        if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for records; have ${current.length}:\n${output.slice(-3000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`waited ${timeoutMs} ms for records; have ${current.length}:\n${output.slice(-3000)}`);
         if (exited) throw new Error(`Celery worker exited:\n${output.slice(-3000)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
