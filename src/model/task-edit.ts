@@ -19,6 +19,7 @@ import {
   checkPeriodicTask,
 } from '../model/validate.js';
 import { TASK_JOINS, TASK_VERSION } from './task-rows.js';
+import { JSON_FIELDS, PLAIN_FIELDS } from './fields.js';
 
 /** The fields of a task as `schedule()` takes them, JSON columns as text. All optional in an edit. */
 export interface TaskInput {
@@ -47,24 +48,8 @@ export interface TaskInput {
   description?: string;
 }
 
-/** The task's own columns an input may set (the schedule aside). */
-const COLUMNS = [
-  'name',
-  'task',
-  'args',
-  'kwargs',
-  'headers',
-  'queue',
-  'exchange',
-  'routingKey',
-  'priority',
-  'expires',
-  'expireSeconds',
-  'oneOff',
-  'startTime',
-  'enabled',
-  'description',
-] as const;
+/** The task's own columns an input may set (the schedule aside): from the one field list. */
+const COLUMNS = ['name', ...JSON_FIELDS, ...PLAIN_FIELDS] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** A change of one field: its value before and after (schedules as their row's fields). */
