@@ -32,6 +32,18 @@ export async function createTempDatabase(prefix = 'dbbeat_test'): Promise<TempDa
       const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
       await client.connect();
       try {
+        // pg's Pool.end() resolves before its sockets have closed. A FORCE drop at that
+        // moment kills a backend whose client is still closing, and a test's pool without
+        // an 'error' listener then crashes the test process. Give our own connections a
+        // moment to go; FORCE is for what a beat or a failed test left open.
+        for (let tries = 0; tries < 100; tries++) {
+          const { rows } = await client.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await client.end();
