@@ -44,3 +44,84 @@ DELETE FROM dbbeat_run WHERE sent_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND OR i
 export function utcDatetime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/** Run states after which nothing moves a run (FINISHED_STATES, and SKIPPED which has no task id). */
+const FINISHED = `'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'SKIPPED'`;
+
+/**
+ * Whether update u moves run r's state: outcomeMoves of src/db/outcome-fold.ts in SQL (the
+ * same rules, the same order). It reads r.state, so APPLY_OUTCOMES assigns state last.
+ */
+const MOVES = `(CASE
+  WHEN r.state IN (${FINISHED}) THEN FALSE
+  WHEN u.state = 'LOST' THEN r.state <> 'LOST'
+  WHEN r.state = 'LOST' THEN TRUE
+  WHEN u.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'RETRY') OR u.after_retry = 1 THEN TRUE
+  WHEN r.state = 'RETRY' THEN u.state IN ('RECEIVED', 'STARTED')
+  ELSE (CASE u.state WHEN 'SENT' THEN 0 WHEN 'RECEIVED' THEN 1 WHEN 'STARTED' THEN 2 ELSE -1 END)
+    >= (CASE r.state WHEN 'RECEIVED' THEN 1 WHEN 'STARTED' THEN 2 ELSE 0 END)
+END)`;
+
+/** u replaces the outcome columns (replacesOutcome): a finished state or RETRY. */
+const REPLACES = `u.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'RETRY')`;
+
+/** A trace column (received_at, started_at, worker): the newer value when moving, else only filled. */
+const trace = (column: string) =>
+  `r.${column} = CASE WHEN ${MOVES} THEN COALESCE(u.${column}, r.${column}) ELSE COALESCE(r.${column}, u.${column}) END`;
+/** An outcome column: replaced by a finished state or RETRY, kept where a moving open state has none. */
+const outcome = (column: string) =>
+  `r.${column} = CASE WHEN NOT ${MOVES} THEN r.${column} WHEN ${REPLACES} THEN u.${column} ELSE COALESCE(u.${column}, r.${column}) END`;
+
+/**
+ * Applies a batch of outcomes (folded: one per task id, see foldOutcomes) to the runs with
+ * those task ids, by the rules of outcomeMoves; task ids not in dbbeat_run match nothing.
+ * Affected rows: the rows updated.
+ * ? JSON text: an array of [task_id, state, after_retry (0/1), received_at, started_at,
+ * finished_at (UTC DATETIME text or null), runtime (s), worker, result, exception_type,
+ * exception_message, traceback]; ? the same task ids as a list (for the index).
+ * Every SET expression reads r.state through MOVES, and MySQL may assign a multiple-table
+ * UPDATE's columns in list order on the row itself: `state` must stay the last assignment.
+ */
+export const APPLY_OUTCOMES = `
+UPDATE dbbeat_run AS r FORCE INDEX (dbbeat_run_task_id_idx)
+JOIN JSON_TABLE(?, '$[*]' COLUMNS (
+  task_id VARCHAR(191) PATH '$[0]',
+  state VARCHAR(16) PATH '$[1]',
+  after_retry TINYINT PATH '$[2]',
+  received_at DATETIME(6) PATH '$[3]',
+  started_at DATETIME(6) PATH '$[4]',
+  finished_at DATETIME(6) PATH '$[5]',
+  runtime DOUBLE PATH '$[6]',
+  worker VARCHAR(255) PATH '$[7]',
+  result TEXT PATH '$[8]',
+  exception_type VARCHAR(255) PATH '$[9]',
+  exception_message TEXT PATH '$[10]',
+  traceback MEDIUMTEXT PATH '$[11]'
+)) AS u ON r.task_id = u.task_id
+SET ${trace('received_at')},
+    ${trace('started_at')},
+    ${trace('worker')},
+    ${outcome('finished_at')},
+    ${outcome('runtime')},
+    ${outcome('result')},
+    ${outcome('exception_type')},
+    ${outcome('exception_message')},
+    ${outcome('traceback')},
+    r.updated_at = UTC_TIMESTAMP(6),
+    r.state = CASE WHEN ${MOVES} THEN u.state ELSE r.state END
+WHERE r.task_id IN (?)
+  AND (${MOVES}
+       OR (r.received_at IS NULL AND u.received_at IS NOT NULL)
+       OR (r.started_at IS NULL AND u.started_at IS NOT NULL)
+       OR (r.worker IS NULL AND u.worker IS NOT NULL))`;
+
+/**
+ * Up to ? runs still waiting for an outcome (SENT, RECEIVED, STARTED, RETRY) sent before ?,
+ * oldest first. ? UTC DATETIME text; ? int rows.
+ */
+export const OPEN_RUNS = `
+SELECT task_id, sent_at, state
+FROM dbbeat_run
+WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < ? AND task_id IS NOT NULL
+ORDER BY id
+LIMIT ?`;

@@ -1,7 +1,10 @@
 // RunStore on MySQL / MariaDB: the statements of run-statements.ts.
-import type { RunStore } from '../run-store.js';
+import { foldOutcomes } from '../outcome-fold.js';
+import type { OpenRun, OutcomeUpdate, RunState, RunStore } from '../run-store.js';
 import type { MysqlDatabase } from './connection.js';
-import { PRUNE_RUNS, RUN_CAP_ID } from './run-statements.js';
+import { APPLY_OUTCOMES, OPEN_RUNS, PRUNE_RUNS, RUN_CAP_ID, utcDatetime } from './run-statements.js';
+
+const datetimeOrNull = (ms: number | null) => (ms === null ? null : utcDatetime(ms));
 
 export class MysqlRunStore implements RunStore {
   constructor(private readonly db: MysqlDatabase) {}
@@ -9,5 +12,37 @@ export class MysqlRunStore implements RunStore {
   async pruneRuns(keepDays: number, maxRows: number, limit: number): Promise<number> {
     const [cap] = await this.db.query<{ id: number | string }>(RUN_CAP_ID, [maxRows]);
     return this.db.execute(PRUNE_RUNS, [Math.round(keepDays * 86_400), cap === undefined ? 0 : Number(cap.id), limit]);
+  }
+
+  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<number> {
+    const folded = foldOutcomes(updates);
+    if (folded.length === 0) return 0;
+    const rows = folded.map((u) => [
+      u.taskId,
+      u.state,
+      u.afterRetry ? 1 : 0,
+      datetimeOrNull(u.receivedAt),
+      datetimeOrNull(u.startedAt),
+      datetimeOrNull(u.finishedAt),
+      u.runtime,
+      u.worker,
+      u.result,
+      u.exceptionType,
+      u.exceptionMessage,
+      u.traceback,
+    ]);
+    return this.db.execute(APPLY_OUTCOMES, [JSON.stringify(rows), folded.map((u) => u.taskId)]);
+  }
+
+  async openRuns(sentBefore: number, limit: number): Promise<OpenRun[]> {
+    const rows = await this.db.query<{ task_id: string; sent_at: string; state: RunState }>(OPEN_RUNS, [
+      utcDatetime(sentBefore),
+      limit,
+    ]);
+    return rows.map((r) => ({
+      taskId: r.task_id,
+      sentAt: Date.parse(`${r.sent_at.replace(' ', 'T')}Z`),
+      state: r.state,
+    }));
   }
 }

@@ -33,3 +33,83 @@ doomed AS (
   ORDER BY id LIMIT $3),
 gone AS (DELETE FROM dbbeat_run WHERE id IN (SELECT id FROM doomed) RETURNING 1)
 SELECT count(*)::int AS deleted FROM gone`;
+
+/** Run states after which nothing moves a run (FINISHED_STATES, and SKIPPED which has no task id). */
+const FINISHED = `'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'SKIPPED'`;
+
+/**
+ * Whether update u moves run r's state: outcomeMoves of src/db/outcome-fold.ts in SQL (the
+ * same rules, the same order). PostgreSQL evaluates every SET expression on the old row.
+ */
+const MOVES = `(CASE
+  WHEN r.state IN (${FINISHED}) THEN false
+  WHEN u.state = 'LOST' THEN r.state <> 'LOST'
+  WHEN r.state = 'LOST' THEN true
+  WHEN u.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'RETRY') OR u.after_retry THEN true
+  WHEN r.state = 'RETRY' THEN u.state IN ('RECEIVED', 'STARTED')
+  ELSE (CASE u.state WHEN 'SENT' THEN 0 WHEN 'RECEIVED' THEN 1 WHEN 'STARTED' THEN 2 ELSE -1 END)
+    >= (CASE r.state WHEN 'RECEIVED' THEN 1 WHEN 'STARTED' THEN 2 ELSE 0 END)
+END)`;
+
+/** u replaces the outcome columns (replacesOutcome): a finished state or RETRY. */
+const REPLACES = `u.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'RETRY')`;
+
+/** A trace column (received_at, started_at, worker): the newer value when moving, else only filled. */
+const trace = (column: string) =>
+  `${column} = CASE WHEN ${MOVES} THEN COALESCE(u.${column}, r.${column}) ELSE COALESCE(r.${column}, u.${column}) END`;
+/** An outcome column: replaced by a finished state or RETRY, kept where a moving open state has none. */
+const outcome = (column: string) =>
+  `${column} = CASE WHEN NOT ${MOVES} THEN r.${column} WHEN ${REPLACES} THEN u.${column} ELSE COALESCE(u.${column}, r.${column}) END`;
+
+/**
+ * Applies a batch of outcomes (folded: one per task id, see foldOutcomes) to the runs with
+ * those task ids, by the rules of outcomeMoves; task ids not in dbbeat_run match nothing.
+ * Returns `changed`, the rows updated. One array per column:
+ * $1 text[] task_id; $2 text[] state; $3 bool[] after_retry; $4 float8[] received_at,
+ * $5 float8[] started_at, $6 float8[] finished_at as epoch ms (null: none); $7 float8[]
+ * runtime (s); $8 text[] worker; $9 text[] result; $10 text[] exception_type;
+ * $11 text[] exception_message; $12 text[] traceback.
+ */
+export const APPLY_OUTCOMES = `
+WITH u AS (
+  SELECT o.task_id, o.state, o.after_retry,
+         to_timestamp(o.received_at / 1000) AS received_at, to_timestamp(o.started_at / 1000) AS started_at,
+         to_timestamp(o.finished_at / 1000) AS finished_at, o.runtime, o.worker, o.result,
+         o.exception_type, o.exception_message, o.traceback
+  FROM unnest($1::text[], $2::text[], $3::bool[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       AS o(task_id, state, after_retry, received_at, started_at, finished_at, runtime, worker, result,
+            exception_type, exception_message, traceback)),
+changed AS (
+  UPDATE dbbeat_run r SET
+    state = CASE WHEN ${MOVES} THEN u.state ELSE r.state END,
+    ${trace('received_at')},
+    ${trace('started_at')},
+    ${trace('worker')},
+    ${outcome('finished_at')},
+    ${outcome('runtime')},
+    ${outcome('result')},
+    ${outcome('exception_type')},
+    ${outcome('exception_message')},
+    ${outcome('traceback')},
+    updated_at = now()
+  FROM u
+  WHERE r.task_id = u.task_id
+    AND (${MOVES}
+         OR (r.received_at IS NULL AND u.received_at IS NOT NULL)
+         OR (r.started_at IS NULL AND u.started_at IS NOT NULL)
+         OR (r.worker IS NULL AND u.worker IS NOT NULL))
+  RETURNING 1)
+SELECT count(*)::int AS changed FROM changed`;
+
+/**
+ * Up to $2 runs still waiting for an outcome (SENT, RECEIVED, STARTED, RETRY) sent before
+ * $1, oldest first, sent_at as epoch ms. $1 float8 epoch ms; $2 int rows.
+ */
+export const OPEN_RUNS = `
+SELECT task_id, (extract(epoch FROM sent_at) * 1000)::float8 AS sent_at, state
+FROM dbbeat_run
+WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < to_timestamp($1::float8 / 1000)
+  AND task_id IS NOT NULL
+ORDER BY id
+LIMIT $2`;

@@ -1,7 +1,8 @@
 // RunStore on PostgreSQL and PGlite: the statements of run-statements.ts.
 import type { Database } from '../database.js';
-import type { RunStore } from '../run-store.js';
-import { PRUNE_RUNS } from './run-statements.js';
+import { foldOutcomes } from '../outcome-fold.js';
+import type { OpenRun, OutcomeUpdate, RunState, RunStore } from '../run-store.js';
+import { APPLY_OUTCOMES, OPEN_RUNS, PRUNE_RUNS } from './run-statements.js';
 
 export class PostgresRunStore implements RunStore {
   constructor(private readonly db: Pick<Database, 'query'>) {}
@@ -9,5 +10,33 @@ export class PostgresRunStore implements RunStore {
   async pruneRuns(keepDays: number, maxRows: number, limit: number): Promise<number> {
     const [row] = await this.db.query<{ deleted: number }>(PRUNE_RUNS, [keepDays, maxRows, limit]);
     return row?.deleted ?? 0;
+  }
+
+  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<number> {
+    const folded = foldOutcomes(updates);
+    if (folded.length === 0) return 0;
+    const [row] = await this.db.query<{ changed: number }>(APPLY_OUTCOMES, [
+      folded.map((u) => u.taskId),
+      folded.map((u) => u.state),
+      folded.map((u) => u.afterRetry),
+      folded.map((u) => u.receivedAt),
+      folded.map((u) => u.startedAt),
+      folded.map((u) => u.finishedAt),
+      folded.map((u) => u.runtime),
+      folded.map((u) => u.worker),
+      folded.map((u) => u.result),
+      folded.map((u) => u.exceptionType),
+      folded.map((u) => u.exceptionMessage),
+      folded.map((u) => u.traceback),
+    ]);
+    return row?.changed ?? 0;
+  }
+
+  async openRuns(sentBefore: number, limit: number): Promise<OpenRun[]> {
+    const rows = await this.db.query<{ task_id: string; sent_at: number; state: RunState }>(OPEN_RUNS, [
+      sentBefore,
+      limit,
+    ]);
+    return rows.map((r) => ({ taskId: r.task_id, sentAt: Number(r.sent_at), state: r.state }));
   }
 }
