@@ -3,6 +3,8 @@
 Environment:
   DBBEAT_TEST_BROKER_URL  broker the worker consumes from (required)
   DBBEAT_TEST_RECORD_FILE file that gets one JSON line per execution (required)
+  DBBEAT_TEST_CONTROL_EXCHANGE Celery's control_exchange (default 'celery'): remote-control
+                          tests give each worker its own pidbox on a shared RabbitMQ
 """
 import json
 import os
@@ -20,6 +22,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     # Tests delete their queues; the worker must not keep them alive.
     task_create_missing_queues=True,
+    control_exchange=os.environ.get('DBBEAT_TEST_CONTROL_EXCHANGE') or 'celery',
 )
 
 _lock = threading.Lock()

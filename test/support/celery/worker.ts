@@ -60,6 +60,8 @@ export interface CeleryWorkerOptions {
   queues: string[];
   recordFile?: string;
   concurrency?: number;
+  /** Celery's control_exchange (default `celery`): a pidbox of its own on a shared broker. */
+  controlExchange?: string;
   /** How long to wait for "ready" (default 60 s: the machine is shared). */
   startTimeoutMs?: number;
 }
@@ -101,6 +103,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       PYTHONUNBUFFERED: '1',
       DBBEAT_TEST_BROKER_URL: options.brokerUrl,
       DBBEAT_TEST_RECORD_FILE: recordFile,
+      DBBEAT_TEST_CONTROL_EXCHANGE: options.controlExchange ?? '',
     },
   });
   registerProcessGroup(child.pid);

@@ -1,0 +1,175 @@
+// Celery's remote control, as `celery inspect` uses it: a command broadcast to every
+// worker through kombu's pidbox, and the replies collected for a while.
+//
+// The wire (kombu/pidbox.py Mailbox._publish, _collect; celery/app/control.py):
+// - the command goes to the fanout exchange `<control_exchange>.pidbox` (Celery's
+//   `control_exchange`, default `celery`) as JSON {method, arguments, destination,
+//   pattern, matcher, ticket, reply_to: {exchange, routing_key}}, headers {clock, expires};
+// - each worker answers on the direct exchange `reply.<control_exchange>.pidbox` with the
+//   routing key given in reply_to, body `{hostname: reply}`, header `ticket`;
+// - the caller keeps the replies whose ticket is its own.
+// Transports: remote-control-redis.ts and remote-control-amqp.ts.
+import { redactUrl } from '../redact-url.js';
+
+/** One worker's answer to one command, as `{hostname: reply}` flattened (celery flatten_reply). */
+export type Replies = Map<string, unknown>;
+
+export interface BroadcastOptions {
+  /** How long to collect replies, in ms (Celery's `timeout`, default 1 s). */
+  timeoutMs?: number;
+}
+
+/** Sends pidbox commands to all workers and collects their replies. */
+export interface RemoteControl {
+  /**
+   * Broadcasts `command` with `args` to every worker and resolves with the replies that came
+   * within the timeout, by worker hostname. It returns early when every worker that received
+   * the command has answered, where the broker tells how many did (Redis: PUBLISH's receiver
+   * count; RabbitMQ: a command no queue took comes back, so none → at once).
+   * @throws when the broker cannot be reached
+   */
+  broadcast(command: string, args: Record<string, unknown>, options?: BroadcastOptions): Promise<Replies>;
+  close(): Promise<void>;
+}
+
+export interface RemoteControlOptions {
+  /** Celery's `control_exchange` (env CELERY_CONTROL_EXCHANGE); default `celery`. */
+  controlExchange?: string;
+}
+
+/** Celery's default `control_exchange`. */
+export const DEFAULT_CONTROL_EXCHANGE = 'celery';
+/** Celery's default inspect timeout, in ms. */
+export const DEFAULT_INSPECT_TIMEOUT_MS = 1000;
+
+/** The names kombu's Mailbox derives from the control exchange (`%s.pidbox`, `reply.%s.pidbox`). */
+export function pidboxNames(controlExchange: string): { exchange: string; replyExchange: string } {
+  return { exchange: `${controlExchange}.pidbox`, replyExchange: `reply.${controlExchange}.pidbox` };
+}
+
+/**
+ * The command message kombu's Mailbox._publish sends (destination, pattern and matcher null:
+ * every worker runs it), with the reply address of this call.
+ */
+export function commandBody(
+  command: string,
+  args: Record<string, unknown>,
+  ticket: string,
+  replyTo: { exchange: string; routingKey: string },
+): string {
+  return JSON.stringify({
+    method: command,
+    arguments: args,
+    destination: null,
+    pattern: null,
+    matcher: null,
+    ticket,
+    reply_to: { exchange: replyTo.exchange, routing_key: replyTo.routingKey },
+  });
+}
+
+/**
+ * Adds one reply body (`{hostname: reply}`, kombu Node.dispatch) to `into`; a body of
+ * another shape is ignored.
+ */
+export function addReply(into: Replies, body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  for (const [hostname, reply] of Object.entries(body)) into.set(hostname, reply);
+}
+
+/**
+ * Opens remote control over the broker a URL names (redis://, rediss://, amqp://, amqps://).
+ * Connections are made per broadcast.
+ * @throws when the scheme is none of these
+ */
+export async function connectRemoteControl(url: string, options: RemoteControlOptions = {}): Promise<RemoteControl> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const controlExchange = options.controlExchange || DEFAULT_CONTROL_EXCHANGE;
+  if (scheme === 'redis' || scheme === 'rediss') {
+    const { RedisRemoteControl } = await import('./remote-control-redis.js');
+    return new RedisRemoteControl(url, controlExchange);
+  }
+  if (scheme === 'amqp' || scheme === 'amqps') {
+    const { AmqpRemoteControl } = await import('./remote-control-amqp.js');
+    return new AmqpRemoteControl(url, controlExchange);
+  }
+  throw new Error(`remote control: broker URL ${redactUrl(url)} is not redis://, rediss://, amqp:// or amqps://`);
+}
+
+/**
+ * `celery inspect ping`: the hostnames that answered `{'ok': 'pong'}`.
+ * @throws when the broker cannot be reached
+ */
+export async function ping(control: RemoteControl, options?: BroadcastOptions): Promise<string[]> {
+  const replies = await control.broadcast('ping', {}, options);
+  return [...replies]
+    .filter(([, reply]) => (reply as { ok?: unknown } | null)?.ok === 'pong')
+    .map(([hostname]) => hostname)
+    .sort();
+}
+
+/**
+ * `celery inspect registered`, built-in `celery.*` tasks included (`builtins=True`: a
+ * periodic `celery.backend_cleanup` is registered too): task names by hostname. A worker
+ * lists `name [exchange=… rate_limit=…]` where a task sets those; the names are cut there.
+ */
+export async function registeredTasks(
+  control: RemoteControl,
+  options?: BroadcastOptions,
+): Promise<Map<string, string[]>> {
+  const replies = await control.broadcast('registered', { taskinfoitems: [], builtins: true }, options);
+  const out = new Map<string, string[]>();
+  for (const [hostname, reply] of replies) {
+    if (!Array.isArray(reply)) continue;
+    out.set(
+      hostname,
+      reply.filter((entry): entry is string => typeof entry === 'string').map((entry) => taskNameOf(entry)),
+    );
+  }
+  return out;
+}
+
+/** `proj.add [rate_limit=10/s]` → `proj.add` (celery/worker/control.py registered's format). */
+export function taskNameOf(entry: string): string {
+  const match = /^(.*?) \[[^\]]*\]$/s.exec(entry);
+  return match ? match[1]! : entry;
+}
+
+/** A queue a worker consumes, as `active_queues` describes it (kombu Queue.as_dict). */
+export interface ConsumedQueue {
+  name: string;
+  /** '' for the default exchange. */
+  exchange: string;
+  exchangeType: string;
+  routingKey: string;
+}
+
+/** `celery inspect active_queues`: the queues each worker consumes, by hostname. */
+export async function activeQueues(
+  control: RemoteControl,
+  options?: BroadcastOptions,
+): Promise<Map<string, ConsumedQueue[]>> {
+  const replies = await control.broadcast('active_queues', {}, options);
+  const out = new Map<string, ConsumedQueue[]>();
+  for (const [hostname, reply] of replies) {
+    if (!Array.isArray(reply)) continue;
+    const queues: ConsumedQueue[] = [];
+    for (const entry of reply as unknown[]) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const queue = entry as { name?: unknown; routing_key?: unknown; exchange?: unknown };
+      if (typeof queue.name !== 'string') continue;
+      const exchange = (typeof queue.exchange === 'object' && queue.exchange !== null ? queue.exchange : {}) as {
+        name?: unknown;
+        type?: unknown;
+      };
+      queues.push({
+        name: queue.name,
+        exchange: typeof exchange.name === 'string' ? exchange.name : '',
+        exchangeType: typeof exchange.type === 'string' ? exchange.type : 'direct',
+        routingKey: typeof queue.routing_key === 'string' ? queue.routing_key : '',
+      });
+    }
+    out.set(hostname, queues);
+  }
+  return out;
+}
