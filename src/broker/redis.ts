@@ -5,12 +5,11 @@
 // Guarantee: exactly once per task id within the dedupe TTL. Each message is
 // published by one Lua script that sets `dbbeat:sent:<id>` NX and pushes only
 // when the marker was new (see redis-publish-script.ts).
-import { randomUUID } from 'node:crypto';
-
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { redactUrl } from '../redact-url.js';
-import { buildProtocol2, destinationOf, type Destination } from './message.js';
+import { destinationOf, type Destination } from './message.js';
+import { redisEnvelope } from './redis-envelope.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
 import {
@@ -56,6 +55,8 @@ function topicMatches(pattern: string, routingKey: string): boolean {
     .map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
   return new RegExp(`^${words.join('\\.')}$`).test(routingKey);
 }
+
+export { redisEnvelope } from './redis-envelope.js';
 
 /** Connection settings read from a `redis://` / `rediss://` URL. */
 export function redisOptionsFromUrl(url: string): RedisOptions & { display: string } {
@@ -292,26 +293,6 @@ class RedisBroker implements Broker {
     }
     this.client.disconnect();
   }
-}
-
-/**
- * The JSON text kombu's Redis transport LPUSHes for one message: the protocol-2
- * message with its body in base64, and kombu's delivery properties.
- */
-export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
-  const protocol = buildProtocol2(
-    message.priority === destination.priority ? message : { ...message, priority: destination.priority },
-    now,
-  );
-  const properties = JSON.stringify({
-    ...protocol.properties,
-    delivery_info: { exchange: destination.exchange, routing_key: destination.routingKey },
-    body_encoding: 'base64',
-    delivery_tag: randomUUID(),
-  });
-  const body = Buffer.from(protocol.bodyJson, 'utf8').toString('base64');
-  // Written by hand so the headers keep Python's JSON (big ints, 1.0, NaN).
-  return `{"body":"${body}","content-encoding":"utf-8","content-type":"application/json","headers":${protocol.headersJson},"properties":${properties}}`;
 }
 
 function withContext(cause: Error, message: string): Error {

@@ -1,0 +1,83 @@
+// The Redis envelope from a task version's template is byte for byte the envelope built in
+// full (only kombu's random delivery tag differs), run after run, and a changed task
+// version gets a new template.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { destinationOf } from '../../src/broker/message.js';
+import { PyJsonText } from '../../src/broker/pyjson.js';
+import { buildRedisEnvelope, redisEnvelope } from '../../src/broker/redis-envelope.js';
+import { DEFAULT_ROUTING, type RoutingSettings } from '../../src/broker/routing.js';
+import type { TaskMessage } from '../../src/broker/types.js';
+
+const TAG = /"delivery_tag":"[0-9a-f-]{36}"/;
+
+function sameEnvelope(message: TaskMessage, now: Date, routing: RoutingSettings = DEFAULT_ROUTING): string {
+  const destination = destinationOf(message, routing);
+  const fast = redisEnvelope(message, destination, now);
+  const full = buildRedisEnvelope(message, destination, now);
+  assert.match(fast, TAG);
+  assert.equal(fast.replace(TAG, ''), full.replace(TAG, ''));
+  return fast;
+}
+
+function run(overrides: Partial<TaskMessage>): TaskMessage {
+  return {
+    id: 'f3b6c1de-0000-5000-8000-000000000001',
+    task: 'app.tasks.report',
+    args: PyJsonText.parse('[1, 2.0, "x", 123456789012345678901234567890]'),
+    kwargs: PyJsonText.parse('{"a": NaN, "b": {"c": [1, 2]}}'),
+    headers: PyJsonText.parse('{}'),
+    queue: null,
+    exchange: null,
+    routingKey: null,
+    priority: null,
+    expires: null,
+    periodicTaskName: 'nightly report',
+    scheduledAt: new Date('2026-11-30T10:00:00.000Z'),
+    ...overrides,
+  };
+}
+
+describe('Redis envelope template', () => {
+  test('equals the full build run after run, with and without expiry, scheduled time and name', () => {
+    const args = PyJsonText.parse('["é", {"k": 1.0}]');
+    const kwargs = PyJsonText.parse('{}');
+    for (const variant of [
+      {},
+      { expires: new Date('2026-11-30T10:05:00.123Z') },
+      { expires: new Date('2026-11-30T09:00:00.000Z') }, // already past: expiration 0
+      { scheduledAt: null },
+      { periodicTaskName: null },
+      { priority: 7, queue: 'hi "there"' },
+      { task: 'ünïcode\u2028task', args: PyJsonText.parse('[]') },
+    ] satisfies Partial<TaskMessage>[]) {
+      // One args object per task version: the second and third runs use its template.
+      const version = { args: PyJsonText.parse(args.text), kwargs, ...variant };
+      for (let n = 0; n < 3; n += 1) {
+        const now = new Date(Date.UTC(2026, 10, 30, 10, 0, n, 500));
+        sameEnvelope(run({ ...version, id: `id-${n}`, scheduledAt: version.scheduledAt === null ? null : now }), now);
+      }
+    }
+  });
+
+  test('a changed task name, kwargs or route on the same args object builds a new template', () => {
+    const args = PyJsonText.parse('[1]');
+    const now = new Date('2026-11-30T10:00:00.000Z');
+    const first = sameEnvelope(run({ args }), now);
+    const renamed = sameEnvelope(run({ args, task: 'app.tasks.other' }), now);
+    assert.notEqual(first.replace(TAG, ''), renamed.replace(TAG, ''));
+    sameEnvelope(run({ args, kwargs: PyJsonText.parse('{"z": 1}') }), now);
+    sameEnvelope(run({ args, exchange: 'media', routingKey: 'video' }), now, {
+      ...DEFAULT_ROUTING,
+      routes: [],
+    });
+  });
+
+  test('messages with headers of their own or an eta are built in full', () => {
+    const now = new Date('2026-11-30T10:00:00.000Z');
+    sameEnvelope(run({ headers: PyJsonText.parse('{"id": "spoof", "x": 1.0, "root_id": 5}') }), now);
+    sameEnvelope(run({ eta: new Date('2026-11-30T11:00:00.000Z') }), now);
+    sameEnvelope(run({ args: [1, 'plain array'], kwargs: { a: 1 }, headers: {} }), now);
+  });
+});
