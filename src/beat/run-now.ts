@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { publishOne } from '../broker/send-task.js';
 import type { Broker, TaskMessage } from '../broker/types.js';
 import { TaskNotFoundError } from '../model/task-edit.js';
-import { TASK_BY_NAME, queryTaskRows } from '../model/task-rows.js';
+import { queryTaskRows } from '../model/task-rows.js';
+import { consoleStatements } from '../db/console-statements.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import type { TaskRow } from '../db/store.js';
@@ -32,7 +33,7 @@ export class InvalidTaskError extends Error {
 
 export interface RunNowOptions {
   /** The database (kept open). Default: opened from DATABASE_URL / DBBEAT_DATA_DIR and closed again. */
-  database?: Pick<Database, 'query'>;
+  database?: Pick<Database, 'kind' | 'query'>;
   /** A connected Broker (kept open) or a broker URL. Default: CELERY_BROKER_URL, BROKER_URL, redis://127.0.0.1:6379/0. */
   broker?: Broker | string;
   /** Who asked, for the header (e.g. the console's user). */
@@ -62,7 +63,7 @@ export async function runNow(periodicTaskName: string, options: RunNowOptions = 
   const owned = options.database === undefined ? await openDatabase() : undefined;
   try {
     const db = options.database ?? owned!;
-    const [row] = await queryTaskRows(db, TASK_BY_NAME, [periodicTaskName]);
+    const [row] = await queryTaskRows(db, consoleStatements(db).TASK_BY_NAME, [periodicTaskName]);
     if (row === undefined) throw new TaskNotFoundError(periodicTaskName);
     const message = manualRunMessage(row, options.now ?? new Date(), options.requestedBy);
     await publishOne(message, options.broker);

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { runNow } from '../beat/run-now.js';
 import { connectBroker } from '../broker/index.js';
 import { resolveConfig } from '../config.js';
-import { PrismaClient } from '../generated/prisma/client.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { createBaseClient } from '../model/client.js';
 import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
 import { queryTaskRows, taskRowStatements } from '../model/task-rows.js';
@@ -31,7 +32,10 @@ export function registerTasksCommand(program: Command): void {
   const common = (command: Command) =>
     command
       .option('--json', 'answer in JSON')
-      .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+      .option(
+        '--database-url <url>',
+        'postgres:// or mysql:// URL (env DATABASE_URL; default: embedded database in --data-dir)',
+      )
       .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)');
 
   common(
@@ -150,7 +154,7 @@ async function viewsOf(db: OpenDatabase, names: string[]): Promise<TaskView[]> {
 }
 
 async function withPrisma<T>(db: OpenDatabase, work: (prisma: PrismaClient) => Promise<T>): Promise<T> {
-  const prisma = new PrismaClient({ adapter: db.prismaAdapter() });
+  const prisma = createBaseClient(db);
   try {
     return await work(prisma);
   } finally {

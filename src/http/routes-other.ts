@@ -2,25 +2,22 @@
 // and the tasks that use each) and /api/beats (which beat leads).
 import type { FastifyInstance } from 'fastify';
 
+import { consoleStatements } from '../db/console-statements.js';
+import { queryRows } from '../model/task-rows.js';
 import { SCHEDULE_KINDS, type ScheduleKindName } from '../model/validate.js';
 import { previewOf } from './preview.js';
 import { unprocessable } from './routes-tasks.js';
 import { errorSchema, issuesSchema } from './schemas.js';
 import type { ConsoleContext } from './context.js';
-import { BEATS, LEASES, SCHEDULES } from './sql.js';
 import { runTime } from './task-view.js';
 
-const TABLES: Record<ScheduleKindName, string> = {
-  crontab: 'django_celery_beat_crontabschedule',
-  interval: 'django_celery_beat_intervalschedule',
-  solar: 'django_celery_beat_solarschedule',
-  clocked: 'django_celery_beat_clockedschedule',
-};
+type Task = { id: number; name: string };
 
-type ScheduleRow = Record<string, unknown> & { id: number; tasks: { id: number; name: string }[] | string };
+const isKind = (kind: string): kind is ScheduleKindName => (SCHEDULE_KINDS as readonly string[]).includes(kind);
 
 export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const { db, log } = context;
+  const statements = consoleStatements(db);
 
   app.get(
     '/api/preview',
@@ -85,10 +82,17 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
     async () => {
       const answer: Record<string, unknown[]> = {};
       for (const kind of SCHEDULE_KINDS) {
-        const rows = await db.query<ScheduleRow>(SCHEDULES[kind]);
+        const rows = await queryRows(db, statements.SCHEDULES[kind], [], ['clocked_time']);
+        const users = new Map<number, Task[]>();
+        for (const row of await db.query<Task & { schedule_id: number }>(statements.SCHEDULE_TASKS[kind])) {
+          const list = users.get(Number(row.schedule_id)) ?? [];
+          list.push({ id: Number(row.id), name: row.name });
+          users.set(Number(row.schedule_id), list);
+        }
         answer[kind] = rows.map((row) => ({
-          ...jsonDates(row),
-          tasks: typeof row.tasks === 'string' ? (JSON.parse(row.tasks) as unknown) : row.tasks,
+          ...row,
+          ...(kind === 'clocked' && { clocked_time: new Date(row.clocked_time as number).toISOString() }),
+          tasks: users.get(Number(row.id)) ?? [],
         }));
       }
       return answer;
@@ -110,14 +114,10 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
     },
     async (request, reply) => {
       const { kind, id: idText } = request.params as { kind: string; id: string };
-      const table = TABLES[kind as ScheduleKindName];
       const id = Number(idText);
-      if (table === undefined || !/^\d{1,9}$/.test(idText))
+      if (!isKind(kind) || !/^\d{1,9}$/.test(idText))
         return reply.code(404).send({ error: `no ${kind} schedule ${idText}` });
-      const users = await db.query<{ id: number; name: string }>(
-        `SELECT id, name FROM django_celery_beat_periodictask WHERE ${kind}_id = $1 ORDER BY name`,
-        [id],
-      );
+      const users = await db.query<Task>(statements.SCHEDULE_USERS[kind], [id]);
       if (users.length > 0) {
         return reply.code(409).send({
           error:
@@ -128,8 +128,9 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
           tasks: users,
         });
       }
-      const deleted = await db.query(`DELETE FROM ${table} WHERE id = $1 RETURNING id`, [id]);
-      if (deleted.length === 0) return reply.code(404).send({ error: `no ${kind} schedule ${id}` });
+      const exists = await db.query(statements.SCHEDULE_EXISTS[kind], [id]);
+      if (exists.length === 0) return reply.code(404).send({ error: `no ${kind} schedule ${id}` });
+      await db.query(statements.DELETE_SCHEDULE[kind], [id]);
       const who = request.principal!.who;
       log.info({ who, action: 'deleted', schedule: { kind, id } }, `console: ${who} deleted ${kind} schedule ${id}`);
       return reply.code(204).send();
@@ -146,26 +147,27 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
       },
     },
     async () => {
+      // Times: Dates (PostgreSQL) or ISO text (MySQL); flags: booleans or 0/1.
       const rows = await db.query<{
         name: string;
         holder: string;
         token: string;
-        expires_at: Date;
-        valid: boolean;
-        now: Date;
-      }>(LEASES);
-      const now = rows[0]?.now ?? context.now();
+        expires_at: Date | string;
+        valid: boolean | number;
+        now: Date | string;
+      }>(statements.LEASES);
+      const now = rows[0] === undefined ? context.now() : new Date(rows[0].now);
       const beats = await db.query<{
         instance: string;
         lease_name: string;
         hostname: string;
         pid: number;
         version: string;
-        started_at: Date;
-        seen_at: Date;
-        leader: boolean;
-        live: boolean;
-      }>(BEATS);
+        started_at: Date | string;
+        seen_at: Date | string;
+        leader: boolean | number;
+        live: boolean | number;
+      }>(statements.BEATS);
       return {
         now: now.toISOString(),
         beats: beats.map((row) => ({
@@ -175,24 +177,18 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
           hostname: row.hostname,
           pid: row.pid,
           version: row.version,
-          startedAt: row.started_at.toISOString(),
-          lastSeen: row.seen_at.toISOString(),
+          startedAt: new Date(row.started_at).toISOString(),
+          lastSeen: new Date(row.seen_at).toISOString(),
         })),
         groups: rows.map((row) => ({
           name: row.name,
           leader: row.valid ? row.holder : null,
           lastHolder: row.holder,
-          fencingToken: row.token,
-          leaseExpires: runTime(row.expires_at, context.displayZone),
-          valid: row.valid,
+          fencingToken: String(row.token),
+          leaseExpires: runTime(new Date(row.expires_at), context.displayZone),
+          valid: Boolean(row.valid),
         })),
       };
     },
   );
-}
-
-function jsonDates(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) out[key] = value instanceof Date ? value.toISOString() : value;
-  return out;
 }

@@ -14,7 +14,8 @@ import {
   setTasksEnabled,
   updateTask,
 } from '../model/task-edit.js';
-import { TASK_BY_ID, queryTaskRows } from '../model/task-rows.js';
+import { queryTaskRows } from '../model/task-rows.js';
+import { consoleStatements } from '../db/console-statements.js';
 import { ValidationError, type ValidationIssue } from '../model/validate.js';
 import { SORT_COLUMNS, type SortKey, taskListStatements } from './sql.js';
 import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, writeErrors } from './schemas.js';
@@ -41,6 +42,7 @@ const listQuery = {
 
 export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const { db, prisma, log } = context;
+  const { TASK_BY_ID } = consoleStatements(db);
 
   const viewOf = async (id: number) => {
     const [row] = await queryTaskRows(db, TASK_BY_ID, [id]);

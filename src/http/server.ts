@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 
 import type { Broker } from '../broker/types.js';
-import { PrismaClient } from '../generated/prisma/client.js';
-import { PrismaClient as MysqlPrismaClient } from '../generated/prisma-mysql/client.js';
+import { createBaseClient } from '../model/client.js';
 import type { OpenDatabase } from '../db/open.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
@@ -60,11 +59,7 @@ export async function buildConsoleServer(
   checkBindAddress(options.host, options.auth);
   const context: ConsoleContext = {
     db: options.database,
-    // MySQL: its own generated client, typed as the PostgreSQL one (as createClient does).
-    prisma:
-      options.database.kind === 'mysql'
-        ? (new MysqlPrismaClient({ adapter: options.database.prismaAdapter() }) as unknown as PrismaClient)
-        : new PrismaClient({ adapter: options.database.prismaAdapter() }),
+    prisma: createBaseClient(options.database),
     broker: options.broker,
     log: options.log.child({ component: 'console' }),
     displayZone: options.displayZone ?? 'UTC',

@@ -107,11 +107,16 @@ export interface AdapterSource {
  * PostgreSQL-only query options, such as `mode: 'insensitive'`, are refused at run time).
  */
 export function createClient(db: AdapterSource) {
-  if (db.kind === 'mysql') {
-    const mysql = new MysqlPrismaClient({ adapter: db.prismaAdapter() });
-    return (mysql as unknown as PrismaClient).$extends(dbbeat());
-  }
-  return new PrismaClient({ adapter: db.prismaAdapter() }).$extends(dbbeat());
+  return createBaseClient(db).$extends(dbbeat());
+}
+
+/**
+ * The plain Prisma client for `db` (no dbbeat extension), generated for its provider and
+ * typed as PostgreSQL's, as createClient's. Call `$disconnect()` when done.
+ */
+export function createBaseClient(db: AdapterSource): PrismaClient {
+  if (db.kind === 'mysql') return new MysqlPrismaClient({ adapter: db.prismaAdapter() }) as unknown as PrismaClient;
+  return new PrismaClient({ adapter: db.prismaAdapter() });
 }
 
 /** The client `createClient` returns. */

@@ -5,7 +5,8 @@
 // JSON columns (args, kwargs, headers) are taken and stored as the caller's text,
 // never re-encoded, so big integers, 1.0 and NaN reach the worker unchanged.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { markChanged } from '../model/changes.js';
+import { consoleStatements } from '../db/console-statements.js';
+import { isMysqlClient, markChanged } from '../model/changes.js';
 import { findOrCreateSchedule } from '../model/schedule-task.js';
 import {
   type ClockedFields,
@@ -18,7 +19,6 @@ import {
   ValidationError,
   checkPeriodicTask,
 } from '../model/validate.js';
-import { TASK_JOINS, TASK_VERSION } from './task-rows.js';
 import { JSON_FIELDS, PLAIN_FIELDS } from './fields.js';
 
 /** The fields of a task as `schedule()` takes them, JSON columns as text. All optional in an edit. */
@@ -137,7 +137,9 @@ export async function updateTask(
     const kind = givenKind(input);
     const fields: PeriodicTaskFields = { ...fieldsOf(existing), ...(columns as Partial<PeriodicTaskFields>) };
     if (kind !== undefined) {
-      Object.assign(fields, { crontabId: null, intervalId: null, solarId: null, clockedId: null }, scheduleOf(input));
+      // The given schedule replaces the task's, whatever its kind (the old row and id cleared).
+      const cleared = { crontabId: null, intervalId: null, solarId: null, clockedId: null };
+      Object.assign(fields, cleared, { crontab: null, interval: null, solar: null, clocked: null }, scheduleOf(input));
       if (kind === 'clocked' && input.oneOff === undefined) fields.oneOff = true;
     }
     await check(tx, fields, id);
@@ -197,10 +199,9 @@ export async function setTasksEnabled(client: PrismaClient, ids: number[], enabl
 // ---- helpers ------------------------------------------------------------------------
 
 async function lockAndCheckVersion(tx: Tx, id: number, expected: string | undefined): Promise<void> {
-  const rows = await tx.$queryRawUnsafe<{ version: string }[]>(
-    `SELECT ${TASK_VERSION} AS version ${TASK_JOINS} WHERE t.id = $1 FOR UPDATE OF t`,
-    id,
-  );
+  // The client was generated for one provider; its statements are that dialect's.
+  const { LOCK_TASK_VERSION } = consoleStatements({ kind: isMysqlClient(tx) ? 'mysql' : 'postgres' });
+  const rows = await tx.$queryRawUnsafe<{ version: string }[]>(LOCK_TASK_VERSION, id);
   const row = rows[0];
   if (row === undefined) throw new TaskNotFoundError(id);
   if (expected !== undefined && row.version !== expected) throw new VersionConflictError(id, expected, row.version);

@@ -1,16 +1,29 @@
-// `dbbeat tasks ls` and `show` read the same rows the same way on every dialect
-// (test/support/dialects.ts): MySQL's naive DATETIMEs in the database's zone, its 0/1
-// flags as booleans, and an unknown name suggests the closest one.
+// Every `dbbeat tasks` subcommand works the same way on every dialect
+// (test/support/dialects.ts): ls and show read MySQL's naive DATETIMEs in the database's
+// zone and its 0/1 flags as booleans, an unknown name suggests the closest one; enable,
+// disable and rm write through the dialect's Prisma client (the change log sees them);
+// run sends one message to a private Redis and leaves the schedule alone.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
+import { Redis } from 'ioredis';
+
 import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { testDialects } from '../support/dialects.js';
+import { PrivateRedis } from '../support/private-redis.js';
 
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
+
+let redis: PrivateRedis;
+before(async () => {
+  redis = await PrivateRedis.start();
+});
+after(async () => {
+  await redis?.remove();
+});
 
 function dbbeat(url: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -80,6 +93,65 @@ for (const dialect of testDialects) {
       const typo = await dbbeat(temp.url, 'show', 'tikc');
       assert.equal(typo.code, 2);
       assert.match(typo.stderr, /did you mean "tick"/);
+    });
+
+    test('disable and enable change the flag once and log a change; names already so are counted', async () => {
+      const changes = async () =>
+        Number((await dialect.query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM dbbeat_change'))[0]!.n);
+      const before = await changes();
+      const disabled = await dbbeat(temp.url, 'disable', 'tick', 'nightly');
+      assert.equal(disabled.code, 0, disabled.stderr);
+      assert.equal(disabled.stdout, 'disabled "tick"\n1 already disabled\n');
+      assert.ok((await changes()) > before, 'the change log saw the write');
+      const shown = JSON.parse((await dbbeat(temp.url, 'show', 'tick', '--json')).stdout) as { enabled: boolean };
+      assert.equal(shown.enabled, false);
+      const enabled = await dbbeat(temp.url, 'enable', 'tick', 'nightly', '--json');
+      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.deepEqual(
+        (JSON.parse(enabled.stdout) as { name: string; changes: unknown }[])
+          .map((w) => [w.name, w.changes])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        [
+          ['nightly', { enabled: { from: false, to: true } }],
+          ['tick', { enabled: { from: false, to: true } }],
+        ],
+      );
+      const typo = await dbbeat(temp.url, 'enable', 'nightlly');
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /did you mean "nightly"/);
+    });
+
+    test('run sends one message marked manual; the schedule and run count stay', async () => {
+      const url = redis.url(dialect.name === 'postgres' ? 1 : 2);
+      const ran = await dbbeat(temp.url, 'run', 'tick', '--json', '--broker', url);
+      assert.equal(ran.code, 0, ran.stderr);
+      const { taskId } = JSON.parse(ran.stdout) as { taskId: string };
+      const client = new Redis(url);
+      try {
+        const raw = await client.lrange('celery', 0, -1);
+        assert.equal(raw.length, 1);
+        const envelope = JSON.parse(raw[0]!) as { headers: Record<string, unknown> };
+        assert.equal(envelope.headers.id, taskId);
+        assert.equal(envelope.headers.periodic_task_name, 'tick');
+        assert.match(String(envelope.headers.dbbeat_manual_run), /^cli:/);
+      } finally {
+        client.disconnect();
+      }
+      const shown = JSON.parse((await dbbeat(temp.url, 'show', 'tick', '--json')).stdout) as { totalRunCount: number };
+      assert.equal(shown.totalRunCount, 0);
+    });
+
+    test('rm deletes the named tasks, and a second rm finds none', async () => {
+      const removed = await dbbeat(temp.url, 'rm', 'nightly');
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(removed.stdout, 'deleted "nightly"\n');
+      const left = JSON.parse((await dbbeat(temp.url, 'ls', '--json')).stdout) as { name: string }[];
+      assert.deepEqual(
+        left.map((t) => t.name),
+        ['tick'],
+      );
+      const again = await dbbeat(temp.url, 'rm', 'nightly');
+      assert.equal(again.code, 2);
     });
   });
 }
