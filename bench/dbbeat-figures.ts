@@ -15,6 +15,10 @@ import { median, quantile } from './support/stats.js';
 export interface DbbeatBenchOptions {
   workloads: ReadonlySet<string>;
   burstSizes: readonly number[];
+  /** Burst sizes run with run history on and off, alternated (issue 16: on ≤ 10 % slower). */
+  historySizes?: readonly number[];
+  /** Pairs of runs (on then off, off then on, …) per history size. */
+  historyRounds?: number;
   startupSizes: readonly number[];
   pickupSizes: readonly number[];
   pickupTries: number;
@@ -31,6 +35,8 @@ export interface SteadyShape {
   everySeconds: number;
   durationSeconds: number;
 }
+
+type HistoryVariant = 'history on' | 'history off';
 
 /** Generous on a shared machine: 0.6 ms a run (600 s for 1M), and never under two minutes. */
 function burstTimeoutMs(size: number): number {
@@ -104,6 +110,41 @@ export async function benchDbbeat(options: DbbeatBenchOptions): Promise<Figure[]
             runs: rss.length,
           },
         ];
+      });
+    }
+  }
+
+  if (options.workloads.has('history')) {
+    for (const size of options.historySizes ?? []) {
+      await attempt('history', size, ['seconds'], async () => {
+        const seconds: Record<HistoryVariant, number[]> = { 'history on': [], 'history off': [] };
+        for (let round = 0; round < (options.historyRounds ?? 1); round += 1) {
+          // Alternated, so that a swing of the machine's load hits both alike.
+          const order: HistoryVariant[] =
+            round % 2 === 0 ? ['history on', 'history off'] : ['history off', 'history on'];
+          for (const variant of order) {
+            const run = await dbbeatBurstRun(
+              size,
+              burstTimeoutMs(size),
+              variant === 'history off' ? ['--no-history'] : [],
+            );
+            options.log(
+              `dbbeat burst ${size} (${variant}): ${run.seconds === null ? run.note : `${run.seconds.toFixed(3)} s`}`,
+            );
+            if (run.seconds === null) throw new Error(`burst ${size} with ${variant}: ${run.note ?? 'no result'}`);
+            seconds[variant].push(run.seconds);
+          }
+        }
+        return (['history on', 'history off'] as const).map((variant) => ({
+          workload: 'history',
+          subject: 'dbbeat' as const,
+          size,
+          variant,
+          metric: 'seconds',
+          value: median(seconds[variant]),
+          unit: 's',
+          runs: seconds[variant].length,
+        }));
       });
     }
   }

@@ -4,6 +4,7 @@ import {
   type BenchResults,
   burstRatios,
   findFigure,
+  historySlowdown,
   fmt,
   type Ratio,
   sizeLabel,
@@ -159,6 +160,19 @@ export function renderReadmeRegion(results: BenchResults): string {
       secs('bullmq', size),
       secs('peer', size),
       r ? ratioText(r) : '—',
+    ]);
+  }
+  for (const size of [...new Set(f.filter((x) => x.workload === 'history').map((x) => x.size))].sort((a, b) => a - b)) {
+    const side = (variant: string) =>
+      cell(get({ workload: 'history', subject: 'dbbeat', size, metric: 'seconds', variant }));
+    const slowdown = historySlowdown(f, size);
+    rows.push([
+      `${fmt(size)} due at once, run history on / off (alternated)`,
+      `${side('history on')} s / ${side('history off')} s`,
+      '—',
+      '—',
+      '—',
+      slowdown.value === null ? '—' : `${slowdown.value >= 0 ? '+' : ''}${fmt(slowdown.value)} % with history`,
     ]);
   }
   for (const figure of f.filter((x) => x.workload === 'startup' && x.metric === 'seconds')) {

@@ -126,6 +126,22 @@ function floorRatio(figures: readonly StoredFigure[], size: number, limit: numbe
   return verdict('', `${fmt(r.value)}× the floor`, !r.atLeast && r.value <= limit);
 }
 
+/** Run history on against off, from one run: the burst with it on, in percent slower (negative: faster). */
+export function historySlowdown(figures: readonly StoredFigure[], size: number): Ratio {
+  const of = (variant: string) =>
+    findFigure(figures, { workload: 'history', subject: 'dbbeat', size, metric: 'seconds', variant });
+  const r = ratio('history on / off (time)', size, of('history on'), of('history off'));
+  return r.value === null ? r : { ...r, value: (r.value - 1) * 100 };
+}
+
+/** Issue 16: with run history on, the burst is at most 10 % slower than with it off. */
+function historyCost(figures: readonly StoredFigure[], size: number): TargetVerdict {
+  const target = `burst ${sizeLabel(size)} with run history: ≤ 10 % slower than without (issue 16)`;
+  const r = historySlowdown(figures, size);
+  if (r.value === null) return notMeasured(target, r.note ?? '—');
+  return verdict(target, `${r.value >= 0 ? '+' : ''}${fmt(r.value)} %`, r.value <= 10);
+}
+
 /** The issue's targets (issue 18, plus the change pickup target of the earlier work) beside what was measured. */
 export function targetVerdicts(figures: readonly StoredFigure[]): TargetVerdict[] {
   const burst = (size: number, subject: Subject = 'dbbeat', metric = 'seconds'): FigureQuery => ({
@@ -144,6 +160,7 @@ export function targetVerdicts(figures: readonly StoredFigure[]): TargetVerdict[
   const steady = (metric: string): FigureQuery => ({ workload: 'steady', subject: 'dbbeat', size: 10_000, metric });
   const verdicts: TargetVerdict[] = [];
   verdicts.push({ ...floorRatio(figures, 100_000, 2), target: 'burst 100k: ≤ 2× the floor, process start included' });
+  verdicts.push(historyCost(figures, 100_000));
   verdicts.push(
     all('burst 1M: ≤ 2× the floor, peak RSS ≤ 1 GiB', [
       floorRatio(figures, 1_000_000, 2),

@@ -27,7 +27,7 @@ const ANALYSIS_FILE = fileURLToPath(new URL('./ANALYSIS.md', import.meta.url));
 const readAnalysis = () => readFile(ANALYSIS_FILE, 'utf8').catch(() => '');
 const SCHEDULES_MODULE = fileURLToPath(new URL('./schedules.ts', import.meta.url));
 
-const WORKLOADS = ['burst', 'startup', 'pickup', 'steady', 'light', 'dialects', 'schedules'] as const;
+const WORKLOADS = ['burst', 'history', 'startup', 'pickup', 'steady', 'light', 'dialects', 'schedules'] as const;
 const SUBJECTS: readonly Subject[] = ['dbbeat', 'floor', 'bullmq', 'peer'];
 
 interface RunOptions {
@@ -35,6 +35,8 @@ interface RunOptions {
   workloads: Set<string>;
   subjects: Set<Subject>;
   burstSizes: number[];
+  /** Burst sizes run with run history on and off, alternated. */
+  historySizes: number[];
   startupSizes: number[];
   pickupSizes: number[];
   /** dialects: burst sizes, then the size of the loaded database (startup, pickup, idle). */
@@ -67,7 +69,7 @@ function parseOptions(argv: string[]): RunOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--only burst,startup,pickup,steady,light,dialects,schedules]\n' +
+      'usage: npm run bench -- [--quick] [--only burst,history,startup,pickup,steady,light,dialects,schedules]\n' +
         '                        [--subjects dbbeat,floor,bullmq,peer] [--sizes 1000,10000] [--peer-sizes 1000]\n' +
         '                        [--peer-timeout <seconds>] [--json] [--no-write] [--report-only]\n' +
         '  --quick       small sizes (burst 1k/10k, startup 10k, steady 1,000/s for 10 s): a few minutes\n' +
@@ -104,6 +106,7 @@ function parseOptions(argv: string[]): RunOptions {
     workloads: new Set(list(values.only, WORKLOADS, '--only') ?? WORKLOADS),
     subjects: new Set((list(values.subjects, SUBJECTS, '--subjects') as Subject[] | undefined) ?? SUBJECTS),
     burstSizes: sizes ?? (quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000]),
+    historySizes: (sizes ?? (quick ? [10_000] : [100_000])).filter((n) => n <= 100_000),
     startupSizes: sizes ?? (quick ? [10_000] : [100_000, 1_000_000]),
     pickupSizes: sizes ?? (quick ? [1_000] : [10_000, 100_000]),
     // Issue 15: burst 10k and 100k, startup and pickup among 100k, on PostgreSQL and MariaDB.
@@ -137,6 +140,8 @@ async function measure(options: RunOptions): Promise<{ figures: Figure[]; schedu
     benchDbbeat({
       workloads: only,
       burstSizes,
+      historySizes: options.historySizes,
+      historyRounds: options.quick ? 1 : 2,
       startupSizes: options.startupSizes,
       pickupSizes: options.pickupSizes,
       pickupTries: options.quick ? 5 : 20,

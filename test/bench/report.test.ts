@@ -45,6 +45,23 @@ describe('stats', () => {
 });
 
 describe('ratios and targets', () => {
+  test('run history on against off, from one run, decides the issue 16 target and gets a README row', () => {
+    const history = (variant: string, value: number, runId = 'run-1') =>
+      figure({ workload: 'history', subject: 'dbbeat', size: 100_000, metric: 'seconds', variant, value, runId });
+    const on = history('history on', 10.8);
+    assert.equal(status([on, history('history off', 10)], 'burst 100k with run history'), 'met');
+    assert.equal(
+      status([history('history on', 11.5), history('history off', 10)], 'burst 100k with run history'),
+      'missed',
+    );
+    assert.equal(status([on, history('history off', 10, 'run-0')], 'burst 100k with run history'), 'not measured');
+    const region = renderReadmeRegion(results([on, history('history off', 10)]));
+    assert.match(
+      region,
+      /100,000 due at once, run history on \/ off \(alternated\) \| 10\.8 s \/ 10 s .*\+8 % with history/,
+    );
+  });
+
   test('same-run ratios against the floor and BullMQ decide the burst targets; a timeout gives a lower bound', () => {
     const figures = [
       figure({ workload: 'burst', subject: 'dbbeat', size: 100_000, metric: 'seconds', value: 3 }),
