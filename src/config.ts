@@ -8,6 +8,7 @@ import { IANAZone } from 'luxon';
 import { DEFAULT_ROUTING, type RouteMap, type RoutingSettings, parseTaskRoutes } from './broker/routing.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './broker/types.js';
 import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
+import { ResultBackendUrlError, parseResultBackendUrl } from './outcomes/result-backend.js';
 import { redactUrl } from './redact-url.js';
 import { zoneProblem } from './schedules/zone.js';
 
@@ -88,6 +89,14 @@ export interface BeatOptions {
   historyDays?: number;
   /** Most rows of run history kept (the oldest go first). Default 1,000,000. Env: DBBEAT_HISTORY_MAX_ROWS. */
   historyMaxRows?: number;
+  /**
+   * Celery's result_backend, read for the outcome of runs that have none yet: redis://…,
+   * rediss://…, db+postgresql://…, db+mysql://… (celery_taskmeta), postgres://…, mysql://…
+   * or django-db (django-celery-results). Env: CELERY_RESULT_BACKEND. Default: none.
+   */
+  resultBackend?: string;
+  /** Seconds between reads of the result backend. Default 5. Env: DBBEAT_RESULT_BACKEND_INTERVAL. */
+  resultBackendInterval?: number;
 }
 
 /** Settings with every default applied and every value checked. */
@@ -118,6 +127,8 @@ export interface ResolvedConfig {
   schemaCheckIntervalMs: number;
   /** Run history settings: `enabled` false writes no dbbeat_run rows and prunes none. */
   history: { enabled: boolean; days: number; maxRows: number };
+  /** The result backend polled for outcomes (the leader only), or null. */
+  resultBackend: { url: string; intervalMs: number } | null;
 }
 
 /** A setting out of range; the CLI exits with code 2. */
@@ -155,7 +166,8 @@ function logFormatOf(options: BeatOptions): ResolvedConfig['logFormat'] {
  * `DBBEAT_DB_TIMEZONE`, `DBBEAT_DATA_DIR`, `CELERY_BROKER_URL` or `BROKER_URL`, `CELERY_TIMEZONE`,
  * `DJANGO_CELERY_BEAT_TZ_AWARE`, `CELERY_TASK_DEFAULT_QUEUE` / `_EXCHANGE` /
  * `_EXCHANGE_TYPE` / `_ROUTING_KEY`, `CELERY_TASK_ROUTES`, `DBBEAT_HISTORY`,
- * `DBBEAT_HISTORY_DAYS`, `DBBEAT_HISTORY_MAX_ROWS`), then defaults.
+ * `DBBEAT_HISTORY_DAYS`, `DBBEAT_HISTORY_MAX_ROWS`, `CELERY_RESULT_BACKEND`,
+ * `DBBEAT_RESULT_BACKEND_INTERVAL`), then defaults.
  * An empty URL counts as not given.
  * @throws OptionsError naming the setting and its value when one is out of range.
  */
@@ -223,7 +235,26 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
         },
       ),
     },
+    resultBackend: resolveResultBackend(options, env, databaseUrl),
   };
+}
+
+/** The result backend setting, checked: a URL dbbeat cannot read is an OptionsError. */
+function resolveResultBackend(
+  options: BeatOptions,
+  env: NodeJS.ProcessEnv,
+  databaseUrl: string | undefined,
+): ResolvedConfig['resultBackend'] {
+  const url = options.resultBackend || env.CELERY_RESULT_BACKEND || undefined;
+  if (url === undefined) return null;
+  try {
+    parseResultBackendUrl(url, databaseUrl);
+  } catch (error) {
+    if (error instanceof ResultBackendUrlError) throw new OptionsError(error.message, { cause: error });
+    throw error;
+  }
+  const seconds = options.resultBackendInterval ?? numberFrom(env.DBBEAT_RESULT_BACKEND_INTERVAL) ?? 5;
+  return { url, intervalMs: positive('result-backend-interval (DBBEAT_RESULT_BACKEND_INTERVAL)', seconds) * 1000 };
 }
 
 /** A number from an environment variable; undefined when unset or empty (NaN is rejected by the range check). */

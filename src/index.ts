@@ -73,3 +73,22 @@ export {
   type TaskInput,
   type TaskWrite,
 } from './model/task-edit.js';
+
+// Outcomes: Celery's result backends, and the counterpart of Celery's AsyncResult.
+export {
+  AsyncResult,
+  ResultTimeoutError,
+  TaskFailedError,
+  asyncResult,
+  type AsyncResultOptions,
+  type CeleryState,
+  type GetOptions,
+} from './outcomes/async-result.js';
+export {
+  ResultBackendUrlError,
+  parseResultBackendUrl,
+  type ResultBackend,
+  type ResultBackendSpec,
+  type TaskMeta,
+} from './outcomes/result-backend.js';
+export { openResultBackend } from './outcomes/result-backend-open.js';

@@ -4,6 +4,7 @@ import { type BeatOptions, resolveConfig, type ResolvedConfig } from '../config.
 import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../db/open.js';
 import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
+import { startResultBackendPoller } from '../outcomes/result-backend-poller.js';
 import { HistoryPruner } from '../outcomes/retention.js';
 import { redactUrl } from '../redact-url.js';
 import { Backoff } from './clock.js';
@@ -84,6 +85,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   let db: OpenDatabase | undefined;
   let broker: Broker | undefined;
   let pruner: HistoryPruner | undefined;
+  let resultPoller: { stop(): Promise<void> } | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   let resolveDatabase!: (db: OpenDatabase) => void;
@@ -140,6 +142,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     beat.start();
     pruner = new HistoryPruner(runStoreFor(database), resolved.history, log, () => beat.isLeader);
     pruner.start();
+    resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader);
     return beat;
   })();
   // Keep an unhandled rejection from escaping when stop() comes first.
@@ -156,6 +159,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
       wakeRetry?.();
       const beat = await running.catch(() => undefined);
       await pruner?.stop();
+      await resultPoller?.stop();
       await beat?.stop();
       await broker?.close().catch(() => undefined);
       await db?.close().catch(() => undefined);

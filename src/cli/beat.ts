@@ -50,6 +50,8 @@ interface BeatFlags extends HttpFlags {
   history?: boolean;
   historyDays?: number;
   historyMaxRows?: number;
+  resultBackend?: string;
+  resultBackendInterval?: number;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -130,6 +132,15 @@ export function registerBeatCommand(program: Command): void {
       'most rows of run history kept, oldest pruned first (env DBBEAT_HISTORY_MAX_ROWS; default 1000000)',
       count,
     )
+    .option(
+      '--result-backend <url>',
+      "read runs' outcomes from Celery's result backend: redis://…, db+postgresql://…, db+mysql://…, postgres://… or django-db (django-celery-results) (env CELERY_RESULT_BACKEND)",
+    )
+    .option(
+      '--result-backend-interval <seconds>',
+      'seconds between reads of the result backend (env DBBEAT_RESULT_BACKEND_INTERVAL; default 5)',
+      seconds,
+    )
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
     .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
     .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
@@ -168,6 +179,8 @@ export function registerBeatCommand(program: Command): void {
         history: flags.history === false ? false : undefined,
         historyDays: flags.historyDays,
         historyMaxRows: flags.historyMaxRows,
+        resultBackend: flags.resultBackend,
+        resultBackendInterval: flags.resultBackendInterval,
         logFormat: flags.logFormat,
         maxMessageSize: flags.maxMessageSize,
         schemaCheckInterval: flags.schemaCheckInterval,

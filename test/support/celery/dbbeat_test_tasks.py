@@ -5,6 +5,9 @@ Environment:
   DBBEAT_TEST_RECORD_FILE file that gets one JSON line per execution (required)
   DBBEAT_TEST_CONTROL_EXCHANGE Celery's control_exchange (default 'celery'): remote-control
                           tests give each worker its own pidbox on a shared RabbitMQ
+  DBBEAT_TEST_RESULT_BACKEND  optional result_backend (redis://…, db+postgresql://…, or
+                          django-db with DBBEAT_TEST_RESULTS_DB_URL, see dbbeat_results_settings.py)
+  DBBEAT_TEST_RESULT_EXTENDED  "1": result_extended (worker, task name … in the backend)
 """
 import json
 import os
@@ -13,12 +16,20 @@ import time
 
 from celery import Celery
 
+_result_backend = os.environ.get('DBBEAT_TEST_RESULT_BACKEND') or None
+if _result_backend == 'django-db':
+    import django
+
+    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dbbeat_results_settings')
+    django.setup()
+
 app = Celery('dbbeat_test_tasks', broker=os.environ['DBBEAT_TEST_BROKER_URL'])
 app.conf.update(
     accept_content=['json'],
     task_serializer='json',
-    result_backend=None,
-    task_ignore_result=True,
+    result_backend=_result_backend,
+    task_ignore_result=_result_backend is None,
+    result_extended=os.environ.get('DBBEAT_TEST_RESULT_EXTENDED') == '1',
     broker_connection_retry_on_startup=True,
     # Tests delete their queues; the worker must not keep them alive.
     task_create_missing_queues=True,
@@ -89,3 +100,17 @@ def record(self, *args, **kwargs):
 @app.task(name='dbbeat_test.other', bind=True)
 def other(self, *args, **kwargs):
     _record(self.request, 'dbbeat_test.other', args, kwargs)
+
+
+@app.task(name='dbbeat_test.result_add', bind=True)
+def result_add(self, x, y):
+    """Returns x + y (for the result backend tests)."""
+    _record(self.request, self.name, (x, y), {})
+    return {'sum': x + y, 'big': 2 ** 64}
+
+
+@app.task(name='dbbeat_test.result_fail', bind=True)
+def result_fail(self, message):
+    """Raises ValueError(message) (for the result backend tests)."""
+    _record(self.request, self.name, (message,), {})
+    raise ValueError(message)

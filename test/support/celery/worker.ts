@@ -64,6 +64,15 @@ export interface CeleryWorkerOptions {
   controlExchange?: string;
   /** How long to wait for "ready" (default 60 s: the machine is shared). */
   startTimeoutMs?: number;
+  /**
+   * Celery's result_backend for the worker (results are kept only with one): redis://…,
+   * db+postgresql://…, db+mysql://…, or django-db with `resultsDatabaseUrl`. Default none.
+   */
+  resultBackend?: string;
+  /** django-db: the Django database of django-celery-results (postgres://… or mysql://…). */
+  resultsDatabaseUrl?: string;
+  /** Celery's result_extended (the backend also keeps the worker, task name, args). Default false. */
+  resultExtended?: boolean;
 }
 
 const TASKS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +113,9 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       DBBEAT_TEST_BROKER_URL: options.brokerUrl,
       DBBEAT_TEST_RECORD_FILE: recordFile,
       DBBEAT_TEST_CONTROL_EXCHANGE: options.controlExchange ?? '',
+      ...(options.resultBackend !== undefined && { DBBEAT_TEST_RESULT_BACKEND: options.resultBackend }),
+      ...(options.resultsDatabaseUrl !== undefined && { DBBEAT_TEST_RESULTS_DB_URL: options.resultsDatabaseUrl }),
+      ...(options.resultExtended === true && { DBBEAT_TEST_RESULT_EXTENDED: '1' }),
     },
   });
   registerProcessGroup(child.pid);
