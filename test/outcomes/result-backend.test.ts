@@ -156,7 +156,7 @@ interface BackendCase {
   /** The URL dbbeat reads. */
   url: () => string;
   /** What the worker is told (Celery's result_backend), and its Django database for django-db. */
-  worker: () => { resultBackend: string; resultsDatabaseUrl?: string };
+  worker: () => { resultBackend: string; resultsDatabaseUrl?: string; resultExtended?: boolean };
   setUp?: () => Promise<void>;
 }
 
