@@ -4,6 +4,7 @@
 import { UnsupportedDatabaseUrlError } from '../db/open.js';
 import { MigrationChecksumError } from '../db/migrate.js';
 import { DataDirInUseError } from '../db/pglite/data-dir.js';
+import { UnsupportedServerVersionError } from '../db/mysql/server-version.js';
 import { redactUrl } from '../redact-url.js';
 
 /**
@@ -68,6 +69,9 @@ export function permanentFailure(error: unknown, what: string, url: string | und
   if (error instanceof MigrationChecksumError)
     return new PermanentFailure('migrations', error.message, { cause: error });
   if (error instanceof DataDirInUseError) return new PermanentFailure('data-dir', error.message, { cause: error });
+  // A MySQL older than 8.0 or MariaDB older than 10.6 (its version named) stays that old.
+  if (error instanceof UnsupportedServerVersionError)
+    return new PermanentFailure('database-url', error.message, { cause: error });
   const fields = (typeof error === 'object' && error !== null ? error : {}) as ErrorFields;
   const setting = what === 'broker' ? 'broker' : 'database-url';
   const where = hostPort(url);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { permanentFailure } from '../../src/beat/failures.js';
 import { assertSupportedServer, UnsupportedServerVersionError } from '../../src/db/mysql/server-version.js';
 
 test('MySQL 8.0+ and MariaDB 10.6+ pass; older ones are refused, naming the version', () => {
@@ -28,4 +29,14 @@ test('MySQL 8.0+ and MariaDB 10.6+ pass; older ones are refused, naming the vers
           `mysql://root@db/x runs ${named}, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later`,
     );
   }
+});
+
+test('a refused server version is a permanent failure: the command exits 2 with one line naming it', () => {
+  const refused = new UnsupportedServerVersionError('MySQL 5.7.44', 'mysql://root@db:3306/x');
+  const failure = permanentFailure(refused, 'database', 'mysql://root@db:3306/x');
+  assert.equal(
+    failure?.message,
+    'database-url: mysql://root@db:3306/x runs MySQL 5.7.44, which dbbeat does not support: it needs MySQL 8.0 or later, or MariaDB 10.6 or later',
+  );
+  assert.ok(!failure.message.includes('\n'));
 });
