@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import {
   README_BEGIN,
   README_END,
+  dialectRows,
   renderMarkdown,
   renderReadmeRegion,
   replaceReadmeRegion,
@@ -158,5 +159,38 @@ describe('README region', () => {
     assert.doesNotMatch(out, /old table/);
     assert.match(out, /\| 1,000 interval tasks due at once[^|]*\| 1\.25 s \|/);
     assert.throws(() => replaceReadmeRegion('# no markers\n', 'x'), /no generated benchmark region/);
+  });
+});
+
+describe('MariaDB beside PostgreSQL (issue 15)', () => {
+  const dialect = (variant: string, size: number, metric: string, value: number, unit = 's') =>
+    figure({ workload: 'dialects', subject: 'dbbeat', variant, size, metric, value, unit });
+  const figures = [
+    dialect('PostgreSQL', 10_000, 'burst_seconds', 4),
+    dialect('MariaDB', 10_000, 'burst_seconds', 5),
+    dialect('PostgreSQL', 100_000, 'burst_seconds', 40),
+    dialect('MariaDB', 100_000, 'burst_seconds', 70),
+    dialect('PostgreSQL', 100_000, 'pickup_p99_ms', 30, 'ms'),
+    dialect('MariaDB', 100_000, 'pickup_p99_ms', 40, 'ms'),
+    dialect('PostgreSQL', 100_000, 'pickup_p50_ms', 10, 'ms'),
+    dialect('MariaDB', 100_000, 'pickup_p50_ms', 120, 'ms'),
+    dialect('MariaDB', 100_000, 'idle_queries_per_second', 20, 'queries/s'),
+  ];
+
+  test('one row per figure and size: both values, the ratio, and the 1.5× target met or missed', () => {
+    const { header, rows } = dialectRows(figures);
+    assert.deepEqual(header, ['figure', 'unit', 'PostgreSQL', 'MariaDB', 'MariaDB / PostgreSQL', 'target: ≤ 1.5×']);
+    const byFigure = new Map(rows.map((row) => [row[0], row.slice(4)]));
+    assert.deepEqual(byFigure.get('burst seconds 10k'), ['1.25×', 'met']);
+    assert.deepEqual(byFigure.get('burst seconds 100k'), ['1.75×', 'missed']);
+    assert.deepEqual(byFigure.get('pickup p99 ms 100k'), ['1.33×', 'met (and ≤ 100 ms)']);
+    assert.deepEqual(byFigure.get('pickup p50 ms 100k'), ['12×', 'missed']);
+    assert.deepEqual(byFigure.get('idle queries per second 100k'), ['—', 'stated (no target)']);
+  });
+
+  test('BENCHMARKS.md has the table with its target', () => {
+    const markdown = renderMarkdown(results(figures));
+    assert.match(markdown, /## MariaDB beside PostgreSQL/);
+    assert.match(markdown, /\| burst seconds 100k \| s \| .* \| 1\.75× \| missed \|/);
   });
 });
