@@ -71,6 +71,8 @@ export interface BeatOptions {
    * of such objects). Env: CELERY_TASK_ROUTES (JSON).
    */
   taskRoutes?: string | RouteMap | RouteMap[];
+  /** Celery's control_exchange: the pidbox workers answer remote control on. Default "celery". Env: CELERY_CONTROL_EXCHANGE. */
+  controlExchange?: string;
   /** Runs sent per broker round trip. Default 5000. */
   batchSize?: number;
   /** Seconds the leader lease lasts without renewal. Default 5: a dead leader is replaced within about 6 s. */
@@ -118,6 +120,8 @@ export interface ResolvedConfig {
   crontabTimezone: string | null;
   /** Where tasks go when their row names no queue: Celery's routing settings. */
   routing: RoutingSettings;
+  /** Celery's control_exchange (remote control: the console's worker view). */
+  controlExchange: string;
   batchSize: number;
   leaseSeconds: number;
   leaseName: string;
@@ -212,6 +216,7 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
     timezone,
     crontabTimezone: tzAware ? null : timezone,
     routing: resolveRouting(options, env),
+    controlExchange: options.controlExchange || env.CELERY_CONTROL_EXCHANGE || 'celery',
     batchSize: positive('batch-size', options.batchSize ?? 5000, { integer: true }),
     leaseSeconds: positive('lease-seconds', options.leaseSeconds ?? 5),
     leaseName: options.leaseName ?? 'default',

@@ -10,6 +10,8 @@ import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, r
 import { type ConsoleServer, startConsoleServer } from '../http/server.js';
 import { migrate } from '../db/migrate.js';
 import { type OpenDatabase, openDatabase } from '../db/open.js';
+import { connectRemoteControl } from '../outcomes/remote-control.js';
+import { WorkerDirectory } from '../outcomes/remote-control-workers.js';
 
 /** The console's own flags, shared by `serve` and `beat`. */
 export interface HttpFlags {
@@ -41,13 +43,14 @@ export function resolveHttp(flags: HttpFlags, fallback: string): { host: string;
 
 /**
  * Starts the console on an open database, with a broker connection of its own for "run now"
- * (routed by the same Celery settings as the beat's).
+ * (routed by the same Celery settings as the beat's), and remote control on the same broker
+ * for the worker view (asked at most every 5 s, 1 s timeout).
  * @throws HttpConfigError on MySQL/MariaDB: the console's statements are PostgreSQL's for now
  */
 export async function serveConsole(
   database: OpenDatabase,
   http: { host: string; port: number; auth: HttpAuth },
-  settings: { brokerUrl: string; routing: RoutingSettings; timezone: string },
+  settings: { brokerUrl: string; routing: RoutingSettings; timezone: string; controlExchange: string },
   log: Logger,
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
   if (database.kind === 'mysql') {
@@ -56,6 +59,9 @@ export async function serveConsole(
     );
   }
   const broker = await connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing });
+  const workers = new WorkerDirectory(
+    await connectRemoteControl(settings.brokerUrl, { controlExchange: settings.controlExchange }),
+  );
   const server = await startConsoleServer({
     database,
     broker,
@@ -64,12 +70,15 @@ export async function serveConsole(
     port: http.port,
     log,
     displayZone: settings.timezone,
+    workers,
+    routing: settings.routing,
   });
   return {
     ...server,
     async stop() {
       await server.close();
       await broker.close();
+      await workers.close();
     },
   };
 }

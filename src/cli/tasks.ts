@@ -12,6 +12,8 @@ import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
 import { queryTaskRows, taskRowStatements } from '../model/task-rows.js';
 import { type OpenDatabase, openDatabase } from '../db/open.js';
+import { DEFAULT_INSPECT_TIMEOUT_MS, connectRemoteControl } from '../outcomes/remote-control.js';
+import { type WorkerInfo, inspectWorkers, registrationOf } from '../outcomes/remote-control-workers.js';
 import { closestName } from './closest-name.js';
 
 interface TasksFlags {
@@ -19,6 +21,8 @@ interface TasksFlags {
   databaseUrl?: string;
   dataDir?: string;
   broker?: string;
+  checkWorkers?: boolean;
+  workerTimeout?: string;
 }
 
 /** A name that is not a task's; the message suggests the closest one. */
@@ -38,16 +42,26 @@ export function registerTasksCommand(program: Command): void {
       )
       .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)');
 
-  common(
-    tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled'),
-  ).action((flags: TasksFlags) =>
-    run(flags, async (db) => {
-      const rows = await queryTaskRows(db, taskRowStatements(db).ALL_TASKS);
-      const now = new Date();
-      const views = rows.map((row) => taskView(row, now, displayZone()));
-      return flags.json ? views : table(views);
-    }),
-  );
+  common(tasks.command('ls').description('a table of every task: name, task, schedule, next run, last run, enabled'))
+    .option(
+      '--check-workers',
+      "ask the live Celery workers (remote control) whether each enabled task's task is registered by a worker consuming its queue; waits up to --worker-timeout",
+    )
+    .option('-b, --broker <url>', 'broker for --check-workers (env CELERY_BROKER_URL or BROKER_URL)')
+    .option(
+      '--worker-timeout <ms>',
+      `how long --check-workers waits for replies (default ${DEFAULT_INSPECT_TIMEOUT_MS})`,
+    )
+    .action((flags: TasksFlags) =>
+      run(flags, async (db) => {
+        const rows = await queryTaskRows(db, taskRowStatements(db).ALL_TASKS);
+        const now = new Date();
+        let views = rows.map((row) => taskView(row, now, displayZone()));
+        let footer: string | undefined;
+        if (flags.checkWorkers) ({ views, footer } = await checkWorkers(views, flags));
+        return flags.json ? views : table(views, footer);
+      }),
+    );
   common(tasks.command('show').argument('<name>').description("one task's fields, schedule and next run")).action(
     (name: string, flags: TasksFlags) =>
       run(flags, async (db) => {
@@ -170,24 +184,67 @@ function summary(writes: TaskWrite[], done: string, unchanged: string, asked: nu
   return lines.join('\n');
 }
 
-/** A table fit for a terminal: columns padded, long cells cut with …. */
-function table(views: TaskView[]): string {
+/**
+ * `--check-workers`: asks the workers once (registered and active_queues, side by side: one
+ * timeout in all; with no worker the broker says so and it returns at once) and sets each
+ * view's `registration`. A broker that cannot be reached leaves them `unknown`, said on stderr.
+ */
+async function checkWorkers(views: TaskView[], flags: TasksFlags): Promise<{ views: TaskView[]; footer: string }> {
+  const config = resolveConfig({ brokerUrl: flags.broker });
+  const timeoutMs = flags.workerTimeout === undefined ? DEFAULT_INSPECT_TIMEOUT_MS : Number(flags.workerTimeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`--worker-timeout: ${JSON.stringify(flags.workerTimeout)} is not a whole number of ms above 0`);
+  let workers: WorkerInfo[] = [];
+  let footer: string;
+  try {
+    const control = await connectRemoteControl(config.brokerUrl, { controlExchange: config.controlExchange });
+    try {
+      workers = await inspectWorkers(control, { timeoutMs });
+    } finally {
+      await control.close();
+    }
+    footer =
+      workers.length === 0
+        ? `no worker answered within ${timeoutMs} ms`
+        : `workers: ${workers.map((worker) => `${worker.hostname} (${worker.queues.map((q) => q.name).join(', ')})`).join('; ')}`;
+  } catch (error) {
+    footer = `workers not checked: ${(error as Error).message}`;
+    process.stderr.write(`dbbeat tasks: ${footer}\n`);
+  }
+  return {
+    views: views.map((view) => ({
+      ...view,
+      registration: view.enabled ? registrationOf(view, workers, config.routing) : null,
+    })),
+    footer,
+  };
+}
+
+/** A table fit for a terminal: columns padded, long cells cut with …. With --check-workers, a WORKERS column. */
+function table(views: TaskView[], footer?: string): string {
+  const checked = footer !== undefined;
   const header = ['NAME', 'TASK', 'SCHEDULE', 'NEXT RUN (UTC)', 'LAST RUN (UTC)', 'ENABLED'];
-  const rows = views.map((view) => [
-    view.name,
-    view.task,
-    view.valid ? view.schedule.text : `INVALID: ${view.problem}`,
-    view.nextRun ? shortTime(view.nextRun.utc) : '-',
-    view.lastRunAt ? shortTime(view.lastRunAt) : 'never',
-    view.enabled ? 'yes' : 'no',
-  ]);
-  const limits = [40, 36, 44, 19, 19, 7];
+  if (checked) header.push('WORKERS');
+  const rows = views.map((view) => {
+    const row = [
+      view.name,
+      view.task,
+      view.valid ? view.schedule.text : `INVALID: ${view.problem}`,
+      view.nextRun ? shortTime(view.nextRun.utc) : '-',
+      view.lastRunAt ? shortTime(view.lastRunAt) : 'never',
+      view.enabled ? 'yes' : 'no',
+    ];
+    if (checked) row.push(view.registration ?? '-');
+    return row;
+  });
+  const limits = [40, 36, 44, 19, 19, 7, 19];
   const cells = [header, ...rows].map((row) => row.map((cell, index) => cut(cell, limits[index]!)));
   const widths = header.map((_, index) => Math.max(...cells.map((row) => row[index]!.length)));
   const lines = cells.map((row) =>
     row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  '),
   );
   if (views.length === 0) lines.push('(no tasks)');
+  if (footer !== undefined) lines.push('', footer);
   return lines.join('\n');
 }
 

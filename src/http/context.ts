@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 
+import type { RoutingSettings } from '../broker/routing.js';
 import type { Broker } from '../broker/types.js';
 import type { OpenDatabase } from '../db/open.js';
+import type { WorkerDirectory } from '../outcomes/remote-control-workers.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Authenticator } from './auth.js';
 
@@ -17,4 +19,8 @@ export interface ConsoleContext {
   displayZone: string;
   now: () => Date;
   authenticator: Authenticator;
+  /** The live workers (remote control), asked at most every few seconds; null: not asked. */
+  workers: WorkerDirectory | null;
+  /** Celery's routing settings: where a task's runs go (the worker check follows them). */
+  routing: RoutingSettings;
 }

@@ -21,6 +21,7 @@ import { SORT_COLUMNS, type SortKey, taskListStatements } from './sql.js';
 import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, writeErrors } from './schemas.js';
 import type { ConsoleContext } from './context.js';
 import { type JsonBody, idsOf, taskInputOf } from './task-input.js';
+import { withRegistrations } from './task-registration.js';
 import { taskView } from './task-view.js';
 
 const MAX_PAGE = 500;
@@ -116,7 +117,10 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         total: Number(count[0]?.total ?? 0),
         limit,
         offset,
-        items: rows.map((row) => taskView(row, now, context.displayZone)),
+        items: await withRegistrations(
+          context,
+          rows.map((row) => taskView(row, now, context.displayZone)),
+        ),
       };
     },
   );
@@ -136,7 +140,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
       const view = id === undefined ? undefined : await viewOf(id);
       if (view === undefined)
         return reply.code(404).send({ error: `task ${(request.params as { id: string }).id} does not exist` });
-      return view;
+      return (await withRegistrations(context, [view]))[0];
     },
   );
 

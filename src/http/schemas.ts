@@ -137,6 +137,13 @@ export const taskViewSchema = {
     }),
     valid: { type: 'boolean' },
     problem: nullable({ type: 'string', description: 'what is wrong with an invalid row' }),
+    registration: nullable({
+      type: 'string',
+      enum: ['registered', 'unregistered', 'no worker for queue', 'unknown', null],
+      description:
+        "whether a live worker consuming the task's queue has its task registered (Celery remote control); " +
+        'unknown: no worker answered; null: disabled. In the list and get answers.',
+    }),
   },
 };
 

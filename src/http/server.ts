@@ -4,14 +4,17 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
+import { DEFAULT_ROUTING, type RoutingSettings } from '../broker/routing.js';
 import type { Broker } from '../broker/types.js';
 import { createBaseClient } from '../model/client.js';
+import type { WorkerDirectory } from '../outcomes/remote-control-workers.js';
 import type { OpenDatabase } from '../db/open.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerOtherRoutes } from './routes-other.js';
 import { registerTaskRoutes } from './routes-tasks.js';
+import { registerWorkerRoutes } from './routes-workers.js';
 import { registerWebPage } from './web-assets.js';
 import type { ConsoleContext } from './context.js';
 
@@ -36,6 +39,10 @@ export interface ConsoleServerOptions {
   displayZone?: string;
   /** The clock (tests). Default: Date. */
   now?: () => Date;
+  /** The live workers, for GET /api/workers and the tasks' `registration`. Default: none (`unknown`). */
+  workers?: WorkerDirectory;
+  /** Celery's routing settings (task_routes, defaults). Default: Celery's defaults. */
+  routing?: RoutingSettings;
 }
 
 export interface ConsoleServer {
@@ -65,6 +72,8 @@ export async function buildConsoleServer(
     displayZone: options.displayZone ?? 'UTC',
     now: options.now ?? (() => new Date()),
     authenticator: new Authenticator(options.auth),
+    workers: options.workers ?? null,
+    routing: options.routing ?? DEFAULT_ROUTING,
   };
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
   // Our own code checks every request (see schemas.ts), and answers are plain JSON.stringify.
@@ -157,6 +166,7 @@ export async function buildConsoleServer(
   registerSessionRoutes(app, context);
   registerTaskRoutes(app, context);
   registerOtherRoutes(app, context);
+  registerWorkerRoutes(app, context);
   registerWebPage(app);
   return { app, context };
 }

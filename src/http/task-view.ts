@@ -7,6 +7,7 @@ import { nextSlot } from '../beat/task-table.js';
 import type { TaskRow } from '../db/store.js';
 import { resolveTaskRow } from '../model/task-row.js';
 import type { ConsoleTaskRow } from '../model/task-rows.js';
+import type { Registration } from '../outcomes/remote-control-workers.js';
 
 export type { ConsoleTaskRow } from '../model/task-rows.js';
 
@@ -59,6 +60,11 @@ export interface TaskView {
   valid: boolean;
   /** What is wrong with an invalid row, naming field and value. */
   problem: string | null;
+  /**
+   * Whether a live worker consuming this task's queue has its `task` registered (see
+   * task-registration.ts); null when disabled. Only in the list and get answers.
+   */
+  registration?: Registration | null;
 }
 
 /** A run time as shown: UTC, and wall time with offset in `zone`. */

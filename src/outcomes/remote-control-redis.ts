@@ -59,7 +59,14 @@ export class RedisRemoteControl implements RemoteControl {
     const lists = PRIORITY_STEPS.map((step) => priorityListName(replyQueue, step));
     const { display, ...connection } = this.connection;
     // Two connections: BRPOP blocks its own.
-    const client = new Redis({ ...connection, lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0 });
+    // One attempt: a broker that is down fails the call (the caller reports it), no reconnect loop.
+    const client = new Redis({
+      ...connection,
+      lazyConnect: true,
+      connectTimeout: 3000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     const blocking = client.duplicate();
     client.on('error', () => undefined);
     blocking.on('error', () => undefined);
