@@ -20,6 +20,7 @@ import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
 import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
 import { PrivateRedis, freePort } from '../support/private-redis.js';
+import { insertTask } from '../support/rows.js';
 
 const CHROMIUM = process.env.DBBEAT_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = `page-test-token-${randomBytes(8).toString('hex')}`;
@@ -179,4 +180,31 @@ test('log in, create a crontab task with a live preview, see it with its next ru
     .getByText(hostname(), { exact: true })
     .waitFor();
   await shot('6-beats');
+});
+
+test('a misspelled task gets an "unregistered" badge; the workers page lists the worker and its queue', async () => {
+  assert.ok(worker, 'the first test starts the worker');
+  const hourly = { interval: { every: 1, period: 'hours' } };
+  await insertTask(sql, { name: 'misspelled', task: 'dbbeat_test.recrod', schedule: hourly, queue });
+  await insertTask(sql, { name: 'spelled right', task: 'dbbeat_test.record', schedule: hourly, queue });
+  await page.getByRole('link', { name: 'Tasks' }).click();
+  await page.locator('tr[data-task="spelled right"]').waitFor();
+  // The console asks the workers at most every 5 s: refresh until its answer has this worker.
+  const badge = page.locator('tr[data-task="misspelled"] .badge');
+  const deadline = Date.now() + 30_000;
+  while (!(await badge.isVisible())) {
+    assert.ok(Date.now() < deadline, 'no badge on the misspelled task within 30 s');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(500);
+  }
+  assert.equal(await badge.innerText(), 'unregistered');
+  assert.equal(await page.locator('tr[data-task="spelled right"] .badge').count(), 0);
+  await shot('7-unregistered-badge');
+
+  await page.getByRole('link', { name: 'Workers' }).click();
+  const workerRow = page.locator('tr[data-worker]');
+  await workerRow.waitFor();
+  assert.match(await workerRow.innerText(), new RegExp(queue));
+  assert.match((await workerRow.getAttribute('data-worker')) ?? '', /^dbbeat-test-[0-9a-f]{8}@/);
+  await shot('8-workers');
 });

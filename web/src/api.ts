@@ -54,6 +54,8 @@ export interface Task {
   nextRun: RunTime | null;
   valid: boolean;
   problem: string | null;
+  /** Whether a live worker consuming its queue has its task registered; null when disabled. */
+  registration?: 'registered' | 'unregistered' | 'no worker for queue' | 'unknown' | null;
 }
 
 export interface TaskPage {

@@ -1,5 +1,5 @@
-// The console page: log in, then the task table, the editor, the schedules and the beats.
-// Routes are in the URL's hash: #/tasks, #/tasks/new, #/tasks/<id>, #/schedules, #/beats.
+// The console page: log in, then the task table, the editor, the schedules, the beats and the workers.
+// Routes are in the URL's hash: #/tasks, #/tasks/new, #/tasks/<id>, #/schedules, #/beats, #/workers.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
@@ -7,6 +7,7 @@ import { ApiError, type Session, api, setCsrfToken } from './api.js';
 import { Editor } from './editor.js';
 import { Beats, Schedules } from './others.js';
 import { TaskTable } from './tasks.js';
+import { Workers } from './workers.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/tasks');
@@ -131,6 +132,9 @@ function App() {
           <a href="#/beats" class={section === 'beats' ? 'on' : ''}>
             Beats
           </a>
+          <a href="#/workers" class={section === 'workers' ? 'on' : ''}>
+            Workers
+          </a>
         </nav>
         <span class="user">
           {session.user}
@@ -146,6 +150,7 @@ function App() {
         {section === 'tasks' && id !== undefined && <Editor key={id} id={id === 'new' ? null : Number(id)} />}
         {section === 'schedules' && <Schedules />}
         {section === 'beats' && <Beats />}
+        {section === 'workers' && <Workers />}
       </main>
     </>
   );

@@ -212,7 +212,23 @@ export function TaskTable() {
                 <a href={`#/tasks/${task.id}`}>{task.name}</a>
                 {task.description && <div class="muted small">{task.description}</div>}
               </td>
-              <td class="mono">{task.task}</td>
+              <td class="mono">
+                {task.task}
+                {(task.registration === 'unregistered' || task.registration === 'no worker for queue') && (
+                  <div>
+                    <span
+                      class="badge warn"
+                      title={
+                        task.registration === 'unregistered'
+                          ? 'no live worker consuming its queue has this task registered: its runs are discarded'
+                          : 'no live worker consumes the queue its runs go to'
+                      }
+                    >
+                      {task.registration}
+                    </span>
+                  </div>
+                )}
+              </td>
               <td class="mono">
                 {task.schedule.text}
                 {!task.valid && <div class="error small">{task.problem}</div>}
