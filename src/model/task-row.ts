@@ -68,6 +68,11 @@ function fieldsOf(row: TaskRow, crontabTimezone: string | null): PeriodicTaskFie
         ? null
         : { event: row.s_event ?? '', latitude: row.s_latitude ?? NaN, longitude: row.s_longitude ?? NaN },
     clocked: row.clocked_id === null ? null : { clockedTime: new Date(row.k_clocked_time ?? NaN) },
+    // The ids let a schedule cache know a row it has checked (validate.ts).
+    crontabId: row.crontab_id,
+    intervalId: row.interval_id,
+    solarId: row.solar_id,
+    clockedId: row.clocked_id,
   };
 }
 

@@ -142,8 +142,11 @@ export interface CheckOptions {
    * many tasks sharing one schedule share one parsed Schedule (the beat loads a million
    * rows this way). The caller owns the map and may clear it at any time.
    */
-  scheduleCache?: Map<string, CheckResult<Schedule>>;
+  scheduleCache?: ScheduleCache;
 }
+
+/** Checked schedule rows by kind and id (or content), with the fields they were checked with. */
+export type ScheduleCache = Map<string, { row: object; result: CheckResult<Schedule> }>;
 
 /** The schedule kinds a row has set (by row or by id), in django-celery-beat's order. */
 export function setScheduleKinds(fields: PeriodicTaskFields): ScheduleKindName[] {
@@ -198,19 +201,38 @@ function checkScheduleRow(kind: ScheduleKindName, fields: PeriodicTaskFields): C
 }
 
 function cachedScheduleRow(
-  cache: Map<string, CheckResult<Schedule>>,
+  cache: ScheduleCache,
   kind: ScheduleKindName,
   fields: PeriodicTaskFields,
 ): CheckResult<Schedule> {
   const row = fields[kind];
   if (!row) return checkScheduleRow(kind, fields);
-  const key = `${kind}:${JSON.stringify(row)}`;
-  let result = cache.get(key);
-  if (!result) {
-    result = checkScheduleRow(kind, fields);
-    cache.set(key, result);
-  }
+  // By the row's id when known (the beat's load: a million tasks, a few thousand schedule
+  // rows), checked against the row's fields so an edited schedule row is checked again;
+  // else by the row's content.
+  const id = fields[`${kind}Id`];
+  const key = typeof id === 'number' ? `${kind}#${id}` : `${kind}:${JSON.stringify(row)}`;
+  const known = cache.get(key);
+  if (known !== undefined && sameFields(known.row, row)) return known.result;
+  const result = checkScheduleRow(kind, fields);
+  cache.set(key, { row, result });
   return result;
+}
+
+/** Equal schedule-row fields: strings and numbers by value (NaN equal to NaN), dates by time. */
+function sameFields(a: object, b: object): boolean {
+  if (a === b) return true;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  for (const key of keys) {
+    const x = left[key];
+    const y = right[key];
+    if (Object.is(x, y)) continue;
+    if (!(x instanceof Date && y instanceof Date && Object.is(x.getTime(), y.getTime()))) return false;
+  }
+  return true;
 }
 
 function missingRow(kind: ScheduleKindName, id: number | null | undefined): CheckResult<Schedule> {
