@@ -1,22 +1,21 @@
-// End to end, with real processes: `dbbeat beat` reads rows from PostgreSQL and a real
-// Celery 5 worker (Debian's python3-celery) executes what it sends, over Redis and over
-// RabbitMQ. Each broker gets its own database, queues and worker.
+// End to end, with real processes: `dbbeat beat` reads rows from the database and a real
+// Celery 5 worker (Debian's python3-celery) executes what it sends: PostgreSQL over Redis
+// and over RabbitMQ, and MariaDB over Redis (the dialect matrix, test/support/dialects.ts;
+// DBBEAT_TEST_DIALECT picks one). Each run gets its own database, queues and worker.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 
 import { createClient, type DbbeatClient } from '../../src/model/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, type ExecutionRecord, startCeleryWorker } from '../support/celery/worker.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { type TestDialect, testDialects } from '../support/dialects.js';
 import { PrivateRedis } from '../support/private-redis.js';
-import { insertTask } from '../support/rows.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
 after(() => redisServer.remove());
@@ -99,12 +98,27 @@ function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs
 const byName = (records: ExecutionRecord[], name: string) => records.filter((r) => r.periodic_task_name === name);
 const longAgo = () => new Date(Date.now() - 3 * 24 * 3600 * 1000);
 
-for (const makeBroker of [redisBroker, amqpBroker]) {
-  describe(`beat end to end over ${makeBroker === redisBroker ? 'Redis' : 'RabbitMQ'}`, () => {
-    let temp: TempDatabase;
+// PostgreSQL over both brokers; MariaDB over Redis (the broker code does not depend on the database).
+const runs: { dialect: TestDialect; makeBroker: () => Promise<BrokerUnderTest> }[] = testDialects.flatMap((dialect) =>
+  dialect.name === 'postgres'
+    ? [
+        { dialect, makeBroker: redisBroker },
+        { dialect, makeBroker: amqpBroker },
+      ]
+    : [{ dialect, makeBroker: redisBroker }],
+);
+
+for (const { dialect, makeBroker } of runs) {
+  const brokerName = makeBroker === redisBroker ? 'Redis' : 'RabbitMQ';
+  describe(`beat end to end on ${dialect.name === 'postgres' ? 'PostgreSQL' : 'MariaDB'} over ${brokerName}`, () => {
+    let temp: { url: string; drop(): Promise<void> };
     let db: OpenDatabase;
     let prisma: DbbeatClient;
-    let pool: pg.Pool;
+    /** Inserts a task with plain SQL, as another service would. */
+    const insertTask = (input: Parameters<TestDialect['insertTask']>[1]) => dialect.insertTask(db, input);
+    /** Runs SQL written with $1, $2 … on either dialect. */
+    const sql = <Row extends Record<string, unknown>>(text: string, params?: unknown[]) =>
+      dialect.query<Row>(db, text, params);
     let broker: BrokerUnderTest;
     let worker: CeleryWorker;
     let beat: BeatProcess;
@@ -113,11 +127,10 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
     const idleQueues: string[] = [];
 
     before(async () => {
-      temp = await createTempDatabase();
+      temp = await dialect.create('dbbeat_e2e');
       db = await openDatabase({ databaseUrl: temp.url });
       await migrate(db);
       prisma = createClient(db);
-      pool = new pg.Pool({ connectionString: temp.url, max: 2 });
       broker = await makeBroker();
       worker = await startCeleryWorker({ brokerUrl: broker.url, queues: [queue, otherQueue], concurrency: 4 });
       // A max-interval far above every pickup limit below: a change is seen through its
@@ -132,7 +145,6 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       for (const name of [queue, otherQueue, ...idleQueues]) await broker?.deleteQueue(name).catch(() => undefined);
       await broker?.close();
       await prisma?.$disconnect();
-      await pool?.end();
       await db?.close();
       await temp?.drop();
     });
@@ -150,7 +162,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         queue,
       });
       // Last run long ago: the crontab and solar tasks are due at once (one catch-up run).
-      await insertTask(pool, {
+      await insertTask({
         name: 'crontab-task',
         schedule: { crontab: { minute: '*/5', timezone: 'Europe/Berlin' } },
         args: '[42]',
@@ -158,7 +170,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         queue: otherQueue,
         lastRunAt: longAgo(),
       });
-      await insertTask(pool, {
+      await insertTask({
         name: 'solar-task',
         task: 'dbbeat_test.other',
         schedule: { solar: { event: 'solar_noon', latitude: 52.52, longitude: 13.405 } },
@@ -210,7 +222,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         .sort((a, b) => a - b);
       for (let i = 1; i < slots.length; i += 1) assert.equal(slots[i]! - slots[i - 1]!, 1000);
       assert.equal(new Set(byName(records, 'interval-task').map((r) => r.id)).size, slots.length);
-      await pool.query(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'interval-task'`);
+      await sql(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = 'interval-task'`);
       // The crontab and solar tasks caught up once, not once per missed slot: one run for
       // a slot before the insert. (A slot that falls due while the test runs, a 5-minute
       // boundary or noon in Berlin, is an ordinary run and not counted.)
@@ -234,22 +246,20 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       });
       await worker.waitForRecords((all) => byName(all, name).length > 0, WAIT_MS);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      const [row] = (
-        await pool.query(
-          'SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = $1',
-          [name],
-        )
-      ).rows as { enabled: boolean; total_run_count: number; last_run_at: Date | null }[];
+      const [row] = await sql<{ enabled: boolean | number; total_run_count: number; last_run_at: unknown }>(
+        'SELECT enabled, total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = $1',
+        [name],
+      );
       assert.equal(byName(await worker.records(), name).length, 1);
-      assert.equal(row!.enabled, false);
-      assert.equal(row!.total_run_count, 1);
+      assert.equal(Boolean(row!.enabled), false);
+      assert.equal(Number(row!.total_run_count), 1);
       assert.notEqual(row!.last_run_at, null);
     });
 
     test('a row inserted with raw SQL while beat runs is sent within a second', async () => {
       const name = unique('raw');
       const insertedAt = Date.now();
-      await insertTask(pool, {
+      await insertTask({
         name,
         schedule: { interval: { every: 1, period: 'hours' } },
         queue,
@@ -264,15 +274,15 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
 
     test('a bad row is reported once, naming the task and field, and the good tasks go on', async () => {
       const good = unique('good-neighbour');
-      await insertTask(pool, { name: good, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
-      await insertTask(pool, {
+      await insertTask({ name: good, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
+      await insertTask({
         name: 'bad-args',
         schedule: { interval: { every: 1, period: 'seconds' } },
         args: 'not json',
         queue,
       });
-      await insertTask(pool, { name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
-      await insertTask(pool, { name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
+      await insertTask({ name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
+      await insertTask({ name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
       const badArgs = await beat.waitForLine((line) => line.task === 'bad-args' && line.level === 50, WAIT_MS);
       assert.match(badArgs.msg, /args: not a JSON list/);
       const badCron = await beat.waitForLine((line) => line.task === 'bad-cron' && line.level === 50, WAIT_MS);
@@ -290,26 +300,24 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       assert.equal((await worker.records()).filter((r) => r.periodic_task_name?.startsWith('bad-')).length, 0);
 
       // Fixing the row brings it back without a restart.
-      await pool.query(`UPDATE django_celery_beat_periodictask SET args = '[7]' WHERE name = 'bad-args'`);
+      await sql(`UPDATE django_celery_beat_periodictask SET args = '[7]' WHERE name = 'bad-args'`);
       const fixed = await worker.waitForRecords((all) => byName(all, 'bad-args').length > 0, WAIT_MS);
       assert.deepEqual(byName(fixed, 'bad-args')[0]!.args, [7]);
-      await pool.query(
-        `UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%' OR name = $1`,
-        [good],
-      );
+      await sql(`UPDATE django_celery_beat_periodictask SET enabled = false WHERE name LIKE 'bad-%' OR name = $1`, [
+        good,
+      ]);
     });
 
     test('an edited schedule is followed from the moment of the edit, without a spurious run', async () => {
       const name = unique('edited');
-      await insertTask(pool, { name, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
+      await insertTask({ name, schedule: { interval: { every: 1, period: 'seconds' } }, queue });
       await worker.waitForRecords((all) => byName(all, name).length >= 2, WAIT_MS);
       // Every second -> every hour: the runs stop.
-      await pool.query(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1, 'hours')`);
-      await pool.query(
-        `UPDATE django_celery_beat_periodictask SET interval_id = currval('django_celery_beat_intervalschedule_id_seq')
-         WHERE name = $1`,
-        [name],
+      await sql(`INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (1, 'hours')`);
+      const [hourly] = await sql<{ id: number }>(
+        `SELECT id FROM django_celery_beat_intervalschedule WHERE every = 1 AND period = 'hours' ORDER BY id DESC LIMIT 1`,
       );
+      await sql(`UPDATE django_celery_beat_periodictask SET interval_id = $1 WHERE name = $2`, [hourly!.id, name]);
       await new Promise((resolve) => setTimeout(resolve, 1000)); // a run already on its way may land
       const settled = byName(await worker.records(), name).length;
       await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -318,7 +326,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
       // Every hour (last run seconds ago) -> every 3 seconds: the first run comes 3 s after
       // the edit, not at once for a slot computed from the old last run.
       const editedAt = Date.now();
-      await pool.query(
+      await sql(
         `UPDATE django_celery_beat_intervalschedule SET every = 3, period = 'seconds'
                         WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE name = $1)`,
         [name],
@@ -328,13 +336,13 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
         .map((r) => Date.parse(r.dbbeat_scheduled_at!))
         .sort((a, b) => a - b)[settled]!;
       assert.ok(firstAfter >= editedAt + 3000 - 100, `first run ${firstAfter - editedAt} ms after the edit`);
-      await pool.query('UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = $1', [name]);
+      await sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE name = $1', [name]);
     });
 
     test('a message that expired before a worker took it is never executed', async () => {
       const idle = unique('e2e_idle');
       idleQueues.push(idle);
-      await insertTask(pool, {
+      await insertTask({
         name: 'expiring',
         schedule: { interval: { every: 1, period: 'hours' } },
         queue: idle,
@@ -374,7 +382,7 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
             ['p-5', 5],
             ['p-9', 9],
           ] as const) {
-            await insertTask(pool, {
+            await insertTask({
               name,
               schedule: { interval: { every: 1, period: 'hours' } },
               queue: idle,
@@ -398,23 +406,26 @@ for (const makeBroker of [redisBroker, amqpBroker]) {
 
     test('the beat stops cleanly on SIGTERM', async () => {
       // A beat and database of its own, so the shared beat keeps running for the other tests.
-      const own = await createTempDatabase();
-      const ownPool = new pg.Pool({ connectionString: own.url, max: 1 });
+      const own = await dialect.create('dbbeat_e2e_stop');
+      const ownDb = await openDatabase({ databaseUrl: own.url });
       try {
-        const ownDb = await openDatabase({ databaseUrl: own.url });
         await migrate(ownDb);
-        await ownDb.close();
         const stopping = spawnBeat({ databaseUrl: own.url, brokerUrl: broker.url, maxInterval: 60 });
         await stopping.waitForLine((line) => line.msg.startsWith('beat ready'), WAIT_MS);
         const exit = await stopping.stop();
         assert.equal(exit.code, 0);
         assert.ok(stopping.lines.some((line) => line.msg === 'dbbeat stopped'));
-        const lease = await ownPool.query<{ released: boolean }>(
-          `SELECT expires_at <= now() AS released FROM dbbeat_lease`,
+        // Released: it expires now, not a lease time (5 s) from now. dbbeat_* times are UTC.
+        const soon = dialect.time(ownDb, new Date(Date.now() + 1000));
+        const held = await dialect.query<{ n: number }>(
+          ownDb,
+          'SELECT COUNT(*) AS n FROM dbbeat_lease WHERE expires_at > $1',
+          [soon],
         );
-        assert.equal(lease.rows[0]?.released, true);
+        const leases = await dialect.query<{ n: number }>(ownDb, 'SELECT COUNT(*) AS n FROM dbbeat_lease');
+        assert.deepEqual([Number(leases[0]?.n), Number(held[0]?.n)], [1, 0]);
       } finally {
-        await ownPool.end();
+        await ownDb.close();
         await own.drop();
       }
     });
