@@ -250,12 +250,52 @@ export class Beat extends EventEmitter<BeatEvents> {
         inFlight = sending;
         await previous;
       }
+      await this.renewingUntil(inFlight);
       await inFlight;
     } finally {
       // After a failure the other batch still finishes (it requeues or records its own runs).
       await inFlight?.catch(() => undefined);
-      await this.history?.drain(); // beside the records' write; a failed one keeps its rows for the next batch
-      await this.recorder.settle();
+      // Beside the records' write; a failed one keeps its rows for the next batch.
+      const history = this.history?.drain();
+      await this.renewingUntil(history);
+      await history;
+      const settled = this.recorder.settle();
+      await this.renewingUntil(settled);
+      await settled;
+    }
+  }
+
+  /**
+   * Waits for `work` (the last batch, the records' write), renewing the lease whenever a
+   * renewal falls due meanwhile. On a loaded machine or a slow database, the writes of a
+   * burst can outlast the lease's remaining time (2/3 of its time to live): without this,
+   * the fenced write of runs already sent is refused, the beat steps down and loads every
+   * task again. Renews only a lease still surely held, under the same token; never throws
+   * (a failed renewal leaves the lease to run out, and the next step reports it).
+   */
+  private async renewingUntil(work: Promise<unknown> | undefined): Promise<void> {
+    if (work === undefined) return;
+    let done = false;
+    const finished = work.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    while (!done) {
+      const wait = this.renewAt - this.clock.monotonic();
+      if (wait > 0) {
+        let cancel: (() => void) | undefined;
+        await Promise.race([finished, new Promise<void>((resolve) => (cancel = this.clock.setTimer(wait, resolve)))]);
+        cancel?.();
+        continue;
+      }
+      const token = this.lease.token;
+      if (token === null) return;
+      try {
+        if (!(await this.lease.tryAcquire()) || this.lease.token !== token) return;
+      } catch {
+        return;
+      }
+      this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
     }
   }
 
