@@ -9,7 +9,7 @@ import { MysqlStore } from './mysql/store.js';
 import { DEFAULT_DATA_DIR, findLiveServer } from './pglite/data-dir.js';
 import { PostgresRunStore } from './postgres/run-store.js';
 import { PostgresStore } from './postgres/store.js';
-import type { RunStore } from './run-store.js';
+import type { RunHistory, RunStore } from './run-store.js';
 import type { BeatStore } from './store.js';
 
 export { migrate, MigrationChecksumError, MigrationFailedError } from './migrate.js';
@@ -124,7 +124,7 @@ export function beatStoreFor(db: Database): BeatStore {
 }
 
 /** Run history's statements (dbbeat_run) for this database, in its dialect. */
-export function runStoreFor(db: Database): RunStore {
+export function runStoreFor(db: Pick<Database, 'kind' | 'query'>): RunStore & RunHistory {
   switch (db.kind) {
     case 'postgres':
     case 'pglite':

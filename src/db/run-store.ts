@@ -1,6 +1,7 @@
 // What run history (dbbeat_run) asks of a database beyond the beat's own write (which is
 // BeatStore.recordRuns, under the lease's fence): retention, outcomes, reading. One
 // implementation per dialect folder, the same statement names in each.
+import type { RunEntry } from './store.js';
 
 /**
  * A run's state in dbbeat_run. SENT and SKIPPED are written by the beat; the others come
@@ -69,4 +70,101 @@ export interface RunStore {
    * ms), oldest first (for LOST and the result-backend poll).
    */
   openRuns(sentBefore: number, limit: number): Promise<OpenRun[]>;
+}
+
+// ---- Reading run history (dbbeat runs, /api/runs, failing tasks) ----
+
+/** What `listRuns` selects; every filter is optional and they combine (AND). */
+export interface RunFilter {
+  /** One periodic task's runs (django_celery_beat_periodictask.id), newest slot first, by its index. */
+  periodicTaskId?: number;
+  /** Runs recorded under this periodic task name (exact; also finds a deleted task's runs). */
+  name?: string;
+  state?: RunState;
+  /** Runs sent at or after this instant, epoch ms. */
+  since?: number;
+  /** Most rows answered (the caller caps it). */
+  limit: number;
+  /** Keyset paging: only runs older than the run with this id (the last id of the previous page). */
+  before?: number;
+}
+
+/** One dbbeat_run row as the readers see it: times as epoch ms. */
+export interface RunRecordView {
+  id: number;
+  periodicTaskId: number;
+  periodicTaskName: string;
+  /** The Celery task name. */
+  task: string;
+  /** Null for a SKIPPED run. */
+  taskId: string | null;
+  /** The slot; null for a manual run. */
+  scheduledAt: number | null;
+  sentAt: number;
+  /** sentAt minus scheduledAt; null for a manual run. */
+  lateMs: number | null;
+  broker: string;
+  queue: string | null;
+  manual: boolean;
+  state: RunState;
+  receivedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Seconds, as the worker measured it. */
+  runtime: number | null;
+  worker: string | null;
+  result: string | null;
+  exceptionType: string | null;
+  exceptionMessage: string | null;
+  traceback: string | null;
+}
+
+/** The states a failing-task check reads: a run that has finished one way or another. */
+export const DECIDED_STATES: readonly RunState[] = ['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'LOST'];
+
+/** What `failingTasks` looks at. */
+export interface FailingQuery {
+  /** K: a task fails when its last K decided runs all failed. At least 1. */
+  lastK: number;
+  /** Only these periodic tasks (a page of the task list); all enabled tasks when absent. */
+  periodicTaskIds?: readonly number[];
+}
+
+/** An enabled task whose last K decided runs are all FAILURE, or whose last one is LOST. */
+export interface FailingTask {
+  periodicTaskId: number;
+  periodicTaskName: string;
+  /** `failures`: the last K runs failed; `lost`: the last run never reported an outcome. */
+  reason: 'failures' | 'lost';
+  /** FAILURE runs among the last K decided ones. */
+  failures: number;
+  /** The last decided run: its row id, Celery task id, state, send time (epoch ms) and exception. */
+  lastRun: {
+    id: number;
+    taskId: string | null;
+    state: RunState;
+    sentAt: number;
+    exceptionType: string | null;
+    exceptionMessage: string | null;
+  };
+}
+
+/**
+ * Reading run history (`dbbeat runs`, /api/runs, failing tasks), and the one write outside
+ * the beat: a manual run's row. Implemented beside RunStore by each dialect's run store.
+ */
+export interface RunHistory {
+  /** Adds rows as BeatStore.insertRuns does (one statement; a task id already there is left alone). */
+  insertRuns(entries: readonly RunEntry[]): Promise<void>;
+  /**
+   * Runs matching `filter`, newest first (by id; with `periodicTaskId`, by send time then id,
+   * through the (periodic_task_id, sent_at) index). Page on with `before` = the last id.
+   */
+  listRuns(filter: RunFilter): Promise<RunRecordView[]>;
+  /**
+   * Enabled tasks that are failing (see {@link FailingTask}). Only decided runs count
+   * (SUCCESS, FAILURE, REVOKED, REJECTED, LOST): a run in flight neither clears nor
+   * extends a streak, and SKIPPED runs never ran. Manual runs count as runs.
+   */
+  failingTasks(query: FailingQuery): Promise<FailingTask[]>;
 }

@@ -1,6 +1,7 @@
 // Run history statements on MySQL / MariaDB: dbbeat_run (migrations/mysql/0007). Every
 // time here is UTC DATETIME(6) text, whatever zone Django's naive times are in. The same
 // names as ../postgres/run-statements.ts.
+import { lateMsColumn, type RunEntry } from '../store.js';
 
 /**
  * Adds run-history rows; a task id already there (a re-send after a crash) is left alone.
@@ -26,6 +27,25 @@ FROM JSON_TABLE(?, '$[*]' COLUMNS (
   broker VARCHAR(1024) PATH '$[10]'
 )) AS h
 ON DUPLICATE KEY UPDATE id = dbbeat_run.id`;
+
+/** INSERT_RUNS's parameter (JSON text) for these rows. */
+export function insertRunsParam(entries: readonly RunEntry[]): string {
+  return JSON.stringify(
+    entries.map((h) => [
+      h.periodicTaskId,
+      h.periodicTaskName,
+      h.task,
+      h.taskId,
+      h.scheduledAt === null ? null : utcDatetime(h.scheduledAt),
+      utcDatetime(h.sentAt),
+      lateMsColumn(h.lateMs),
+      h.queue,
+      h.manual ? 1 : 0,
+      h.state,
+      h.broker,
+    ]),
+  );
+}
 
 /**
  * The id at and below which rows are beyond the newest ? rows (the row cap); no row when
@@ -125,3 +145,74 @@ FROM dbbeat_run
 WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < ? AND task_id IS NOT NULL
 ORDER BY id
 LIMIT ?`;
+
+// ---- Reading (RunHistory): dbbeat runs, /api/runs, failing tasks ----
+
+/** Every column of a run as RunRecordView reads it (times as UTC DATETIME text). */
+const RUN_COLUMNS = `
+  id, periodic_task_id, periodic_task_name, task, task_id, scheduled_at, sent_at, late_ms, broker,
+  queue, manual, state, received_at, started_at, finished_at, runtime, worker, result,
+  exception_type, exception_message, traceback`;
+
+/**
+ * Runs newest first by id (the primary key, walked backwards; ids follow send order), any task.
+ * ?, ? text periodic_task_name or null (twice); ?, ? state or null; ?, ? since (UTC DATETIME
+ * text) or null; ?, ? before (id) or null; ? int limit.
+ */
+export const LIST_RUNS = `
+SELECT ${RUN_COLUMNS}
+FROM dbbeat_run
+WHERE (? IS NULL OR periodic_task_name = ?)
+  AND (? IS NULL OR state = ?)
+  AND (? IS NULL OR sent_at >= ?)
+  AND (? IS NULL OR id < ?)
+ORDER BY id DESC
+LIMIT ?`;
+
+/**
+ * One periodic task's runs, newest first by send time then id (the index
+ * dbbeat_run_task_sent_idx). `before` is a run id: runs sent before it (ties: lower id).
+ * ? int periodic_task_id; ?, ? state or null; ?, ? since (UTC DATETIME text) or null;
+ * ?, ? before (id) or null; ? int limit.
+ */
+export const LIST_TASK_RUNS = `
+SELECT ${RUN_COLUMNS}
+FROM dbbeat_run
+WHERE periodic_task_id = ?
+  AND (? IS NULL OR state = ?)
+  AND (? IS NULL OR sent_at >= ?)
+  AND (? IS NULL OR (sent_at, id) < (SELECT b.sent_at, b.id FROM dbbeat_run b WHERE b.id = ?))
+ORDER BY sent_at DESC, id DESC
+LIMIT ?`;
+
+/**
+ * Enabled tasks whose last K decided runs (SUCCESS, FAILURE, REVOKED, REJECTED, LOST) are
+ * all FAILURE, or whose last decided run is LOST. MariaDB has no LATERAL: a window over the
+ * decided runs (of the listed tasks, by the index, when `ids` is true).
+ * `ids` true: ? int[] periodic task ids, then ? K and ? K; false: ? K and ? K.
+ * Row: the task, the reason, how many of the K failed, and its last decided run.
+ */
+export function failingTasksStatement(ids: boolean): string {
+  return `
+WITH last AS (
+  SELECT r.periodic_task_id, r.id, r.task_id, r.state, r.sent_at, r.exception_type, r.exception_message,
+         ROW_NUMBER() OVER (PARTITION BY r.periodic_task_id ORDER BY r.sent_at DESC, r.id DESC) AS n
+  FROM dbbeat_run r
+  WHERE r.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'LOST')${ids ? ' AND r.periodic_task_id IN (?)' : ''}
+),
+f AS (
+  SELECT periodic_task_id,
+         SUM(state = 'FAILURE') AS failures,
+         MAX(n = 1 AND state = 'LOST') AS lost
+  FROM last
+  WHERE n <= ?
+  GROUP BY periodic_task_id
+  HAVING MAX(n = 1 AND state = 'LOST') = 1 OR (COUNT(*) = ? AND MIN(state = 'FAILURE') = 1)
+)
+SELECT f.periodic_task_id, t.name AS periodic_task_name, CASE WHEN f.lost = 1 THEN 'lost' ELSE 'failures' END AS reason,
+       f.failures, l.id, l.task_id, l.state, l.sent_at, l.exception_type, l.exception_message
+FROM f
+JOIN last l ON l.periodic_task_id = f.periodic_task_id AND l.n = 1
+JOIN django_celery_beat_periodictask t ON t.id = f.periodic_task_id AND t.enabled = 1
+ORDER BY t.name`;
+}

@@ -1,12 +1,35 @@
 // RunStore on MySQL / MariaDB: the statements of run-statements.ts.
 import { foldOutcomes } from '../outcome-fold.js';
-import type { OpenRun, OutcomeUpdate, RunState, RunStore } from '../run-store.js';
+import { type FailingColumns, type RunColumns, failingOf, runOf } from '../run-rows.js';
+import type {
+  FailingQuery,
+  FailingTask,
+  OpenRun,
+  OutcomeUpdate,
+  RunFilter,
+  RunHistory,
+  RunRecordView,
+  RunState,
+  RunStore,
+} from '../run-store.js';
+import type { RunEntry } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
-import { APPLY_OUTCOMES, OPEN_RUNS, PRUNE_RUNS, RUN_CAP_ID, utcDatetime } from './run-statements.js';
+import {
+  APPLY_OUTCOMES,
+  INSERT_RUNS,
+  LIST_RUNS,
+  LIST_TASK_RUNS,
+  OPEN_RUNS,
+  PRUNE_RUNS,
+  RUN_CAP_ID,
+  failingTasksStatement,
+  insertRunsParam,
+  utcDatetime,
+} from './run-statements.js';
 
 const datetimeOrNull = (ms: number | null) => (ms === null ? null : utcDatetime(ms));
 
-export class MysqlRunStore implements RunStore {
+export class MysqlRunStore implements RunStore, RunHistory {
   constructor(private readonly db: MysqlDatabase) {}
 
   async pruneRuns(keepDays: number, maxRows: number, limit: number): Promise<number> {
@@ -44,5 +67,36 @@ export class MysqlRunStore implements RunStore {
       sentAt: Date.parse(`${r.sent_at.replace(' ', 'T')}Z`),
       state: r.state,
     }));
+  }
+
+  async insertRuns(entries: readonly RunEntry[]): Promise<void> {
+    if (entries.length > 0) await this.db.execute(INSERT_RUNS, [insertRunsParam(entries)]);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunRecordView[]> {
+    const twice = (value: unknown) => [value, value];
+    const common = [
+      ...twice(filter.state ?? null),
+      ...twice(filter.since === undefined ? null : utcDatetime(filter.since)),
+      ...twice(filter.before ?? null),
+      filter.limit,
+    ];
+    const rows =
+      filter.periodicTaskId !== undefined
+        ? await this.db.query<RunColumns>(LIST_TASK_RUNS, [filter.periodicTaskId, ...common])
+        : await this.db.query<RunColumns>(LIST_RUNS, [...twice(filter.name ?? null), ...common]);
+    const named = filter.periodicTaskId !== undefined && filter.name !== undefined;
+    return rows.map(runOf).filter((run) => !named || run.periodicTaskName === filter.name);
+  }
+
+  async failingTasks(query: FailingQuery): Promise<FailingTask[]> {
+    const ids = query.periodicTaskIds;
+    if (ids !== undefined && ids.length === 0) return [];
+    const k = Math.max(1, Math.floor(query.lastK));
+    const rows = await this.db.query<FailingColumns>(
+      failingTasksStatement(ids !== undefined),
+      ids !== undefined ? [ids, k, k] : [k, k],
+    );
+    return rows.map(failingOf);
   }
 }

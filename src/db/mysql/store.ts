@@ -8,7 +8,6 @@ import {
   type ChangeFeedStart,
   type Fence,
   type LeaseGrant,
-  lateMsColumn,
   type RecordOutcome,
   type RowLockHolder,
   type RunEntry,
@@ -18,7 +17,7 @@ import {
 } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
-import { INSERT_RUNS, utcDatetime } from './run-statements.js';
+import { INSERT_RUNS, insertRunsParam } from './run-statements.js';
 import { inspectMysqlSchema } from './schema-objects.js';
 import {
   ACQUIRE_LEASE,
@@ -209,20 +208,7 @@ export class MysqlStore implements BeatStore {
 
   async insertRuns(entries: readonly RunEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map((h) => [
-      h.periodicTaskId,
-      h.periodicTaskName,
-      h.task,
-      h.taskId,
-      h.scheduledAt === null ? null : utcDatetime(h.scheduledAt),
-      utcDatetime(h.sentAt),
-      lateMsColumn(h.lateMs),
-      h.queue,
-      h.manual ? 1 : 0,
-      h.state,
-      h.broker,
-    ]);
-    await this.db.execute(INSERT_RUNS, [JSON.stringify(rows)]);
+    await this.db.execute(INSERT_RUNS, [insertRunsParam(entries)]);
   }
 
   async disableTasks(ids: readonly number[], fence: Fence): Promise<number[]> {

@@ -1,6 +1,7 @@
 // Run history statements on PostgreSQL (and PGlite): dbbeat_run (migrations/0007).
 // The beat's own statements are in statements.ts; these are the same names as in
 // ../mysql/run-statements.ts.
+import { lateMsColumn, type RunEntry } from '../store.js';
 
 /**
  * Adds run-history rows; a task id already there (a re-send after a crash) is left alone.
@@ -19,6 +20,23 @@ FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::flo
             $7::int[], $8::text[], $9::text[], $10::bool[], $11::text[])
      AS h(periodic_task_id, periodic_task_name, task, task_id, scheduled_at, sent_at, late_ms, broker, queue, manual, state)
 ON CONFLICT (task_id) DO NOTHING`;
+
+/** INSERT_RUNS's parameters for these rows. */
+export function insertRunsParams(entries: readonly RunEntry[]): unknown[] {
+  return [
+    entries.map((h) => h.periodicTaskId),
+    entries.map((h) => h.periodicTaskName),
+    entries.map((h) => h.task),
+    entries.map((h) => h.taskId),
+    entries.map((h) => h.scheduledAt),
+    entries.map((h) => h.sentAt),
+    entries.map((h) => lateMsColumn(h.lateMs)),
+    entries.map((h) => h.broker),
+    entries.map((h) => h.queue),
+    entries.map((h) => h.manual),
+    entries.map((h) => h.state),
+  ];
+}
 
 /**
  * Deletes up to $3 history rows that are older than $1 days or beyond the newest $2 rows,
@@ -113,3 +131,79 @@ WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < to_timesta
   AND task_id IS NOT NULL
 ORDER BY id
 LIMIT $2`;
+
+// ---- Reading (RunHistory): dbbeat runs, /api/runs, failing tasks ----
+
+/** A timestamptz as epoch ms (float8; null stays null). */
+const ms = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
+
+/** Every column of a run as RunRecordView reads it (times as epoch ms). */
+const RUN_COLUMNS = `
+  id, periodic_task_id, periodic_task_name, task, task_id, ${ms('scheduled_at')} AS scheduled_at,
+  ${ms('sent_at')} AS sent_at, late_ms, broker, queue, manual, state, ${ms('received_at')} AS received_at,
+  ${ms('started_at')} AS started_at, ${ms('finished_at')} AS finished_at, runtime, worker, result,
+  exception_type, exception_message, traceback`;
+
+/**
+ * Runs newest first by id (the primary key, walked backwards; ids follow send order), any task.
+ * $1 text periodic_task_name or null; $2 text state or null; $3 float8 since (epoch ms) or null;
+ * $4 bigint before (id) or null; $5 int limit.
+ */
+export const LIST_RUNS = `
+SELECT ${RUN_COLUMNS}
+FROM dbbeat_run
+WHERE ($1::text IS NULL OR periodic_task_name = $1)
+  AND ($2::text IS NULL OR state = $2)
+  AND ($3::float8 IS NULL OR sent_at >= to_timestamp($3 / 1000))
+  AND ($4::bigint IS NULL OR id < $4)
+ORDER BY id DESC
+LIMIT $5`;
+
+/**
+ * One periodic task's runs, newest first by send time then id (the index
+ * dbbeat_run_task_sent_idx). `before` is a run id: runs sent before it (ties: lower id).
+ * $1 int periodic_task_id; $2 text state or null; $3 float8 since (epoch ms) or null;
+ * $4 bigint before (id) or null; $5 int limit.
+ */
+export const LIST_TASK_RUNS = `
+SELECT ${RUN_COLUMNS}
+FROM dbbeat_run
+WHERE periodic_task_id = $1
+  AND ($2::text IS NULL OR state = $2)
+  AND ($3::float8 IS NULL OR sent_at >= to_timestamp($3 / 1000))
+  AND ($4::bigint IS NULL OR (sent_at, id) < (SELECT b.sent_at, b.id FROM dbbeat_run b WHERE b.id = $4))
+ORDER BY sent_at DESC, id DESC
+LIMIT $5`;
+
+/**
+ * Enabled tasks whose last $1 decided runs (SUCCESS, FAILURE, REVOKED, REJECTED, LOST) are
+ * all FAILURE, or whose last decided run is LOST; each task's runs read through the
+ * (periodic_task_id, sent_at) index, $1 rows at most.
+ * $1 int K; $2 int[] periodic task ids, or null for every enabled task.
+ * Row: the task, the reason, how many of the K failed, and its last decided run.
+ */
+export const FAILING_TASKS = `
+WITH last AS (
+  SELECT t.id AS periodic_task_id, t.name AS periodic_task_name, l.*,
+         row_number() OVER (PARTITION BY t.id ORDER BY l.sent_at DESC, l.id DESC) AS n
+  FROM django_celery_beat_periodictask t
+  CROSS JOIN LATERAL (
+    SELECT r.id, r.task_id, r.state, r.sent_at, r.exception_type, r.exception_message
+    FROM dbbeat_run r
+    WHERE r.periodic_task_id = t.id AND r.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'LOST')
+    ORDER BY r.sent_at DESC, r.id DESC
+    LIMIT $1) l
+  WHERE t.enabled AND ($2::int[] IS NULL OR t.id = ANY($2::int[]))
+)
+SELECT f.periodic_task_id, f.periodic_task_name, f.reason, f.failures,
+       l.id, l.task_id, l.state, ${ms('l.sent_at')} AS sent_at, l.exception_type, l.exception_message
+FROM (
+  SELECT periodic_task_id, min(periodic_task_name) AS periodic_task_name,
+         count(*) FILTER (WHERE state = 'FAILURE')::int AS failures,
+         CASE WHEN bool_or(n = 1 AND state = 'LOST') THEN 'lost' ELSE 'failures' END AS reason
+  FROM last
+  GROUP BY periodic_task_id
+  HAVING bool_or(n = 1 AND state = 'LOST') OR (count(*) = $1 AND bool_and(state = 'FAILURE'))
+) f
+JOIN last l ON l.periodic_task_id = f.periodic_task_id AND l.n = 1
+ORDER BY f.periodic_task_name`;

@@ -1,10 +1,31 @@
 // RunStore on PostgreSQL and PGlite: the statements of run-statements.ts.
 import type { Database } from '../database.js';
 import { foldOutcomes } from '../outcome-fold.js';
-import type { OpenRun, OutcomeUpdate, RunState, RunStore } from '../run-store.js';
-import { APPLY_OUTCOMES, OPEN_RUNS, PRUNE_RUNS } from './run-statements.js';
+import { type FailingColumns, type RunColumns, failingOf, runOf } from '../run-rows.js';
+import type {
+  FailingQuery,
+  FailingTask,
+  OpenRun,
+  OutcomeUpdate,
+  RunFilter,
+  RunHistory,
+  RunRecordView,
+  RunState,
+  RunStore,
+} from '../run-store.js';
+import type { RunEntry } from '../store.js';
+import {
+  APPLY_OUTCOMES,
+  FAILING_TASKS,
+  INSERT_RUNS,
+  LIST_RUNS,
+  LIST_TASK_RUNS,
+  OPEN_RUNS,
+  PRUNE_RUNS,
+  insertRunsParams,
+} from './run-statements.js';
 
-export class PostgresRunStore implements RunStore {
+export class PostgresRunStore implements RunStore, RunHistory {
   constructor(private readonly db: Pick<Database, 'query'>) {}
 
   async pruneRuns(keepDays: number, maxRows: number, limit: number): Promise<number> {
@@ -38,5 +59,28 @@ export class PostgresRunStore implements RunStore {
       limit,
     ]);
     return rows.map((r) => ({ taskId: r.task_id, sentAt: Number(r.sent_at), state: r.state }));
+  }
+
+  async insertRuns(entries: readonly RunEntry[]): Promise<void> {
+    if (entries.length > 0) await this.db.query(INSERT_RUNS, insertRunsParams(entries));
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunRecordView[]> {
+    const common = [filter.state ?? null, filter.since ?? null, filter.before ?? null, filter.limit];
+    const rows =
+      filter.periodicTaskId !== undefined
+        ? await this.db.query<RunColumns>(LIST_TASK_RUNS, [filter.periodicTaskId, ...common])
+        : await this.db.query<RunColumns>(LIST_RUNS, [filter.name ?? null, ...common]);
+    const named = filter.periodicTaskId !== undefined && filter.name !== undefined;
+    return rows.map(runOf).filter((run) => !named || run.periodicTaskName === filter.name);
+  }
+
+  async failingTasks(query: FailingQuery): Promise<FailingTask[]> {
+    if (query.periodicTaskIds !== undefined && query.periodicTaskIds.length === 0) return [];
+    const rows = await this.db.query<FailingColumns>(FAILING_TASKS, [
+      Math.max(1, Math.floor(query.lastK)),
+      query.periodicTaskIds ?? null,
+    ]);
+    return rows.map(failingOf);
   }
 }

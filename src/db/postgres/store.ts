@@ -8,7 +8,6 @@ import {
   type ChangeFeedStart,
   type Fence,
   type LeaseGrant,
-  lateMsColumn,
   type RecordOutcome,
   type RowLockHolder,
   type RunEntry,
@@ -16,7 +15,7 @@ import {
   type ScheduleIds,
   type TaskRow,
 } from '../store.js';
-import { INSERT_RUNS } from './run-statements.js';
+import { INSERT_RUNS, insertRunsParams } from './run-statements.js';
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import { inspectPostgresSchema } from './schema-objects.js';
 import {
@@ -76,19 +75,7 @@ export class PostgresStore implements BeatStore {
 
   async insertRuns(entries: readonly RunEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.query(INSERT_RUNS, [
-      entries.map((h) => h.periodicTaskId),
-      entries.map((h) => h.periodicTaskName),
-      entries.map((h) => h.task),
-      entries.map((h) => h.taskId),
-      entries.map((h) => h.scheduledAt),
-      entries.map((h) => h.sentAt),
-      entries.map((h) => lateMsColumn(h.lateMs)),
-      entries.map((h) => h.broker),
-      entries.map((h) => h.queue),
-      entries.map((h) => h.manual),
-      entries.map((h) => h.state),
-    ]);
+    await this.db.query(INSERT_RUNS, insertRunsParams(entries));
   }
 
   inspectSchema(): Promise<SchemaObjectStatus[]> {
