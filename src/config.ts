@@ -99,6 +99,11 @@ export interface BeatOptions {
   resultBackend?: string;
   /** Seconds between reads of the result backend. Default 5. Env: DBBEAT_RESULT_BACKEND_INTERVAL. */
   resultBackendInterval?: number;
+  /**
+   * K of the failing-task alert: a task is failing when its last K decided runs all failed
+   * (or its last one is LOST). Default 3. Env: DBBEAT_FAILING_AFTER.
+   */
+  failingAfter?: number;
 }
 
 /** Settings with every default applied and every value checked. */
@@ -133,6 +138,8 @@ export interface ResolvedConfig {
   history: { enabled: boolean; days: number; maxRows: number };
   /** The result backend polled for outcomes (the leader only), or null. */
   resultBackend: { url: string; intervalMs: number } | null;
+  /** K of the failing-task alert (see BeatOptions.failingAfter). */
+  failingAfter: number;
 }
 
 /** A setting out of range; the CLI exits with code 2. */
@@ -241,6 +248,11 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
       ),
     },
     resultBackend: resolveResultBackend(options, env, databaseUrl),
+    failingAfter: positive(
+      'failing-after (DBBEAT_FAILING_AFTER)',
+      options.failingAfter ?? numberFrom(env.DBBEAT_FAILING_AFTER) ?? 3,
+      { integer: true },
+    ),
   };
 }
 

@@ -3,16 +3,21 @@
 // headers, queue, exchange, routing key, priority and expiry, built by the same
 // code as the beat's runs. The schedule, last_run_at and total_run_count are not
 // touched. The message carries a fresh task id and the header `dbbeat_manual_run`.
+// Once the broker has it, the run goes into run history (dbbeat_run) as manual, with no
+// slot and no lateness, so its outcome is followed like a scheduled run's.
 import { randomUUID } from 'node:crypto';
 
-import { publishOne } from '../broker/send-task.js';
+import { type RoutingSettings, routeTask } from '../broker/routing.js';
+import { brokerUrlFromEnv, publishOne } from '../broker/send-task.js';
 import type { Broker, TaskMessage } from '../broker/types.js';
 import { TaskNotFoundError } from '../model/task-edit.js';
 import { queryTaskRows } from '../model/task-rows.js';
 import { consoleStatements } from '../db/console-statements.js';
 import type { Database } from '../db/database.js';
-import { openDatabase } from '../db/open.js';
-import type { TaskRow } from '../db/store.js';
+import { openDatabase, runStoreFor } from '../db/open.js';
+import type { RunHistory } from '../db/run-store.js';
+import type { RunEntry, TaskRow } from '../db/store.js';
+import { redactUrl } from '../redact-url.js';
 import { resolveTaskRow } from '../model/task-row.js';
 import { messageFor } from './dispatch.js';
 import { sendSpecOf } from './task-table.js';
@@ -40,6 +45,18 @@ export interface RunNowOptions {
   requestedBy?: string;
   /** The send time (for `expire_seconds`). Default: now. */
   now?: Date;
+  /**
+   * Write the run into run history (dbbeat_run, manual, no slot). Default true. The broker
+   * column gets `brokerUrl` (or the URL given as `broker`, or the environment's; its
+   * password removed); the queue is routed by `routing` as the beat routes.
+   */
+  history?: boolean;
+  /** The broker's URL, for the history row when `broker` is a connected Broker. */
+  brokerUrl?: string;
+  /** Celery's routing settings (CELERY_TASK_ROUTES, …), for the history row's queue. Default Celery's. */
+  routing?: RoutingSettings;
+  /** Told when the history row could not be written (the run was sent all the same). */
+  onHistoryError?: (error: Error) => void;
 }
 
 /** The message of a manual run of `row`. @throws InvalidTaskError when the row breaks a rule */
@@ -65,10 +82,61 @@ export async function runNow(periodicTaskName: string, options: RunNowOptions = 
     const db = options.database ?? owned!;
     const [row] = await queryTaskRows(db, consoleStatements(db).TASK_BY_NAME, [periodicTaskName]);
     if (row === undefined) throw new TaskNotFoundError(periodicTaskName);
-    const message = manualRunMessage(row, options.now ?? new Date(), options.requestedBy);
+    const now = options.now ?? new Date();
+    const message = manualRunMessage(row, now, options.requestedBy);
     await publishOne(message, options.broker);
+    if (options.history !== false) {
+      const url = options.brokerUrl ?? (typeof options.broker === 'string' ? options.broker : undefined);
+      const broker =
+        url !== undefined
+          ? redactUrl(url)
+          : typeof options.broker === 'object'
+            ? options.broker.kind
+            : redactUrl(brokerUrlFromEnv());
+      await recordManualRun(
+        runStoreFor(db),
+        manualRunEntry(row, message, now.getTime(), broker, options.routing),
+      ).catch((error: unknown) => options.onHistoryError?.(error instanceof Error ? error : new Error(String(error))));
+    }
     return message.id;
   } finally {
     await owned?.close();
   }
+}
+
+/**
+ * The run-history row of a manual run of `row` sent as `message` at `sentAt` (epoch ms):
+ * manual, no slot, no lateness, state SENT; the queue routed as the beat routes.
+ * `broker` is the broker URL without its password.
+ */
+export function manualRunEntry(
+  row: Pick<TaskRow, 'id' | 'name'>,
+  message: TaskMessage,
+  sentAt: number,
+  broker: string,
+  routing?: RoutingSettings,
+): RunEntry {
+  const route = routeTask(
+    message.task,
+    { queue: message.queue, exchange: message.exchange, routingKey: message.routingKey, priority: message.priority },
+    routing,
+  );
+  return {
+    periodicTaskId: row.id,
+    periodicTaskName: row.name,
+    task: message.task,
+    taskId: message.id,
+    scheduledAt: null,
+    sentAt,
+    lateMs: null,
+    broker,
+    queue: route.declare?.name ?? route.routingKey,
+    manual: true,
+    state: 'SENT',
+  };
+}
+
+/** Writes a manual run's row (one statement). @throws the database's error */
+export async function recordManualRun(store: Pick<RunHistory, 'insertRuns'>, entry: RunEntry): Promise<void> {
+  await store.insertRuns([entry]);
 }

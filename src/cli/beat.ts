@@ -52,6 +52,7 @@ interface BeatFlags extends HttpFlags {
   historyMaxRows?: number;
   resultBackend?: string;
   resultBackendInterval?: number;
+  failingAfter?: number;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -142,6 +143,11 @@ export function registerBeatCommand(program: Command): void {
       seconds,
     )
     .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
+    .option(
+      '--failing-after <k>',
+      'a task is failing when its last K runs failed (env DBBEAT_FAILING_AFTER; default 3)',
+      count,
+    )
     .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
     .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
     .option('--workdir <path>', 'change to this directory before running')
@@ -181,6 +187,7 @@ export function registerBeatCommand(program: Command): void {
         historyMaxRows: flags.historyMaxRows,
         resultBackend: flags.resultBackend,
         resultBackendInterval: flags.resultBackendInterval,
+        failingAfter: flags.failingAfter,
         logFormat: flags.logFormat,
         maxMessageSize: flags.maxMessageSize,
         schemaCheckInterval: flags.schemaCheckInterval,

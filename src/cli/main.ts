@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { description: string; register: () => Promise<(p
     description: 'preview run times of a schedule',
     register: async () => (await import('./next.js')).registerNextCommand,
   },
+  runs: {
+    description: 'run history, newest first: task, slot, sent, lateness, state, runtime, worker, exception',
+    register: async () => (await import('./runs.js')).registerRunsCommand,
+  },
   serve: {
     description: 'serve the console: the web page at / and the REST API under /api/ (OpenAPI at /api/openapi.json)',
     register: async () => (await import('./serve.js')).registerServeCommand,

@@ -50,7 +50,16 @@ export function resolveHttp(flags: HttpFlags, fallback: string): { host: string;
 export async function serveConsole(
   database: OpenDatabase,
   http: { host: string; port: number; auth: HttpAuth },
-  settings: { brokerUrl: string; routing: RoutingSettings; timezone: string; controlExchange: string },
+  settings: {
+    brokerUrl: string;
+    routing: RoutingSettings;
+    timezone: string;
+    controlExchange: string;
+    /** Run history on: "run now" records its runs (manual). Default on. */
+    history?: { enabled: boolean };
+    /** K of the failing-task alert. */
+    failingAfter?: number;
+  },
   log: Logger,
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
   if (database.kind === 'mysql') {
@@ -72,6 +81,10 @@ export async function serveConsole(
     displayZone: settings.timezone,
     workers,
     routing: settings.routing,
+    ...(settings.failingAfter !== undefined && { failingAfter: settings.failingAfter }),
+    ...(settings.history?.enabled !== false && {
+      manualRunHistory: { brokerUrl: settings.brokerUrl, routing: settings.routing },
+    }),
   });
   return {
     ...server,
@@ -89,6 +102,7 @@ interface ServeFlags extends HttpFlags {
   broker?: string;
   loglevel?: string;
   migrate: boolean;
+  failingAfter?: number;
 }
 
 /** `dbbeat serve`: registers the subcommand. */
@@ -104,7 +118,12 @@ export function registerServeCommand(program: Command): void {
       'broker for "run now" (env CELERY_BROKER_URL or BROKER_URL; default redis://127.0.0.1:6379/0)',
     )
     .option('-l, --loglevel <level>', 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)')
-    .option('--no-migrate', 'do not apply pending migrations on start');
+    .option('--no-migrate', 'do not apply pending migrations on start')
+    .option(
+      '--failing-after <k>',
+      'a task is failing when its last K runs failed (env DBBEAT_FAILING_AFTER; default 3)',
+      (value: string) => Number(value),
+    );
   addHttpAuthOptions(command).action(async (flags: ServeFlags) => {
     let http;
     let config;
@@ -115,6 +134,7 @@ export function registerServeCommand(program: Command): void {
         dataDir: flags.dataDir,
         brokerUrl: flags.broker,
         logLevel: flags.loglevel,
+        failingAfter: flags.failingAfter,
       });
     } catch (error) {
       if (!(error instanceof HttpConfigError || error instanceof OptionsError)) throw error;

@@ -78,7 +78,10 @@ export interface RunStore {
 export interface RunFilter {
   /** One periodic task's runs (django_celery_beat_periodictask.id), newest slot first, by its index. */
   periodicTaskId?: number;
-  /** Runs recorded under this periodic task name (exact; also finds a deleted task's runs). */
+  /**
+   * Runs recorded under this periodic task name (exact; finds a deleted task's runs too).
+   * Ignored with `periodicTaskId` (a renamed task's runs keep their old name).
+   */
   name?: string;
   state?: RunState;
   /** Runs sent at or after this instant, epoch ms. */
@@ -161,6 +164,8 @@ export interface RunHistory {
    * through the (periodic_task_id, sent_at) index). Page on with `before` = the last id.
    */
   listRuns(filter: RunFilter): Promise<RunRecordView[]>;
+  /** The id of the periodic task named `name`, if there is one. */
+  periodicTaskIdOf(name: string): Promise<number | undefined>;
   /**
    * Enabled tasks that are failing (see {@link FailingTask}). Only decided runs count
    * (SUCCESS, FAILURE, REVOKED, REJECTED, LOST): a run in flight neither clears nor

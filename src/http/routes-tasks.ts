@@ -4,7 +4,7 @@
 // that names an old version gets 409.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-import { InvalidTaskError, manualRunMessage } from '../beat/run-now.js';
+import { InvalidTaskError, manualRunEntry, manualRunMessage, recordManualRun } from '../beat/run-now.js';
 import {
   TaskNotFoundError,
   type TaskWrite,
@@ -22,7 +22,8 @@ import { errorSchema, idParams, issuesSchema, taskInputSchema, taskViewSchema, w
 import type { ConsoleContext } from './context.js';
 import { type JsonBody, idsOf, taskInputOf } from './task-input.js';
 import { withRegistrations } from './task-registration.js';
-import { taskView } from './task-view.js';
+import { type TaskView, taskView } from './task-view.js';
+import { failingJson } from '../outcomes/run-view.js';
 
 const MAX_PAGE = 500;
 
@@ -45,9 +46,17 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
   const { db, prisma, log } = context;
   const { TASK_BY_ID } = consoleStatements(db);
 
+  // A task's view with whether it is failing (null: not failing; see src/outcomes/failing.ts).
+  const withFailing = async (views: TaskView[]) => {
+    const failing = await context.failing.of(views.map((view) => view.id));
+    return views.map((view) => {
+      const entry = failing.get(view.id);
+      return { ...view, failing: entry === undefined ? null : failingJson(entry) };
+    });
+  };
   const viewOf = async (id: number) => {
     const [row] = await queryTaskRows(db, TASK_BY_ID, [id]);
-    return row === undefined ? undefined : taskView(row, context.now(), context.displayZone);
+    return row === undefined ? undefined : (await withFailing([taskView(row, context.now(), context.displayZone)]))[0];
   };
 
   // The audit log: one line per write, naming who, what and each change.
@@ -117,9 +126,11 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         total: Number(count[0]?.total ?? 0),
         limit,
         offset,
-        items: await withRegistrations(
-          context,
-          rows.map((row) => taskView(row, now, context.displayZone)),
+        items: await withFailing(
+          await withRegistrations(
+            context,
+            rows.map((row) => taskView(row, now, context.displayZone)),
+          ),
         ),
       };
     },
@@ -254,6 +265,17 @@ export function registerTaskRoutes(app: FastifyInstance, context: ConsoleContext
         { who, action: 'ran', task: { id: row.id, name: row.name }, taskId: message.id },
         `console: ${who} ran task ${JSON.stringify(row.name)} now`,
       );
+      const history = context.manualRunHistory;
+      if (history !== null) {
+        // Sent either way: a history row that cannot be written is logged, not an error.
+        const entry = manualRunEntry(row, message, context.now().getTime(), history.broker, history.routing);
+        await recordManualRun(context.runs, entry).catch((error: unknown) =>
+          log.warn(
+            { task: { id: row.id, name: row.name }, taskId: message.id, err: { message: (error as Error).message } },
+            'console: run now was sent, but its run-history row could not be written',
+          ),
+        );
+      }
       return { taskId: message.id };
     },
   );

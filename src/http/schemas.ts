@@ -144,6 +144,12 @@ export const taskViewSchema = {
         "whether a live worker consuming the task's queue has its task registered (Celery remote control); " +
         'unknown: no worker answered; null: disabled. In the list and get answers.',
     }),
+    failing: {
+      type: 'object',
+      nullable: true,
+      description:
+        'null unless the task is failing: its last K decided runs all failed, or its last run was LOST (see GET /api/failing)',
+    },
   },
 };
 
@@ -170,4 +176,99 @@ export const writeErrors = {
   404: { ...errorSchema, description: 'no such task' },
   409: { ...errorSchema, description: 'the task changed since the version given' },
   422: issuesSchema,
+};
+
+const RUN_STATE_ENUM = [
+  'SENT',
+  'SKIPPED',
+  'RECEIVED',
+  'STARTED',
+  'SUCCESS',
+  'FAILURE',
+  'RETRY',
+  'REVOKED',
+  'REJECTED',
+  'LOST',
+];
+
+/** The filters of /api/runs and /api/tasks/{id}/runs (as `dbbeat runs`). */
+export const runsQuerySchema = {
+  type: 'object',
+  properties: {
+    state: { type: 'string', enum: RUN_STATE_ENUM, description: 'any case' },
+    since: {
+      type: 'string',
+      description:
+        'runs sent at or after: an ISO time (UTC without an offset) or a duration back from now (90s, 15m, 2h, 1d, 1w)',
+      example: '2h',
+    },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+    before: { type: 'integer', minimum: 1, description: "keyset paging: the previous page's nextBefore" },
+  },
+};
+
+/** One run of dbbeat_run. */
+export const runSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    periodicTaskId: { type: 'integer' },
+    periodicTaskName: { type: 'string' },
+    task: { type: 'string', description: 'the Celery task name' },
+    taskId: nullable({ type: 'string', description: 'the Celery task id; null for a skipped run' }),
+    scheduledAt: nullable({ ...dateTime, description: 'the slot; null for a manual run' }),
+    sentAt: dateTime,
+    lateMs: nullable({ type: 'integer', description: 'sent minus scheduled, ms' }),
+    broker: { type: 'string', description: 'the broker URL without its password' },
+    queue: nullable({ type: 'string' }),
+    manual: { type: 'boolean', description: 'sent by run now' },
+    state: { type: 'string', enum: RUN_STATE_ENUM },
+    receivedAt: nullable(dateTime),
+    startedAt: nullable(dateTime),
+    finishedAt: nullable(dateTime),
+    runtime: nullable({ type: 'number', description: 'seconds, as the worker measured it' }),
+    worker: nullable({ type: 'string' }),
+    result: nullable({ type: 'string', description: 'repr of the return value, truncated' }),
+    exceptionType: nullable({ type: 'string' }),
+    exceptionMessage: nullable({ type: 'string' }),
+    traceback: nullable({ type: 'string' }),
+  },
+};
+
+/** A page of runs. */
+export const runPageSchema = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: runSchema },
+    nextBefore: nullable({ type: 'integer', description: 'pass as before for the next page; null on the last' }),
+  },
+};
+
+/** Failing tasks (alerts as data). */
+export const failingSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      periodicTaskId: { type: 'integer' },
+      periodicTaskName: { type: 'string' },
+      reason: {
+        type: 'string',
+        enum: ['failures', 'lost'],
+        description: 'failures: the last K decided runs failed; lost: the last run never reported an outcome',
+      },
+      failures: { type: 'integer', description: 'FAILURE runs among the last K decided ones' },
+      lastRun: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          taskId: nullable({ type: 'string' }),
+          state: { type: 'string', enum: RUN_STATE_ENUM },
+          sentAt: dateTime,
+          exceptionType: nullable({ type: 'string' }),
+          exceptionMessage: nullable({ type: 'string' }),
+        },
+      },
+    },
+  },
 };

@@ -8,11 +8,14 @@ import { DEFAULT_ROUTING, type RoutingSettings } from '../broker/routing.js';
 import type { Broker } from '../broker/types.js';
 import { createBaseClient } from '../model/client.js';
 import type { WorkerDirectory } from '../outcomes/remote-control-workers.js';
-import type { OpenDatabase } from '../db/open.js';
+import { type OpenDatabase, runStoreFor } from '../db/open.js';
+import { DEFAULT_FAILING_AFTER, FailingCheck } from '../outcomes/failing.js';
+import { redactUrl } from '../redact-url.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerOtherRoutes } from './routes-other.js';
+import { registerRunRoutes } from './routes-runs.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWorkerRoutes } from './routes-workers.js';
 import { registerWebPage } from './web-assets.js';
@@ -43,6 +46,13 @@ export interface ConsoleServerOptions {
   workers?: WorkerDirectory;
   /** Celery's routing settings (task_routes, defaults). Default: Celery's defaults. */
   routing?: RoutingSettings;
+  /** K of the failing-task alert (--failing-after). Default 3. */
+  failingAfter?: number;
+  /**
+   * "Run now" writes a run-history row (manual, no slot) with this broker URL (its password
+   * is removed) and routing (for the queue). Absent: no row (history is off).
+   */
+  manualRunHistory?: { brokerUrl: string; routing?: RoutingSettings };
 }
 
 export interface ConsoleServer {
@@ -64,6 +74,7 @@ export async function buildConsoleServer(
   options: ConsoleServerOptions,
 ): Promise<{ app: FastifyInstance; context: ConsoleContext }> {
   checkBindAddress(options.host, options.auth);
+  const runs = runStoreFor(options.database);
   const context: ConsoleContext = {
     db: options.database,
     prisma: createBaseClient(options.database),
@@ -74,6 +85,18 @@ export async function buildConsoleServer(
     authenticator: new Authenticator(options.auth),
     workers: options.workers ?? null,
     routing: options.routing ?? DEFAULT_ROUTING,
+    runs,
+    failing: new FailingCheck(runs, {
+      lastK: options.failingAfter ?? DEFAULT_FAILING_AFTER,
+      now: () => (options.now ?? (() => new Date()))().getTime(),
+    }),
+    manualRunHistory:
+      options.manualRunHistory === undefined
+        ? null
+        : {
+            broker: redactUrl(options.manualRunHistory.brokerUrl),
+            routing: options.manualRunHistory.routing ?? DEFAULT_ROUTING,
+          },
   };
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
   // Our own code checks every request (see schemas.ts), and answers are plain JSON.stringify.
@@ -167,6 +190,7 @@ export async function buildConsoleServer(
   registerTaskRoutes(app, context);
   registerOtherRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerRunRoutes(app, context);
   registerWebPage(app);
   return { app, context };
 }

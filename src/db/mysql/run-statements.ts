@@ -216,3 +216,6 @@ JOIN last l ON l.periodic_task_id = f.periodic_task_id AND l.n = 1
 JOIN django_celery_beat_periodictask t ON t.id = f.periodic_task_id AND t.enabled = 1
 ORDER BY t.name`;
 }
+
+/** The id of the periodic task of this name. ? text name. */
+export const TASK_ID_BY_NAME = `SELECT id FROM django_celery_beat_periodictask WHERE name = ?`;

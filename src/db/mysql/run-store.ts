@@ -21,6 +21,7 @@ import {
   LIST_TASK_RUNS,
   OPEN_RUNS,
   PRUNE_RUNS,
+  TASK_ID_BY_NAME,
   RUN_CAP_ID,
   failingTasksStatement,
   insertRunsParam,
@@ -85,8 +86,12 @@ export class MysqlRunStore implements RunStore, RunHistory {
       filter.periodicTaskId !== undefined
         ? await this.db.query<RunColumns>(LIST_TASK_RUNS, [filter.periodicTaskId, ...common])
         : await this.db.query<RunColumns>(LIST_RUNS, [...twice(filter.name ?? null), ...common]);
-    const named = filter.periodicTaskId !== undefined && filter.name !== undefined;
-    return rows.map(runOf).filter((run) => !named || run.periodicTaskName === filter.name);
+    return rows.map(runOf);
+  }
+
+  async periodicTaskIdOf(name: string): Promise<number | undefined> {
+    const [row] = await this.db.query<{ id: number }>(TASK_ID_BY_NAME, [name]);
+    return row === undefined ? undefined : Number(row.id);
   }
 
   async failingTasks(query: FailingQuery): Promise<FailingTask[]> {

@@ -207,3 +207,6 @@ FROM (
 ) f
 JOIN last l ON l.periodic_task_id = f.periodic_task_id AND l.n = 1
 ORDER BY f.periodic_task_name`;
+
+/** The id of the periodic task of this name. $1 text name. */
+export const TASK_ID_BY_NAME = `SELECT id FROM django_celery_beat_periodictask WHERE name = $1`;
