@@ -3,8 +3,9 @@
 // or when its last decided run is LOST (no outcome came in time). K is `failingAfter`
 // (--failing-after, DBBEAT_FAILING_AFTER, default 3). Disabled tasks are never failing:
 // disabling a task silences it. There is no mailer: the API, the page and the metric
-// dbbeat_failing_tasks show it, and an alerting system of the user's reads them.
+// dbbeat_tasks_failing show it, and an alerting system of the user's reads them.
 import type { FailingTask, RunHistory } from '../db/run-store.js';
+import type { Metrics } from './metrics.js';
 
 export type { FailingTask } from '../db/run-store.js';
 
@@ -54,7 +55,7 @@ export class FailingCheck {
     return this.cached.tasks;
   }
 
-  /** How many enabled tasks are failing: the value of the dbbeat_failing_tasks gauge. */
+  /** How many enabled tasks are failing: the value of the dbbeat_tasks_failing gauge. */
   async count(): Promise<number> {
     return (await this.all()).length;
   }
@@ -64,4 +65,15 @@ export class FailingCheck {
     const tasks = await this.store.failingTasks({ lastK: this.lastK, periodicTaskIds });
     return new Map(tasks.map((task) => [task.periodicTaskId, task]));
   }
+}
+
+/**
+ * Keeps the dbbeat_tasks_failing gauge current: counts the failing tasks before each scrape
+ * (through the check's cache). A failed read leaves the gauge at its last value.
+ */
+export function gaugeFailingTasks(metrics: Pick<Metrics, 'beforeScrape' | 'failingTasks'>, check: FailingCheck): void {
+  metrics.beforeScrape(async () => {
+    const count = await check.count().catch(() => undefined);
+    if (count !== undefined) metrics.failingTasks(count);
+  });
 }
