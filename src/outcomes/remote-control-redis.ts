@@ -68,16 +68,20 @@ export class RedisRemoteControl implements RemoteControl {
       retryStrategy: () => null,
     });
     const blocking = client.duplicate();
-    client.on('error', () => undefined);
-    blocking.on('error', () => undefined);
+    // The connection error itself (ECONNREFUSED …): connect() only says "Connection is closed".
+    let connectionError: Error | undefined;
+    const remember = (error: Error): void => {
+      connectionError ??= error;
+    };
+    client.on('error', remember);
+    blocking.on('error', remember);
     const replies: Replies = new Map();
     try {
       try {
         await Promise.all([client.connect(), blocking.connect()]);
       } catch (error) {
-        throw new Error(`remote control: Redis at ${display} is unreachable: ${(error as Error).message}`, {
-          cause: error,
-        });
+        const reason = (connectionError ?? (error as Error)).message;
+        throw new Error(`remote control: Redis at ${display} is unreachable: ${reason}`, { cause: error });
       }
       await client.sadd(bindingKey(replyExchange), binding);
       const deadline = Date.now() + timeoutMs;
