@@ -56,6 +56,8 @@ export interface Task {
   problem: string | null;
   /** Whether a live worker consuming its queue has its task registered; null when disabled. */
   registration?: 'registered' | 'unregistered' | 'no worker for queue' | 'unknown' | null;
+  /** Null unless its last K runs failed, or its last run was LOST. */
+  failing?: { reason: 'failures' | 'lost'; failures: number } | null;
 }
 
 export interface TaskPage {

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Session, api, setCsrfToken } from './api.js';
 import { Editor } from './editor.js';
 import { Beats, Schedules } from './others.js';
+import { RunHistory } from './runs.js';
 import { TaskTable } from './tasks.js';
 import { Workers } from './workers.js';
 
@@ -148,6 +149,9 @@ function App() {
       <main>
         {section === 'tasks' && id === undefined && <TaskTable />}
         {section === 'tasks' && id !== undefined && <Editor key={id} id={id === 'new' ? null : Number(id)} />}
+        {section === 'tasks' && id !== undefined && id !== 'new' && (
+          <RunHistory key={`runs-${id}`} taskId={Number(id)} />
+        )}
         {section === 'schedules' && <Schedules />}
         {section === 'beats' && <Beats />}
         {section === 'workers' && <Workers />}

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 
 import { ApiError, type Task, type TaskPage, api, query, wallTime } from './api.js';
+import { failingText } from './runs.js';
 
 const PAGE = 50;
 const REFRESH_MS = 10_000;
@@ -210,6 +211,11 @@ export function TaskTable() {
               </td>
               <td>
                 <a href={`#/tasks/${task.id}`}>{task.name}</a>
+                {task.failing && (
+                  <span class="pill failing" title={failingText(task.failing)}>
+                    failing
+                  </span>
+                )}
                 {task.description && <div class="muted small">{task.description}</div>}
               </td>
               <td class="mono">
