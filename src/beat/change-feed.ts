@@ -33,6 +33,8 @@ export class ChangeFeed {
   /** Ids below `top` not read yet, and when they were first missed (monotonic ms). */
   private readonly holes = new Map<number, number>();
   private started = false;
+  /** The age of the oldest change the last read found (ms, database clock), null when none or unknown. */
+  oldestAgeMs: number | null = null;
 
   constructor(
     private readonly store: Pick<BeatStore, 'changeFeedStart' | 'readChanges' | 'tasksOfSchedules' | 'pruneChanges'>,
@@ -62,7 +64,9 @@ export class ChangeFeed {
     const scheduleIds: ScheduleIds = { crontab: [], interval: [], solar: [], clocked: [] };
     let anySchedule = false;
     let expected = this.top + 1;
+    let oldest: number | null = null;
     for (const row of rows) {
+      if (row.ageMs !== undefined && (oldest === null || row.ageMs > oldest)) oldest = row.ageMs;
       if (row.id < expected) {
         this.holes.delete(row.id); // a late commit
       } else {
@@ -80,6 +84,7 @@ export class ChangeFeed {
       }
     }
     this.top = expected - 1;
+    this.oldestAgeMs = oldest;
     for (const [id, missedAt] of this.holes) {
       if (now - missedAt >= GAP_GRACE_MS) this.holes.delete(id); // rolled back: it will never come
     }

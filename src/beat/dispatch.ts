@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config.js';
 import type { RunEntry, RunRecord } from '../db/store.js';
 import { redactUrl } from '../redact-url.js';
 import type { Clock } from './clock.js';
-import type { Emit } from './events.js';
+import type { Emit, SentRun } from './events.js';
 import type { HistoryWriter } from './history.js';
 import type { Lease } from './lease.js';
 import type { DueBatch } from './loader.js';
@@ -33,7 +33,7 @@ type DispatchOptions = Pick<ResolvedConfig, 'startingDeadlineMs' | 'catchUpWindo
 export class Dispatcher {
   /** The broker as run history names it (no password); null: history is off. */
   private readonly historyBroker: string | null;
-  /** The queue each task's messages are routed to, for run history (routing is per task, not per run). */
+  /** The queue each task's messages are routed to, for run history and metrics (routing is per task, not per run). */
   private readonly queues = new WeakMap<SendSpec, string | null>();
 
   constructor(
@@ -66,6 +66,7 @@ export class Dispatcher {
     const records: RunRecord[] = [];
     const history: RunEntry[] = [];
     const broker = this.historyBroker;
+    let unbuilt = 0;
     for (const { id, entry } of batch.runs) {
       const { spec } = entry;
       const lateMs = now - entry.slot;
@@ -83,6 +84,7 @@ export class Dispatcher {
       try {
         message = messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now));
       } catch (error) {
+        unbuilt += 1;
         this.table.postpone(id, this.failures.failed(id, spec.name, asError(error), now));
         continue;
       }
@@ -111,10 +113,13 @@ export class Dispatcher {
       // (skipped ones too, so they are skipped and recorded then).
       for (const run of planned) this.table.requeue(run.id);
       for (const record of records) this.table.requeue(record.id);
+      this.emit('sendFailed', { runs: planned.length + records.length, error: asError(error) });
       throw error;
     }
     let duplicates = 0;
     let failed = 0;
+    const skipped = records.length;
+    const sent: SentRun[] = [];
     const sentAt = this.clock.now();
     const logRuns = this.log.isLevelEnabled('info'); // a million sends: skip building unused lines
     outcomes.forEach((outcome, index) => {
@@ -127,6 +132,7 @@ export class Dispatcher {
       }
       this.failures.succeeded(run.id, sentAt);
       if (outcome.status === 'duplicate') duplicates += 1;
+      else sent.push({ name: run.name, queue: this.queueOf(run.spec) ?? '', lateMs: sentAt - run.slot });
       records.push({
         id: run.id,
         lastRunAt: recordedLastRun(run.slot, now, this.options.catchUpWindowMs),
@@ -156,7 +162,7 @@ export class Dispatcher {
     this.recorder.add(records, token);
     this.history?.add(history);
     await this.recorder.disable(batch.expired);
-    this.emit('sent', { sent: planned.length - failed - duplicates, duplicates, failed });
+    this.emit('sent', { sent: sent.length, duplicates, failed: failed + unbuilt, skipped, runs: sent });
   }
 
   /** A run-history row for a run of `spec` scheduled at `slot` (epoch ms), sent (or skipped) at `at`. */
@@ -169,6 +175,23 @@ export class Dispatcher {
     broker: string,
     state: RunEntry['state'],
   ): RunEntry {
+    return {
+      periodicTaskId: id,
+      periodicTaskName: spec.name,
+      task: spec.task,
+      taskId,
+      scheduledAt: slot,
+      sentAt: at,
+      lateMs: at - slot,
+      broker,
+      queue: this.queueOf(spec),
+      manual: false,
+      state,
+    };
+  }
+
+  /** The queue `spec`'s messages are routed to (null: an exchange without a queue), cached per task. */
+  private queueOf(spec: SendSpec): string | null {
     let queue = this.queues.get(spec);
     if (queue === undefined) {
       const route = routeTask(
@@ -179,19 +202,7 @@ export class Dispatcher {
       queue = route.declare?.name ?? route.routingKey;
       this.queues.set(spec, queue);
     }
-    return {
-      periodicTaskId: id,
-      periodicTaskName: spec.name,
-      task: spec.task,
-      taskId,
-      scheduledAt: slot,
-      sentAt: at,
-      lateMs: at - slot,
-      broker,
-      queue,
-      manual: false,
-      state,
-    };
+    return queue;
   }
 }
 

@@ -5,11 +5,14 @@ import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../db/open.js';
 import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
 import { startResultBackendPoller } from '../outcomes/result-backend-poller.js';
+import type { Metrics } from '../outcomes/metrics.js';
 import { HistoryPruner } from '../outcomes/retention.js';
 import { redactUrl } from '../redact-url.js';
+import { watchBeat } from './beat-metrics.js';
 import { Backoff } from './clock.js';
 import { DatabaseClock } from './database-clock.js';
 import { describeTransient, permanentFailure } from './failures.js';
+import { BeatHealth } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { Beat } from './loop.js';
 import { writePidFile } from './pidfile.js';
@@ -17,6 +20,7 @@ import { writePidFile } from './pidfile.js';
 export { Beat, type BeatEvents } from './loop.js';
 export { runTaskId } from './task-id.js';
 export { PermanentFailure } from './failures.js';
+export { BeatHealth, type Readiness } from './health.js';
 
 export interface BeatHandle {
   /** Resolves once this process has loaded its tasks as leader, or stands by. */
@@ -27,6 +31,10 @@ export interface BeatHandle {
   readonly database: Promise<OpenDatabase>;
   readonly options: ResolvedConfig;
   readonly log: Logger;
+  /** Readiness (GET /readyz): leader or standby behind a live lease, broker and database answering. */
+  readonly health: BeatHealth;
+  /** The metrics the beat feeds, when it was started with some (`dbbeat beat --http`). */
+  readonly metrics: Metrics | undefined;
   /** Finishes the batch in flight, records it, releases the lease, closes connections. */
   stop(): Promise<void>;
 }
@@ -41,8 +49,14 @@ export async function startBeat(options: BeatOptions = {}): Promise<BeatHandle> 
   return startResolvedBeat(resolveConfig(options));
 }
 
+/** What a beat reports to, besides its log. */
+export interface BeatReporting {
+  /** Metrics to feed (src/outcomes/metrics.ts); none by default. */
+  metrics?: Metrics;
+}
+
 /** startBeat with settings already resolved (the CLI resolves them once, for every command). */
-export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatHandle> {
+export async function startResolvedBeat(resolved: ResolvedConfig, reporting: BeatReporting = {}): Promise<BeatHandle> {
   if (resolved.databaseUrl === undefined) {
     // Checked before anything starts: an embedded folder has one beat, its owner.
     const owner = await dataDirOwner(resolved.dataDir);
@@ -50,6 +64,10 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
   }
   const log = createLogger(resolved);
   const removePidFile = resolved.pidFile ? writePidFile(resolved.pidFile) : undefined;
+  const { metrics } = reporting;
+  const health = new BeatHealth(resolved.leaseSeconds, metrics);
+  // Each scrape checks the broker and the database (and so sets their up metrics).
+  metrics?.beforeScrape(async () => void (await health.check()));
   let stopping = false;
   let wakeRetry: (() => void) | undefined;
 
@@ -130,6 +148,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     const repair = resolved.migrate ? async () => migrate(database) : undefined;
     const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log), repair);
     beat.once('ready', () => resolveReady());
+    health.attach(beat, broker, database);
+    if (metrics) watchBeat(beat, metrics);
     log.info(
       {
         database: database.description,
@@ -154,6 +174,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig): Promise<BeatH
     database: databaseOpened,
     options: resolved,
     log,
+    health,
+    metrics,
     async stop() {
       stopping = true;
       wakeRetry?.();

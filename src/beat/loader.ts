@@ -49,6 +49,11 @@ export class Loader {
     this.feed = new ChangeFeed(store, clock);
   }
 
+  /** Enabled tasks left out as invalid (each reported once). */
+  get invalidCount(): number {
+    return this.invalid.size;
+  }
+
   /** This database's id, part of every task id; read on each full load. */
   get installationId(): string {
     return this.installation;
@@ -118,6 +123,7 @@ export class Loader {
       }
     }
     await this.recorder.disable(expired);
+    this.emit('changes', { tasks: ids.length, oldestAgeMs: this.feed.oldestAgeMs });
     if (this.log.isLevelEnabled('info')) {
       this.log.info(
         { tasks: ids.length },

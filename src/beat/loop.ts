@@ -112,6 +112,11 @@ export class Beat extends EventEmitter<BeatEvents> {
     return this.table.size;
   }
 
+  /** Enabled tasks left out as invalid, as of the last load or change. */
+  get invalidTasks(): number {
+    return this.loader.invalidCount;
+  }
+
   /** Starts the loop. Listening for change notifications is best effort: polling covers it. */
   start(): void {
     this.loop = this.run();
@@ -303,12 +308,15 @@ export class Beat extends EventEmitter<BeatEvents> {
   private async keepLeadership(): Promise<void> {
     if (this.leader && this.clock.monotonic() < this.renewAt && this.lease.isHeld) return;
     let held: boolean;
+    const wasLeader = this.leader;
     try {
       held = await this.lease.tryAcquire();
     } catch (error) {
+      this.emit('lease', { held: false, wasLeader, error: error instanceof Error ? error : new Error(String(error)) });
       if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
       throw error;
     }
+    this.emit('lease', { held, wasLeader });
     await this.heartbeat.beat(held ? 'leader' : 'standby');
     this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
     if (held && !this.leader) {

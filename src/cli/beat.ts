@@ -53,6 +53,8 @@ interface BeatFlags extends HttpFlags {
   resultBackend?: string;
   resultBackendInterval?: number;
   failingAfter?: number;
+  metricsPerTask?: boolean;
+  metricsPublic?: boolean;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -142,12 +144,17 @@ export function registerBeatCommand(program: Command): void {
       'seconds between reads of the result backend (env DBBEAT_RESULT_BACKEND_INTERVAL; default 5)',
       seconds,
     )
-    .option('--http <host:port>', 'also serve the console (web page and REST API) here, e.g. 127.0.0.1:8765')
     .option(
       '--failing-after <k>',
       'a task is failing when its last K runs failed (env DBBEAT_FAILING_AFTER; default 3)',
       count,
     )
+    .option(
+      '--http <host:port>',
+      'also serve the console (web page and REST API), /metrics, /healthz and /readyz here, e.g. 127.0.0.1:8765',
+    )
+    .option('--metrics-per-task', "label runs sent in /metrics with each periodic task's name (one series per task)")
+    .option('--metrics-public', "serve /metrics without the console's credentials (it needs them when some are set)")
     .option('--log-format <format>', 'text (time, level, message) or json (default: text on a terminal, else json)')
     .option('--detach', 'run in the background (paths are made absolute first; output goes to --logfile)')
     .option('--workdir <path>', 'change to this directory before running')
@@ -156,8 +163,10 @@ export function registerBeatCommand(program: Command): void {
   addHttpAuthOptions(command).action(async (flags: BeatFlags) => {
     // Loaded here, not at the top: `dbbeat --help` and the other commands need none of it.
     const { PermanentFailure, startResolvedBeat } = await import('../beat/index.js');
+    const { Metrics } = await import('../outcomes/metrics.js');
     let handle;
     let http;
+    let metrics;
     try {
       if (flags.http !== undefined) http = resolveHttp(flags, flags.http);
       const config = resolveConfig({
@@ -199,7 +208,9 @@ export function registerBeatCommand(program: Command): void {
       }
       if (flags.workdir !== undefined) process.chdir(flags.workdir);
       dropPrivileges(flags.uid, flags.gid);
-      handle = await startResolvedBeat(config);
+      // Metrics are kept only when something serves them.
+      metrics = http !== undefined ? new Metrics({ perTask: flags.metricsPerTask === true }) : undefined;
+      handle = await startResolvedBeat(config, { metrics });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`dbbeat beat: ${message}`);
@@ -211,11 +222,19 @@ export function registerBeatCommand(program: Command): void {
     }
     const beatHandle = handle;
     let console_: Awaited<ReturnType<typeof serveConsole>> | undefined;
-    if (http !== undefined) {
+    if (http !== undefined && metrics !== undefined) {
       const where = http;
+      const served = metrics;
       // Served from the beat's own database connection (the embedded database has one owner).
       void beatHandle.database
-        .then(async (database) => (console_ = await serveConsole(database, where, beatHandle.options, beatHandle.log)))
+        .then(
+          async (database) =>
+            (console_ = await serveConsole(database, where, beatHandle.options, beatHandle.log, {
+              metrics: served,
+              readiness: () => beatHandle.health.check(),
+              metricsPublic: flags.metricsPublic === true,
+            })),
+        )
         .catch((error: unknown) => {
           beatHandle.log.fatal({ err: error }, `console: cannot serve on ${flags.http}: ${(error as Error).message}`);
           void beatHandle.stop().finally(() => process.exit(EXIT_FAILURE));

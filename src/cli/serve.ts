@@ -7,7 +7,7 @@ import { connectBroker } from '../broker/index.js';
 import type { RoutingSettings } from '../broker/routing.js';
 import { OptionsError, resolveConfig } from '../config.js';
 import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, resolveHttpAuth } from '../http/auth.js';
-import { type ConsoleServer, startConsoleServer } from '../http/server.js';
+import { type ConsoleServer, type ConsoleServerOptions, startConsoleServer } from '../http/server.js';
 import { migrate } from '../db/migrate.js';
 import { type OpenDatabase, openDatabase } from '../db/open.js';
 import { connectRemoteControl } from '../outcomes/remote-control.js';
@@ -61,6 +61,8 @@ export async function serveConsole(
     failingAfter?: number;
   },
   log: Logger,
+  /** A beat's /metrics, /healthz and /readyz (`dbbeat beat --http`). */
+  health?: ConsoleServerOptions['health'],
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
   if (database.kind === 'mysql') {
     throw new HttpConfigError(
@@ -85,6 +87,7 @@ export async function serveConsole(
     ...(settings.history?.enabled !== false && {
       manualRunHistory: { brokerUrl: settings.brokerUrl, routing: settings.routing },
     }),
+    ...(health !== undefined && { health }),
   });
   return {
     ...server,

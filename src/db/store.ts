@@ -141,6 +141,8 @@ export interface Change {
   /** django-celery-beat's table name, e.g. django_celery_beat_periodictask. */
   table: string;
   rowId: number;
+  /** Ms from the change's write to its read, by the database's clock (metrics). */
+  ageMs?: number;
 }
 
 /** Where a change feed starts: the highest change id, and the ids missing among the recent ones. */

@@ -13,6 +13,7 @@ import { DEFAULT_FAILING_AFTER, FailingCheck } from '../outcomes/failing.js';
 import { redactUrl } from '../redact-url.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
+import { HEALTH_PATHS, type HealthSource, registerHealthRoutes } from './routes-health.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerOtherRoutes } from './routes-other.js';
 import { registerRunRoutes } from './routes-runs.js';
@@ -53,6 +54,11 @@ export interface ConsoleServerOptions {
    * is removed) and routing (for the queue). Absent: no row (history is off).
    */
   manualRunHistory?: { brokerUrl: string; routing?: RoutingSettings };
+  /**
+   * A beat's /metrics, /healthz and /readyz (`dbbeat beat --http`). /healthz and /readyz
+   * answer anyone; /metrics takes the API's credentials, unless `metricsPublic`.
+   */
+  health?: HealthSource & { metricsPublic?: boolean };
 }
 
 export interface ConsoleServer {
@@ -150,7 +156,8 @@ export async function buildConsoleServer(
         'this console has no credentials configured and answers only requests to a loopback address',
       );
     }
-    if (!path.startsWith('/api/')) return;
+    const metricsNeedCredentials = path === HEALTH_PATHS.metrics && options.health?.metricsPublic !== true;
+    if (!path.startsWith('/api/') && !metricsNeedCredentials) return;
     if (WRITE_METHODS.has(request.method) && isCrossSite(request)) {
       return deny(reply, 403, 'cross-site request refused');
     }
@@ -191,6 +198,7 @@ export async function buildConsoleServer(
   registerOtherRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerRunRoutes(app, context);
+  if (options.health) registerHealthRoutes(app, options.health);
   registerWebPage(app);
   return { app, context };
 }

@@ -56,9 +56,13 @@ LEFT JOIN (
     AND c.changed_at >= UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND
 ) AS r ON r.next_id > r.id + 1`;
 
-/** Changes above the highest id read, and those of the holes below it, in id order. ? bigint: highest id read; ? bigint[]: the holes ([null] when none). */
+/**
+ * Changes above the highest id read, and those of the holes below it, in id order, with
+ * each one's age (ms since its write; changed_at is UTC). ? bigint: highest id read;
+ * ? bigint[]: the holes ([null] when none).
+ */
 export const READ_CHANGES_AFTER = `
-SELECT id, table_name, row_id
+SELECT id, table_name, row_id, TIMESTAMPDIFF(MICROSECOND, changed_at, UTC_TIMESTAMP(6)) / 1000 AS age_ms
 FROM dbbeat_change
 WHERE id > ? OR id IN (?)
 ORDER BY id`;

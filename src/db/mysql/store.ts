@@ -281,11 +281,12 @@ export class MysqlStore implements BeatStore {
   }
 
   async readChanges(after: number, holes: readonly number[]): Promise<Change[]> {
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
-      after,
-      listOrNone(holes),
-    ]);
-    return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id }));
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number; age_ms: unknown }>(
+      READ_CHANGES_AFTER,
+      [after, listOrNone(holes)],
+    );
+    // The division gives a DECIMAL, which the driver hands over as text.
+    return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id, ageMs: Number(row.age_ms) }));
   }
 
   async tasksOfSchedules(ids: ScheduleIds): Promise<number[]> {

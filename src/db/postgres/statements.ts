@@ -100,11 +100,13 @@ SELECT top.top::float8 AS top,
 FROM top`;
 
 /**
- * Changes above the highest id read, and those of the holes below it, in id order.
+ * Changes above the highest id read, and those of the holes below it, in id order, with
+ * each one's age (ms since its write, by the database's clock).
  * $1 bigint: the highest id read; $2 bigint[]: the holes.
  */
 export const READ_CHANGES_AFTER = `
-SELECT id::float8 AS id, table_name, row_id
+SELECT id::float8 AS id, table_name, row_id,
+  (EXTRACT(EPOCH FROM clock_timestamp() - changed_at) * 1000)::float8 AS age_ms
 FROM dbbeat_change
 WHERE id > $1::bigint OR id = ANY($2::bigint[])
 ORDER BY id`;

@@ -155,11 +155,11 @@ export class PostgresStore implements BeatStore {
   }
 
   async readChanges(after: number, holes: readonly number[]): Promise<Change[]> {
-    const rows = await this.db.query<{ id: number; table_name: string; row_id: number }>(READ_CHANGES_AFTER, [
-      after,
-      holes,
-    ]);
-    return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id }));
+    const rows = await this.db.query<{ id: number; table_name: string; row_id: number; age_ms: number }>(
+      READ_CHANGES_AFTER,
+      [after, holes],
+    );
+    return rows.map((row) => ({ id: row.id, table: row.table_name, rowId: row.row_id, ageMs: row.age_ms }));
   }
 
   async tasksOfSchedules(ids: ScheduleIds): Promise<number[]> {
