@@ -171,15 +171,22 @@ export class BeatBench {
     await this.dialect.reset(this.db);
   }
 
-  /** Starts a beat at fake time `now` and waits until it has loaded and sent what is due. */
-  async start(now: number, options: BeatOptions = {}): Promise<RunningBeat> {
+  /**
+   * Starts a beat at fake time `now` and waits until it has loaded and sent what is due.
+   * `wrap` puts a test's own layer around the store (e.g. to hold a write).
+   */
+  async start(
+    now: number,
+    options: BeatOptions = {},
+    wrap: (store: BeatStore) => BeatStore = (store) => store,
+  ): Promise<RunningBeat> {
     const clock = new FakeClock(now);
     const broker = new MemoryBroker(clock);
     const config = resolveConfig(
       { leaseSeconds: 300, maxInterval: 60, catchUpWindow: 15, migrate: false, ...options, databaseUrl: this.temp.url },
       {},
     );
-    const beat = new Beat(pollingOnly(this.store), broker, pino({ level: 'silent' }), config, clock);
+    const beat = new Beat(wrap(pollingOnly(this.store)), broker, pino({ level: 'silent' }), config, clock);
     const running = new RunningBeat(beat, clock, broker);
     await running.waitIdle(() => beat.start());
     return running;
