@@ -119,6 +119,12 @@ export function registerTasksCommand(program: Command): void {
             database: db,
             broker,
             requestedBy: `cli:${process.env.USER ?? 'unknown'}`,
+            // Into run history as a manual run, with the URL and queue the beat would record.
+            history: config.history.enabled,
+            brokerUrl: config.brokerUrl,
+            routing: config.routing,
+            onHistoryError: (error) =>
+              process.stderr.write(`dbbeat tasks: sent, but not written to run history: ${error.message}\n`),
           });
           return flags.json ? { name, taskId } : taskId;
         } finally {

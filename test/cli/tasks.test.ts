@@ -156,6 +156,18 @@ test('enable: the running beat starts sending; disable: it stops; run: one manua
     "SELECT total_run_count, last_run_at FROM django_celery_beat_periodictask WHERE name = 'nightly report'",
   );
   assert.deepEqual(rows[0], { total_run_count: 0, last_run_at: null }, 'a manual run leaves the schedule alone');
+  const history = await sql.query<{
+    task_id: string;
+    manual: boolean;
+    scheduled_at: Date | null;
+    state: string;
+    queue: string;
+  }>("SELECT task_id, manual, scheduled_at, state, queue FROM dbbeat_run WHERE periodic_task_name = 'nightly report'");
+  assert.deepEqual(
+    history.rows.map((r) => [r.manual, r.scheduled_at, r.state, r.queue]),
+    [[true, null, 'SENT', 'celery']],
+    'the manual run is in run history',
+  );
 
   const rm = await dbbeat('rm', 'tick', 'nightly report');
   assert.equal(rm.code, 0, rm.stderr);
