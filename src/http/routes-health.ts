@@ -5,10 +5,12 @@
 // --metrics-public).
 import type { FastifyInstance } from 'fastify';
 
+import type { Metrics } from '../outcomes/metrics.js';
+
 /** What the health routes read: given by the beat (src/beat/health.ts, src/outcomes/metrics.ts). */
 export interface HealthSource {
-  /** The metrics, in Prometheus text format with their Content-Type. */
-  metrics: { readonly contentType: string; text(): Promise<string> };
+  /** The beat's metrics: served as text; the server adds its own scrape hooks (failing tasks). */
+  metrics: Pick<Metrics, 'contentType' | 'text' | 'beforeScrape' | 'failingTasks'>;
   /** Checks readiness now; the answer is sent as the JSON body. Must not reject. */
   readiness(): Promise<{ ready: boolean }>;
 }

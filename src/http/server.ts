@@ -9,7 +9,7 @@ import type { Broker } from '../broker/types.js';
 import { createBaseClient } from '../model/client.js';
 import type { WorkerDirectory } from '../outcomes/remote-control-workers.js';
 import { type OpenDatabase, runStoreFor } from '../db/open.js';
-import { DEFAULT_FAILING_AFTER, FailingCheck } from '../outcomes/failing.js';
+import { DEFAULT_FAILING_AFTER, FailingCheck, gaugeFailingTasks } from '../outcomes/failing.js';
 import { redactUrl } from '../redact-url.js';
 import { Authenticator, CSRF_HEADER, type HttpAuth, type Principal, checkBindAddress, isLoopback } from './auth.js';
 import { rawMembers } from './raw-json.js';
@@ -198,7 +198,11 @@ export async function buildConsoleServer(
   registerOtherRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerRunRoutes(app, context);
-  if (options.health) registerHealthRoutes(app, options.health);
+  if (options.health) {
+    // dbbeat_tasks_failing is counted at each scrape, through the same cached check as the API.
+    gaugeFailingTasks(options.health.metrics, context.failing);
+    registerHealthRoutes(app, options.health);
+  }
   registerWebPage(app);
   return { app, context };
 }

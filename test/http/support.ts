@@ -6,7 +6,7 @@ import pino from 'pino';
 import { connectBroker } from '../../src/broker/index.js';
 import type { Broker } from '../../src/broker/types.js';
 import type { HttpAuth } from '../../src/http/auth.js';
-import { type ConsoleContext, buildConsoleServer } from '../../src/http/server.js';
+import { type ConsoleContext, type ConsoleServerOptions, buildConsoleServer } from '../../src/http/server.js';
 import { migrate } from '../../src/db/migrate.js';
 import { type OpenDatabase, openDatabase } from '../../src/db/open.js';
 import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
@@ -34,7 +34,7 @@ export interface TestConsole {
 }
 
 export async function startTestConsole(
-  options: { auth?: HttpAuth; host?: string; now?: () => Date } = {},
+  options: { auth?: HttpAuth; host?: string; now?: () => Date; health?: ConsoleServerOptions['health'] } = {},
 ): Promise<TestConsole> {
   const temp = await createTempDatabase('dbbeat_console');
   const db = await openDatabase({ databaseUrl: temp.url });
@@ -57,6 +57,7 @@ export async function startTestConsole(
     port: 0,
     log: pino({ level: 'info' }, sink),
     ...(options.now !== undefined && { now: options.now }),
+    ...(options.health !== undefined && { health: options.health }),
   });
   await app.ready();
   return {

@@ -62,10 +62,10 @@ async function readyz(url: string): Promise<{ status: number; body: Record<strin
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** SENT runs in dbbeat_run by queue. */
+/** Runs sent, by queue (SENT, or FAILURE once the test marked one failed). */
 async function sentRowsByQueue(): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ queue: string; n: number }>(
-    "SELECT queue, count(*)::int AS n FROM dbbeat_run WHERE state = 'SENT' GROUP BY queue",
+    "SELECT queue, count(*)::int AS n FROM dbbeat_run WHERE state IN ('SENT', 'FAILURE') GROUP BY queue",
   );
   return new Map(rows.map((row) => [row.queue, row.n]));
 }
@@ -76,7 +76,7 @@ function startBeat(port: number, label: string): BeatProcess {
     brokerUrl: proxy.rewrite(redis.url()),
     leaseSeconds: 3,
     label,
-    extraArgs: ['--http', `127.0.0.1:${port}`],
+    extraArgs: ['--http', `127.0.0.1:${port}`, '--failing-after', '1'],
   });
 }
 
@@ -143,6 +143,18 @@ test('the counters agree with dbbeat_run and with the messages in Redis', async 
   assert.equal(sampleValue(families, 'dbbeat_broker_up'), 1);
   assert.equal(sampleValue(families, 'dbbeat_database_up'), 1);
   assert.ok(families.has('process_resident_memory_bytes'));
+});
+
+test('a task whose last run failed is counted in dbbeat_tasks_failing', async () => {
+  assert.equal(sampleValue(await scrape(leaderUrl), 'dbbeat_tasks_failing'), 0);
+  // As an outcome source writes it (--failing-after 1: one failed run makes a task failing).
+  await pool.query(
+    "UPDATE dbbeat_run SET state = 'FAILURE', finished_at = now() WHERE periodic_task_name = 'default a'",
+  );
+  await until('the failing task counted', async () => {
+    const failing = sampleValue(await scrape(leaderUrl), 'dbbeat_tasks_failing');
+    return failing === 1 ? true : undefined;
+  });
 });
 
 test('a change is picked up and measured; the new run is counted', async () => {
