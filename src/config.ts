@@ -104,6 +104,18 @@ export interface BeatOptions {
    * (or its last one is LOST). Default 3. Env: DBBEAT_FAILING_AFTER.
    */
   failingAfter?: number;
+  /**
+   * Consume Celery's task events (workers started with -E) into run history: each run's
+   * state, times, worker, result and exception. Default false. Env: DBBEAT_EVENTS.
+   */
+  events?: boolean;
+  /** Celery's event_exchange, where workers send events. Default "celeryev". Env: CELERY_EVENT_EXCHANGE. */
+  eventExchange?: string;
+  /**
+   * Seconds after sending at which a run with no outcome yet becomes LOST; 0 turns this
+   * off. Only while outcomes are collected (events, result backend). Default 3600. Env: DBBEAT_LOST_AFTER.
+   */
+  lostAfter?: number;
 }
 
 /** Settings with every default applied and every value checked. */
@@ -140,6 +152,10 @@ export interface ResolvedConfig {
   resultBackend: { url: string; intervalMs: number } | null;
   /** K of the failing-task alert (see BeatOptions.failingAfter). */
   failingAfter: number;
+  /** Celery task events: consumed by the leader when `enabled`, from `exchange` on the broker. */
+  events: { enabled: boolean; exchange: string };
+  /** A run with no outcome this long after it was sent becomes LOST, ms; null: never. */
+  lostAfterMs: number | null;
 }
 
 /** A setting out of range; the CLI exits with code 2. */
@@ -247,6 +263,11 @@ export function resolveConfig(options: BeatOptions = {}, env: NodeJS.ProcessEnv 
         },
       ),
     },
+    events: {
+      enabled: options.events ?? parseBoolean('DBBEAT_EVENTS', env.DBBEAT_EVENTS) ?? false,
+      exchange: options.eventExchange || env.CELERY_EVENT_EXCHANGE || 'celeryev',
+    },
+    lostAfterMs: lostAfterMs(options.lostAfter ?? numberFrom(env.DBBEAT_LOST_AFTER) ?? 3600),
     resultBackend: resolveResultBackend(options, env, databaseUrl),
     failingAfter: positive(
       'failing-after (DBBEAT_FAILING_AFTER)',
@@ -272,6 +293,16 @@ function resolveResultBackend(
   }
   const seconds = options.resultBackendInterval ?? numberFrom(env.DBBEAT_RESULT_BACKEND_INTERVAL) ?? 5;
   return { url, intervalMs: positive('result-backend-interval (DBBEAT_RESULT_BACKEND_INTERVAL)', seconds) * 1000 };
+}
+
+/** --lost-after in ms: 0 is off (null), otherwise a positive number of seconds. */
+function lostAfterMs(seconds: number): number | null {
+  if (seconds === 0) return null;
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new OptionsError(
+      `lost-after (DBBEAT_LOST_AFTER): expected 0 or a positive number of seconds, got ${seconds}`,
+    );
+  return seconds * 1000;
 }
 
 /** A number from an environment variable; undefined when unset or empty (NaN is rejected by the range check). */

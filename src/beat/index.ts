@@ -6,6 +6,8 @@ import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../d
 import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
 import { startResultBackendPoller } from '../outcomes/result-backend-poller.js';
 import type { Metrics } from '../outcomes/metrics.js';
+import { EventConsumer } from '../outcomes/events-consumer.js';
+import { LostSweeper } from '../outcomes/lost.js';
 import { HistoryPruner } from '../outcomes/retention.js';
 import { redactUrl } from '../redact-url.js';
 import { watchBeat } from './beat-metrics.js';
@@ -104,6 +106,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
   let broker: Broker | undefined;
   let pruner: HistoryPruner | undefined;
   let resultPoller: { stop(): Promise<void> } | undefined;
+  let events: EventConsumer | undefined;
+  let lost: LostSweeper | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   let resolveDatabase!: (db: OpenDatabase) => void;
@@ -146,7 +150,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
     // Schedules follow the database's clock, measured at every lease renewal.
     // Allowed to migrate, the beat also repairs dbbeat objects that go missing while it runs.
     const repair = resolved.migrate ? async () => migrate(database) : undefined;
-    const beat = new Beat(beatStoreFor(database), broker, log, resolved, new DatabaseClock(log), repair);
+    const clock = new DatabaseClock(log);
+    const beat = new Beat(beatStoreFor(database), broker, log, resolved, clock, repair);
     beat.once('ready', () => resolveReady());
     health.attach(beat, broker, database);
     if (metrics) watchBeat(beat, metrics);
@@ -163,6 +168,33 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
     pruner = new HistoryPruner(runStoreFor(database), resolved.history, log, () => beat.isLeader);
     pruner.start();
     resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader);
+    if (resolved.history.enabled && resolved.events.enabled) {
+      // Only the leader consumes and writes outcomes; a standby takes over with the lease.
+      const consumer = new EventConsumer(
+        runStoreFor(database),
+        { brokerUrl: resolved.brokerUrl, exchange: resolved.events.exchange },
+        log,
+      );
+      events = consumer;
+      beat.on('leader', () => void consumer.setActive(true));
+      beat.on('standby', () => void consumer.setActive(false));
+      if (beat.isLeader) void consumer.setActive(true);
+    }
+    // LOST only while some source reports outcomes: without one, every run would go LOST.
+    const outcomesCollected = resolved.events.enabled || resolved.resultBackend !== null;
+    if (resolved.history.enabled && outcomesCollected && resolved.lostAfterMs !== null) {
+      lost = new LostSweeper(
+        runStoreFor(database),
+        {
+          lostAfterMs: resolved.lostAfterMs,
+          now: () => clock.now(),
+          ...(metrics && { onLost: (n: number) => metrics.outcome('LOST', n) }),
+        },
+        log,
+        () => beat.isLeader,
+      );
+      lost.start();
+    }
     return beat;
   })();
   // Keep an unhandled rejection from escaping when stop() comes first.
@@ -182,6 +214,8 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
       const beat = await running.catch(() => undefined);
       await pruner?.stop();
       await resultPoller?.stop();
+      await lost?.stop();
+      await events?.stop();
       await beat?.stop();
       await broker?.close().catch(() => undefined);
       await db?.close().catch(() => undefined);

@@ -13,6 +13,13 @@ function seconds(value: string): number {
   return parsed;
 }
 
+function secondsOrZero(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError('expected 0 or a positive number of seconds');
+  return parsed;
+}
+
 function count(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
@@ -55,6 +62,9 @@ interface BeatFlags extends HttpFlags {
   failingAfter?: number;
   metricsPerTask?: boolean;
   metricsPublic?: boolean;
+  events?: boolean;
+  eventExchange?: string;
+  lostAfter?: number;
 }
 
 function tzAware(text: string | undefined): boolean | undefined {
@@ -149,6 +159,13 @@ export function registerBeatCommand(program: Command): void {
       'a task is failing when its last K runs failed (env DBBEAT_FAILING_AFTER; default 3)',
       count,
     )
+    .option('--events', 'record run outcomes from Celery task events, of workers started with -E (env DBBEAT_EVENTS)')
+    .option('--event-exchange <name>', "Celery's event_exchange (env CELERY_EVENT_EXCHANGE; default celeryev)")
+    .option(
+      '--lost-after <seconds>',
+      'with --events or --result-backend: a run with no outcome this long after sending becomes LOST; 0: never (env DBBEAT_LOST_AFTER; default 3600)',
+      secondsOrZero,
+    )
     .option(
       '--http <host:port>',
       'also serve the console (web page and REST API), /metrics, /healthz and /readyz here, e.g. 127.0.0.1:8765',
@@ -197,6 +214,9 @@ export function registerBeatCommand(program: Command): void {
         resultBackend: flags.resultBackend,
         resultBackendInterval: flags.resultBackendInterval,
         failingAfter: flags.failingAfter,
+        events: flags.events === true ? true : undefined,
+        eventExchange: flags.eventExchange,
+        lostAfter: flags.lostAfter,
         logFormat: flags.logFormat,
         maxMessageSize: flags.maxMessageSize,
         schemaCheckInterval: flags.schemaCheckInterval,

@@ -8,6 +8,7 @@ Environment:
   DBBEAT_TEST_RESULT_BACKEND  optional result_backend (redis://…, db+postgresql://…, or
                           django-db with DBBEAT_TEST_RESULTS_DB_URL, see dbbeat_results_settings.py)
   DBBEAT_TEST_RESULT_EXTENDED  "1": result_extended (worker, task name … in the backend)
+  DBBEAT_TEST_EVENT_EXCHANGE Celery's event_exchange (optional; default celeryev)
 """
 import json
 import os
@@ -35,6 +36,8 @@ app.conf.update(
     task_create_missing_queues=True,
     control_exchange=os.environ.get('DBBEAT_TEST_CONTROL_EXCHANGE') or 'celery',
 )
+if os.environ.get('DBBEAT_TEST_EVENT_EXCHANGE'):
+    app.conf.event_exchange = os.environ['DBBEAT_TEST_EVENT_EXCHANGE']
 
 _lock = threading.Lock()
 
@@ -114,3 +117,42 @@ def result_fail(self, message):
     """Raises ValueError(message) (for the result backend tests)."""
     _record(self.request, self.name, (message,), {})
     raise ValueError(message)
+
+
+# Outcomes (task events): one task per outcome a run can have.
+
+
+@app.task(name='dbbeat_test.outcome_ok', bind=True)
+def outcome_ok(self, *args, **kwargs):
+    """Succeeds; its result is a dict (the event carries its repr)."""
+    _record(self.request, self.name, args, kwargs)
+    time.sleep(0.05)
+    return {'sum': sum(args), 'who': 'outcome_ok'}
+
+
+class DbbeatTestError(Exception):
+    """An exception of the tasks module's own (its repr and traceback name it with the module)."""
+
+
+@app.task(name='dbbeat_test.outcome_fail', bind=True)
+def outcome_fail(self, *args, **kwargs):
+    """Raises DbbeatTestError with a message that names the arguments."""
+    _record(self.request, self.name, args, kwargs)
+    raise DbbeatTestError('failed on purpose: %r' % (list(args),))
+
+
+@app.task(name='dbbeat_test.outcome_retry', bind=True, max_retries=3)
+def outcome_retry(self, *args, **kwargs):
+    """Retries once (the same task id, 0.2 s later), then succeeds."""
+    _record(self.request, self.name, args, kwargs)
+    if self.request.retries == 0:
+        raise self.retry(exc=KeyError('first attempt'), countdown=0.2)
+    return 'retried %d time(s)' % self.request.retries
+
+
+@app.task(name='dbbeat_test.outcome_sleep', bind=True)
+def outcome_sleep(self, seconds=1.0, *args, **kwargs):
+    """Sleeps, then succeeds."""
+    _record(self.request, self.name, [seconds, *args], kwargs)
+    time.sleep(seconds)
+    return seconds

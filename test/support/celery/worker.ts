@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,8 @@ export interface CeleryWorker {
   log(): string;
   /** Whether the worker process is still running. */
   running(): boolean;
+  /** The worker's node name (`-n`), as its events carry it in `hostname`. */
+  readonly nodeName: string;
 }
 
 export interface CeleryWorkerOptions {
@@ -73,6 +75,10 @@ export interface CeleryWorkerOptions {
   resultsDatabaseUrl?: string;
   /** Celery's result_extended (the backend also keeps the worker, task name, args). Default false. */
   resultExtended?: boolean;
+  /** Send task events (`-E`). Default false. */
+  events?: boolean;
+  /** Celery's event_exchange (default celeryev). */
+  eventExchange?: string;
 }
 
 const TASKS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -82,6 +88,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
   const ownsRecordFile = options.recordFile === undefined;
   const recordFile = options.recordFile ?? join(tmpdir(), `dbbeat-celery-${randomBytes(6).toString('hex')}.jsonl`);
   const concurrency = options.concurrency ?? 1;
+  const nodeName = `dbbeat-test-${randomBytes(4).toString('hex')}@${hostname()}`;
   const args = [
     '-m',
     'celery',
@@ -91,7 +98,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
     '-Q',
     options.queues.join(','),
     '-n',
-    `dbbeat-test-${randomBytes(4).toString('hex')}@%h`,
+    nodeName,
     '--pool',
     concurrency > 1 ? 'threads' : 'solo',
     '--concurrency',
@@ -101,6 +108,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
     '--without-heartbeat',
     '-l',
     'info',
+    ...(options.events === true ? ['-E'] : []),
   ];
   const child = spawn('/usr/bin/python3', args, {
     cwd: TASKS_DIR,
@@ -116,6 +124,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       ...(options.resultBackend !== undefined && { DBBEAT_TEST_RESULT_BACKEND: options.resultBackend }),
       ...(options.resultsDatabaseUrl !== undefined && { DBBEAT_TEST_RESULTS_DB_URL: options.resultsDatabaseUrl }),
       ...(options.resultExtended === true && { DBBEAT_TEST_RESULT_EXTENDED: '1' }),
+      ...(options.eventExchange !== undefined && { DBBEAT_TEST_EVENT_EXCHANGE: options.eventExchange }),
     },
   });
   registerProcessGroup(child.pid);
@@ -199,6 +208,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
   }
 
   return {
+    nodeName,
     stop,
     records,
     async waitForRecords(until, timeoutMs) {
