@@ -1,0 +1,126 @@
+// The events consumer between a source and the database: events of a message body (one
+// or a list) become outcomes written in batches; a write that fails is kept and written
+// later, in order; events of tasks dbbeat did not send change nothing. And the settings
+// that turn it on (--events, --event-exchange, --lost-after).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { OptionsError, resolveConfig } from '../../src/config.js';
+import { migrate } from '../../src/db/migrate.js';
+import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
+import type { OutcomeUpdate, RunStore } from '../../src/db/run-store.js';
+import { EventConsumer } from '../../src/outcomes/events-consumer.js';
+import type { EventSource } from '../../src/outcomes/events-source.js';
+import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { insertTask } from '../support/rows.js';
+
+const silent = { info: () => undefined, warn: () => undefined };
+
+describe('events consumer', () => {
+  let temp: TempDatabase;
+  let db: OpenDatabase;
+
+  before(async () => {
+    temp = await createTempDatabase('dbbeat_evc');
+    db = await openDatabase({ databaseUrl: temp.url });
+    await migrate(db);
+    const id = await insertTask(
+      { query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }) } as never,
+      { name: 'evc', schedule: { interval: { every: 1, period: 'hours' } } },
+    );
+    await beatStoreFor(db).insertRuns(
+      ['a', 'b'].map((taskId) => ({
+        periodicTaskId: id,
+        periodicTaskName: 'evc',
+        task: 'proj.x',
+        taskId,
+        scheduledAt: Date.now(),
+        sentAt: Date.now(),
+        lateMs: 0,
+        broker: 'redis://x',
+        queue: 'celery',
+        manual: false,
+        state: 'SENT',
+      })),
+    );
+  });
+  after(async () => {
+    await db.close();
+    await temp.drop();
+  });
+
+  const states = async () =>
+    Object.fromEntries(
+      (await db.query<{ task_id: string; state: string }>('SELECT task_id, state FROM dbbeat_run')).map((r) => [
+        r.task_id,
+        r.state,
+      ]),
+    );
+
+  test('bodies from the source are written in batches; a failed write is kept and written in order', async () => {
+    let deliver: (body: unknown) => void = () => undefined;
+    const source: EventSource = {
+      start: (onBody) => {
+        deliver = onBody;
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    };
+    const real = runStoreFor(db);
+    let failNext = true;
+    const batches: OutcomeUpdate[][] = [];
+    // The real store behind one injected failure (the database away for one write).
+    const store: Pick<RunStore, 'applyOutcomes'> = {
+      applyOutcomes: (updates) => {
+        batches.push([...updates]);
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('connection refused'));
+        }
+        return real.applyOutcomes(updates);
+      },
+    };
+    const written: number[] = [];
+    const consumer = new EventConsumer(
+      store,
+      { brokerUrl: 'redis://unused', source, flushEveryMs: 60_000, maxBatch: 3, onWritten: (_u, n) => written.push(n) },
+      silent,
+    );
+    await consumer.setActive(true);
+    assert.equal(await consumer.subscribed, true);
+    const event = (type: string, uuid: string, t: number) => ({ type, uuid, hostname: 'celery@h', timestamp: t });
+    // A list (buffered task events), then single events; 'zz' is not a run of dbbeat's.
+    deliver([event('task-received', 'a', 1), event('task-started', 'a', 2), event('worker-heartbeat', 'a', 2)]);
+    deliver(event('task-received', 'zz', 3)); // third update: a batch of 3 is written now, and fails
+    await consumer.flush(); // and is written again
+    assert.equal(batches.length, 2);
+    assert.deepEqual(await states(), { a: 'STARTED', b: 'SENT' });
+    deliver(event('task-succeeded', 'a', 4));
+    deliver(event('task-failed', 'b', 5));
+    await consumer.stop(); // writes what is pending
+    assert.deepEqual(
+      batches.map((b) => b.map((u) => `${u.taskId}:${u.state}`)),
+      [
+        ['a:RECEIVED', 'a:STARTED', 'zz:RECEIVED'],
+        ['a:RECEIVED', 'a:STARTED', 'zz:RECEIVED'],
+        ['a:SUCCESS', 'b:FAILURE'],
+      ],
+    );
+    assert.deepEqual(written, [1, 2], 'zz matched no run');
+    assert.deepEqual(await states(), { a: 'SUCCESS', b: 'FAILURE' });
+  });
+});
+
+describe('--events, --event-exchange and --lost-after', () => {
+  test('off by default; flags, then environment', () => {
+    const defaults = resolveConfig({}, {});
+    assert.deepEqual([defaults.events, defaults.lostAfterMs], [{ enabled: false, exchange: 'celeryev' }, 3_600_000]);
+    const env = { DBBEAT_EVENTS: 'True', CELERY_EVENT_EXCHANGE: 'ev', DBBEAT_LOST_AFTER: '90' };
+    const fromEnv = resolveConfig({}, env);
+    assert.deepEqual([fromEnv.events, fromEnv.lostAfterMs], [{ enabled: true, exchange: 'ev' }, 90_000]);
+    const flags = resolveConfig({ events: false, eventExchange: 'mine', lostAfter: 0 }, env);
+    assert.deepEqual([flags.events, flags.lostAfterMs], [{ enabled: false, exchange: 'mine' }, null]);
+    assert.throws(() => resolveConfig({ lostAfter: -1 }, {}), OptionsError);
+    assert.throws(() => resolveConfig({}, { DBBEAT_EVENTS: 'maybe' }), OptionsError);
+  });
+});
