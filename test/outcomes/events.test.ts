@@ -135,7 +135,8 @@ for (const broker of brokers) {
       await beat.waitForLine((line) => /^Celery events: (subscribed|consuming)/.test(line.msg), WAIT_MS);
 
       // One-off clocked runs, all due at `at`: their task ids are known before they are sent.
-      const at = new Date(Math.ceil((Date.now() + 8_000) / 1000) * 1000);
+      // Far enough ahead for the revoke below (a Python process) on a loaded machine.
+      const at = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
       const pgQuery = {
         query: async (sql: string, params?: unknown[]) => ({ rows: await db!.query(sql, params) }),
       } as never;
