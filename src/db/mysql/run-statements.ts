@@ -186,9 +186,31 @@ ORDER BY sent_at DESC, id DESC
 LIMIT ?`;
 
 /**
+ * The enabled tasks whose last decided run (SUCCESS, FAILURE, REVOKED, REJECTED, LOST) is
+ * FAILURE or LOST: the candidates of failingTasksStatement. One index probe per task (the
+ * (periodic_task_id, sent_at) index, newest first), since MariaDB has no LATERAL and a window
+ * over every run takes tens of seconds at a million rows.
+ * `ids` true: ? int[] periodic task ids; false: no parameter. Row: periodic_task_id.
+ */
+export function failingCandidatesStatement(ids: boolean): string {
+  return `
+SELECT x.periodic_task_id
+FROM (
+  SELECT t.id AS periodic_task_id,
+         (SELECT r.id FROM dbbeat_run r
+          WHERE r.periodic_task_id = t.id AND r.state IN ('SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'LOST')
+          ORDER BY r.sent_at DESC, r.id DESC LIMIT 1) AS last_id
+  FROM django_celery_beat_periodictask t
+  WHERE t.enabled = 1${ids ? ' AND t.id IN (?)' : ''}
+) x
+JOIN dbbeat_run l ON l.id = x.last_id AND l.state IN ('FAILURE', 'LOST')`;
+}
+
+/**
  * Enabled tasks whose last K decided runs (SUCCESS, FAILURE, REVOKED, REJECTED, LOST) are
- * all FAILURE, or whose last decided run is LOST. MariaDB has no LATERAL: a window over the
- * decided runs (of the listed tasks, by the index, when `ids` is true).
+ * all FAILURE, or whose last decided run is LOST. A window over the decided runs (of the
+ * listed tasks, by the index, when `ids` is true: the candidates of
+ * failingCandidatesStatement).
  * `ids` true: ? int[] periodic task ids, then ? K and ? K; false: ? K and ? K.
  * Row: the task, the reason, how many of the K failed, and its last decided run.
  */

@@ -23,6 +23,7 @@ import {
   PRUNE_RUNS,
   TASK_ID_BY_NAME,
   RUN_CAP_ID,
+  failingCandidatesStatement,
   failingTasksStatement,
   insertRunsParam,
   utcDatetime,
@@ -95,13 +96,19 @@ export class MysqlRunStore implements RunStore, RunHistory {
   }
 
   async failingTasks(query: FailingQuery): Promise<FailingTask[]> {
-    const ids = query.periodicTaskIds;
-    if (ids !== undefined && ids.length === 0) return [];
+    const asked = query.periodicTaskIds;
+    if (asked !== undefined && asked.length === 0) return [];
+    // First the tasks whose last decided run failed or was lost (an index probe each), then
+    // the last K runs of those few.
+    const candidates = (
+      await this.db.query<{ periodic_task_id: number }>(
+        failingCandidatesStatement(asked !== undefined),
+        asked !== undefined ? [asked] : [],
+      )
+    ).map((row) => Number(row.periodic_task_id));
+    if (candidates.length === 0) return [];
     const k = Math.max(1, Math.floor(query.lastK));
-    const rows = await this.db.query<FailingColumns>(
-      failingTasksStatement(ids !== undefined),
-      ids !== undefined ? [ids, k, k] : [k, k],
-    );
+    const rows = await this.db.query<FailingColumns>(failingTasksStatement(true), [candidates, k, k]);
     return rows.map(failingOf);
   }
 }
