@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { migrate } from '../../src/db/migrate.js';
 import type { MysqlDatabase } from '../../src/db/mysql/connection.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open.js';
-import type { BeatStore } from '../../src/db/store.js';
+import type { BeatStore, TaskRow } from '../../src/db/store.js';
 import { createTempMysqlDatabase } from '../support/mysql.js';
 import { insertMysqlTask } from '../support/mysql-rows.js';
 import { createTempDatabase } from '../support/postgres.js';
@@ -174,11 +174,19 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
         name: 'solar',
         schedule: { solar: { event: 'sunrise', latitude: 48.8566, longitude: 2.3522 } },
       });
+      await dialect.insert(db, {
+        name: 'clocked',
+        schedule: { clocked: { clocked_time: new Date('2030-01-07T10:00:00.123Z') } },
+      });
+      await dialect.insert(db, { name: 'cron', schedule: { crontab: { minute: '7', timezone: 'Asia/Tokyo' } } });
+      await dialect.insert(db, { name: 'every', schedule: { interval: { every: 7, period: 'minutes' } } });
       const all: number[] = [];
+      const pages: TaskRow[] = [];
       let afterId = 0;
       for (;;) {
         const page = await store.loadEnabledPage(afterId, 2);
         all.push(...page.map((row) => row.id));
+        pages.push(...page);
         if (page.length < 2) break;
         afterId = page[page.length - 1]!.id;
       }
@@ -186,6 +194,14 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
         all,
         [...all].sort((x, y) => x - y),
       );
+      // The page (tasks read alone, schedules joined in memory) gives what the joined read gives.
+      assert.deepStrictEqual(
+        pages,
+        (await store.loadByIds(all)).sort((x, y) => x.id - y.id),
+      );
+      assert.ok(pages.some((row) => row.k_clocked_time === Date.parse('2030-01-07T10:00:00.123Z')));
+      assert.ok(pages.some((row) => row.c_timezone === 'Asia/Tokyo' && row.c_minute === '7'));
+      assert.ok(pages.some((row) => row.i_every === 7 && row.i_period === 'minutes'));
       const row = (await store.loadByIds([solar]))[0]!;
       assert.deepEqual([row.s_event, row.s_latitude, row.s_longitude], ['sunrise', 48.8566, 2.3522]);
       assert.deepEqual(await store.loadByIds([]), []);

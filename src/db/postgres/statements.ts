@@ -28,23 +28,36 @@ const SCHEDULE_JOINS = `
   LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
 
 /**
- * One page of enabled tasks, in id order (keyset pagination keeps memory flat at 1M rows).
- * The page is taken first, by the primary key alone (MATERIALIZED), and only its rows are
- * joined with the small schedule tables: the plan does not depend on the planner's
- * statistics (right after a bulk insert there are none, and a join-first plan re-read
- * the whole table for every page).
+ * One page of enabled tasks, their own columns only, in id order (keyset pagination keeps
+ * memory flat at 1M rows). No join: a scan of the primary key whose plan does not depend
+ * on the planner's statistics; SCHEDULES_BY_IDS reads the schedules the page uses.
  * $1 int: the last id of the previous page (0 for the first); $2 int: page size.
  */
-export const LOAD_ENABLED_PAGE = `
-WITH t AS MATERIALIZED (
-  SELECT ${OWN_COLUMNS}
-  FROM django_celery_beat_periodictask t
-  WHERE t.enabled AND t.id > $1
-  ORDER BY t.id
-  LIMIT $2)
-SELECT ${TASK_COLUMNS}
-FROM t ${SCHEDULE_JOINS}
-ORDER BY t.id`;
+export const LOAD_ENABLED_TASKS_PAGE = `
+SELECT ${OWN_COLUMNS}
+FROM django_celery_beat_periodictask t
+WHERE t.enabled AND t.id > $1
+ORDER BY t.id
+LIMIT $2`;
+
+/**
+ * The schedule rows with these ids, as one row of four JSON arrays (c, i, s, k; null when
+ * none), columns as ../schedule-join.ts names them, clocked_time as epoch ms.
+ * $1 int[] crontab ids; $2 int[] interval ids; $3 int[] solar ids; $4 int[] clocked ids.
+ */
+export const SCHEDULES_BY_IDS = `
+SELECT
+  (SELECT json_agg(json_build_object('id', c.id, 'minute', c.minute, 'hour', c.hour,
+     'day_of_week', c.day_of_week, 'day_of_month', c.day_of_month, 'month_of_year', c.month_of_year,
+     'timezone', c.timezone))
+   FROM django_celery_beat_crontabschedule c WHERE c.id = ANY($1::int[])) AS c,
+  (SELECT json_agg(json_build_object('id', i.id, 'every', i.every, 'period', i.period))
+   FROM django_celery_beat_intervalschedule i WHERE i.id = ANY($2::int[])) AS i,
+  (SELECT json_agg(json_build_object('id', s.id, 'event', s.event, 'latitude', s.latitude::float8,
+     'longitude', s.longitude::float8))
+   FROM django_celery_beat_solarschedule s WHERE s.id = ANY($3::int[])) AS s,
+  (SELECT json_agg(json_build_object('id', k.id, 'clocked_time', ${epochMs('k.clocked_time')}))
+   FROM django_celery_beat_clockedschedule k WHERE k.id = ANY($4::int[])) AS k`;
 
 /**
  * The task and schedule tables whose planner statistics are missing (never analysed) or

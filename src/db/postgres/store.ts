@@ -15,6 +15,15 @@ import {
   type ScheduleIds,
   type TaskRow,
 } from '../store.js';
+import {
+  type ClockedRow,
+  type CrontabRow,
+  type IntervalRow,
+  joinSchedules,
+  type OwnTaskRow,
+  scheduleIdsOf,
+  type SolarRow,
+} from '../schedule-join.js';
 import { INSERT_RUNS, insertRunsParams } from './run-statements.js';
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import { inspectPostgresSchema } from './schema-objects.js';
@@ -25,7 +34,8 @@ import {
   DISABLE_TASKS,
   INSTALLATION_ID,
   LOAD_BY_IDS,
-  LOAD_ENABLED_PAGE,
+  LOAD_ENABLED_TASKS_PAGE,
+  SCHEDULES_BY_IDS,
   PRUNE_CHANGES,
   READ_CHANGES_AFTER,
   RECORD_RUNS,
@@ -54,7 +64,21 @@ export class PostgresStore implements BeatStore {
 
   async loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]> {
     // The statements select times as epoch ms already.
-    return this.db.query<TaskRow>(LOAD_ENABLED_PAGE, [afterId, limit]);
+    const tasks = await this.db.query<OwnTaskRow>(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
+    if (tasks.length === 0) return [];
+    const ids = scheduleIdsOf(tasks);
+    const [row] = await this.db.query<{
+      c: CrontabRow[] | null;
+      i: IntervalRow[] | null;
+      s: SolarRow[] | null;
+      k: ClockedRow[] | null;
+    }>(SCHEDULES_BY_IDS, [ids.crontab, ids.interval, ids.solar, ids.clocked]);
+    return joinSchedules(tasks, {
+      crontab: row?.c ?? [],
+      interval: row?.i ?? [],
+      solar: row?.s ?? [],
+      clocked: row?.k ?? [],
+    });
   }
 
   async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
