@@ -22,12 +22,38 @@ const TASK_JOINS = `
   LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
   LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
 
-/** One page of enabled tasks, in id order. ? int: the last id of the previous page (0 first); ? int: page size. */
-export const LOAD_ENABLED_PAGE = `
-SELECT ${TASK_COLUMNS} ${TASK_JOINS}
+/** The task's own columns (no joins), as OwnTaskRow (../schedule-join.ts) reads them. */
+const OWN_COLUMNS = `
+  t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
+  t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,
+  t.last_run_at, t.total_run_count, t.date_changed,
+  t.crontab_id, t.interval_id, t.solar_id, t.clocked_id`;
+
+/**
+ * One page of enabled tasks, their own columns only, in id order: a scan of the primary
+ * key, no join; the schedules the page uses are read by the *_BY_IDS statements below.
+ * ? int: the last id of the previous page (0 first); ? int: page size.
+ */
+export const LOAD_ENABLED_TASKS_PAGE = `
+SELECT ${OWN_COLUMNS}
+FROM django_celery_beat_periodictask t
 WHERE t.enabled AND t.id > ?
 ORDER BY t.id
 LIMIT ?`;
+
+/** Crontab schedules by id. ? int[]: ids (not empty). */
+export const CRONTABS_BY_IDS = `
+SELECT id, minute, hour, day_of_week, day_of_month, month_of_year, timezone
+FROM django_celery_beat_crontabschedule WHERE id IN (?)`;
+
+/** Interval schedules by id. ? int[]: ids (not empty). */
+export const INTERVALS_BY_IDS = `SELECT id, every, period FROM django_celery_beat_intervalschedule WHERE id IN (?)`;
+
+/** Solar schedules by id. ? int[]: ids (not empty). */
+export const SOLARS_BY_IDS = `SELECT id, event, latitude, longitude FROM django_celery_beat_solarschedule WHERE id IN (?)`;
+
+/** Clocked schedules by id (clocked_time naive, as Django wrote it). ? int[]: ids (not empty). */
+export const CLOCKEDS_BY_IDS = `SELECT id, clocked_time FROM django_celery_beat_clockedschedule WHERE id IN (?)`;
 
 /** The tasks with these ids, enabled or not. ? int[]: task ids (not empty). */
 export const LOAD_BY_IDS = `

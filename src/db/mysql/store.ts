@@ -2,6 +2,15 @@
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import {
+  type ClockedRow,
+  type CrontabRow,
+  type IntervalRow,
+  joinSchedules,
+  type OwnTaskRow,
+  scheduleIdsOf,
+  type SolarRow,
+} from '../schedule-join.js';
+import {
   type BeatPresence,
   type BeatStore,
   type Change,
@@ -32,7 +41,11 @@ import {
   INSERT_LEASE,
   INSTALLATION_ID,
   LOAD_BY_IDS,
-  LOAD_ENABLED_PAGE,
+  LOAD_ENABLED_TASKS_PAGE,
+  CRONTABS_BY_IDS,
+  INTERVALS_BY_IDS,
+  SOLARS_BY_IDS,
+  CLOCKEDS_BY_IDS,
   LOCK_TASKS,
   PROBE_ROW_LOCK_MARIADB,
   PRUNE_CHANGES,
@@ -87,7 +100,19 @@ export class MysqlStore implements BeatStore {
   }
 
   async loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]> {
-    return this.taskRows(await this.db.query(LOAD_ENABLED_PAGE, [afterId, limit]));
+    const tasks = await this.db.query<OwnTaskRow>(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
+    if (tasks.length === 0) return [];
+    const ids = scheduleIdsOf(tasks);
+    const read = <Row extends Record<string, unknown>>(sql: string, list: number[]): Promise<Row[]> =>
+      list.length === 0 ? Promise.resolve([]) : this.db.query<Row>(sql, [list]);
+    const [crontab, interval, solar, clocked] = await Promise.all([
+      read<CrontabRow & Record<string, unknown>>(CRONTABS_BY_IDS, ids.crontab),
+      read<IntervalRow & Record<string, unknown>>(INTERVALS_BY_IDS, ids.interval),
+      read<SolarRow & Record<string, unknown>>(SOLARS_BY_IDS, ids.solar),
+      read<ClockedRow & Record<string, unknown>>(CLOCKEDS_BY_IDS, ids.clocked),
+    ]);
+    // clocked_time is still the naive text here: taskRows turns it (and the task's times) into epoch ms.
+    return this.taskRows(joinSchedules(tasks, { crontab, interval, solar, clocked }));
   }
 
   async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
