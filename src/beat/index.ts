@@ -167,12 +167,18 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
     beat.start();
     pruner = new HistoryPruner(runStoreFor(database), resolved.history, log, () => beat.isLeader);
     pruner.start();
-    resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader);
+    resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader, {
+      ...(metrics && { onApplied: (runs) => metrics.applied(runs) }),
+    });
     if (resolved.history.enabled && resolved.events.enabled) {
       // Only the leader consumes and writes outcomes; a standby takes over with the lease.
       const consumer = new EventConsumer(
         runStoreFor(database),
-        { brokerUrl: resolved.brokerUrl, exchange: resolved.events.exchange },
+        {
+          brokerUrl: resolved.brokerUrl,
+          exchange: resolved.events.exchange,
+          ...(metrics && { onWritten: (_updates, runs) => metrics.applied(runs) }),
+        },
         log,
       );
       events = consumer;

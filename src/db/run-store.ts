@@ -41,8 +41,21 @@ export interface OutcomeUpdate {
   traceback?: string;
 }
 
+/** A run that `applyOutcomes` changed: its state before and after, and its runtime after. */
+export interface AppliedOutcome {
+  taskId: string;
+  /** The state after the batch. Equal to `previous` when only empty times or the worker were filled. */
+  state: RunState;
+  /** The state before the batch. */
+  previous: RunState;
+  /** Seconds (dbbeat_run.runtime after the batch), null when none is known. */
+  runtime: number | null;
+}
+
 /** A run that has no outcome yet. */
 export interface OpenRun {
+  /** dbbeat_run.id: the keyset for `openRuns`' `afterId`. */
+  id: number;
   taskId: string;
   /** Epoch ms. */
   sentAt: number;
@@ -56,7 +69,9 @@ export interface RunStore {
    */
   pruneRuns(keepDays: number, maxRows: number, limit: number): Promise<number>;
   /**
-   * Applies outcomes to runs by task id, in one statement per call; returns the rows changed.
+   * Applies outcomes to runs by task id, in one statement per call (on MySQL/MariaDB, which
+   * has no UPDATE … RETURNING, one transaction: the rows locked and read, the update, the
+   * rows read again); returns the rows changed, in no particular order.
    * Several updates of one task id are folded first, in order (see foldOutcomes). A run's
    * state moves only as `outcomeMoves` allows: never out of SUCCESS, FAILURE, REVOKED or
    * REJECTED; after RETRY a new RECEIVED/STARTED is allowed (Celery retries keep the task
@@ -64,12 +79,13 @@ export interface RunStore {
    * still fills received_at, started_at and worker where they are empty (a late event).
    * Task ids that are not in dbbeat_run (tasks dbbeat did not send) change nothing.
    */
-  applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<number>;
+  applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<AppliedOutcome[]>;
   /**
    * Up to `limit` runs in SENT, RECEIVED, STARTED or RETRY sent before `sentBefore` (epoch
-   * ms), oldest first (for LOST and the result-backend poll).
+   * ms), by id (oldest first), only those with an id above `afterId` when given: keyset
+   * paging for a caller that walks all open runs in rounds (the last `id` of a page).
    */
-  openRuns(sentBefore: number, limit: number): Promise<OpenRun[]>;
+  openRuns(sentBefore: number, limit: number, afterId?: number): Promise<OpenRun[]>;
 }
 
 // ---- Reading run history (dbbeat runs, /api/runs, failing tasks) ----

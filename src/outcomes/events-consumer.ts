@@ -3,7 +3,7 @@
 // dbbeat_run in batches (RunStore.applyOutcomes: one statement per batch). Events of
 // tasks dbbeat did not send match no row and change nothing. Only the leader consumes
 // (setActive follows leadership): one writer, and a standby's subscription costs nothing.
-import type { OutcomeUpdate, RunStore } from '../db/run-store.js';
+import type { AppliedOutcome, OutcomeUpdate, RunStore } from '../db/run-store.js';
 import { redactUrl } from '../redact-url.js';
 import { type CeleryEvent, eventsOfBody, outcomeOfEvent } from './events.js';
 import { AmqpEventSource } from './events-amqp.js';
@@ -25,7 +25,7 @@ export interface EventConsumerOptions {
    * Called after each batch is written: the updates and how many runs they changed (for
    * metrics; an update of a task dbbeat did not send changes none).
    */
-  onWritten?: (updates: readonly OutcomeUpdate[], changed: number) => void;
+  onWritten?: (updates: readonly OutcomeUpdate[], changed: readonly AppliedOutcome[]) => void;
   /** The source of events; by default the one for brokerUrl's scheme. */
   source?: EventSource;
 }

@@ -69,9 +69,9 @@ export class LostSweeper {
     for (;;) {
       const open = await this.store.openRuns(sentBefore, CHUNK);
       if (open.length === 0) break;
-      const marked = await this.store.applyOutcomes(
-        open.map((run) => ({ taskId: run.taskId, state: 'LOST', at: now })),
-      );
+      const marked = (
+        await this.store.applyOutcomes(open.map((run) => ({ taskId: run.taskId, state: 'LOST', at: now })))
+      ).length;
       total += marked;
       // marked === 0: an outcome won the race for every one of them; they are no longer open.
       if (open.length < CHUNK || marked === 0 || this.stopped) break;

@@ -5,7 +5,7 @@
 // and runtime() themselves. Served as text by GET /metrics (src/http/routes-health.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-import type { RunState } from '../db/run-store.js';
+import { type AppliedOutcome, FINISHED_STATES, type RunState } from '../db/run-store.js';
 
 export interface MetricsOptions {
   /**
@@ -179,6 +179,22 @@ export class Metrics {
   /** `n` runs reached `state` (each state change a source learnt counts once). */
   outcome(state: RunState, n = 1): void {
     if (n > 0) this.outcomes.inc({ state }, n);
+  }
+
+  /**
+   * Counts what `RunStore.applyOutcomes` changed: each run that entered a new state counts
+   * once under that state, and a run that entered a finished state with a runtime is
+   * observed in the runtime histogram. Rows that only had empty times filled count nothing,
+   * and updates for tasks dbbeat did not send never reach here (they change no row).
+   */
+  applied(runs: readonly AppliedOutcome[]): void {
+    const byState = new Map<RunState, number>();
+    for (const run of runs) {
+      if (run.state === run.previous) continue;
+      byState.set(run.state, (byState.get(run.state) ?? 0) + 1);
+      if (run.runtime !== null && FINISHED_STATES.has(run.state)) this.runtime(run.runtime);
+    }
+    for (const [state, n] of byState) this.outcome(state, n);
   }
 
   /** A finished run's runtime, seconds (Celery's `runtime`). */

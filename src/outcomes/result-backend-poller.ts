@@ -3,14 +3,14 @@
 // dbbeat_run. Works with the workers' events off; combines with --events (the store's
 // state rules keep whichever outcome is further along).
 import type { ResolvedConfig } from '../config.js';
-import type { OutcomeUpdate, RunStore } from '../db/run-store.js';
+import type { AppliedOutcome, OutcomeUpdate, RunStore } from '../db/run-store.js';
 import type { ResultBackend } from './result-backend.js';
 import { outcomeFromMeta } from './result-backend-meta.js';
 import { openResultBackend } from './result-backend-open.js';
 
 /** Default seconds between polls. */
 export const DEFAULT_RESULT_POLL_SECONDS = 5;
-/** Open runs read per poll (oldest first, as openRuns returns them). */
+/** Open runs read per poll (by id from the cursor, as openRuns returns them). */
 const DEFAULT_MAX_RUNS = 10_000;
 /** Outcomes per applyOutcomes call (one statement each). */
 const APPLY_BATCH = 1000;
@@ -27,8 +27,8 @@ export interface ResultPollerOptions {
   maxRuns?: number;
   /** Now, epoch ms. Default Date.now. */
   now?: () => number;
-  /** Called with the outcomes of each poll that found any (metrics). */
-  onOutcomes?: (updates: readonly OutcomeUpdate[]) => void;
+  /** Called with the runs each poll changed, when it changed some (metrics). */
+  onApplied?: (runs: readonly AppliedOutcome[]) => void;
 }
 
 /** What one poll did. */
@@ -53,6 +53,8 @@ export class ResultBackendPoller {
   private readonly intervalMs: number;
   private readonly maxRuns: number;
   private readonly now: () => number;
+  /** The last run id read by the previous poll (0: start from the oldest open run). */
+  private afterId = 0;
 
   constructor(
     private readonly store: Pick<RunStore, 'openRuns' | 'applyOutcomes'>,
@@ -92,7 +94,10 @@ export class ResultBackendPoller {
    */
   async pollOnce(): Promise<PollReport> {
     const now = this.now();
-    const runs = await this.store.openRuns(now, this.maxRuns);
+    const runs = await this.store.openRuns(now, this.maxRuns, this.afterId);
+    // Keyset cursor: the next poll goes on after the last run read, and wraps to the oldest
+    // after a short page, so runs that never get an outcome cannot starve newer ones.
+    this.afterId = runs.length < this.maxRuns ? 0 : runs[runs.length - 1]!.id;
     if (runs.length === 0) return { asked: 0, found: 0, changed: 0 };
     const stored = await this.backend.getMany(runs.map((r) => r.taskId));
     const updates: OutcomeUpdate[] = [];
@@ -104,10 +109,11 @@ export class ResultBackendPoller {
     }
     let changed = 0;
     for (let start = 0; start < updates.length; start += APPLY_BATCH) {
-      changed += await this.store.applyOutcomes(updates.slice(start, start + APPLY_BATCH));
+      const applied = await this.store.applyOutcomes(updates.slice(start, start + APPLY_BATCH));
+      changed += applied.length;
+      if (applied.length > 0) this.options.onApplied?.(applied);
     }
     if (updates.length > 0) {
-      this.options.onOutcomes?.(updates);
       this.log.debug(
         { asked: runs.length, found: updates.length, changed },
         `result backend: ${updates.length} outcome(s) for ${runs.length} open run(s)`,

@@ -12,7 +12,11 @@ import { migrate } from '../../src/db/migrate.js';
 import type { MysqlDatabase } from '../../src/db/mysql/connection.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
 import { OUTCOME_LIMITS } from '../../src/db/outcome-fold.js';
-import type { OutcomeUpdate } from '../../src/db/run-store.js';
+import type { OutcomeUpdate, RunStore } from '../../src/db/run-store.js';
+
+/** How many rows applyOutcomes changed. */
+const applied = async (store: RunStore, updates: readonly OutcomeUpdate[]) =>
+  (await store.applyOutcomes(updates)).length;
 import type { RunEntry } from '../../src/db/store.js';
 import { createTempMysqlDatabase } from '../support/mysql.js';
 import { insertMysqlTask } from '../support/mysql-rows.js';
@@ -207,11 +211,11 @@ for (const dialect of dialects.filter(
     test('applyOutcomes: received, started, succeeded in three batches', async () => {
       const runs = runStoreFor(db);
       await sent('outcome-seq', ['s1']);
-      assert.equal(await runs.applyOutcomes([up('s1', 'RECEIVED', 0, { worker: 'celery@w1' })]), 1);
+      assert.equal(await applied(runs, [up('s1', 'RECEIVED', 0, { worker: 'celery@w1' })]), 1);
       assert.equal((await run('s1')).state, 'RECEIVED');
-      assert.equal(await runs.applyOutcomes([up('s1', 'STARTED', 10)]), 1);
+      assert.equal(await applied(runs, [up('s1', 'STARTED', 10)]), 1);
       assert.equal(
-        await runs.applyOutcomes([up('s1', 'SUCCESS', 510, { runtime: 0.5, result: '42', worker: 'celery@w1' })]),
+        await applied(runs, [up('s1', 'SUCCESS', 510, { runtime: 0.5, result: '42', worker: 'celery@w1' })]),
         1,
       );
       assert.deepEqual(await run('s1'), {
@@ -231,7 +235,7 @@ for (const dialect of dialects.filter(
     test('applyOutcomes: one batch with several updates per task id is folded in order', async () => {
       const runs = runStoreFor(db);
       await sent('outcome-fold', ['f1', 'f2']);
-      const changed = await runs.applyOutcomes([
+      const changed = await applied(runs, [
         up('f1', 'RECEIVED', 0, { worker: 'celery@a' }),
         up('f2', 'RECEIVED', 1, { worker: 'celery@b' }),
         up('f1', 'STARTED', 2),
@@ -240,6 +244,24 @@ for (const dialect of dialects.filter(
         up('f1', 'RECEIVED', 5), // late duplicate: does not move FAILURE back
       ]);
       assert.equal(changed, 2);
+      // What changed, as the metrics read it: the state before and after, the runtime.
+      await sent('outcome-report', ['p1', 'p2', 'p3']);
+      await applied(runs, [up('p3', 'STARTED', 0)]);
+      const report = await runs.applyOutcomes([
+        up('p1', 'SUCCESS', 0, { runtime: 0.25, result: '1' }),
+        up('p2', 'RECEIVED', 0),
+        up('p3', 'STARTED', 0, { worker: 'celery@late' }), // fills the worker only
+        up('not-ours', 'SUCCESS', 0, { runtime: 1 }),
+      ]);
+      assert.deepEqual(
+        [...report].sort((a, b) => a.taskId.localeCompare(b.taskId)),
+        [
+          { taskId: 'p1', state: 'SUCCESS', previous: 'SENT', runtime: 0.25 },
+          { taskId: 'p2', state: 'RECEIVED', previous: 'SENT', runtime: null },
+          { taskId: 'p3', state: 'STARTED', previous: 'STARTED', runtime: null },
+        ],
+      );
+      assert.deepEqual(await runs.applyOutcomes([up('p1', 'FAILURE', 1)]), [], 'a finished run: nothing');
       const f1 = await run('f1');
       assert.deepEqual(
         [f1.state, f1.receivedAt, f1.startedAt, f1.finishedAt, f1.exceptionType, f1.exceptionMessage, f1.traceback],
@@ -252,25 +274,25 @@ for (const dialect of dialects.filter(
     test('applyOutcomes: a finished run never moves back; a late event only fills empty times', async () => {
       const runs = runStoreFor(db);
       await sent('outcome-late', ['l1', 'l2']);
-      assert.equal(await runs.applyOutcomes([up('l1', 'SUCCESS', 100, { runtime: 0.1, result: "'ok'" })]), 1);
+      assert.equal(await applied(runs, [up('l1', 'SUCCESS', 100, { runtime: 0.1, result: "'ok'" })]), 1);
       // Out of order: started after succeeded. SUCCESS stays; started_at and the worker fill in.
-      assert.equal(await runs.applyOutcomes([up('l1', 'STARTED', 0, { worker: 'celery@late' })]), 1);
+      assert.equal(await applied(runs, [up('l1', 'STARTED', 0, { worker: 'celery@late' })]), 1);
       const l1 = await run('l1');
       assert.deepEqual([l1.state, l1.startedAt, l1.worker, l1.result], ['SUCCESS', T, 'celery@late', "'ok'"]);
       // Nothing left to fill: no row changes.
-      assert.equal(await runs.applyOutcomes([up('l1', 'STARTED', 0, { worker: 'celery@other' })]), 0);
-      assert.equal(await runs.applyOutcomes([up('l1', 'FAILURE', 200, { exceptionType: 'E' })]), 0);
-      assert.equal(await runs.applyOutcomes([up('l1', 'LOST', 300)]), 0);
+      assert.equal(await applied(runs, [up('l1', 'STARTED', 0, { worker: 'celery@other' })]), 0);
+      assert.equal(await applied(runs, [up('l1', 'FAILURE', 200, { exceptionType: 'E' })]), 0);
+      assert.equal(await applied(runs, [up('l1', 'LOST', 300)]), 0);
       assert.equal((await run('l1')).worker, 'celery@late');
       // STARTED does not go back to RECEIVED (without a retry between).
-      await runs.applyOutcomes([up('l2', 'STARTED', 10)]);
-      await runs.applyOutcomes([up('l2', 'RECEIVED', 0)]);
+      await applied(runs, [up('l2', 'STARTED', 10)]);
+      await applied(runs, [up('l2', 'RECEIVED', 0)]);
       const l2 = await run('l2');
       assert.deepEqual([l2.state, l2.receivedAt, l2.startedAt], ['STARTED', T, T + 10]);
       for (const state of ['REVOKED', 'REJECTED'] as const) {
         await sent(`outcome-${state}`, [state]);
-        await runs.applyOutcomes([up(state, state, 0)]);
-        assert.equal(await runs.applyOutcomes([up(state, 'SUCCESS', 5)]), 0);
+        await applied(runs, [up(state, state, 0)]);
+        assert.equal(await applied(runs, [up(state, 'SUCCESS', 5)]), 0);
         assert.equal((await run(state)).state, state);
       }
     });
@@ -278,28 +300,28 @@ for (const dialect of dialects.filter(
     test('applyOutcomes: a retry keeps the task id; the next delivery moves on, success clears the exception', async () => {
       const runs = runStoreFor(db);
       await sent('outcome-retry', ['r1', 'r2']);
-      await runs.applyOutcomes([up('r1', 'RECEIVED', 0), up('r1', 'STARTED', 1)]);
-      await runs.applyOutcomes([
+      await applied(runs, [up('r1', 'RECEIVED', 0), up('r1', 'STARTED', 1)]);
+      await applied(runs, [
         up('r1', 'RETRY', 2, { exceptionType: 'Retry', exceptionMessage: 'Retry in 1s', traceback: 'tb' }),
       ]);
       assert.equal((await run('r1')).state, 'RETRY');
       // Across batches: RETRY -> RECEIVED -> STARTED keeps the retry's reason while running.
-      await runs.applyOutcomes([up('r1', 'RECEIVED', 1000, { worker: 'celery@two' })]);
-      await runs.applyOutcomes([up('r1', 'STARTED', 1001)]);
+      await applied(runs, [up('r1', 'RECEIVED', 1000, { worker: 'celery@two' })]);
+      await applied(runs, [up('r1', 'STARTED', 1001)]);
       let r1 = await run('r1');
       assert.deepEqual(
         [r1.state, r1.receivedAt, r1.startedAt, r1.worker, r1.exceptionType],
         ['STARTED', T + 1000, T + 1001, 'celery@two', 'Retry'],
       );
-      await runs.applyOutcomes([up('r1', 'SUCCESS', 1100, { runtime: 0.099, result: '7' })]);
+      await applied(runs, [up('r1', 'SUCCESS', 1100, { runtime: 0.099, result: '7' })]);
       r1 = await run('r1');
       assert.deepEqual(
         [r1.state, r1.result, r1.runtime, r1.exceptionType, r1.exceptionMessage, r1.traceback, r1.finishedAt],
         ['SUCCESS', '7', 0.099, null, null, null, T + 1100],
       );
       // Stored STARTED; a batch of retried then received: the run is RECEIVED again.
-      await runs.applyOutcomes([up('r2', 'STARTED', 0)]);
-      await runs.applyOutcomes([up('r2', 'RETRY', 1), up('r2', 'RECEIVED', 2)]);
+      await applied(runs, [up('r2', 'STARTED', 0)]);
+      await applied(runs, [up('r2', 'RETRY', 1), up('r2', 'RECEIVED', 2)]);
       const r2 = await run('r2');
       assert.deepEqual([r2.state, r2.receivedAt], ['RECEIVED', T + 2]);
     });
@@ -307,25 +329,25 @@ for (const dialect of dialects.filter(
     test('applyOutcomes: LOST only from an open state, and a real outcome overwrites it', async () => {
       const runs = runStoreFor(db);
       await sent('outcome-lost', ['x1', 'x2']);
-      assert.equal(await runs.applyOutcomes([up('x1', 'LOST', 0), up('x2', 'STARTED', 0)]), 2);
-      assert.equal(await runs.applyOutcomes([up('x2', 'LOST', 1)]), 1);
-      assert.equal(await runs.applyOutcomes([up('x2', 'LOST', 2)]), 0, 'LOST again changes nothing');
+      assert.equal(await applied(runs, [up('x1', 'LOST', 0), up('x2', 'STARTED', 0)]), 2);
+      assert.equal(await applied(runs, [up('x2', 'LOST', 1)]), 1);
+      assert.equal(await applied(runs, [up('x2', 'LOST', 2)]), 0, 'LOST again changes nothing');
       assert.equal((await run('x1')).state, 'LOST');
-      assert.equal(await runs.applyOutcomes([up('x1', 'SUCCESS', 5000, { runtime: 4.9, result: 'None' })]), 1);
+      assert.equal(await applied(runs, [up('x1', 'SUCCESS', 5000, { runtime: 4.9, result: 'None' })]), 1);
       assert.deepEqual(
         [(await run('x1')).state, (await run('x1')).result, (await run('x2')).state],
         ['SUCCESS', 'None', 'LOST'],
       );
-      await runs.applyOutcomes([up('x2', 'RECEIVED', 6000)]);
+      await applied(runs, [up('x2', 'RECEIVED', 6000)]);
       assert.equal((await run('x2')).state, 'RECEIVED');
     });
 
     test('applyOutcomes: unknown task ids change nothing; long text is cut to the limits', async () => {
       const runs = runStoreFor(db);
-      assert.equal(await runs.applyOutcomes([]), 0);
-      assert.equal(await runs.applyOutcomes([up('not-ours', 'SUCCESS', 0), up('nor-this', 'STARTED', 0)]), 0);
+      assert.equal(await applied(runs, []), 0);
+      assert.equal(await applied(runs, [up('not-ours', 'SUCCESS', 0), up('nor-this', 'STARTED', 0)]), 0);
       await sent('outcome-long', ['big']);
-      const changed = await runs.applyOutcomes([
+      const changed = await applied(runs, [
         up('big', 'FAILURE', 0, {
           result: 'r'.repeat(10_000),
           exceptionType: 'T'.repeat(1000),
@@ -362,19 +384,41 @@ for (const dialect of dialects.filter(
       const base = Date.parse('2026-11-30T10:00:00.000Z');
       await sent('open-a', ['o1', 'o2', 'o3', 'o4', 'o5'], base);
       await sent('open-b', ['o6'], base + 3_600_000);
-      await runs.applyOutcomes([
+      await applied(runs, [
         up('o2', 'RECEIVED', 0),
         up('o3', 'STARTED', 0),
         up('o4', 'RETRY', 0),
         up('o5', 'SUCCESS', 0),
       ]);
       const open = await runs.openRuns(base + 1, 10);
-      assert.deepEqual(open, [
-        { taskId: 'o1', sentAt: base, state: 'SENT' },
-        { taskId: 'o2', sentAt: base, state: 'RECEIVED' },
-        { taskId: 'o3', sentAt: base, state: 'STARTED' },
-        { taskId: 'o4', sentAt: base, state: 'RETRY' },
-      ]);
+      assert.deepEqual(
+        open.map(({ id: _id, ...rest }) => rest),
+        [
+          { taskId: 'o1', sentAt: base, state: 'SENT' },
+          { taskId: 'o2', sentAt: base, state: 'RECEIVED' },
+          { taskId: 'o3', sentAt: base, state: 'STARTED' },
+          { taskId: 'o4', sentAt: base, state: 'RETRY' },
+        ],
+      );
+      // Keyset paging by id: after the last id of a page, then nothing past the end.
+      assert.ok(open.every((r, i) => i === 0 || r.id > open[i - 1]!.id));
+      const later = Date.parse('2026-11-30T11:00:00.001Z');
+      const first = await runs.openRuns(later, 2);
+      assert.deepEqual(
+        first.map((r) => r.taskId),
+        ['o1', 'o2'],
+      );
+      const second = await runs.openRuns(later, 2, first[1]!.id);
+      assert.deepEqual(
+        second.map((r) => r.taskId),
+        ['o3', 'o4'],
+      );
+      const third = await runs.openRuns(later, 2, second[1]!.id);
+      assert.deepEqual(
+        third.map((r) => r.taskId),
+        ['o6'],
+      );
+      assert.deepEqual(await runs.openRuns(later, 2, third[0]!.id), []);
       assert.deepEqual(
         (await runs.openRuns(base + 3_600_001, 2)).map((r) => r.taskId),
         ['o1', 'o2'],

@@ -83,7 +83,13 @@ describe('events consumer', () => {
     const written: number[] = [];
     const consumer = new EventConsumer(
       store,
-      { brokerUrl: 'redis://unused', source, flushEveryMs: 60_000, maxBatch: 3, onWritten: (_u, n) => written.push(n) },
+      {
+        brokerUrl: 'redis://unused',
+        source,
+        flushEveryMs: 60_000,
+        maxBatch: 3,
+        onWritten: (_u, n) => written.push(n.length),
+      },
       silent,
     );
     await consumer.setActive(true);

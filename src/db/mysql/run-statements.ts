@@ -136,13 +136,24 @@ WHERE r.task_id IN (?)
        OR (r.worker IS NULL AND u.worker IS NOT NULL))`;
 
 /**
- * Up to ? runs still waiting for an outcome (SENT, RECEIVED, STARTED, RETRY) sent before ?,
- * oldest first. ? UTC DATETIME text; ? int rows.
+ * The runs an outcome batch may change, locked (in APPLY_OUTCOMES' transaction) and read
+ * before and after it: MySQL has no UPDATE … RETURNING. ? the batch's task ids as a list.
+ */
+export const OUTCOME_ROWS_FOR_UPDATE = `
+SELECT id, task_id, state, runtime, updated_at
+FROM dbbeat_run FORCE INDEX (dbbeat_run_task_id_idx)
+WHERE task_id IN (?)
+FOR UPDATE`;
+
+/**
+ * Up to ? runs still waiting for an outcome (SENT, RECEIVED, STARTED, RETRY) sent before ?
+ * with an id above ?, by id (oldest first). ? UTC DATETIME text; ? int id (0: from the
+ * start); ? int rows.
  */
 export const OPEN_RUNS = `
-SELECT task_id, sent_at, state
+SELECT id, task_id, sent_at, state
 FROM dbbeat_run
-WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < ? AND task_id IS NOT NULL
+WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < ? AND task_id IS NOT NULL AND id > ?
 ORDER BY id
 LIMIT ?`;
 

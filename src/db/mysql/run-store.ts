@@ -2,6 +2,7 @@
 import { foldOutcomes } from '../outcome-fold.js';
 import { type FailingColumns, type RunColumns, failingOf, runOf } from '../run-rows.js';
 import type {
+  AppliedOutcome,
   FailingQuery,
   FailingTask,
   OpenRun,
@@ -20,6 +21,7 @@ import {
   LIST_RUNS,
   LIST_TASK_RUNS,
   OPEN_RUNS,
+  OUTCOME_ROWS_FOR_UPDATE,
   PRUNE_RUNS,
   TASK_ID_BY_NAME,
   RUN_CAP_ID,
@@ -28,6 +30,15 @@ import {
   insertRunsParam,
   utcDatetime,
 } from './run-statements.js';
+
+/** A run as OUTCOME_ROWS_FOR_UPDATE reads it. */
+interface OutcomeRow extends Record<string, unknown> {
+  id: number | string;
+  task_id: string;
+  state: RunState;
+  runtime: number | string | null;
+  updated_at: unknown;
+}
 
 const datetimeOrNull = (ms: number | null) => (ms === null ? null : utcDatetime(ms));
 
@@ -39,9 +50,9 @@ export class MysqlRunStore implements RunStore, RunHistory {
     return this.db.execute(PRUNE_RUNS, [Math.round(keepDays * 86_400), cap === undefined ? 0 : Number(cap.id), limit]);
   }
 
-  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<number> {
+  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<AppliedOutcome[]> {
     const folded = foldOutcomes(updates);
-    if (folded.length === 0) return 0;
+    if (folded.length === 0) return [];
     const rows = folded.map((u) => [
       u.taskId,
       u.state,
@@ -56,15 +67,37 @@ export class MysqlRunStore implements RunStore, RunHistory {
       u.exceptionMessage,
       u.traceback,
     ]);
-    return this.db.execute(APPLY_OUTCOMES, [JSON.stringify(rows), folded.map((u) => u.taskId)]);
+    const ids = folded.map((u) => u.taskId);
+    // No UPDATE … RETURNING: lock and read the batch's rows, update, read them again. Every
+    // updated row gets a new updated_at (UTC_TIMESTAMP(6), later than the locked value).
+    return this.db.transaction(async (tx) => {
+      const before = await tx.query<OutcomeRow>(OUTCOME_ROWS_FOR_UPDATE, [ids]);
+      if (before.length === 0) return [];
+      const changed = await tx.execute(APPLY_OUTCOMES, [JSON.stringify(rows), ids]);
+      if (changed === 0) return [];
+      const after = new Map((await tx.query<OutcomeRow>(OUTCOME_ROWS_FOR_UPDATE, [ids])).map((r) => [String(r.id), r]));
+      const applied: AppliedOutcome[] = [];
+      for (const old of before) {
+        const now = after.get(String(old.id));
+        if (now === undefined || String(now.updated_at) === String(old.updated_at)) continue;
+        applied.push({
+          taskId: now.task_id,
+          state: now.state,
+          previous: old.state,
+          runtime: now.runtime === null ? null : Number(now.runtime),
+        });
+      }
+      return applied;
+    });
   }
 
-  async openRuns(sentBefore: number, limit: number): Promise<OpenRun[]> {
-    const rows = await this.db.query<{ task_id: string; sent_at: string; state: RunState }>(OPEN_RUNS, [
-      utcDatetime(sentBefore),
-      limit,
-    ]);
+  async openRuns(sentBefore: number, limit: number, afterId = 0): Promise<OpenRun[]> {
+    const rows = await this.db.query<{ id: number | string; task_id: string; sent_at: string; state: RunState }>(
+      OPEN_RUNS,
+      [utcDatetime(sentBefore), afterId, limit],
+    );
     return rows.map((r) => ({
+      id: Number(r.id),
       taskId: r.task_id,
       sentAt: Date.parse(`${r.sent_at.replace(' ', 'T')}Z`),
       state: r.state,

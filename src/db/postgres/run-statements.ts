@@ -82,7 +82,8 @@ const outcome = (column: string) =>
 /**
  * Applies a batch of outcomes (folded: one per task id, see foldOutcomes) to the runs with
  * those task ids, by the rules of outcomeMoves; task ids not in dbbeat_run match nothing.
- * Returns `changed`, the rows updated. One array per column:
+ * Returns the rows updated: task_id, state (after), previous (the state before, read from a
+ * self-join, since RETURNING sees only the new row) and runtime. One array per column:
  * $1 text[] task_id; $2 text[] state; $3 bool[] after_retry; $4 float8[] received_at,
  * $5 float8[] started_at, $6 float8[] finished_at as epoch ms (null: none); $7 float8[]
  * runtime (s); $8 text[] worker; $9 text[] result; $10 text[] exception_type;
@@ -111,24 +112,25 @@ changed AS (
     ${outcome('exception_message')},
     ${outcome('traceback')},
     updated_at = now()
-  FROM u
-  WHERE r.task_id = u.task_id
+  FROM u, dbbeat_run o
+  WHERE r.task_id = u.task_id AND o.id = r.id
     AND (${MOVES}
          OR (r.received_at IS NULL AND u.received_at IS NOT NULL)
          OR (r.started_at IS NULL AND u.started_at IS NOT NULL)
          OR (r.worker IS NULL AND u.worker IS NOT NULL))
-  RETURNING 1)
-SELECT count(*)::int AS changed FROM changed`;
+  RETURNING r.task_id, r.state, o.state AS previous, r.runtime)
+SELECT task_id, state, previous, runtime FROM changed`;
 
 /**
  * Up to $2 runs still waiting for an outcome (SENT, RECEIVED, STARTED, RETRY) sent before
- * $1, oldest first, sent_at as epoch ms. $1 float8 epoch ms; $2 int rows.
+ * $1 with an id above $3, by id (oldest first), sent_at as epoch ms. $1 float8 epoch ms;
+ * $2 int rows; $3 bigint id (0: from the start).
  */
 export const OPEN_RUNS = `
-SELECT task_id, (extract(epoch FROM sent_at) * 1000)::float8 AS sent_at, state
+SELECT id, task_id, (extract(epoch FROM sent_at) * 1000)::float8 AS sent_at, state
 FROM dbbeat_run
 WHERE state IN ('SENT', 'RECEIVED', 'STARTED', 'RETRY') AND sent_at < to_timestamp($1::float8 / 1000)
-  AND task_id IS NOT NULL
+  AND task_id IS NOT NULL AND id > $3::bigint
 ORDER BY id
 LIMIT $2`;
 

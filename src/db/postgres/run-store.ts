@@ -3,6 +3,7 @@ import type { Database } from '../database.js';
 import { foldOutcomes } from '../outcome-fold.js';
 import { type FailingColumns, type RunColumns, failingOf, runOf } from '../run-rows.js';
 import type {
+  AppliedOutcome,
   FailingQuery,
   FailingTask,
   OpenRun,
@@ -34,32 +35,40 @@ export class PostgresRunStore implements RunStore, RunHistory {
     return row?.deleted ?? 0;
   }
 
-  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<number> {
+  async applyOutcomes(updates: readonly OutcomeUpdate[]): Promise<AppliedOutcome[]> {
     const folded = foldOutcomes(updates);
-    if (folded.length === 0) return 0;
-    const [row] = await this.db.query<{ changed: number }>(APPLY_OUTCOMES, [
-      folded.map((u) => u.taskId),
-      folded.map((u) => u.state),
-      folded.map((u) => u.afterRetry),
-      folded.map((u) => u.receivedAt),
-      folded.map((u) => u.startedAt),
-      folded.map((u) => u.finishedAt),
-      folded.map((u) => u.runtime),
-      folded.map((u) => u.worker),
-      folded.map((u) => u.result),
-      folded.map((u) => u.exceptionType),
-      folded.map((u) => u.exceptionMessage),
-      folded.map((u) => u.traceback),
-    ]);
-    return row?.changed ?? 0;
+    if (folded.length === 0) return [];
+    const rows = await this.db.query<{ task_id: string; state: RunState; previous: RunState; runtime: number | null }>(
+      APPLY_OUTCOMES,
+      [
+        folded.map((u) => u.taskId),
+        folded.map((u) => u.state),
+        folded.map((u) => u.afterRetry),
+        folded.map((u) => u.receivedAt),
+        folded.map((u) => u.startedAt),
+        folded.map((u) => u.finishedAt),
+        folded.map((u) => u.runtime),
+        folded.map((u) => u.worker),
+        folded.map((u) => u.result),
+        folded.map((u) => u.exceptionType),
+        folded.map((u) => u.exceptionMessage),
+        folded.map((u) => u.traceback),
+      ],
+    );
+    return rows.map((r) => ({
+      taskId: r.task_id,
+      state: r.state,
+      previous: r.previous,
+      runtime: r.runtime === null ? null : Number(r.runtime),
+    }));
   }
 
-  async openRuns(sentBefore: number, limit: number): Promise<OpenRun[]> {
-    const rows = await this.db.query<{ task_id: string; sent_at: number; state: RunState }>(OPEN_RUNS, [
-      sentBefore,
-      limit,
-    ]);
-    return rows.map((r) => ({ taskId: r.task_id, sentAt: Number(r.sent_at), state: r.state }));
+  async openRuns(sentBefore: number, limit: number, afterId = 0): Promise<OpenRun[]> {
+    const rows = await this.db.query<{ id: number | string; task_id: string; sent_at: number; state: RunState }>(
+      OPEN_RUNS,
+      [sentBefore, limit, afterId],
+    );
+    return rows.map((r) => ({ id: Number(r.id), taskId: r.task_id, sentAt: Number(r.sent_at), state: r.state }));
   }
 
   async insertRuns(entries: readonly RunEntry[]): Promise<void> {
