@@ -11,7 +11,9 @@ import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../.
 import type { OutcomeUpdate, RunStore } from '../../src/db/run-store.js';
 import { EventConsumer } from '../../src/outcomes/events-consumer.js';
 import type { EventSource } from '../../src/outcomes/events-source.js';
+import { Metrics } from '../../src/outcomes/metrics.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { histogramOf, parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
 import { insertTask } from '../support/rows.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
@@ -81,6 +83,7 @@ describe('events consumer', () => {
       },
     };
     const written: number[] = [];
+    const metrics = new Metrics({ processMetrics: false });
     const consumer = new EventConsumer(
       store,
       {
@@ -88,7 +91,10 @@ describe('events consumer', () => {
         source,
         flushEveryMs: 60_000,
         maxBatch: 3,
-        onWritten: (_u, n) => written.push(n.length),
+        onWritten: (_u, runs) => {
+          written.push(runs.length);
+          metrics.applied(runs);
+        },
       },
       silent,
     );
@@ -101,7 +107,7 @@ describe('events consumer', () => {
     await consumer.flush(); // and is written again
     assert.equal(batches.length, 2);
     assert.deepEqual(await states(), { a: 'STARTED', b: 'SENT' });
-    deliver(event('task-succeeded', 'a', 4));
+    deliver({ ...event('task-succeeded', 'a', 4), runtime: 0.5, result: '1' });
     deliver(event('task-failed', 'b', 5));
     await consumer.stop(); // writes what is pending
     assert.deepEqual(
@@ -114,6 +120,18 @@ describe('events consumer', () => {
     );
     assert.deepEqual(written, [1, 2], 'zz matched no run');
     assert.deepEqual(await states(), { a: 'SUCCESS', b: 'FAILURE' });
+    // The outcome metrics count each run once per state it entered (the folded RECEIVED
+    // never reached the row; zz is not dbbeat's), and the success's runtime.
+    const families = parseMetrics(await metrics.text());
+    const count = (state: string) => sampleValue(families, 'dbbeat_run_outcomes_total', { state });
+    assert.deepEqual([count('STARTED'), count('SUCCESS'), count('FAILURE'), count('RECEIVED')], [1, 1, 1, undefined]);
+    const finished = await db.query<{ n: number | string }>(
+      "SELECT count(*) AS n FROM dbbeat_run WHERE state IN ('SUCCESS', 'FAILURE')",
+    );
+    assert.equal((count('SUCCESS') ?? 0) + (count('FAILURE') ?? 0), Number(finished[0]!.n));
+    assert.equal(sumOf(families, 'dbbeat_run_outcomes_total'), 3);
+    const runtime = histogramOf(families, 'dbbeat_run_runtime_seconds');
+    assert.deepEqual([runtime?.count, runtime?.sum], [1, 0.5]);
   });
 });
 
