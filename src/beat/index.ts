@@ -178,6 +178,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
           brokerUrl: resolved.brokerUrl,
           exchange: resolved.events.exchange,
           ...(metrics && { onWritten: (_updates, runs) => metrics.applied(runs) }),
+          beforeWrite: () => beat.historyWritten(),
         },
         log,
       );

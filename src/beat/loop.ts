@@ -42,6 +42,8 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly recorder: Recorder;
   /** Writes run history (dbbeat_run); null when history is off. */
   private readonly history: HistoryWriter | null;
+  /** The send round under way (sendDue up to its history write); resolved when none is. */
+  private sendRound: Promise<void> = Promise.resolve();
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
   private readonly failures: TaskFailures;
@@ -102,6 +104,17 @@ export class Beat extends EventEmitter<BeatEvents> {
       (reason) => this.stepDown(reason),
       this.history,
     );
+  }
+
+  /**
+   * Resolves once every run sent so far has its history row written (or kept for a retry
+   * after a failed write). For outcome writers: a worker's event can arrive before the beat
+   * has even queued its run's row (RabbitMQ delivers to the worker before our publish
+   * confirm returns), and an outcome applied to a row not yet there would be lost.
+   */
+  async historyWritten(): Promise<void> {
+    await this.sendRound;
+    await this.history?.drain();
   }
 
   get isLeader(): boolean {
@@ -241,6 +254,8 @@ export class Beat extends EventEmitter<BeatEvents> {
    */
   private async sendDue(): Promise<void> {
     let inFlight: Promise<void> | undefined;
+    let endRound!: () => void;
+    this.sendRound = new Promise((resolve) => (endRound = resolve));
     try {
       while (!this.stopping && this.clock.monotonic() < this.renewAt) {
         if (this.recorder.failed) break; // surfaced by settle() below
@@ -258,12 +273,16 @@ export class Beat extends EventEmitter<BeatEvents> {
       await this.renewingUntil(inFlight);
       await inFlight;
     } finally {
-      // After a failure the other batch still finishes (it requeues or records its own runs).
-      await inFlight?.catch(() => undefined);
-      // Beside the records' write; a failed one keeps its rows for the next batch.
-      const history = this.history?.drain();
-      await this.renewingUntil(history);
-      await history;
+      try {
+        // After a failure the other batch still finishes (it requeues or records its own runs).
+        await inFlight?.catch(() => undefined);
+        // Beside the records' write; a failed one keeps its rows for the next batch.
+        const history = this.history?.drain();
+        await this.renewingUntil(history);
+        await history;
+      } finally {
+        endRound(); // outcome writers wait for this (historyWritten), not for the records' write
+      }
       const settled = this.recorder.settle();
       await this.renewingUntil(settled);
       await settled;

@@ -26,6 +26,13 @@ export interface EventConsumerOptions {
    * metrics; an update of a task dbbeat did not send changes none).
    */
   onWritten?: (updates: readonly OutcomeUpdate[], changed: readonly AppliedOutcome[]) => void;
+  /**
+   * Awaited before each write: resolves once the runs sent so far have their history rows.
+   * An event can overtake the beat's own row of its run (on RabbitMQ the worker may get the
+   * message before our publish confirm returns); applied before the row exists, it would be
+   * lost. The beat passes Beat.historyWritten.
+   */
+  beforeWrite?: () => Promise<void>;
   /** The source of events; by default the one for brokerUrl's scheme. */
   source?: EventSource;
 }
@@ -102,6 +109,7 @@ export class EventConsumer {
   }
 
   private async writeOnce(): Promise<void> {
+    if (this.pending.length > 0) await this.options.beforeWrite?.().catch(() => undefined);
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       try {

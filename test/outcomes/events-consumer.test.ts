@@ -133,6 +133,58 @@ describe('events consumer', () => {
     const runtime = histogramOf(families, 'dbbeat_run_runtime_seconds');
     assert.deepEqual([runtime?.count, runtime?.sum], [1, 0.5]);
   });
+
+  test("an event that overtakes its run's history row waits for it (beforeWrite), and is not lost", async () => {
+    let deliver: (body: unknown) => void = () => undefined;
+    const source: EventSource = {
+      start: (onBody) => {
+        deliver = onBody;
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    };
+    // The beat's side: the run 'c' was published, its history row is not written yet.
+    let rowWritten!: () => void;
+    const historyWritten = new Promise<void>((resolve) => (rowWritten = resolve));
+    const real = runStoreFor(db);
+    let applied = 0;
+    const store: Pick<RunStore, 'applyOutcomes'> = {
+      applyOutcomes: (updates) => {
+        applied += 1;
+        return real.applyOutcomes(updates);
+      },
+    };
+    const [row] = await db.query<{ periodic_task_id: number }>('SELECT periodic_task_id FROM dbbeat_run LIMIT 1');
+    const consumer = new EventConsumer(
+      store,
+      { brokerUrl: 'redis://unused', source, flushEveryMs: 60_000, beforeWrite: () => historyWritten },
+      silent,
+    );
+    await consumer.setActive(true);
+    deliver({ type: 'task-succeeded', uuid: 'c', hostname: 'celery@h', timestamp: 6, runtime: 0.5, result: '1' });
+    const flushed = consumer.flush();
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(applied, 0, 'nothing is written before the history row is');
+    await beatStoreFor(db).insertRuns([
+      {
+        periodicTaskId: row!.periodic_task_id,
+        periodicTaskName: 'evc',
+        task: 'proj.x',
+        taskId: 'c',
+        scheduledAt: Date.now(),
+        sentAt: Date.now(),
+        lateMs: 0,
+        broker: 'redis://x',
+        queue: 'celery',
+        manual: false,
+        state: 'SENT',
+      },
+    ]);
+    rowWritten();
+    await flushed;
+    await consumer.stop();
+    assert.equal((await states()).c, 'SUCCESS');
+  });
 });
 
 describe('--events, --event-exchange and --lost-after', () => {
