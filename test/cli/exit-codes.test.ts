@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { mysqlServerUrl } from '../support/mysql.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -102,6 +103,12 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       names: /database-url: .*rejected this user/,
     },
     {
+      // The mariadb pool hides the server's answer behind its own acquire timeout (errno 45028).
+      name: 'a MySQL/MariaDB database that does not exist',
+      args: () => ['--database-url', `${mysqlServerUrl}/dbbeat_exit_no_such_db`, '-b', UNREACHABLE_BROKER],
+      names: /database-url: the database does not exist at 127\.0\.0\.1:3306/,
+    },
+    {
       name: 'a broker URL scheme dbbeat does not know',
       args: () => ['--database-url', database.url, '-b', 'kafka://127.0.0.1:9092'],
       names: /broker: scheme "kafka:" is not supported/,
@@ -158,6 +165,9 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
     const missing = await run(['migrate', '--database-url', `${database.url}_missing`]);
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /database-url: the database does not exist/);
+    const missingMysql = await run(['migrate', '--database-url', `${mysqlServerUrl}/dbbeat_exit_no_such_db`]);
+    assert.equal(missingMysql.code, 2, missingMysql.stderr);
+    assert.match(missingMysql.stderr, /database-url: the database does not exist at 127\.0\.0\.1:3306/);
     const refused = await run(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/x']);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /127\.0\.0\.1:1 refused the connection/);

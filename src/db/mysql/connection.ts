@@ -147,7 +147,11 @@ export class MysqlDatabase implements MysqlQueryable {
 
   private checkVersion(): Promise<void> {
     this.versionChecked ??= (async () => {
-      const rows = rowsOf<{ version: string }>(await this.pool.query('SELECT VERSION() AS version'));
+      const rows = rowsOf<{ version: string }>(
+        await this.pool.query('SELECT VERSION() AS version').catch((error: unknown) => {
+          throw serverAnswerOf(error);
+        }),
+      );
       assertSupportedServer(rows[0]?.version ?? '', this.description);
     })().catch((error: unknown) => {
       // A server that cannot be reached now is asked again next time; a refused version stays refused.
@@ -156,6 +160,22 @@ export class MysqlDatabase implements MysqlQueryable {
     });
     return this.versionChecked;
   }
+}
+
+/** The `mariadb` pool's error when it gave up waiting for a connection (ER_GET_CONNECTION_TIMEOUT). */
+const POOL_TIMEOUT_ERRNO = 45028;
+
+/**
+ * The server's own answer behind a pool timeout: the pool retries a refused connection until
+ * `acquireTimeout` and then throws errno 45028 with the last failure as its `cause`, so an
+ * unknown database (1049) or refused credentials (1045) would look like a server that is away
+ * and be retried forever. Any other error is returned as it is.
+ */
+function serverAnswerOf(error: unknown): unknown {
+  const fields = error as { errno?: unknown; cause?: unknown } | null;
+  if (fields?.errno !== POOL_TIMEOUT_ERRNO) return error;
+  const cause = fields.cause as { errno?: unknown } | null | undefined;
+  return typeof cause?.errno === 'number' ? cause : error;
 }
 
 function queryableOf(connection: mariadb.Connection | mariadb.PoolConnection): MysqlQueryable {
