@@ -35,6 +35,8 @@ const MYSQL_PERMANENT: Record<number, string> = {
   1049: 'the database does not exist',
   1045: 'authentication failed (wrong user or password)',
   1044: 'access to the database denied',
+  // MariaDB's answer to a user it knows only with another authentication plugin (unix_socket).
+  1698: 'authentication failed (wrong user or password)',
 };
 
 interface ErrorFields {

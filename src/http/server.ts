@@ -177,7 +177,11 @@ export async function buildConsoleServer(
       const given = request.headers[CSRF_HEADER];
       const expected = request.principal.csrf;
       if (expected === undefined || typeof given !== 'string' || given !== expected) {
-        return deny(reply, 403, 'missing or wrong X-CSRF-Token: get one from GET /api/session');
+        return deny(
+          reply,
+          403,
+          'missing or wrong X-CSRF-Token: log in with POST /api/session (body {} when no credentials are configured), keep its cookie and send its csrfToken in X-CSRF-Token',
+        );
       }
     }
   });
