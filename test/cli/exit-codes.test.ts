@@ -109,6 +109,21 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       names: /database-url: the database does not exist at 127\.0\.0\.1:3306/,
     },
     {
+      // MariaDB refuses an unknown user with 1045 or, for a user of another plugin, 1698.
+      name: 'a MySQL/MariaDB user the server rejects',
+      args: () => [
+        '--database-url',
+        Object.assign(new URL(mysqlServerUrl), {
+          username: 'dbbeat_no_such_user',
+          password: 'wrong',
+          pathname: '/mysql',
+        }).href,
+        '-b',
+        UNREACHABLE_BROKER,
+      ],
+      names: /database-url: authentication failed \(wrong user or password\) at 127\.0\.0\.1:3306/,
+    },
+    {
       name: 'a broker URL scheme dbbeat does not know',
       args: () => ['--database-url', database.url, '-b', 'kafka://127.0.0.1:9092'],
       names: /broker: scheme "kafka:" is not supported/,
