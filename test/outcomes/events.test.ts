@@ -19,7 +19,8 @@ import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { parseMetrics, sampleValue, histogramOf } from '../support/prometheus.js';
+import { freePort, PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
@@ -125,10 +126,16 @@ for (const broker of brokers) {
         ...(broker.exchange !== undefined && { eventExchange: broker.exchange }),
       });
 
+      const httpPort = await freePort();
       beat = spawnBeat({
         databaseUrl: temp.url,
         brokerUrl: broker.url,
-        extraArgs: ['--events', ...(broker.exchange !== undefined ? ['--event-exchange', broker.exchange] : [])],
+        extraArgs: [
+          '--events',
+          ...(broker.exchange !== undefined ? ['--event-exchange', broker.exchange] : []),
+          '--http',
+          `127.0.0.1:${httpPort}`,
+        ],
       });
       // Events published before dbbeat subscribes are not seen (PUB/SUB, a queue of its own):
       // the runs are added once it listens.
@@ -216,6 +223,18 @@ for (const broker of brokers) {
       assert.equal(revoked.worker, worker.nodeName);
       assert.equal(revoked.started_at, null);
       assert.equal(records.filter((r) => r.id === revokedId).length, 0, 'a revoked task does not run');
+
+      // What a Prometheus scrape sees matches the rows: each run counted once per state it entered.
+      const metrics = parseMetrics(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+      const outcome = (state: string) => sampleValue(metrics, 'dbbeat_run_outcomes_total', { state }) ?? 0;
+      const finished = (state: string) => rows.filter((r) => r.state === state).length;
+      assert.deepEqual(
+        ['SUCCESS', 'FAILURE', 'REVOKED'].map(outcome),
+        ['SUCCESS', 'FAILURE', 'REVOKED'].map(finished),
+        'outcome counters against dbbeat_run',
+      );
+      assert.equal(outcome('RETRY'), 1, 'the retry, once');
+      assert.equal(histogramOf(metrics, 'dbbeat_run_runtime_seconds')?.count, 2, 'runtimes of the two successes');
     });
   });
 }
