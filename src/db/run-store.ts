@@ -108,23 +108,9 @@ export interface RunFilter {
   before?: number;
 }
 
-/** One dbbeat_run row as the readers see it: times as epoch ms. */
-export interface RunRecordView {
+/** One dbbeat_run row as the readers see it: what the beat wrote (RunEntry), then its outcome; times as epoch ms. */
+export interface RunRecordView extends Omit<RunEntry, 'state'> {
   id: number;
-  periodicTaskId: number;
-  periodicTaskName: string;
-  /** The Celery task name. */
-  task: string;
-  /** Null for a SKIPPED run. */
-  taskId: string | null;
-  /** The slot; null for a manual run. */
-  scheduledAt: number | null;
-  sentAt: number;
-  /** sentAt minus scheduledAt; null for a manual run. */
-  lateMs: number | null;
-  broker: string;
-  queue: string | null;
-  manual: boolean;
   state: RunState;
   receivedAt: number | null;
   startedAt: number | null;
