@@ -22,7 +22,7 @@ import {
   addReply,
   commandBody,
   pidboxNames,
-} from './remote-control.js';
+} from './remote-control-wire.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 /** Celery's control_queue_expires (10 s) and control_queue_ttl (300 s), in ms. */

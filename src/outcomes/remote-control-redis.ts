@@ -24,7 +24,7 @@ import {
   addReply,
   commandBody,
   pidboxNames,
-} from './remote-control.js';
+} from './remote-control-wire.js';
 
 /** kombu's default priority steps: the lists a reply may land on. */
 const PRIORITY_STEPS = [0, 3, 6, 9];
