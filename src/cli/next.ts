@@ -55,6 +55,9 @@ export function registerNextCommand(program: Command): void {
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT_CODE))
     .action(async (options: NextOptions) => {
       try {
+        // A zone the user typed is named by its flag, not by the setting it overrides.
+        const typedZoneProblem = options.tz === undefined ? null : zoneProblem(options.tz);
+        if (typedZoneProblem !== null) throw new UsageError(`--tz "${options.tz}" ${typedZoneProblem}`);
         if (options.batch) await runBatch();
         // Database-free: only CELERY_TIMEZONE of the environment counts (not DATABASE_URL).
         else
