@@ -104,10 +104,7 @@ test('invalid input exits with code 2 and a clear message', async () => {
   const bad: [string[], RegExp][] = [
     [['--crontab', '61 * * * *'], /crontab\.minute: "61" is out of range 0-59/],
     [['--crontab', '1 * * *'], /has 4 fields/],
-    [
-      ['--crontab', '0 9 * * *', '--tz', 'Mars/Base'],
-      /--tz "Mars\/Base" is not a known time zone/,
-    ],
+    [['--crontab', '0 9 * * *', '--tz', 'Mars/Base'], /--tz "Mars\/Base" is not a known time zone/],
     [['--interval', 'often'], /--interval "often"/],
     [['--interval', '5 weeks'], /interval\.period/],
     [['--crontab', '* * * * *', '--after', 'yesterday'], /--after "yesterday"/],
