@@ -5,7 +5,8 @@ import { EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
 import { detach, dropPrivileges } from './detach.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { HttpConfigError } from '../http/auth.js';
-import { type HttpFlags, addHttpAuthOptions, resolveHttp, serveConsole } from './serve.js';
+import { type HttpFlags, addHttpAuthOptions, resolveHttp } from './http-flags.js';
+import type { serveConsole } from './serve.js';
 
 function seconds(value: string): number {
   const parsed = Number(value);
@@ -179,8 +180,8 @@ export function registerBeatCommand(program: Command): void {
     .option('--gid <group>', 'run as this group (name or number; needs root)');
   addHttpAuthOptions(command).action(async (flags: BeatFlags) => {
     // Loaded here, not at the top: `dbbeat --help` and the other commands need none of it.
+    // The console's modules (HTTP server, Prisma, prom-client) load only with --http.
     const { PermanentFailure, startResolvedBeat } = await import('../beat/index.js');
-    const { Metrics } = await import('../outcomes/metrics.js');
     let handle;
     let http;
     let metrics;
@@ -229,7 +230,10 @@ export function registerBeatCommand(program: Command): void {
       if (flags.workdir !== undefined) process.chdir(flags.workdir);
       dropPrivileges(flags.uid, flags.gid);
       // Metrics are kept only when something serves them.
-      metrics = http !== undefined ? new Metrics({ perTask: flags.metricsPerTask === true }) : undefined;
+      if (http !== undefined) {
+        const { Metrics } = await import('../outcomes/metrics.js');
+        metrics = new Metrics({ perTask: flags.metricsPerTask === true });
+      }
       handle = await startResolvedBeat(config, { metrics });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -249,7 +253,9 @@ export function registerBeatCommand(program: Command): void {
       void beatHandle.database
         .then(
           async (database) =>
-            (console_ = await serveConsole(database, where, beatHandle.options, beatHandle.log, {
+            (console_ = await (
+              await import('./serve.js')
+            ).serveConsole(database, where, beatHandle.options, beatHandle.log, {
               metrics: served,
               readiness: () => beatHandle.health.check(),
               metricsPublic: flags.metricsPublic === true,

@@ -6,46 +6,18 @@ import pino, { type Logger } from 'pino';
 import { connectBroker } from '../broker/index.js';
 import type { RoutingSettings } from '../broker/routing.js';
 import { OptionsError, resolveConfig } from '../config.js';
-import { HttpConfigError, type HttpAuth, checkBindAddress, parseListenAddress, resolveHttpAuth } from '../http/auth.js';
+import { HttpConfigError, type HttpAuth } from '../http/auth.js';
 import { type ConsoleServer, type ConsoleServerOptions, startConsoleServer } from '../http/server.js';
 import { migrate } from '../db/migrate.js';
 import { type OpenDatabase, openDatabase } from '../db/open.js';
 import { connectRemoteControl } from '../outcomes/remote-control.js';
 import { WorkerDirectory } from '../outcomes/remote-control-workers.js';
-
-/** The console's own flags, shared by `serve` and `beat`. */
-export interface HttpFlags {
-  http?: string;
-  httpTokenFile?: string;
-  httpUsersFile?: string;
-}
-
-/** Adds --http-token-file and --http-users-file to a command. */
-export function addHttpAuthOptions(command: Command): Command {
-  return command
-    .option('--http-token-file <path>', 'file holding the API token (env DBBEAT_HTTP_TOKEN holds it directly)')
-    .option(
-      '--http-users-file <path>',
-      'file of user:password lines for basic auth (env DBBEAT_HTTP_USER and DBBEAT_HTTP_PASSWORD)',
-    );
-}
-
-/** The checked address and credentials of the console. @throws HttpConfigError (exit code 2) */
-export function resolveHttp(flags: HttpFlags, fallback: string): { host: string; port: number; auth: HttpAuth } {
-  const { host, port } = parseListenAddress(flags.http ?? fallback);
-  const auth = resolveHttpAuth({
-    ...(flags.httpTokenFile !== undefined && { tokenFile: flags.httpTokenFile }),
-    ...(flags.httpUsersFile !== undefined && { usersFile: flags.httpUsersFile }),
-  });
-  checkBindAddress(host, auth);
-  return { host, port, auth };
-}
+import { addHttpAuthOptions, type HttpFlags, resolveHttp } from './http-flags.js';
 
 /**
  * Starts the console on an open database, with a broker connection of its own for "run now"
  * (routed by the same Celery settings as the beat's), and remote control on the same broker
  * for the worker view (asked at most every 5 s, 1 s timeout).
- * @throws HttpConfigError on MySQL/MariaDB: the console's statements are PostgreSQL's for now
  */
 export async function serveConsole(
   database: OpenDatabase,
@@ -64,11 +36,6 @@ export async function serveConsole(
   /** A beat's /metrics, /healthz and /readyz (`dbbeat beat --http`). */
   health?: ConsoleServerOptions['health'],
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
-  if (database.kind === 'mysql') {
-    throw new HttpConfigError(
-      'the console runs on PostgreSQL and the embedded database; MySQL/MariaDB is not supported by it yet',
-    );
-  }
   const broker = await connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing });
   const workers = new WorkerDirectory(
     await connectRemoteControl(settings.brokerUrl, { controlExchange: settings.controlExchange }),

@@ -8,10 +8,7 @@
 // date_done is read as epoch ms in the database itself on PostgreSQL (EXTRACT(EPOCH …)
 // reads a naive timestamp as UTC) and as text read as UTC on MySQL/MariaDB (Django's
 // USE_TZ = True stores UTC; so does SQLAlchemy's utcnow).
-import mariadb from 'mariadb';
-import pg from 'pg';
-
-import { poolConfigOf } from '../db/mysql/connection.js';
+import { poolConfigOf } from '../db/mysql/pool-config.js';
 import { redactUrl } from '../redact-url.js';
 import type { ResultBackend, ResultBackendSpec, TaskMeta } from './result-backend.js';
 import { decodeStored, parseDateDone, workerOfStarted } from './result-backend-meta.js';
@@ -53,6 +50,31 @@ FROM celery_taskmeta WHERE task_id IN (?)`,
   },
 } as const;
 
+/** One backend's connection pool, behind its dialect's driver. */
+interface SqlPool {
+  query(ids: readonly string[]): Promise<ResultRow[]>;
+  end(): Promise<void>;
+}
+
+async function openPool(spec: SqlSpec): Promise<SqlPool> {
+  const sql = STATEMENTS[spec.dialect][spec.table];
+  if (spec.dialect === 'postgres') {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: spec.url, max: 2, connectionTimeoutMillis: 5000 });
+    // A dropped idle connection is replaced on next use; the failed query reports it.
+    pool.on('error', () => {});
+    return { query: async (ids) => (await pool.query<ResultRow>(sql, [ids])).rows, end: () => pool.end() };
+  }
+  const { default: mariadb } = await import('mariadb');
+  const pool = mariadb.createPool({
+    ...poolConfigOf(spec.url),
+    connectionLimit: 2,
+    dateStrings: true,
+    acquireTimeout: 5000,
+  });
+  return { query: (ids) => pool.query<ResultRow[]>(sql, [ids]), end: () => pool.end() };
+}
+
 /** Reads task meta from django-celery-results' table or Celery's celery_taskmeta. */
 export class SqlResultBackend implements ResultBackend {
   readonly description: string;
@@ -62,23 +84,13 @@ export class SqlResultBackend implements ResultBackend {
   constructor(private readonly spec: SqlSpec) {
     const table = spec.table === 'django' ? 'django_celery_results_taskresult' : 'celery_taskmeta';
     this.description = `${redactUrl(spec.url)} (${table})`;
-    const sql = STATEMENTS[spec.dialect][spec.table];
-    if (spec.dialect === 'postgres') {
-      const pool = new pg.Pool({ connectionString: spec.url, max: 2, connectionTimeoutMillis: 5000 });
-      // A dropped idle connection is replaced on next use; the failed query reports it.
-      pool.on('error', () => {});
-      this.query = async (ids) => (await pool.query<ResultRow>(sql, [ids])).rows;
-      this.end = () => pool.end();
-    } else {
-      const pool = mariadb.createPool({
-        ...poolConfigOf(spec.url),
-        connectionLimit: 2,
-        dateStrings: true,
-        acquireTimeout: 5000,
-      });
-      this.query = (ids) => pool.query<ResultRow[]>(sql, [ids]);
-      this.end = () => pool.end();
-    }
+    // The driver is loaded on first use: a beat that never reads this backend loads none.
+    let pool: Promise<SqlPool> | undefined;
+    const connect = () => (pool ??= openPool(spec));
+    this.query = async (ids) => (await connect()).query(ids);
+    this.end = async () => {
+      if (pool !== undefined) await (await pool).end();
+    };
   }
 
   async getMany(taskIds: readonly string[]): Promise<Map<string, TaskMeta>> {

@@ -5,8 +5,11 @@ import mariadb from 'mariadb';
 
 import { lazyAdapter } from '../prisma-adapter.js';
 import { NaiveTimeZone } from './naive-time.js';
+import { poolConfigOf } from './pool-config.js';
 import { assertSupportedServer } from './server-version.js';
 import { zonedPrismaAdapter } from './zoned-prisma-adapter.js';
+
+export { poolConfigOf } from './pool-config.js';
 
 export interface MysqlDatabaseOptions {
   /** mysql:// or mariadb:// URL: user, password, host, port (3306), database. */
@@ -27,19 +30,6 @@ export interface MysqlQueryable {
   ): Promise<Row[]>;
   /** Runs a statement that returns no rows; resolves to the rows it matched (found rows). */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
-}
-
-/** The pool settings a URL names. */
-export function poolConfigOf(url: string): mariadb.PoolConfig {
-  const parsed = new URL(url);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  return {
-    host: parsed.hostname || '127.0.0.1',
-    port: parsed.port === '' ? 3306 : Number(parsed.port),
-    user: decodeURIComponent(parsed.username) || 'root',
-    password: decodeURIComponent(parsed.password),
-    ...(database !== '' && { database }),
-  };
 }
 
 /**
