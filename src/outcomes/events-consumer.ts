@@ -3,9 +3,10 @@
 // dbbeat_run in batches (RunStore.applyOutcomes: one statement per batch). Events of
 // tasks dbbeat did not send match no row and change nothing. Only the leader consumes
 // (setActive follows leadership): one writer, and a standby's subscription costs nothing.
+import { BatchWriter } from '../batch-writer.js';
 import type { AppliedOutcome, OutcomeUpdate, RunStore } from '../db/run-store.js';
 import { redactUrl } from '../redact-url.js';
-import { type CeleryEvent, eventsOfBody, outcomeOfEvent } from './events.js';
+import { eventsOfBody, outcomeOfEvent } from './events.js';
 import { AmqpEventSource } from './events-amqp.js';
 import { RedisEventSource } from './events-redis.js';
 import { DEFAULT_EVENT_EXCHANGE, type EventSource, type EventSourceLogger } from './events-source.js';
@@ -47,29 +48,38 @@ export function eventSourceFor(url: string, exchange: string, log: EventSourceLo
 
 export class EventConsumer {
   private source: EventSource | undefined;
-  private pending: OutcomeUpdate[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchWriter<OutcomeUpdate>;
   /** start/stop in the order asked (leadership may flip while one is under way). */
   private switching: Promise<void> = Promise.resolve();
-  private dropped = 0;
   /**
    * Settles once the latest subscription is made (true) or its first attempt failed
    * (false; the source retries in the background). Events published before are not seen.
    */
   subscribed: Promise<boolean> = Promise.resolve(false);
-  private readonly flushEveryMs: number;
-  private readonly maxBatch: number;
-  private readonly maxPending: number;
 
   constructor(
-    private readonly store: Pick<RunStore, 'applyOutcomes'>,
+    store: Pick<RunStore, 'applyOutcomes'>,
     private readonly options: EventConsumerOptions,
     private readonly log: EventSourceLogger,
   ) {
-    this.flushEveryMs = options.flushEveryMs ?? 100;
-    this.maxBatch = options.maxBatch ?? 500;
-    this.maxPending = options.maxPending ?? 50_000;
+    const flushEveryMs = options.flushEveryMs ?? 100;
+    this.writer = new BatchWriter<OutcomeUpdate>({
+      write: async (batch) => {
+        const changed = await store.applyOutcomes(batch);
+        options.onWritten?.(batch, changed);
+      },
+      flushEveryMs,
+      maxBatch: options.maxBatch ?? 500,
+      maxPending: options.maxPending ?? 50_000,
+      // Kept, in order, and tried again after the next interval; the oldest go past maxPending.
+      retryAfterMs: Math.max(flushEveryMs, 1000),
+      ...(options.beforeWrite && { beforeWrite: options.beforeWrite }),
+      onFailed: ({ error, pending, dropped }) =>
+        log.warn(
+          { err: error, pending, dropped },
+          `Celery events: writing outcomes failed (${(error as Error).message}); trying again`,
+        ),
+    });
   }
 
   /**
@@ -89,48 +99,15 @@ export class EventConsumer {
 
   /** Takes one message body (an event or a list of them); what is a task outcome is queued for writing. */
   accept(body: unknown): void {
-    for (const event of eventsOfBody(body)) this.queue(event);
+    for (const event of eventsOfBody(body)) {
+      const update = outcomeOfEvent(event);
+      if (update !== undefined) this.writer.add([update]);
+    }
   }
 
   /** Writes the pending updates now; resolves when they are written (or failed and were kept). */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.writing = this.writing.then(() => this.writeOnce());
-    return this.writing;
-  }
-
-  private queue(event: CeleryEvent): void {
-    const update = outcomeOfEvent(event);
-    if (update === undefined) return;
-    this.pending.push(update);
-    if (this.pending.length >= this.maxBatch) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.flushEveryMs);
-  }
-
-  private async writeOnce(): Promise<void> {
-    if (this.pending.length > 0) await this.options.beforeWrite?.().catch(() => undefined);
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      try {
-        const changed = await this.store.applyOutcomes(batch);
-        this.options.onWritten?.(batch, changed);
-      } catch (error) {
-        // Kept, in order, and tried again after the next interval; the oldest go past maxPending.
-        this.pending = [...batch, ...this.pending];
-        const excess = this.pending.length - this.maxPending;
-        if (excess > 0) {
-          this.pending.splice(0, excess);
-          this.dropped += excess;
-        }
-        this.log.warn(
-          { err: error, pending: this.pending.length, dropped: this.dropped },
-          `Celery events: writing outcomes failed (${(error as Error).message}); trying again`,
-        );
-        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.flushEveryMs, 1000));
-        return;
-      }
-    }
+    return this.writer.flush();
   }
 
   private async subscribe(): Promise<void> {
