@@ -9,6 +9,8 @@ import { DEFAULT_ROUTING, type RouteMap, type RoutingSettings, parseTaskRoutes }
 import { DEFAULT_MAX_MESSAGE_BYTES } from './broker/types.js';
 import { DEFAULT_DATA_DIR } from './db/pglite/data-dir.js';
 import { ResultBackendUrlError, parseResultBackendUrl } from './outcomes/result-backend.js';
+import type { ResultBackendSettings } from './outcomes/result-backend-poller.js';
+import type { HistorySettings } from './outcomes/retention.js';
 import { redactUrl } from './redact-url.js';
 import { zoneProblem } from './schedules/zone.js';
 
@@ -147,9 +149,9 @@ export interface ResolvedConfig {
   maxMessageBytes: number;
   schemaCheckIntervalMs: number;
   /** Run history settings: `enabled` false writes no dbbeat_run rows and prunes none. */
-  history: { enabled: boolean; days: number; maxRows: number };
+  history: HistorySettings;
   /** The result backend polled for outcomes (the leader only), or null. */
-  resultBackend: { url: string; intervalMs: number } | null;
+  resultBackend: ResultBackendSettings | null;
   /** K of the failing-task alert (see BeatOptions.failingAfter). */
   failingAfter: number;
   /** Celery task events: consumed by the leader when `enabled`, from `exchange` on the broker. */

@@ -2,7 +2,6 @@
 // outcome are looked up in Celery's result backend and what it holds is written to
 // dbbeat_run. Works with the workers' events off; combines with --events (the store's
 // state rules keep whichever outcome is further along).
-import type { ResolvedConfig } from '../config.js';
 import type { AppliedOutcome, OutcomeUpdate, RunStore } from '../db/run-store.js';
 import type { ResultBackend } from './result-backend.js';
 import { outcomeFromMeta } from './result-backend-meta.js';
@@ -130,13 +129,31 @@ export class ResultBackendPoller {
   }
 }
 
+/** The result backend to poll (the resolved --result-backend, --result-backend-interval). */
+export interface ResultBackendSettings {
+  /** Celery's result_backend URL. */
+  url: string;
+  /** Time between polls, ms. */
+  intervalMs: number;
+}
+
+/** What startResultBackendPoller needs of the resolved settings. */
+export interface ResultPollerSettings {
+  /** null: no result backend configured. */
+  resultBackend: ResultBackendSettings | null;
+  /** dbbeat's own database, where the `django-db` backend reads; undefined: the embedded one. */
+  databaseUrl: string | undefined;
+  /** Run history: nothing to fill when it is off. */
+  history: { enabled: boolean };
+}
+
 /**
  * Starts polling the configured result backend (`resultBackend` of the resolved settings)
  * on behalf of a beat; none without one, or with run history off (there is nothing to fill).
  * @returns stop(): stops polling and closes the backend's connections
  */
 export function startResultBackendPoller(
-  settings: Pick<ResolvedConfig, 'resultBackend' | 'databaseUrl' | 'history'>,
+  settings: ResultPollerSettings,
   store: Pick<RunStore, 'openRuns' | 'applyOutcomes'>,
   log: PollLogger & { info(obj: object, msg?: string): void },
   isLeader: () => boolean,

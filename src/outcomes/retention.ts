@@ -1,6 +1,5 @@
 // Retention of run history: rows older than --history-days or beyond the row cap are
 // deleted in the background, a chunk at a time, by the leader only.
-import type { ResolvedConfig } from '../config.js';
 import type { RunStore } from '../db/run-store.js';
 
 /** Rows deleted per statement: short transactions, no long lock on the history table. */
@@ -9,6 +8,16 @@ const CHUNK = 5_000;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** The first prune after start, ms: not in the middle of the first full load. */
 const FIRST_PRUNE_MS = 30 * 1000;
+
+/** Run history settings (the resolved --history, --history-days, --history-max-rows). */
+export interface HistorySettings {
+  /** false: no dbbeat_run rows are written, and none pruned. */
+  enabled: boolean;
+  /** Days of history kept. */
+  days: number;
+  /** Most rows kept; the oldest go first. */
+  maxRows: number;
+}
 
 interface PruneLogger {
   info(obj: object, msg?: string): void;
@@ -26,7 +35,7 @@ export class HistoryPruner {
 
   constructor(
     private readonly store: RunStore,
-    private readonly settings: ResolvedConfig['history'],
+    private readonly settings: HistorySettings,
     private readonly log: PruneLogger,
     private readonly isLeader: () => boolean,
   ) {}
