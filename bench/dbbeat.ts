@@ -14,6 +14,8 @@ import { sleep } from './support/stats.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/dbbeat.js', import.meta.url));
 const BROKER = `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`;
+/** Node flags for the beat alone, e.g. DBBEAT_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p'. */
+const NODE_FLAGS = (process.env.DBBEAT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** dbbeat could not be run here yet (command missing or failing): the workload is skipped. */
 export class NotAvailableError extends Error {
@@ -31,7 +33,7 @@ export function startDbbeat(
 ): MeasuredProcess {
   return startMeasuredProcess(
     process.execPath,
-    [BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs],
+    [...NODE_FLAGS, BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs],
     { cwd: ROOT, label: 'dbbeat beat' },
   );
 }
