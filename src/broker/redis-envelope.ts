@@ -1,8 +1,10 @@
-// The JSON text kombu's Redis transport LPUSHes for one message, built once per task
-// version and filled in per run. A periodic task sends the same task name, args, kwargs
-// and route run after run: only the id, the times and kombu's delivery tag change. The
-// body (base64 of `[args, kwargs, embed]`), argsrepr/kwargsrepr and every other header
-// are written once per task version; a run copies them around its own id and times.
+// The JSON text kombu's Redis transport LPUSHes for one message, written as UTF-8 bytes,
+// built once per task version and filled in per run. A periodic task sends the same task
+// name, args, kwargs and route run after run: only the id, the times and kombu's delivery
+// tag change. The body (base64 of `[args, kwargs, embed]`), argsrepr/kwargsrepr and every
+// other header are encoded once per task version; a run copies those bytes around its own
+// id and times. Bytes rather than a string: ioredis copies a Buffer argument once, where
+// a string would be concatenated into the command and converted to UTF-8 again.
 import { randomUUID } from 'node:crypto';
 
 import type { Destination } from './message.js';
@@ -10,10 +12,46 @@ import { buildProtocol2, pythonIsoformat } from './message.js';
 import { PyDict, PyJsonText } from './pyjson.js';
 import type { TaskMessage } from './types.js';
 
+/** Where a batch's envelopes are written as UTF-8: slabs filled in turn, each envelope a view of its slab. */
+export class EnvelopeArena {
+  private slab = Buffer.alloc(0);
+  private used = 0;
+
+  /** @param slabBytes size of each slab; a larger envelope gets a slab of its own size */
+  constructor(private readonly slabBytes = 1 << 20) {}
+
+  /** The slab to write `bytes` into, at {@link offset}. */
+  room(bytes: number): Buffer {
+    if (this.slab.length - this.used < bytes) {
+      this.slab = Buffer.allocUnsafe(Math.max(bytes, this.slabBytes));
+      this.used = 0;
+    }
+    return this.slab;
+  }
+
+  /** Where the next envelope starts in the slab {@link room} returned. */
+  get offset(): number {
+    return this.used;
+  }
+
+  /** Bytes left in the current slab. */
+  get left(): number {
+    return this.slab.length - this.used;
+  }
+
+  /** The `bytes` just written at {@link offset}, as their own view. */
+  take(bytes: number): Buffer {
+    const view = this.slab.subarray(this.used, this.used + bytes);
+    this.used += bytes;
+    return view;
+  }
+}
+
 /**
- * The fixed text of one task version's envelope, around the per-run values:
+ * The fixed bytes of one task version's envelope, around the per-run values:
  * `head` id `afterId` expires `afterExpires` id `afterRootId` [scheduled `afterScheduled`]
- * then the properties: `propsHead` id `afterCorrelation` [expiration `afterExpiration`] tag `tail`.
+ * id `afterCorrelation` [expiration `afterExpiration`] delivery tag `tail`. The id and the
+ * delivery tag are written between the quotes the pieces end and start with.
  */
 interface Template {
   /** What it was built from: a message matches when each is the same (===). */
@@ -24,48 +62,126 @@ interface Template {
   destination: Destination;
   hasExpires: boolean;
   hasScheduled: boolean;
-  /** Text pieces, in order (see above). */
-  head: string;
-  afterId: string;
-  afterExpires: string;
-  afterRootId: string;
-  afterScheduled: string;
-  afterCorrelation: string;
-  afterExpiration: string;
-  tail: string;
+  /** UTF-8 pieces, in order (see above): views of one buffer. */
+  head: Buffer;
+  afterId: Buffer;
+  afterExpires: Buffer;
+  afterRootId: Buffer;
+  afterScheduled: Buffer;
+  afterCorrelation: Buffer;
+  afterExpiration: Buffer;
+  tail: Buffer;
+  /** The pieces' total length in bytes. */
+  fixedBytes: number;
 }
 
 /**
  * Templates by the message's args object: a task version keeps one parsed args value
  * (SendSpec), so a run finds its template by identity, and a new version (a new args
  * object) gets a new one. Weak: a task edited or deleted takes its template with it.
+ * `null`: sent once, no template yet. A template is built on a task version's second
+ * send, so a one-shot burst of a million tasks does not keep a million templates.
  */
-const templates = new WeakMap<object, Template>();
+const templates = new WeakMap<object, Template | null>();
+
+/** A task id JSON writes as it is (printable ASCII, no quote or backslash): one byte per character. */
+const PLAIN_ID = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/;
 
 /**
- * The JSON text kombu's Redis transport LPUSHes for one message: the protocol-2 message
- * with its body in base64, and kombu's delivery properties. Byte for byte the text
- * {@link buildRedisEnvelope} writes (test/broker/redis-envelope.test.ts compares them);
- * a message with headers of its own or an eta is built in full every time.
+ * Writes the envelope kombu's Redis transport LPUSHes for one message into `arena`, as
+ * UTF-8: the protocol-2 message with its body in base64, and kombu's delivery properties.
+ * Byte for byte the text {@link buildRedisEnvelope} writes (test/broker/redis-envelope.test.ts
+ * compares them). From a task version's second send on, the bytes are copied from its
+ * template around the run's id and times; a first send, a message with headers of its own,
+ * an eta, or an id JSON would escape is built in full.
+ * @returns the envelope's bytes, a view of one of the arena's slabs
+ */
+export function writeRedisEnvelope(
+  message: TaskMessage,
+  destination: Destination,
+  now: Date,
+  arena: EnvelopeArena,
+): Buffer {
+  const args = message.args;
+  if (args instanceof PyJsonText && templated(message)) {
+    let template = templates.get(args);
+    if (template === undefined) {
+      templates.set(args, null);
+    } else {
+      if (template === null || !matches(template, message, destination)) {
+        template = templateOf(message, destination, now);
+        templates.set(args, template);
+      }
+      if (PLAIN_ID.test(message.id)) return fill(template, message, now, arena);
+    }
+  }
+  return writeText(buildRedisEnvelope(message, destination, now), arena);
+}
+
+/**
+ * The envelope as text ({@link writeRedisEnvelope} decoded): the same bytes, for
+ * callers that want a string (the bench's floor).
  */
 export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
-  const args = message.args;
-  if (!(args instanceof PyJsonText) || !templated(message)) return buildRedisEnvelope(message, destination, now);
-  let template = templates.get(args);
-  if (template === undefined || !matches(template, message, destination)) {
-    template = templateOf(message, destination, now);
-    templates.set(args, template);
-  }
-  const id = JSON.stringify(message.id);
+  return writeRedisEnvelope(message, destination, now, textArena).toString('utf8');
+}
+
+const textArena = new EnvelopeArena(64 * 1024);
+
+/** `text` as UTF-8 in `arena`. */
+function writeText(text: string, arena: EnvelopeArena): Buffer {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only when that bound does not fit.
+  const bound = text.length * 3;
+  const slab = arena.room(bound <= arena.left ? bound : Buffer.byteLength(text, 'utf8'));
+  return arena.take(slab.write(text, arena.offset, 'utf8'));
+}
+
+/** A run's envelope from its task version's template: the fixed bytes copied, the run's own values written in. */
+function fill(template: Template, message: TaskMessage, now: Date, arena: EnvelopeArena): Buffer {
+  const id = message.id;
   const expires = message.expires ?? null;
-  let text = `${template.head}${id}${template.afterId}${expires === null ? 'null' : `"${pythonIsoformat(expires)}"`}${template.afterExpires}${id}${template.afterRootId}`;
-  if (template.hasScheduled) text += `${message.scheduledAt!.toISOString()}${template.afterScheduled}`;
-  text += `${id}${template.afterCorrelation}`;
-  if (expires !== null) {
-    // celery/app/base.py send_task: a past expiry becomes 0, never negative.
-    text += `${Math.trunc(Math.max(0, expires.getTime() - now.getTime()))}${template.afterExpiration}`;
+  const expiresText = expires === null ? 'null' : `"${pythonIsoformat(expires)}"`;
+  const scheduled = template.hasScheduled ? message.scheduledAt!.toISOString() : '';
+  // celery/app/base.py send_task: a past expiry becomes 0, never negative.
+  const expiration = expires === null ? '' : String(Math.trunc(Math.max(0, expires.getTime() - now.getTime())));
+  const tag = randomUUID();
+  // Every per-run value is ASCII: one byte per character.
+  const size =
+    template.fixedBytes + 3 * id.length + expiresText.length + scheduled.length + expiration.length + tag.length;
+  const out = arena.room(size);
+  const start = arena.offset;
+  let at = start;
+  out.set(template.head, at);
+  at += template.head.length;
+  const idAt = at;
+  at += out.write(id, at, 'latin1');
+  out.set(template.afterId, at);
+  at += template.afterId.length;
+  at += out.write(expiresText, at, 'latin1');
+  out.set(template.afterExpires, at);
+  at += template.afterExpires.length;
+  out.copyWithin(at, idAt, idAt + id.length);
+  at += id.length;
+  out.set(template.afterRootId, at);
+  at += template.afterRootId.length;
+  if (template.hasScheduled) {
+    at += out.write(scheduled, at, 'latin1');
+    out.set(template.afterScheduled, at);
+    at += template.afterScheduled.length;
   }
-  return `${text}${randomUUID()}${template.tail}`;
+  out.copyWithin(at, idAt, idAt + id.length);
+  at += id.length;
+  out.set(template.afterCorrelation, at);
+  at += template.afterCorrelation.length;
+  if (expires !== null) {
+    at += out.write(expiration, at, 'latin1');
+    out.set(template.afterExpiration, at);
+    at += template.afterExpiration.length;
+  }
+  at += out.write(tag, at, 'latin1');
+  out.set(template.tail, at);
+  at += template.tail.length;
+  return arena.take(at - start);
 }
 
 /** Only messages whose headers are Celery's own (no row headers, no eta) share a template. */
@@ -107,14 +223,14 @@ function templateOf(message: TaskMessage, destination: Destination, now: Date): 
   const h = protocol.headers;
   const json = JSON.stringify;
   const body = Buffer.from(protocol.bodyJson, 'utf8').toString('base64');
-  const head = `{"body":"${body}","content-encoding":"utf-8","content-type":"application/json","headers":{"lang":"py","task":${json(message.task)},"id":`;
-  const afterId = `,"shadow":null,"eta":null,"expires":`;
-  const afterExpires = `,"group":null,"group_index":null,"retries":0,"timelimit":[null,null],"root_id":`;
-  let afterRootId = `,"parent_id":null,"argsrepr":${json(h.argsrepr)},"kwargsrepr":${json(h.kwargsrepr)},"origin":${json(h.origin)},"ignore_result":false`;
+  const head = `{"body":"${body}","content-encoding":"utf-8","content-type":"application/json","headers":{"lang":"py","task":${json(message.task)},"id":"`;
+  const afterId = `","shadow":null,"eta":null,"expires":`;
+  const afterExpires = `,"group":null,"group_index":null,"retries":0,"timelimit":[null,null],"root_id":"`;
+  let afterRootId = `","parent_id":null,"argsrepr":${json(h.argsrepr)},"kwargsrepr":${json(h.kwargsrepr)},"origin":${json(h.origin)},"ignore_result":false`;
   if (message.periodicTaskName != null) afterRootId += `,"periodic_task_name":${json(message.periodicTaskName)}`;
-  const propsHead = `},"properties":{"correlation_id":`;
-  const props = `,"reply_to":${json(protocol.properties.reply_to)},"delivery_mode":2,"priority":${json(priority ?? 0)}`;
-  const deliveryInfo = `"delivery_info":${json({ exchange: destination.exchange, routing_key: destination.routingKey })},"body_encoding":"base64","delivery_tag":`;
+  const propsHead = `},"properties":{"correlation_id":"`;
+  const props = `","reply_to":${json(protocol.properties.reply_to)},"delivery_mode":2,"priority":${json(priority ?? 0)}`;
+  const deliveryInfo = `"delivery_info":${json({ exchange: destination.exchange, routing_key: destination.routingKey })},"body_encoding":"base64","delivery_tag":"`;
   let afterScheduled = '';
   if (hasScheduled) {
     afterRootId += `,"dbbeat_scheduled_at":"`;
@@ -122,6 +238,24 @@ function templateOf(message: TaskMessage, destination: Destination, now: Date): 
   } else {
     afterRootId += propsHead;
   }
+  const texts = [
+    head,
+    afterId,
+    afterExpires,
+    afterRootId,
+    afterScheduled,
+    hasExpires ? `${props},"expiration":"` : `${props},${deliveryInfo}`,
+    `",${deliveryInfo}`,
+    '"}}',
+  ];
+  const bytes = Buffer.from(texts.join(''), 'utf8');
+  let at = 0;
+  const [pHead, pAfterId, pAfterExpires, pAfterRootId, pAfterScheduled, pAfterCorrelation, pAfterExpiration, pTail] =
+    texts.map((text) => {
+      const length = Buffer.byteLength(text, 'utf8');
+      at += length;
+      return bytes.subarray(at - length, at);
+    }) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
   return {
     task: message.task,
     kwargs: message.kwargs,
@@ -130,14 +264,16 @@ function templateOf(message: TaskMessage, destination: Destination, now: Date): 
     destination,
     hasExpires,
     hasScheduled,
-    head,
-    afterId,
-    afterExpires,
-    afterRootId,
-    afterScheduled,
-    afterCorrelation: hasExpires ? `${props},"expiration":"` : `${props},${deliveryInfo}"`,
-    afterExpiration: `",${deliveryInfo}"`,
-    tail: '"}}',
+    head: pHead,
+    afterId: pAfterId,
+    afterExpires: pAfterExpires,
+    afterRootId: pAfterRootId,
+    afterScheduled: pAfterScheduled,
+    afterCorrelation: pAfterCorrelation,
+    afterExpiration: pAfterExpiration,
+    tail: pTail,
+    // The expiration pieces are written only when the run has an expiry.
+    fixedBytes: bytes.length - (hasScheduled ? 0 : pAfterScheduled.length) - (hasExpires ? 0 : pAfterExpiration.length),
   };
 }
 

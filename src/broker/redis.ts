@@ -9,9 +9,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
-import { redisEnvelope } from './redis-envelope.js';
+import { EnvelopeArena, writeRedisEnvelope } from './redis-envelope.js';
 import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
-import { DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
+import { type DeclaredQueue, DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
 import {
   type Broker,
   type BrokerLogger,
@@ -33,8 +33,10 @@ const DEFAULT_DEDUPE_TTL_SECONDS = 7 * 24 * 3600;
  * clamp to 0..9, take the largest step not above it.
  */
 export function priorityListName(queue: string, priority: number | null): string {
-  const clamped = Math.max(0, Math.min(9, Math.trunc(priority ?? 0)));
-  const step = [...PRIORITY_STEPS].reverse().find((s) => s <= clamped) ?? 0;
+  if (priority === null) return queue;
+  const clamped = Math.max(0, Math.min(9, Math.trunc(priority)));
+  let step = 0;
+  for (const candidate of PRIORITY_STEPS) if (candidate <= clamped) step = candidate;
   return step === 0 ? queue : `${queue}${SEP}${step}`;
 }
 
@@ -86,14 +88,20 @@ export function connectRedis(url: string, options: BrokerOptions = {}): Promise<
   return new Promise((resolve) => resolve(new RedisBroker(url, options)));
 }
 
-/** One message's share of a PUBLISH_ONCE_LUA call (see its header for the layout). */
-interface Prepared {
-  keys: string[];
-  args: string[];
+/** The PUBLISH_ONCE_LUA command queued on a pipeline (ioredis flattens the arrays); the reply comes from exec(). */
+type PipelinePublishOnce = (numberOfKeys: number, keys: string[], args: (string | Buffer)[]) => unknown;
+
+/** One script call's messages: the keys and args of PUBLISH_ONCE_LUA, and which messages they are. */
+class Chunk {
+  readonly keys: string[] = [];
+  readonly args: (string | Buffer)[];
+  readonly indexes: number[] = [];
+  constructor(ttl: string) {
+    this.args = [ttl, ''];
+  }
 }
 
-/** The PUBLISH_ONCE_LUA command queued on a pipeline: it returns the pipeline, the reply comes from exec(). */
-type PipelinePublishOnce = (numberOfKeys: number, ...keysAndArgs: string[]) => unknown;
+const NO_ROUTES = new Map<string, string[][]>();
 
 class RedisBroker implements Broker {
   readonly kind = 'redis';
@@ -106,6 +114,9 @@ class RedisBroker implements Broker {
   private readonly routing: RoutingSettings;
   private readonly maxMessageBytes: number;
   private closed: Promise<void> | null = null;
+  /** The marker TTL as the script's argument. */
+  private readonly ttlText: string;
+  private lastBinding: { exchange: string; name: string; routingKey: string; key: string; member: string } | undefined;
 
   constructor(url: string, options: BrokerOptions) {
     this.routing = options.routing ?? DEFAULT_ROUTING;
@@ -115,6 +126,7 @@ class RedisBroker implements Broker {
     if (!Number.isInteger(this.ttl) || this.ttl <= 0) {
       throw new Error(`dedupeTtlSeconds must be a positive integer, got ${String(options.dedupeTtlSeconds)}`);
     }
+    this.ttlText = String(this.ttl);
     this.logger = options.logger;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.client = new Redis({
@@ -142,48 +154,55 @@ class RedisBroker implements Broker {
 
   async publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]> {
     if (this.closed) throw new Error(`Redis broker ${this.display} is closed`);
-    if (messages.length === 0) return [];
+    const count = messages.length;
+    if (count === 0) return [];
     const now = new Date();
-    const destinations = messages.map((message) => destinationOf(message, this.routing));
-    const routes = await this.resolveExchangeRoutes(destinations);
-    const prepareErrors = new Map<number, Error>();
-    const prepared: { index: number; share: Prepared }[] = [];
-    messages.forEach((message, index) => {
+    const destinations = new Array<Destination>(count);
+    let named = false;
+    for (let index = 0; index < count; index++) {
+      const destination = destinationOf(messages[index]!, this.routing);
+      destinations[index] = destination;
+      if (destination.exchange !== '') named = true;
+    }
+    const routes = named ? await this.resolveExchangeRoutes(destinations) : NO_ROUTES;
+    const outcomes = new Array<PublishOutcome>(count);
+    // One script call per chunk, all chunks in one pipeline (one round trip).
+    const arena = new EnvelopeArena();
+    const chunks: Chunk[] = [];
+    let chunk = new Chunk(this.ttlText);
+    for (let index = 0; index < count; index++) {
+      const message = messages[index]!;
       try {
-        prepared.push({ index, share: this.prepare(message, destinations[index] as Destination, routes, now) });
+        this.prepare(message, destinations[index]!, routes, now, arena, chunk);
       } catch (error) {
         // A message that cannot be serialised fails alone.
-        prepareErrors.set(index, error as Error);
+        outcomes[index] = { id: message.id, status: 'failed', error: error as Error };
+        continue;
       }
-    });
-    // One script call per chunk, all chunks in one pipeline (one round trip).
-    const pipeline = this.client.pipeline();
-    const chunks: (typeof prepared)[] = [];
-    for (let start = 0; start < prepared.length; start += PUBLISH_CHUNK_SIZE) {
-      const chunk = prepared.slice(start, start + PUBLISH_CHUNK_SIZE);
-      const keys = chunk.flatMap(({ share }) => share.keys);
-      const args = [String(this.ttl), String(chunk.length), ...chunk.flatMap(({ share }) => share.args)];
-      (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce(
-        keys.length,
-        ...keys,
-        ...args,
-      );
-      chunks.push(chunk);
+      chunk.indexes.push(index);
+      if (chunk.indexes.length === PUBLISH_CHUNK_SIZE) {
+        chunks.push(chunk);
+        chunk = new Chunk(this.ttlText);
+      }
     }
-    const replies = chunks.length > 0 ? await pipeline.exec() : [];
+    if (chunk.indexes.length > 0) chunks.push(chunk);
+    if (chunks.length === 0) return outcomes;
+    const pipeline = this.client.pipeline();
+    const publishOnce = (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce;
+    for (const { keys, args, indexes } of chunks) {
+      args[1] = String(indexes.length);
+      publishOnce.call(pipeline, keys.length, keys, args);
+    }
+    const replies = await pipeline.exec();
     if (!replies) throw new Error(`Redis broker ${this.display}: the pipeline was discarded`);
-    const outcomes: PublishOutcome[] = messages.map((message, index) => ({
-      id: message.id,
-      status: 'failed',
-      error: prepareErrors.get(index) ?? new Error('no reply from Redis'),
-    }));
-    chunks.forEach((chunk, chunkIndex) => {
+    chunks.forEach(({ indexes }, chunkIndex) => {
       const [error, reply] = replies[chunkIndex] ?? [new Error('no reply'), null];
       // An error for a whole call means the connection (or the script) failed: no
       // outcome is known for any message, so the batch fails as a whole.
       if (error) throw withContext(error, `Redis broker ${this.display}: publish failed`);
       const results = reply as string[];
-      chunk.forEach(({ index }, position) => {
+      for (let position = 0; position < indexes.length; position++) {
+        const index = indexes[position]!;
         const id = messages[index]!.id;
         const result = results[position] ?? 'error:no result';
         outcomes[index] =
@@ -196,7 +215,7 @@ class RedisBroker implements Broker {
                   status: 'failed',
                   error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`),
                 };
-      });
+      }
     });
     return outcomes;
   }
@@ -223,21 +242,30 @@ class RedisBroker implements Broker {
     return tables;
   }
 
+  /**
+   * Adds one message's share of the script call to `chunk` (see redis-publish-script.ts
+   * for the layout): its dedupe marker, lists and bindings, its envelope written to `arena`.
+   * @throws when the message cannot be serialised or is over the size limit (nothing added)
+   */
   private prepare(
     message: TaskMessage,
     destination: Destination,
     routes: Map<string, string[][]>,
     now: Date,
-  ): Prepared {
-    const envelope = redisEnvelope(message, destination, now);
-    // Cheap bound first: UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (envelope.length * 3 > this.maxMessageBytes) {
-      const bytes = Buffer.byteLength(envelope, 'utf8');
-      if (bytes > this.maxMessageBytes) throw new MessageTooLargeError(message.id, bytes, this.maxMessageBytes);
-    }
+    arena: EnvelopeArena,
+    chunk: Chunk,
+  ): void {
+    const envelope = writeRedisEnvelope(message, destination, now, arena);
+    if (envelope.length > this.maxMessageBytes)
+      throw new MessageTooLargeError(message.id, envelope.length, this.maxMessageBytes);
     const declare = destination.declare;
-    let queues = [destination.routingKey];
-    if (destination.exchange !== '') {
+    const { keys, args } = chunk;
+    keys.push(`${SENT_KEY_PREFIX}${message.id}`);
+    let lists = 1;
+    if (destination.exchange === '') {
+      // The common case: one list, on the default exchange.
+      keys.push(priorityListName(destination.routingKey, destination.priority));
+    } else {
       // kombu's exchange lookup over the binding set, plus the binding the
       // declare below adds; direct: equal keys, topic: patterns, fanout: all.
       const table = [...(routes.get(destination.exchange) ?? [])];
@@ -253,17 +281,38 @@ class RedisBroker implements Broker {
         .map(([, , queue]) => queue ?? '')
         .filter((queue) => queue !== '');
       // Where Celery would lose the message (nothing bound), dbbeat delivers it.
-      queues = bound.length > 0 ? [...new Set(bound)] : [destination.queue];
+      const queues = bound.length > 0 ? [...new Set(bound)] : [destination.queue];
+      for (const queue of queues) keys.push(priorityListName(queue, destination.priority));
+      lists = queues.length;
     }
-    const lists = queues.map((queue) => priorityListName(queue, destination.priority));
-    // Celery declares the task's queue before publishing, which records its binding.
-    const bindings = declare
-      ? [{ key: bindingKey(declare.exchange), member: queueBindingMember(declare.name, declare.routingKey) }]
-      : [];
-    return {
-      keys: [`${SENT_KEY_PREFIX}${message.id}`, ...lists, ...bindings.map((b) => b.key)],
-      args: [String(lists.length), String(bindings.length), envelope, ...bindings.map((b) => b.member)],
+    if (declare) {
+      // Celery declares the task's queue before publishing, which records its binding.
+      const binding = this.bindingOf(declare);
+      keys.push(binding.key);
+      args.push(String(lists), '1', envelope, binding.member);
+    } else {
+      args.push(String(lists), '0', envelope);
+    }
+  }
+
+  /** The binding set and member a declared queue records, for the last queue seen (a batch mostly has one). */
+  private bindingOf(declare: DeclaredQueue): { key: string; member: string } {
+    const last = this.lastBinding;
+    if (
+      last !== undefined &&
+      last.exchange === declare.exchange &&
+      last.name === declare.name &&
+      last.routingKey === declare.routingKey
+    )
+      return last;
+    this.lastBinding = {
+      exchange: declare.exchange,
+      name: declare.name,
+      routingKey: declare.routingKey,
+      key: bindingKey(declare.exchange),
+      member: queueBindingMember(declare.name, declare.routingKey),
     };
+    return this.lastBinding;
   }
 
   async ping(): Promise<void> {

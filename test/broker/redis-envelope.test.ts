@@ -6,7 +6,12 @@ import { describe, test } from 'node:test';
 
 import { destinationOf } from '../../src/broker/message.js';
 import { PyJsonText } from '../../src/broker/pyjson.js';
-import { buildRedisEnvelope, redisEnvelope } from '../../src/broker/redis-envelope.js';
+import {
+  buildRedisEnvelope,
+  EnvelopeArena,
+  redisEnvelope,
+  writeRedisEnvelope,
+} from '../../src/broker/redis-envelope.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../../src/broker/routing.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 
@@ -79,5 +84,51 @@ describe('Redis envelope template', () => {
     sameEnvelope(run({ headers: PyJsonText.parse('{"id": "spoof", "x": 1.0, "root_id": 5}') }), now);
     sameEnvelope(run({ eta: new Date('2026-11-30T11:00:00.000Z') }), now);
     sameEnvelope(run({ args: [1, 'plain array'], kwargs: { a: 1 }, headers: {} }), now);
+  });
+
+  test('bytes written run after run into one arena, across its slabs, are the full build in UTF-8', () => {
+    // Small slabs: envelopes land at every offset, some start a new slab; each earlier
+    // view must stay intact while later ones are written.
+    const arena = new EnvelopeArena(3000);
+    const written: { bytes: Buffer; full: string }[] = [];
+    const versions: Partial<TaskMessage>[] = [
+      {},
+      { task: 'tâches.😀.report', periodicTaskName: 'nächtlich «rapport» \u2028' },
+      { args: PyJsonText.parse('["😀", 12345678901234567890123, -0.0, 1e400, "\\u0000"]') },
+      { kwargs: PyJsonText.parse('{"ключ": "значение", "big": -98765432109876543210}') },
+      { expires: new Date('2026-11-30T10:05:00.000Z') }, // whole second: no fraction
+      { expires: new Date('2026-11-30T10:05:00.007Z'), scheduledAt: null },
+      { priority: 4, queue: 'q' },
+      { priority: 9, periodicTaskName: null },
+    ];
+    const ids = ['f3b6c1de-0000-5000-8000-000000000001', 'id-ünï', 'quote"and\\backslash', '', 'tab\there'];
+    for (const variant of versions) {
+      const version = { ...variant, args: PyJsonText.parse((variant.args as PyJsonText | undefined)?.text ?? '[1]') };
+      for (let n = 0; n < 6; n += 1) {
+        const now = new Date(Date.UTC(2026, 10, 30, 10, 0, n, 250));
+        const message = run({ ...version, id: `${ids[n % ids.length]}${n}` });
+        const destination = destinationOf(message);
+        const bytes = writeRedisEnvelope(message, destination, now, arena);
+        written.push({ bytes, full: buildRedisEnvelope(message, destination, now) });
+      }
+    }
+    for (const { bytes, full } of written) {
+      const text = bytes.toString('utf8');
+      assert.match(text, TAG);
+      assert.equal(text.replace(TAG, ''), full.replace(TAG, ''));
+      assert.equal(bytes.length, Buffer.byteLength(text, 'utf8'));
+    }
+  });
+
+  test('an envelope larger than a slab gets a slab of its own', () => {
+    const arena = new EnvelopeArena(256);
+    const now = new Date('2026-11-30T10:00:00.000Z');
+    const args = PyJsonText.parse(JSON.stringify(['x'.repeat(5000)]));
+    for (let n = 0; n < 3; n += 1) {
+      const message = run({ args, id: `big-${n}` });
+      const bytes = writeRedisEnvelope(message, destinationOf(message), now, arena);
+      const full = buildRedisEnvelope(message, destinationOf(message), now);
+      assert.equal(bytes.toString('utf8').replace(TAG, ''), full.replace(TAG, ''));
+    }
   });
 });
