@@ -7,26 +7,20 @@
    Both envelopes are read as loose JSON (`any`) and compared field by field. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 
 import { connectBroker } from '../../src/broker/index.js';
 import { SendTaskError, sendTask, sendTaskMessage } from '../../src/broker/send-task.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 import { uniqueQueue } from './contract.js';
 
 const AMQP_URL = process.env.DBBEAT_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const SEP = '\x06\x16';
 
-let redis: PrivateRedis;
-before(async () => {
-  redis = await PrivateRedis.start();
-});
-after(async () => {
-  await redis?.remove();
-});
+const privateRedis = withPrivateRedis();
 
 /** Celery's send_task with the same arguments, from Python. */
 function pythonSendTask(brokerUrl: string, queue: string, taskId: string): void {
@@ -70,11 +64,11 @@ function compareHeaders(ours: Record<string, unknown>, theirs: Record<string, un
 }
 
 test('Redis: the same envelope as Celery send_task (queue, priority list, headers, properties, body)', async () => {
-  const client = new Redis(redis.url());
-  const broker = await connectBroker(redis.url());
+  const client = new Redis(privateRedis().url());
+  const broker = await connectBroker(privateRedis().url());
   try {
     const [pyQueue, ourQueue] = [uniqueQueue('send_py'), uniqueQueue('send_ts')];
-    pythonSendTask(redis.url(), pyQueue, 'same-id-redis');
+    pythonSendTask(privateRedis().url(), pyQueue, 'same-id-redis');
     const [name, args, kwargs, options] = ourCall(ourQueue, 'same-id-redis');
     assert.equal(await sendTask(name, [...args], { ...kwargs }, { ...options, broker }), 'same-id-redis');
     // Priority 5 goes to the list of step 3, in both.

@@ -2,43 +2,25 @@
 // failed runs with their tracebacks, --json with --since, and bad values exiting 2 with one
 // line naming the flag. Outcomes are written with SQL, as the event consumer would.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
-import { testDialects } from '../support/dialects.js';
+import { runStoreFor } from '../../src/db/open.js';
+import { runDbbeat } from '../support/cli.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
 
-const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
-
-function dbbeat(url: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'runs', ...args, '--database-url', url], {
-      env: { ...process.env, DATABASE_URL: '', TZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `dbbeat runs <args…> --database-url <url>`, in UTC. */
+const dbbeat = (url: string, ...args: string[]) =>
+  runDbbeat(['runs', ...args, '--database-url', url], { DATABASE_URL: '', TZ: 'UTC' });
 
 const TRACEBACK = 'Traceback (most recent call last):\n  File "tasks.py", line 9, in boom\nValueError: no such report';
 
 for (const dialect of testDialects) {
   describe(`dbbeat runs on ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
-    let db: OpenDatabase;
+    const database = withDialectDatabase(dialect, 'dbbeat_runs_cli');
     const now = Date.now();
 
     before(async () => {
-      temp = await dialect.create('dbbeat_runs_cli');
-      db = await openDatabase({ databaseUrl: temp.url });
-      await migrate(db);
+      const { db } = database;
       const report = await dialect.insertTask(db, {
         name: 'report',
         schedule: { interval: { every: 1, period: 'hours' } },
@@ -88,13 +70,9 @@ for (const dialect of testDialects) {
         [0.02, 'celery@w2', 'ValueError', 'no such report', TRACEBACK, 'r-bad'],
       );
     });
-    after(async () => {
-      await db?.close();
-      await temp?.drop();
-    });
 
     test('a table, newest first: slot, lateness, state, runtime, worker, exception', async () => {
-      const { code, stdout, stderr } = await dbbeat(temp.url);
+      const { code, stdout, stderr } = await dbbeat(database.url);
       assert.equal(code, 0, stderr);
       const lines = stdout.trimEnd().split('\n');
       assert.match(lines[0]!, /^TASK +SLOT \(UTC\) +SENT \(UTC\) +LATE MS +STATE +RUNTIME +WORKER +EXCEPTION$/);
@@ -105,12 +83,12 @@ for (const dialect of testDialects) {
     });
 
     test("a task's failed runs with --traceback; --json with --since", async () => {
-      const failed = await dbbeat(temp.url, 'report', '--state', 'failure', '--traceback');
+      const failed = await dbbeat(database.url, 'report', '--state', 'failure', '--traceback');
       assert.equal(failed.code, 0, failed.stderr);
       assert.ok(failed.stdout.includes(`report r-bad FAILURE at `), failed.stdout);
       assert.ok(failed.stdout.includes(TRACEBACK), failed.stdout);
       assert.doesNotMatch(failed.stdout, /SUCCESS/);
-      const json = await dbbeat(temp.url, '--since', '2h', '--json');
+      const json = await dbbeat(database.url, '--since', '2h', '--json');
       assert.equal(json.code, 0, json.stderr);
       const runs = JSON.parse(json.stdout) as {
         taskId: string;

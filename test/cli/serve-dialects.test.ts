@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 import { BeatProcess } from '../support/beat-process.js';
 import { testDialects } from '../support/dialects.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
@@ -41,13 +41,7 @@ async function call(base: string, method: string, path: string, body?: unknown) 
   return { status: response.status, json: (text === '' ? null : JSON.parse(text)) as Record<string, unknown> };
 }
 
-let redis: PrivateRedis;
-before(async () => {
-  redis = await PrivateRedis.start();
-});
-after(async () => {
-  await redis?.remove();
-});
+const privateRedis = withPrivateRedis();
 
 for (const dialect of testDialects) {
   describe(`dbbeat serve and beat --http on ${dialect.name}`, () => {
@@ -60,7 +54,7 @@ for (const dialect of testDialects) {
     });
 
     test('serve migrates, creates and lists a task; beat --http is ready and shows it', async () => {
-      const serve = start(['serve', '--database-url', temp.url, '--http', '127.0.0.1:0', '-b', redis.url(3)]);
+      const serve = start(['serve', '--database-url', temp.url, '--http', '127.0.0.1:0', '-b', privateRedis().url(3)]);
       try {
         const base = await listening(serve);
         const created = await call(base, 'POST', '/api/tasks', {
@@ -82,7 +76,7 @@ for (const dialect of testDialects) {
         '--database-url',
         temp.url,
         '-b',
-        redis.url(3),
+        privateRedis().url(3),
         '--http',
         '127.0.0.1:0',
         '-l',

@@ -4,51 +4,26 @@
 // disable and rm write through the dialect's Prisma client (the change log sees them);
 // run sends one message to a private Redis and leaves the schedule alone.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { Redis } from 'ioredis';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
-import { testDialects } from '../support/dialects.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { runDbbeat } from '../support/cli.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 
-const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
+const redis = withPrivateRedis();
 
-let redis: PrivateRedis;
-before(async () => {
-  redis = await PrivateRedis.start();
-});
-after(async () => {
-  await redis?.remove();
-});
-
-function dbbeat(url: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'tasks', ...args, '--database-url', url], {
-      env: { ...process.env, DATABASE_URL: '', TZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `dbbeat tasks <args…> --database-url <url>`, in UTC. */
+const dbbeat = (url: string, ...args: string[]) =>
+  runDbbeat(['tasks', ...args, '--database-url', url], { DATABASE_URL: '', TZ: 'UTC' });
 
 for (const dialect of testDialects) {
   describe(`dbbeat tasks on ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
-    let db: OpenDatabase;
+    const database = withDialectDatabase(dialect, 'dbbeat_tasks_dialects');
 
     before(async () => {
-      temp = await dialect.create('dbbeat_tasks_dialects');
-      db = await openDatabase({ databaseUrl: temp.url });
-      await migrate(db);
+      const { db } = database;
       await dialect.insertTask(db, {
         name: 'tick',
         schedule: { interval: { every: 10, period: 'seconds' } },
@@ -61,13 +36,9 @@ for (const dialect of testDialects) {
         enabled: false,
       });
     });
-    after(async () => {
-      await db.close();
-      await temp.drop();
-    });
 
     test('ls --json lists every task with its schedule, flags and times', async () => {
-      const { code, stdout, stderr } = await dbbeat(temp.url, 'ls', '--json');
+      const { code, stdout, stderr } = await dbbeat(database.url, 'ls', '--json');
       assert.equal(code, 0, stderr);
       const tasks = JSON.parse(stdout) as {
         name: string;
@@ -87,25 +58,25 @@ for (const dialect of testDialects) {
     });
 
     test('show names one task; a mistyped name exits 2 with the closest name', async () => {
-      const shown = await dbbeat(temp.url, 'show', 'tick', '--json');
+      const shown = await dbbeat(database.url, 'show', 'tick', '--json');
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal((JSON.parse(shown.stdout) as { name: string; enabled: boolean }).enabled, true);
-      const typo = await dbbeat(temp.url, 'show', 'tikc');
+      const typo = await dbbeat(database.url, 'show', 'tikc');
       assert.equal(typo.code, 2);
       assert.match(typo.stderr, /did you mean "tick"/);
     });
 
     test('disable and enable change the flag once and log a change; names already so are counted', async () => {
       const changes = async () =>
-        Number((await dialect.query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM dbbeat_change'))[0]!.n);
+        Number((await dialect.query<{ n: number }>(database.db, 'SELECT COUNT(*) AS n FROM dbbeat_change'))[0]!.n);
       const before = await changes();
-      const disabled = await dbbeat(temp.url, 'disable', 'tick', 'nightly');
+      const disabled = await dbbeat(database.url, 'disable', 'tick', 'nightly');
       assert.equal(disabled.code, 0, disabled.stderr);
       assert.equal(disabled.stdout, 'disabled "tick"\n1 already disabled\n');
       assert.ok((await changes()) > before, 'the change log saw the write');
-      const shown = JSON.parse((await dbbeat(temp.url, 'show', 'tick', '--json')).stdout) as { enabled: boolean };
+      const shown = JSON.parse((await dbbeat(database.url, 'show', 'tick', '--json')).stdout) as { enabled: boolean };
       assert.equal(shown.enabled, false);
-      const enabled = await dbbeat(temp.url, 'enable', 'tick', 'nightly', '--json');
+      const enabled = await dbbeat(database.url, 'enable', 'tick', 'nightly', '--json');
       assert.equal(enabled.code, 0, enabled.stderr);
       assert.deepEqual(
         (JSON.parse(enabled.stdout) as { name: string; changes: unknown }[])
@@ -116,14 +87,14 @@ for (const dialect of testDialects) {
           ['tick', { enabled: { from: false, to: true } }],
         ],
       );
-      const typo = await dbbeat(temp.url, 'enable', 'nightlly');
+      const typo = await dbbeat(database.url, 'enable', 'nightlly');
       assert.equal(typo.code, 2);
       assert.match(typo.stderr, /did you mean "nightly"/);
     });
 
     test('run sends one message marked manual; the schedule and run count stay', async () => {
-      const url = redis.url(dialect.name === 'postgres' ? 1 : 2);
-      const ran = await dbbeat(temp.url, 'run', 'tick', '--json', '--broker', url);
+      const url = redis().url(dialect.name === 'postgres' ? 1 : 2);
+      const ran = await dbbeat(database.url, 'run', 'tick', '--json', '--broker', url);
       assert.equal(ran.code, 0, ran.stderr);
       const { taskId } = JSON.parse(ran.stdout) as { taskId: string };
       const client = new Redis(url);
@@ -137,20 +108,22 @@ for (const dialect of testDialects) {
       } finally {
         client.disconnect();
       }
-      const shown = JSON.parse((await dbbeat(temp.url, 'show', 'tick', '--json')).stdout) as { totalRunCount: number };
+      const shown = JSON.parse((await dbbeat(database.url, 'show', 'tick', '--json')).stdout) as {
+        totalRunCount: number;
+      };
       assert.equal(shown.totalRunCount, 0);
     });
 
     test('rm deletes the named tasks, and a second rm finds none', async () => {
-      const removed = await dbbeat(temp.url, 'rm', 'nightly');
+      const removed = await dbbeat(database.url, 'rm', 'nightly');
       assert.equal(removed.code, 0, removed.stderr);
       assert.equal(removed.stdout, 'deleted "nightly"\n');
-      const left = JSON.parse((await dbbeat(temp.url, 'ls', '--json')).stdout) as { name: string }[];
+      const left = JSON.parse((await dbbeat(database.url, 'ls', '--json')).stdout) as { name: string }[];
       assert.deepEqual(
         left.map((t) => t.name),
         ['tick'],
       );
-      const again = await dbbeat(temp.url, 'rm', 'nightly');
+      const again = await dbbeat(database.url, 'rm', 'nightly');
       assert.equal(again.code, 2);
     });
   });

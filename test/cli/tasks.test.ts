@@ -2,8 +2,6 @@
 // enable (the beat starts sending), disable, run (a manual message, task id printed),
 // rm; --json; a mistyped name is an error that suggests the closest name.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { Redis } from 'ioredis';
@@ -12,31 +10,19 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
 import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
+import { runDbbeat } from '../support/cli.js';
 import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
-
-const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 
 let temp: TempDatabase;
 let redis: PrivateRedis;
 let sql: pg.Client;
 let beat: BeatProcess;
 
-function dbbeat(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'tasks', ...args, '--database-url', temp.url], {
-      env: { ...process.env, CELERY_BROKER_URL: redis.url(), DATABASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `dbbeat tasks <args…>` against the test database and the private Redis. */
+const dbbeat = (...args: string[]) =>
+  runDbbeat(['tasks', ...args, '--database-url', temp.url], { CELERY_BROKER_URL: redis.url(), DATABASE_URL: '' });
 
 before(async () => {
   temp = await createTempDatabase('dbbeat_tasks_cli');

@@ -3,29 +3,22 @@
 // run are not, whether dbbeat's (last_run_at, total_run_count) or django-celery-beat's
 // (a full save() that also moves date_changed, migrations 0006 / mysql/0005).
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { before, beforeEach, describe, test } from 'node:test';
 
-import { migrate } from '../../src/db/migrate.js';
-import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import { beatStoreFor, type OpenDatabase } from '../../src/db/open.js';
 import type { BeatStore } from '../../src/db/store.js';
-import { testDialects } from '../support/dialects.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
 
 for (const dialect of testDialects) {
   describe(`change log on ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
+    const database = withDialectDatabase(dialect, 'dbbeat_changelog', { poolSize: 2 });
     let db: OpenDatabase;
     let store: BeatStore;
     let id: number;
 
-    before(async () => {
-      temp = await dialect.create('dbbeat_changelog');
-      db = await openDatabase({ databaseUrl: temp.url, poolSize: 2 });
-      await migrate(db);
+    before(() => {
+      db = database.db;
       store = beatStoreFor(db);
-    });
-    after(async () => {
-      await db.close();
-      await temp.drop();
     });
     beforeEach(async () => {
       await dialect.reset(db);

@@ -3,19 +3,18 @@
 // written with plain SQL here, as the event consumer and the result-backend reader would.
 // DBBEAT_TEST_DIALECT=postgres or mysql runs one.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { migrate } from '../../src/db/migrate.js';
-import { type OpenDatabase, openDatabase, runStoreFor } from '../../src/db/open.js';
+import { type OpenDatabase, runStoreFor } from '../../src/db/open.js';
 import type { RunEntry } from '../../src/db/store.js';
-import { testDialects } from '../support/dialects.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
 
 const T0 = Date.parse('2026-11-30T12:00:00.000Z');
 const MINUTE = 60_000;
 
 for (const dialect of testDialects) {
   describe(`reading run history: ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
+    const database = withDialectDatabase(dialect, 'dbbeat_runread');
     let db: OpenDatabase;
     const ids: Record<string, number> = {};
 
@@ -54,9 +53,7 @@ for (const dialect of testDialects) {
     };
 
     before(async () => {
-      temp = await dialect.create('dbbeat_runread');
-      db = await openDatabase({ databaseUrl: temp.url });
-      await migrate(db);
+      db = database.db;
       for (const name of ['ok', 'streak', 'recovered', 'lost', 'inflight', 'short', 'off', 'revoked'])
         ids[name] = await dialect.insertTask(db, {
           name,
@@ -81,10 +78,6 @@ for (const dialect of testDialects) {
         { ...entry('ok', 'ok-manual', 10), scheduledAt: null, lateMs: null, manual: true },
       ]);
       await outcome('ok-manual', 'FAILURE', 'KeyError');
-    });
-    after(async () => {
-      await db?.close();
-      await temp?.drop();
     });
 
     test('listRuns: newest first, every column, filters by name, state and time', async () => {

@@ -18,16 +18,10 @@ import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { buildConsoleServer, type ConsoleContext } from '../../src/http/server.js';
 import { testDialects } from '../support/dialects.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 import { bearer, testAuth } from './support.js';
 
-let redis: PrivateRedis;
-before(async () => {
-  redis = await PrivateRedis.start();
-});
-after(async () => {
-  await redis?.remove();
-});
+const privateRedis = withPrivateRedis();
 
 for (const dialect of testDialects) {
   describe(`console API on ${dialect.name}`, () => {
@@ -53,7 +47,7 @@ for (const dialect of testDialects) {
         enabled: false,
       });
       await dialect.insertTask(db, { name: 'gamma', schedule: { interval: { every: 60, period: 'seconds' } } });
-      broker = await connectBroker(redis.url(dialect.name === 'postgres' ? 1 : 2));
+      broker = await connectBroker(privateRedis().url(dialect.name === 'postgres' ? 1 : 2));
       ({ app, context } = await buildConsoleServer({
         database: db,
         broker,
@@ -184,7 +178,7 @@ for (const dialect of testDialects) {
 
       const ran = await call('POST', `/api/tasks/${id}/run`);
       assert.equal(ran.status, 200, JSON.stringify(ran.json));
-      const client = new Redis(redis.url(dialect.name === 'postgres' ? 1 : 2));
+      const client = new Redis(privateRedis().url(dialect.name === 'postgres' ? 1 : 2));
       try {
         const raw = await client.lrange('celery', 0, -1);
         assert.equal(raw.length, 1);

@@ -5,10 +5,8 @@
 // or by task_routes) no worker consumes `no worker for queue`, a correct one `registered`,
 // a disabled one not at all; with no worker running, `unknown` and no waiting.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import pg from 'pg';
@@ -23,13 +21,13 @@ import { WorkerDirectory, inspectWorkers } from '../../src/outcomes/remote-contr
 import { connectBroker } from '../../src/broker/index.js';
 import { pingUntilAnswered } from '../support/celery/remote-control.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
+import { type CommandResult, runDbbeat } from '../support/cli.js';
 import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
 const AMQP_URL = process.env.DBBEAT_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const TOKEN = 'workers-test-token-0123456789';
-const bin = fileURLToPath(new URL('../../bin/dbbeat.js', import.meta.url));
 const suffix = randomBytes(4).toString('hex');
 const QUEUE = `dbbeat_wk_${suffix}`;
 const ROUTED_QUEUE = `dbbeat_wk_routed_${suffix}`;
@@ -81,29 +79,12 @@ after(async () => {
 });
 
 /** `dbbeat tasks ls --check-workers --json` (or the table) against the test database. */
-function tasksLs(
-  brokerUrl: string,
-  controlExchange: string,
-  json: boolean,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = [bin, 'tasks', 'ls', '--check-workers', '--database-url', temp.url, ...(json ? ['--json'] : [])];
-    const child = spawn(process.execPath, args, {
-      env: {
-        ...process.env,
-        CELERY_BROKER_URL: brokerUrl,
-        CELERY_CONTROL_EXCHANGE: controlExchange,
-        CELERY_TASK_ROUTES: JSON.stringify(routes),
-        DATABASE_URL: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+function tasksLs(brokerUrl: string, controlExchange: string, json: boolean): Promise<CommandResult> {
+  return runDbbeat(['tasks', 'ls', '--check-workers', '--database-url', temp.url, ...(json ? ['--json'] : [])], {
+    CELERY_BROKER_URL: brokerUrl,
+    CELERY_CONTROL_EXCHANGE: controlExchange,
+    CELERY_TASK_ROUTES: JSON.stringify(routes),
+    DATABASE_URL: '',
   });
 }
 

@@ -3,29 +3,26 @@
 // later, in order; events of tasks dbbeat did not send change nothing. And the settings
 // that turn it on (--events, --event-exchange, --lost-after).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { OptionsError, resolveConfig } from '../../src/config.js';
-import { migrate } from '../../src/db/migrate.js';
-import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
+import { beatStoreFor, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
 import type { OutcomeUpdate, RunStore } from '../../src/db/run-store.js';
 import { EventConsumer } from '../../src/outcomes/events-consumer.js';
 import type { EventSource } from '../../src/outcomes/events-source.js';
 import { Metrics } from '../../src/outcomes/metrics.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { postgresDialect, withDialectDatabase } from '../support/dialects.js';
 import { histogramOf, parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
 import { insertTask } from '../support/rows.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
 
 describe('events consumer', () => {
-  let temp: TempDatabase;
+  const database = withDialectDatabase(postgresDialect, 'dbbeat_evc');
   let db: OpenDatabase;
 
   before(async () => {
-    temp = await createTempDatabase('dbbeat_evc');
-    db = await openDatabase({ databaseUrl: temp.url });
-    await migrate(db);
+    db = database.db;
     const id = await insertTask(
       { query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }) } as never,
       { name: 'evc', schedule: { interval: { every: 1, period: 'hours' } } },
@@ -45,10 +42,6 @@ describe('events consumer', () => {
         state: 'SENT',
       })),
     );
-  });
-  after(async () => {
-    await db.close();
-    await temp.drop();
   });
 
   const states = async () =>

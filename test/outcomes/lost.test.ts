@@ -5,7 +5,7 @@
 // events turn the run into SUCCESS.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 
 import { migrate } from '../../src/db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
@@ -13,7 +13,7 @@ import type { RunEntry } from '../../src/db/store.js';
 import { LostSweeper } from '../../src/outcomes/lost.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
-import { testDialects } from '../support/dialects.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
@@ -23,20 +23,10 @@ const T0 = Date.parse('2026-11-30T12:00:00.000Z');
 
 for (const dialect of testDialects) {
   describe(`LOST sweep: ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
-    let db: OpenDatabase;
-
-    before(async () => {
-      temp = await dialect.create('dbbeat_lost');
-      db = await openDatabase({ databaseUrl: temp.url });
-      await migrate(db);
-    });
-    after(async () => {
-      await db.close();
-      await temp.drop();
-    });
+    const database = withDialectDatabase(dialect, 'dbbeat_lost');
 
     test('open runs sent before now - lostAfter become LOST; finished and recent ones stay; a real outcome overwrites LOST', async () => {
+      const { db } = database;
       const id = await dialect.insertTask(db, { name: 'lost', schedule: { interval: { every: 1, period: 'hours' } } });
       const entry = (taskId: string, sentAt: number): RunEntry => ({
         periodicTaskId: id,

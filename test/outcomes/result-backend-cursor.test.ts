@@ -5,30 +5,23 @@
 // against the dbbeat_run rows. A private redis-server holds Celery's task meta keys as
 // Celery's Redis backend writes them; the clock is injected.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { Redis } from 'ioredis';
 
-import { migrate } from '../../src/db/migrate.js';
-import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
+import { beatStoreFor, runStoreFor } from '../../src/db/open.js';
 import type { RunEntry } from '../../src/db/store.js';
 import { Metrics } from '../../src/outcomes/metrics.js';
 import { RedisResultBackend, TASK_KEY_PREFIX } from '../../src/outcomes/result-backend-redis.js';
 import { ResultBackendPoller } from '../../src/outcomes/result-backend-poller.js';
-import { testDialects } from '../support/dialects.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import { testDialects, withDialectDatabase } from '../support/dialects.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 import { parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
 
 const silent = { debug: () => undefined, warn: () => undefined };
 const T0 = Date.parse('2026-11-30T12:00:00.000Z');
 
-let redis: PrivateRedis;
-before(async () => {
-  redis = await PrivateRedis.start();
-});
-after(async () => {
-  await redis.remove();
-});
+const privateRedis = withPrivateRedis();
 
 /** What Celery's Redis backend stores for a finished task (backends/base.py _get_result_meta). */
 function meta(taskId: string, status: 'SUCCESS' | 'FAILURE', at: number): string {
@@ -49,20 +42,10 @@ function meta(taskId: string, status: 'SUCCESS' | 'FAILURE', at: number): string
 
 for (const dialect of testDialects) {
   describe(`result-backend poll rounds: ${dialect.name}`, () => {
-    let temp: { url: string; drop(): Promise<void> };
-    let db: OpenDatabase;
-
-    before(async () => {
-      temp = await dialect.create('dbbeat_rbcursor');
-      db = await openDatabase({ databaseUrl: temp.url });
-      await migrate(db);
-    });
-    after(async () => {
-      await db.close();
-      await temp.drop();
-    });
+    const database = withDialectDatabase(dialect, 'dbbeat_rbcursor');
 
     test('more open runs than a poll reads: the newest still gets its outcome; the outcome counters match the rows', async () => {
+      const { db } = database;
       const id = await dialect.insertTask(db, {
         name: 'rounds',
         schedule: { interval: { every: 1, period: 'minutes' } },
@@ -81,7 +64,7 @@ for (const dialect of testDialects) {
         state: 'SENT',
       });
       // 7 old runs that never get a result (ignore_result), then 2 newer ones that do.
-      const backendUrl = redis.url(1);
+      const backendUrl = privateRedis().url(1);
       const stale = Array.from({ length: 7 }, (_, i) => `stale-${i}`);
       await beatStoreFor(db).insertRuns(stale.map((t, i) => entry(t, T0 + i * 1000)));
       await beatStoreFor(db).insertRuns([entry('new-ok', T0 + 60_000), entry('new-fail', T0 + 61_000)]);

@@ -1,9 +1,13 @@
 // The dialect matrix of the test suite: the databases a dialect-neutral test file runs
 // against, each a fresh database with a random name (dropped after), and the few helpers
 // such a file needs to write rows and run its own SQL on either. DBBEAT_TEST_DIALECT=postgres
-// or mysql runs one; unset or empty runs both.
+// or mysql runs one; unset or empty runs both. withDialectDatabase() gives a describe block
+// (or a file) its own migrated database.
+import { after, before } from 'node:test';
+
+import { migrate } from '../../src/db/migrate.js';
 import type { MysqlDatabase } from '../../src/db/mysql/connection.js';
-import type { OpenDatabase } from '../../src/db/open.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createTempMysqlDatabase } from './mysql.js';
 import { insertMysqlTask } from './mysql-rows.js';
 import { createTempDatabase } from './postgres.js';
@@ -86,3 +90,52 @@ const only = process.env.DBBEAT_TEST_DIALECT;
 export const testDialects: readonly TestDialect[] = allTestDialects.filter(
   (d) => only === undefined || only === '' || d.name === only,
 );
+
+/** PostgreSQL, for the files that run on it alone. */
+export const postgresDialect: TestDialect = allTestDialects.find((d) => d.name === 'postgres')!;
+
+/** A test database of withDialectDatabase(): read its fields in tests and hooks, not while declaring them. */
+export interface DialectDatabase {
+  /** The database's URL, to hand to `dbbeat` commands. */
+  readonly url: string;
+  /** The database, migrated and open. */
+  readonly db: OpenDatabase;
+}
+
+/**
+ * Registers a `before` and an `after` hook in the calling describe block (or file): a fresh
+ * database on `dialect` (its name starts with `prefix`), migrated and opened before the
+ * tests; closed and dropped after them. Hooks run in the order they are registered, so the
+ * caller's own `before` hooks (seeding rows) come after the migration, and its `after` hooks
+ * after the database is gone: a file whose cleanup still needs the database does its own.
+ */
+export function withDialectDatabase(
+  dialect: TestDialect,
+  prefix: string,
+  options: { poolSize?: number } = {},
+): DialectDatabase {
+  let temp: { url: string; drop(): Promise<void> } | undefined;
+  let db: OpenDatabase | undefined;
+  before(async () => {
+    temp = await dialect.create(prefix);
+    db = await openDatabase({ databaseUrl: temp.url, ...options });
+    await migrate(db);
+  });
+  after(async () => {
+    await db?.close();
+    await temp?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error(`withDialectDatabase(${dialect.name}, ${prefix}): read before its before hook ran`);
+    return value;
+  };
+  return {
+    get url() {
+      return ready(temp).url;
+    },
+    get db() {
+      return ready(db);
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 import { Redis } from 'ioredis';
 
@@ -113,4 +114,23 @@ export class PrivateRedis {
     await this.crash();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Registers a `before` hook that starts a private redis-server and an `after` hook that
+ * removes it, in the calling describe block (or file). Call the function it returns in
+ * tests and later hooks to get the server.
+ */
+export function withPrivateRedis(options: { durable?: boolean } = {}): () => PrivateRedis {
+  let redis: PrivateRedis | undefined;
+  before(async () => {
+    redis = await PrivateRedis.start(options);
+  });
+  after(async () => {
+    await redis?.remove();
+  });
+  return () => {
+    if (redis === undefined) throw new Error('withPrivateRedis: read before its before hook ran');
+    return redis;
+  };
 }
