@@ -53,7 +53,63 @@ type Item = { token: Literal | Key } | { value: PyValue };
  * @param maxlevels containers at this depth or deeper print as `[...]` / `{...}`
  */
 export function saferepr(value: unknown, maxlen: number | null = null, maxlevels = 3): string {
-  return [...formatTokens(toPyValue(value), maxlen, maxlevels)].join('');
+  const root = toPyValue(value);
+  if (maxlen === null || maxlen > 0) {
+    const whole = wholeRepr(root, maxlen ?? Infinity, maxlevels);
+    if (whole !== null) return whole;
+  }
+  return [...formatTokens(root, maxlen, maxlevels)].join('');
+}
+
+/**
+ * The repr when it is shorter than `maxlen` (nothing is cut then: no token meets the
+ * limit, see formatTokens), else null. Written straight out: most args and kwargs are
+ * short, and the token stream costs several objects per value.
+ */
+function wholeRepr(root: PyValue, maxlen: number, maxlevels: number): string | null {
+  let length = 0;
+  // UTF-16 units count at least the code points Python's len() counts, so a text
+  // shorter than maxlen in units is shorter in code points too.
+  const add = (text: string): string | null => {
+    length += text.length;
+    return length < maxlen ? text : null;
+  };
+  const walk = (value: PyValue, level: number): string | null => {
+    if (value === null) return add('None');
+    if (typeof value === 'boolean') return add(value ? 'True' : 'False');
+    if (value instanceof PyNumber) return add(value.repr);
+    if (typeof value === 'string') return add(quoted(value));
+    const isList = Array.isArray(value);
+    if (maxlevels && level >= maxlevels) return add(isList ? '[...]' : '{...}');
+    if (add('[]') === null) return null; // both brackets, counted up front
+    let text = isList ? '[' : '{';
+    if (isList) {
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0 && add(', ') === null) return null;
+        const item = walk(value[i] as PyValue, level + 1);
+        if (item === null) return null;
+        text += i > 0 ? `, ${item}` : item;
+      }
+      return `${text}]`;
+    }
+    const entries = value.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const [key, item] = entries[i] as [string, PyValue];
+      if (i > 0 && add(', ') === null) return null;
+      const keyText = add(quoted(key));
+      if (keyText === null || add(': ') === null) return null;
+      const itemText = walk(item, level + 1);
+      if (itemText === null) return null;
+      text += `${i > 0 ? ', ' : ''}${keyText}: ${itemText}`;
+    }
+    return `${text}}`;
+  };
+  return walk(root, 0);
+}
+
+/** A string as Celery's _format_chars writes one that is not cut: in `'`, only `'` escaped. */
+function quoted(value: string): string {
+  return `'${value.replaceAll("'", "\\'")}'`;
 }
 
 function* formatTokens(root: PyValue, maxlen: number | null, maxlevels: number): Generator<string> {

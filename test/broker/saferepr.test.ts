@@ -124,6 +124,12 @@ describe('saferepr matches celery.utils.saferepr', () => {
       ['a'.repeat(1024)],
       ['a'.repeat(1021)],
       'plain string',
+      // Around the limit, where the repr written whole gives way to the cut one.
+      ...[1017, 1018, 1019, 1020, 1022, 1023, 1025].map((n) => ['a'.repeat(n)]),
+      ...[1015, 1016, 1017, 1018, 1019].map((n) => ({ [`${'k'.repeat(n)}`]: 1 })),
+      ...[1018, 1019, 1020, 1021].map((n) => 'é'.repeat(n)),
+      ['😀'.repeat(511), 1],
+      ['😀'.repeat(1020)],
     ];
     const cases: Case[] = [];
     for (const value of values)
