@@ -53,13 +53,13 @@ export interface Protocol2Message {
 }
 
 /** Celery's `anon_nodename()`: `gen<pid>@<hostname>`. */
-const ORIGIN = `gen${process.pid}@${hostname()}`;
+export const ORIGIN = `gen${process.pid}@${hostname()}`;
 
 /**
  * Celery sets reply_to to the sending app's `thread_oid`, a UUID stable per
  * process; only the RPC result backend reads it. One per process here too.
  */
-const REPLY_TO = randomUUID();
+export const REPLY_TO = randomUUID();
 
 /**
  * argsrepr/kwargsrepr by the JSON text of the value. Periodic tasks send the same
@@ -81,6 +81,31 @@ function cachedRepr(json: string, value: PyValue): string {
 }
 
 const EMBED_JSON = '{"callbacks":null,"errbacks":null,"chain":null,"chord":null}';
+
+/** What every run of a task version shares: argsrepr, kwargsrepr and the body, as {@link buildProtocol2} writes them. */
+export interface Protocol2Shared {
+  argsrepr: string;
+  kwargsrepr: string;
+  /** `[args, kwargs, embed]` as JSON. */
+  bodyJson: string;
+}
+
+/**
+ * argsrepr, kwargsrepr and the body of a message, without building its headers.
+ * @throws TypeError when args is not a list or kwargs not a dict (as buildProtocol2)
+ */
+export function protocol2Shared(message: Pick<TaskMessage, 'args' | 'kwargs'>): Protocol2Shared {
+  const args = PyJsonText.of(message.args, 'args');
+  const kwargs = PyJsonText.of(message.kwargs, 'kwargs');
+  if (!Array.isArray(args.value)) throw new TypeError('args: not a JSON list');
+  if (!(kwargs.value instanceof PyDict)) throw new TypeError('kwargs: not a JSON object');
+  return {
+    // Celery's as_task_v2 does `args = args or ()`: empty args print as a tuple.
+    argsrepr: args.value.length === 0 ? '()' : cachedRepr(args.text, args.value),
+    kwargsrepr: cachedRepr(kwargs.text, kwargs.value),
+    bodyJson: `[${args.text},${kwargs.text},${EMBED_JSON}]`,
+  };
+}
 
 /**
  * Builds headers, body and properties for one run.

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Destination } from './message.js';
-import { buildProtocol2, pythonIsoformat } from './message.js';
+import { buildProtocol2, ORIGIN, protocol2Shared, pythonIsoformat, REPLY_TO } from './message.js';
 import { PyDict, PyJsonText } from './pyjson.js';
 import type { TaskMessage } from './types.js';
 
@@ -107,9 +107,10 @@ export function writeRedisEnvelope(
     let template = templates.get(args);
     if (template === undefined) {
       templates.set(args, null);
+      if (PLAIN_ID.test(message.id)) return writeText(joinPieces(piecesOf(message, destination), message, now), arena);
     } else {
       if (template === null || !matches(template, message, destination)) {
-        template = templateOf(message, destination, now);
+        template = templateOf(message, destination);
         templates.set(args, template);
       }
       if (PLAIN_ID.test(message.id)) return fill(template, message, now, arena);
@@ -207,38 +208,35 @@ function matches(template: Template, message: TaskMessage, destination: Destinat
   );
 }
 
+/** The fixed texts of a task version's envelope, in {@link Template}'s order (afterScheduled '' without a scheduled time). */
+type Pieces = [string, string, string, string, string, string, string, string];
+
 /**
- * The fixed pieces of a task version's envelope, in the order buildRedisEnvelope writes
- * them (Celery's header order, then kombu's properties); argsrepr, kwargsrepr and the
- * body come from buildProtocol2 itself.
+ * The fixed texts of a task version's envelope, in the order buildRedisEnvelope writes
+ * them (Celery's header order, then kombu's properties).
+ * @throws TypeError when args is not a list or kwargs not a dict
  */
-function templateOf(message: TaskMessage, destination: Destination, now: Date): Template {
+function piecesOf(message: TaskMessage, destination: Destination): Pieces {
   const hasExpires = message.expires != null;
-  const hasScheduled = message.scheduledAt != null;
-  const priority = destination.priority;
-  const protocol = buildProtocol2(
-    { ...message, id: 'x', priority, expires: null, scheduledAt: null, periodicTaskName: null },
-    now,
-  );
-  const h = protocol.headers;
+  const shared = protocol2Shared(message);
   const json = JSON.stringify;
-  const body = Buffer.from(protocol.bodyJson, 'utf8').toString('base64');
+  const body = Buffer.from(shared.bodyJson, 'utf8').toString('base64');
   const head = `{"body":"${body}","content-encoding":"utf-8","content-type":"application/json","headers":{"lang":"py","task":${json(message.task)},"id":"`;
   const afterId = `","shadow":null,"eta":null,"expires":`;
   const afterExpires = `,"group":null,"group_index":null,"retries":0,"timelimit":[null,null],"root_id":"`;
-  let afterRootId = `","parent_id":null,"argsrepr":${json(h.argsrepr)},"kwargsrepr":${json(h.kwargsrepr)},"origin":${json(h.origin)},"ignore_result":false`;
+  let afterRootId = `","parent_id":null,"argsrepr":${json(shared.argsrepr)},"kwargsrepr":${json(shared.kwargsrepr)},"origin":${json(ORIGIN)},"ignore_result":false`;
   if (message.periodicTaskName != null) afterRootId += `,"periodic_task_name":${json(message.periodicTaskName)}`;
   const propsHead = `},"properties":{"correlation_id":"`;
-  const props = `","reply_to":${json(protocol.properties.reply_to)},"delivery_mode":2,"priority":${json(priority ?? 0)}`;
+  const props = `","reply_to":${json(REPLY_TO)},"delivery_mode":2,"priority":${json(destination.priority ?? 0)}`;
   const deliveryInfo = `"delivery_info":${json({ exchange: destination.exchange, routing_key: destination.routingKey })},"body_encoding":"base64","delivery_tag":"`;
   let afterScheduled = '';
-  if (hasScheduled) {
+  if (message.scheduledAt != null) {
     afterRootId += `,"dbbeat_scheduled_at":"`;
     afterScheduled = `"${propsHead}`;
   } else {
     afterRootId += propsHead;
   }
-  const texts = [
+  return [
     head,
     afterId,
     afterExpires,
@@ -248,14 +246,37 @@ function templateOf(message: TaskMessage, destination: Destination, now: Date): 
     `",${deliveryInfo}`,
     '"}}',
   ];
+}
+
+/** A run's envelope as text, from its task version's pieces: what {@link fill} writes as bytes. */
+function joinPieces(pieces: Pieces, message: TaskMessage, now: Date): string {
+  const [head, afterId, afterExpires, afterRootId, afterScheduled, afterCorrelation, afterExpiration, tail] = pieces;
+  const id = message.id;
+  const expires = message.expires ?? null;
+  let text = `${head}${id}${afterId}${expires === null ? 'null' : `"${pythonIsoformat(expires)}"`}${afterExpires}${id}${afterRootId}`;
+  if (message.scheduledAt != null) text += `${message.scheduledAt.toISOString()}${afterScheduled}`;
+  text += `${id}${afterCorrelation}`;
+  if (expires !== null) {
+    // celery/app/base.py send_task: a past expiry becomes 0, never negative.
+    text += `${Math.trunc(Math.max(0, expires.getTime() - now.getTime()))}${afterExpiration}`;
+  }
+  return `${text}${randomUUID()}${tail}`;
+}
+
+/** A task version's template: its pieces encoded once, as views of one buffer. */
+function templateOf(message: TaskMessage, destination: Destination): Template {
+  const hasExpires = message.expires != null;
+  const hasScheduled = message.scheduledAt != null;
+  const texts = piecesOf(message, destination);
   const bytes = Buffer.from(texts.join(''), 'utf8');
   let at = 0;
-  const [pHead, pAfterId, pAfterExpires, pAfterRootId, pAfterScheduled, pAfterCorrelation, pAfterExpiration, pTail] =
-    texts.map((text) => {
+  const [head, afterId, afterExpires, afterRootId, afterScheduled, afterCorrelation, afterExpiration, tail] = texts.map(
+    (text) => {
       const length = Buffer.byteLength(text, 'utf8');
       at += length;
       return bytes.subarray(at - length, at);
-    }) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+    },
+  ) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
   return {
     task: message.task,
     kwargs: message.kwargs,
@@ -264,16 +285,16 @@ function templateOf(message: TaskMessage, destination: Destination, now: Date): 
     destination,
     hasExpires,
     hasScheduled,
-    head: pHead,
-    afterId: pAfterId,
-    afterExpires: pAfterExpires,
-    afterRootId: pAfterRootId,
-    afterScheduled: pAfterScheduled,
-    afterCorrelation: pAfterCorrelation,
-    afterExpiration: pAfterExpiration,
-    tail: pTail,
-    // The expiration pieces are written only when the run has an expiry.
-    fixedBytes: bytes.length - (hasScheduled ? 0 : pAfterScheduled.length) - (hasExpires ? 0 : pAfterExpiration.length),
+    head,
+    afterId,
+    afterExpires,
+    afterRootId,
+    afterScheduled,
+    afterCorrelation,
+    afterExpiration,
+    tail,
+    // afterScheduled is empty without a scheduled time; afterExpiration is written only with an expiry.
+    fixedBytes: bytes.length - (hasExpires ? 0 : afterExpiration.length),
   };
 }
 
