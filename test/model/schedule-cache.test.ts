@@ -6,44 +6,10 @@ import { test } from 'node:test';
 import type { TaskRow } from '../../src/db/store.js';
 import { resolveTaskRow } from '../../src/model/task-row.js';
 import type { ScheduleCache } from '../../src/model/validate.js';
+import { taskRowOf } from '../support/rows.js';
 
 function intervalRow(id: number, every: number | null, period: string): TaskRow {
-  return {
-    id,
-    name: `task ${id}`,
-    task: 't',
-    args: '[]',
-    kwargs: '{}',
-    headers: '{}',
-    queue: null,
-    exchange: null,
-    routing_key: null,
-    priority: null,
-    expires: null,
-    expire_seconds: null,
-    one_off: false,
-    start_time: null,
-    enabled: true,
-    last_run_at: null,
-    total_run_count: 0,
-    date_changed: 0,
-    crontab_id: null,
-    c_minute: null,
-    c_hour: null,
-    c_day_of_week: null,
-    c_day_of_month: null,
-    c_month_of_year: null,
-    c_timezone: null,
-    interval_id: 7,
-    i_every: every,
-    i_period: period,
-    solar_id: null,
-    s_event: null,
-    s_latitude: null,
-    s_longitude: null,
-    clocked_id: null,
-    k_clocked_time: null,
-  };
+  return taskRowOf({ id, name: `task ${id}`, interval_id: 7, i_every: every, i_period: period });
 }
 
 test('tasks on one schedule row share its check; an edit of that row under the same id is checked again', () => {

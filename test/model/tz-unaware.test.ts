@@ -11,30 +11,15 @@ import { OptionsError, resolveConfig } from '../../src/config.js';
 import type { TaskRow } from '../../src/db/store.js';
 import { defaultCrontabTimezone } from '../../src/model/schedule-task.js';
 import { resolveTaskRow } from '../../src/model/task-row.js';
+import { taskRowOf } from '../support/rows.js';
 
 const ZONE = 'Asia/Shanghai';
 
 function crontabRow(fields: [string, string, string, string, string], timezone: string): TaskRow {
   const [minute, hour, dayOfMonth, monthOfYear, dayOfWeek] = fields;
-  return {
+  return taskRowOf({
     id: 1,
     name: 'tz',
-    task: 't',
-    args: '[]',
-    kwargs: '{}',
-    headers: '{}',
-    queue: null,
-    exchange: null,
-    routing_key: null,
-    priority: null,
-    expires: null,
-    expire_seconds: null,
-    one_off: false,
-    start_time: null,
-    enabled: true,
-    last_run_at: null,
-    total_run_count: 0,
-    date_changed: 0,
     crontab_id: 1,
     c_minute: minute,
     c_hour: hour,
@@ -42,16 +27,7 @@ function crontabRow(fields: [string, string, string, string, string], timezone: 
     c_day_of_month: dayOfMonth,
     c_month_of_year: monthOfYear,
     c_timezone: timezone,
-    interval_id: null,
-    i_every: null,
-    i_period: null,
-    solar_id: null,
-    s_event: null,
-    s_latitude: null,
-    s_longitude: null,
-    clocked_id: null,
-    k_clocked_time: null,
-  };
+  });
 }
 
 // django-celery-beat's own CrontabSchedule.schedule in that mode, asked for the next

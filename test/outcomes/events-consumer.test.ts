@@ -13,7 +13,7 @@ import type { EventSource } from '../../src/outcomes/events-source.js';
 import { Metrics } from '../../src/outcomes/metrics.js';
 import { postgresDialect, withDialectDatabase } from '../support/dialects.js';
 import { histogramOf, parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
-import { insertTask } from '../support/rows.js';
+import { insertTask, sentRun } from '../support/rows.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
 
@@ -27,21 +27,7 @@ describe('events consumer', () => {
       { query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }) } as never,
       { name: 'evc', schedule: { interval: { every: 1, period: 'hours' } } },
     );
-    await beatStoreFor(db).insertRuns(
-      ['a', 'b'].map((taskId) => ({
-        periodicTaskId: id,
-        periodicTaskName: 'evc',
-        task: 'proj.x',
-        taskId,
-        scheduledAt: Date.now(),
-        sentAt: Date.now(),
-        lateMs: 0,
-        broker: 'redis://x',
-        queue: 'celery',
-        manual: false,
-        state: 'SENT',
-      })),
-    );
+    await beatStoreFor(db).insertRuns(['a', 'b'].map((taskId) => sentRun({ id, name: 'evc' }, taskId, Date.now())));
   });
 
   const states = async () =>
@@ -158,21 +144,7 @@ describe('events consumer', () => {
     const flushed = consumer.flush();
     for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(applied, 0, 'nothing is written before the history row is');
-    await beatStoreFor(db).insertRuns([
-      {
-        periodicTaskId: row!.periodic_task_id,
-        periodicTaskName: 'evc',
-        task: 'proj.x',
-        taskId: 'c',
-        scheduledAt: Date.now(),
-        sentAt: Date.now(),
-        lateMs: 0,
-        broker: 'redis://x',
-        queue: 'celery',
-        manual: false,
-        state: 'SENT',
-      },
-    ]);
+    await beatStoreFor(db).insertRuns([sentRun({ id: row!.periodic_task_id, name: 'evc' }, 'c', Date.now())]);
     rowWritten();
     await flushed;
     await consumer.stop();

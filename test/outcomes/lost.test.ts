@@ -9,14 +9,13 @@ import { after, describe, test } from 'node:test';
 
 import { migrate } from '../../src/db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../../src/db/open.js';
-import type { RunEntry } from '../../src/db/store.js';
 import { LostSweeper } from '../../src/outcomes/lost.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
 import { testDialects, withDialectDatabase } from '../support/dialects.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
-import { insertTask } from '../support/rows.js';
+import { insertTask, sentRun } from '../support/rows.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
 const T0 = Date.parse('2026-11-30T12:00:00.000Z');
@@ -28,19 +27,7 @@ for (const dialect of testDialects) {
     test('open runs sent before now - lostAfter become LOST; finished and recent ones stay; a real outcome overwrites LOST', async () => {
       const { db } = database;
       const id = await dialect.insertTask(db, { name: 'lost', schedule: { interval: { every: 1, period: 'hours' } } });
-      const entry = (taskId: string, sentAt: number): RunEntry => ({
-        periodicTaskId: id,
-        periodicTaskName: 'lost',
-        task: 'proj.tasks.x',
-        taskId,
-        scheduledAt: sentAt,
-        sentAt,
-        lateMs: 0,
-        broker: 'redis://127.0.0.1:6379/0',
-        queue: 'celery',
-        manual: false,
-        state: 'SENT',
-      });
+      const entry = (taskId: string, sentAt: number) => sentRun({ id, name: 'lost' }, taskId, sentAt);
       const hour = 3_600_000;
       await beatStoreFor(db).insertRuns([
         entry('sent-old', T0 - 2 * hour),

@@ -10,13 +10,13 @@ import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 
 import { beatStoreFor, runStoreFor } from '../../src/db/open.js';
-import type { RunEntry } from '../../src/db/store.js';
 import { Metrics } from '../../src/outcomes/metrics.js';
 import { RedisResultBackend, TASK_KEY_PREFIX } from '../../src/outcomes/result-backend-redis.js';
 import { ResultBackendPoller } from '../../src/outcomes/result-backend-poller.js';
 import { testDialects, withDialectDatabase } from '../support/dialects.js';
 import { withPrivateRedis } from '../support/private-redis.js';
 import { parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
+import { sentRun } from '../support/rows.js';
 
 const silent = { debug: () => undefined, warn: () => undefined };
 const T0 = Date.parse('2026-11-30T12:00:00.000Z');
@@ -50,19 +50,7 @@ for (const dialect of testDialects) {
         name: 'rounds',
         schedule: { interval: { every: 1, period: 'minutes' } },
       });
-      const entry = (taskId: string, sentAt: number): RunEntry => ({
-        periodicTaskId: id,
-        periodicTaskName: 'rounds',
-        task: 'proj.tasks.x',
-        taskId,
-        scheduledAt: sentAt,
-        sentAt,
-        lateMs: 0,
-        broker: 'redis://127.0.0.1:6379/0',
-        queue: 'celery',
-        manual: false,
-        state: 'SENT',
-      });
+      const entry = (taskId: string, sentAt: number) => sentRun({ id, name: 'rounds' }, taskId, sentAt);
       // 7 old runs that never get a result (ignore_result), then 2 newer ones that do.
       const backendUrl = privateRedis().url(1);
       const stale = Array.from({ length: 7 }, (_, i) => `stale-${i}`);

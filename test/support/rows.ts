@@ -2,6 +2,8 @@
 // every column given, since Django's tables have no database defaults.
 import type pg from 'pg';
 
+import type { RunEntry, TaskRow } from '../../src/db/store.js';
+
 export type ScheduleRow =
   | { interval: { every: number; period: string } }
   | {
@@ -106,4 +108,74 @@ export async function insertTask(db: Queryable, input: TaskRowInput): Promise<nu
     ],
   );
   return rows[0]!.id;
+}
+
+/**
+ * A task row as the store reads it (the task joined with its schedule), for the tests of
+ * what is made of one without a database: every schedule column null unless `over` sets it.
+ */
+export function taskRowOf(over: Partial<TaskRow>): TaskRow {
+  return {
+    id: 1,
+    name: 'task',
+    task: 't',
+    args: '[]',
+    kwargs: '{}',
+    headers: '{}',
+    queue: null,
+    exchange: null,
+    routing_key: null,
+    priority: null,
+    expires: null,
+    expire_seconds: null,
+    one_off: false,
+    start_time: null,
+    enabled: true,
+    last_run_at: null,
+    total_run_count: 0,
+    date_changed: 0,
+    crontab_id: null,
+    c_minute: null,
+    c_hour: null,
+    c_day_of_week: null,
+    c_day_of_month: null,
+    c_month_of_year: null,
+    c_timezone: null,
+    interval_id: null,
+    i_every: null,
+    i_period: null,
+    solar_id: null,
+    s_event: null,
+    s_latitude: null,
+    s_longitude: null,
+    clocked_id: null,
+    k_clocked_time: null,
+    ...over,
+  };
+}
+
+/**
+ * The run-history row the beat writes for a run of `task` sent on time at `sentAt` (epoch
+ * ms) to the default queue; `over` changes any field.
+ */
+export function sentRun(
+  task: { id: number; name: string },
+  taskId: string,
+  sentAt: number,
+  over: Partial<RunEntry> = {},
+): RunEntry {
+  return {
+    periodicTaskId: task.id,
+    periodicTaskName: task.name,
+    task: 'proj.tasks.x',
+    taskId,
+    scheduledAt: sentAt,
+    sentAt,
+    lateMs: 0,
+    broker: 'redis://127.0.0.1:6379/0',
+    queue: 'celery',
+    manual: false,
+    state: 'SENT',
+    ...over,
+  };
 }
