@@ -1,11 +1,10 @@
-import type { BeatStore, TaskRow } from '../db/store.js';
-import { resolveTaskRow, type ResolvedTask } from '../model/task-row.js';
-import type { CheckOptions } from '../model/validate.js';
+import type { BeatStore, OwnTaskRow, TaskPage, TaskRow } from '../db/store.js';
 import { ChangeFeed } from './change-feed.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import type { Logger } from './logger.js';
 import type { Recorder } from './recorder.js';
+import { type RowResult, RowResolver } from './row-resolver.js';
 import type { Entry, TaskTable } from './task-table.js';
 
 const LOAD_PAGE_SIZE = 5000;
@@ -26,13 +25,12 @@ export interface DueBatch {
  * Brings task rows into the task table: the full load, the changes the change log names,
  * and a fresh read of each task just before its run is sent. Every row is checked (a bad
  * one is reported once per distinct problem and left out, the others keep their times);
- * tasks that share a schedule row share one parsed Schedule.
+ * tasks that share a schedule row share one parsed Schedule (see RowResolver).
  */
 export class Loader {
   /** Problems already reported, by task id, so each is logged once. */
   private readonly invalid = new Map<number, string>();
-  /** One checked Schedule per distinct schedule row, shared by the tasks that use it. */
-  private readonly schedules: NonNullable<CheckOptions['scheduleCache']> = new Map();
+  private readonly rows: RowResolver;
   private readonly feed: ChangeFeed;
   private installation = '';
 
@@ -44,9 +42,10 @@ export class Loader {
     private readonly emit: Emit,
     private readonly clock: Clock,
     /** DJANGO_CELERY_BEAT_TZ_AWARE=False: the zone every crontab is read in (ResolvedConfig.crontabTimezone). */
-    private readonly crontabTimezone: string | null = null,
+    crontabTimezone: string | null = null,
   ) {
     this.feed = new ChangeFeed(store, clock);
+    this.rows = new RowResolver(crontabTimezone);
   }
 
   /** Enabled tasks left out as invalid (each reported once). */
@@ -63,8 +62,9 @@ export class Loader {
   async loadAll(): Promise<void> {
     const started = this.clock.monotonic();
     this.table.clear();
+    this.table.deferOrdering(); // the run queue is built once, after the load
     this.invalid.clear();
-    this.schedules.clear();
+    this.rows.clear();
     const installation = await this.store.installationId();
     if (installation === null) throw new Error('dbbeat_installation is empty: run dbbeat migrate');
     this.installation = installation;
@@ -75,15 +75,18 @@ export class Loader {
       this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
     const now = this.clock.now();
     const expired: number[] = [];
-    const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE);
-    let pending: Promise<TaskRow[]> | undefined = page(0);
+    const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE, this.rows.knows);
+    const load = (task: OwnTaskRow, result: RowResult) => this.loadRow(task, result, now, expired);
+    let pending: Promise<TaskPage> | undefined = page(0);
     while (pending) {
-      const rows: TaskRow[] = await pending;
+      const read: TaskPage = await pending;
+      const { tasks } = read;
       // The database reads the next page while this one is scheduled.
-      pending = rows.length === LOAD_PAGE_SIZE ? page(rows[rows.length - 1]!.id) : undefined;
+      pending = tasks.length === LOAD_PAGE_SIZE ? page(tasks[tasks.length - 1]!.id) : undefined;
       pending?.catch(() => undefined); // awaited on the next turn; a failure surfaces there
-      for (const row of rows) this.loadRow(row, now, expired);
+      this.rows.resolvePage(read, load);
     }
+    this.rows.endLoad();
     await this.recorder.disable(expired);
     const next = this.table.queue.peekTime();
     this.log.info(
@@ -113,7 +116,7 @@ export class Loader {
       for (const row of rows) {
         found.add(row.id);
         if (names.length < CHANGE_NAMES_SHOWN) names.push(row.name);
-        this.loadRow(row, now, expired);
+        this.loadRow(row, row.enabled ? this.rows.resolve(row) : '', now, expired);
       }
       for (const id of chunk) {
         if (!found.has(id)) {
@@ -173,41 +176,38 @@ export class Loader {
     await this.feed.prune();
   }
 
-  /** Schedules one row, or reports why it cannot be. */
-  private loadRow(row: TaskRow, now: number, expired: number[]): void {
+  /** Schedules one checked row (`result`; a disabled row's is not looked at), or reports why it cannot be. */
+  private loadRow(row: OwnTaskRow | TaskRow, result: RowResult, now: number, expired: number[]): void {
     if (!row.enabled) {
       this.forget(row.id);
       return;
     }
-    const task = this.resolve(row);
-    if (!task) return;
-    if (row.expires !== null && row.expires <= now) {
-      expired.push(row.id);
-      this.forget(row.id);
+    if (typeof result === 'string') {
+      this.reportInvalid(row, result);
       return;
-    }
-    this.table.upsert(task, now);
-  }
-
-  /** Validates a row; a bad one is reported once per distinct problem and unscheduled. */
-  private resolve(row: TaskRow): ResolvedTask | undefined {
-    const resolution = resolveTaskRow(row, { scheduleCache: this.schedules, crontabTimezone: this.crontabTimezone });
-    if (!resolution.ok) {
-      if (this.invalid.get(row.id) !== resolution.problem) {
-        this.invalid.set(row.id, resolution.problem);
-        this.log.error(
-          { taskId: row.id, task: row.name, problem: resolution.problem },
-          `skipping task ${JSON.stringify(row.name)}: ${resolution.problem}`,
-        );
-        this.emit('invalid', { id: row.id, name: row.name, problem: resolution.problem });
-      }
-      this.table.delete(row.id);
-      return undefined;
     }
     if (this.invalid.delete(row.id)) {
       this.log.info({ taskId: row.id, task: row.name }, `task ${JSON.stringify(row.name)} is valid again`);
     }
-    return resolution.task;
+    if (result.expires !== null && result.expires <= now) {
+      expired.push(row.id);
+      this.forget(row.id);
+      return;
+    }
+    this.table.put(result, now);
+  }
+
+  /** A bad row is reported once per distinct problem, and unscheduled. */
+  private reportInvalid(row: OwnTaskRow | TaskRow, problem: string): void {
+    if (this.invalid.get(row.id) !== problem) {
+      this.invalid.set(row.id, problem);
+      this.log.error(
+        { taskId: row.id, task: row.name, problem },
+        `skipping task ${JSON.stringify(row.name)}: ${problem}`,
+      );
+      this.emit('invalid', { id: row.id, name: row.name, problem });
+    }
+    this.table.delete(row.id);
   }
 
   private forget(id: number): void {

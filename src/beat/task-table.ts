@@ -1,15 +1,24 @@
+import { PyJsonText } from '../broker/pyjson.js';
+import type { ResolvedTask } from '../model/task-row.js';
 import type { Schedule } from '../schedules/types.js';
 import { RunQueue } from './run-queue.js';
-import type { ResolvedTask } from '../model/task-row.js';
 
 /** The earliest instant a Date can hold. */
 const EARLIEST_DATE = -8.64e15;
+/**
+ * A task's SendSpec (and so its parsed args, and the broker's envelope built from them) is
+ * kept after a run only when its next run is this close; a task that runs hourly or daily
+ * builds it again at its next run, and a million tasks sent in one burst do not keep a
+ * million specs.
+ */
+const KEEP_SPEC_MS = 60_000;
 
 /**
  * What sending a run needs of its task, kept from the checked row so that a run is sent
  * without reading the row again (the change log names the rows to read again). Only
  * these fields: the row itself, with its schedule columns, would double the memory of a
- * million tasks.
+ * million tasks. One object per task version: the broker caches by its identity (and by
+ * its args object's).
  */
 export interface SendSpec {
   name: string;
@@ -26,6 +35,9 @@ export interface SendSpec {
   kwargs: ResolvedTask['kwargs'];
   headers: ResolvedTask['headers'];
 }
+
+/** The part of a SendSpec that many tasks share (one object for all tasks with equal fields). */
+export type SendProfile = Omit<SendSpec, 'name' | 'expires' | 'args'>;
 
 /** What sending a run of `task` needs of it. */
 export function sendSpecOf(task: ResolvedTask): SendSpec {
@@ -46,14 +58,56 @@ export function sendSpecOf(task: ResolvedTask): SendSpec {
   };
 }
 
-/** What the beat keeps in memory per scheduled task: little, so a million fit. */
+/**
+ * A checked schedule and the key of its content (a change of key means the schedule was
+ * edited), shared by the tasks that use it; it remembers its last next-run computation,
+ * which tasks loaded with the same last run share.
+ */
+export class ScheduleRef {
+  private memoBase = NaN;
+  private memoStart: number | null = null;
+  private memoNeverRun = false;
+  private memoSlot: number | null = null;
+
+  constructor(
+    readonly schedule: Schedule,
+    readonly key: string,
+  ) {}
+
+  /** nextSlot of this schedule (a pure function of its arguments, so the last answer is reused). */
+  nextSlot(base: number, startTime: number | null, neverRun: boolean): number | null {
+    if (base === this.memoBase && startTime === this.memoStart && neverRun === this.memoNeverRun) return this.memoSlot;
+    const slot = nextSlot(this.schedule, base, startTime, neverRun);
+    this.memoBase = base;
+    this.memoStart = startTime;
+    this.memoNeverRun = neverRun;
+    this.memoSlot = slot;
+    return slot;
+  }
+}
+
+/** A checked task row, as the table takes it (see TaskTable.put). */
+export interface TaskVersion {
+  id: number;
+  name: string;
+  /** The args column's text, checked to be a JSON list; parsed when a run is sent. */
+  args: string;
+  profile: SendProfile;
+  /** Epoch ms. */
+  expires: number | null;
+  startTime: number | null;
+  lastRunAt: number | null;
+  dateChanged: number;
+  /** Has a clocked schedule: runs at its time even when saved after it. */
+  clocked: boolean;
+  schedule: ScheduleRef;
+}
+
+/** A scheduled task as the send path sees it: what to send, and the slot its next run is for. */
 export interface Entry {
   spec: SendSpec;
-  schedule: Schedule;
-  scheduleKey: string;
   /** Epoch ms of the slot the next run is for. */
   slot: number;
-  startTime: number | null;
 }
 
 /**
@@ -76,128 +130,254 @@ export function nextSlot(schedule: Schedule, base: number, startTime: number | n
   return schedule.nextAfter(new Date(from))?.getTime() ?? null;
 }
 
-/** The enabled, valid tasks and their next runs. */
+/** The run queue by task id, as the loop and the loader use it. */
+export interface TaskQueue {
+  readonly size: number;
+  has(id: number): boolean;
+  delete(id: number): void;
+  /** The time of the earliest run, or undefined when nothing is scheduled. */
+  peekTime(): number | undefined;
+  /** Removes and returns up to `limit` task ids whose run is at or before `now`, earliest first. */
+  popDue(now: number, limit: number): number[];
+}
+
+/**
+ * The enabled, valid tasks and their next runs. Each task has a dense slot number, and
+ * what the table keeps of it lives in flat arrays indexed by that slot (no object per
+ * task): its name and args text, a profile shared with the tasks whose other send fields
+ * are equal, its schedule (shared), start_time, expires and the slot of its next run.
+ * A SendSpec is built when a run is sent (see KEEP_SPEC_MS).
+ */
 export class TaskTable {
-  readonly queue = new RunQueue();
-  private readonly entries = new Map<number, Entry>();
-  /**
-   * One copy of each string many tasks share (task name, queue, schedule key): the driver
-   * makes a new string per row, a million copies of the same few. Bounded: cleared when full.
-   */
-  private readonly strings = new Map<string, string>();
-  private readonly values = new Map<string, unknown>();
+  private readonly runs = new RunQueue();
+  private readonly slotOf = new Map<number, number>();
+  private ids = new Float64Array(1024);
+  private slots = new Float64Array(1024);
+  private starts = new Float64Array(1024); // NaN: none
+  private expiries = new Float64Array(1024); // NaN: none
+  private readonly names: string[] = [];
+  private readonly argTexts: string[] = [];
+  private readonly profiles: SendProfile[] = [];
+  private readonly schedules: ScheduleRef[] = [];
+  private readonly specs: (SendSpec | undefined)[] = [];
+  private readonly free: number[] = [];
+  private used = 0;
+  private readonly interned = new Map<string, SendProfile>();
+  private lastProfile: SendProfile | undefined;
+
+  /** The run queue by task id. */
+  readonly queue: TaskQueue;
+
+  constructor() {
+    const runs = this.runs;
+    const slotOf = this.slotOf;
+    this.queue = {
+      get size() {
+        return runs.size;
+      },
+      has: (id) => {
+        const slot = slotOf.get(id);
+        return slot !== undefined && runs.has(slot);
+      },
+      delete: (id) => {
+        const slot = slotOf.get(id);
+        if (slot !== undefined) runs.delete(slot);
+      },
+      peekTime: () => runs.peekTime(),
+      popDue: (now, limit) => runs.popDue(now, limit).map((slot) => this.ids[slot]!),
+    };
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.slotOf.size;
   }
 
+  /** The task's send fields and next slot; undefined when it is not in the table. */
   get(id: number): Entry | undefined {
-    return this.entries.get(id);
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : { spec: this.specAt(slot), slot: this.slots[slot]! };
+  }
+
+  /** Until the run queue is next read, adds tasks without ordering it (a full load). */
+  deferOrdering(): void {
+    this.runs.defer();
   }
 
   /**
-   * Adds or refreshes a task from its row. A task seen for the first time starts from
-   * its last run (or, never run, from date_changed; see nextSlot for start_time). A task
-   * whose schedule was edited starts from now, so the edit takes effect without a
-   * spurious immediate run.
-   * Returns the entry, or undefined when the schedule has no run left.
+   * Adds or refreshes a task from its checked row. A task seen for the first time starts
+   * from its last run (or, never run, from date_changed; see nextSlot for start_time). A
+   * task whose schedule was edited starts from now, so the edit takes effect without a
+   * spurious immediate run. Returns false (and drops the task) when its schedule has no
+   * run left.
    */
-  upsert(task: ResolvedTask, now: number): Entry | undefined {
-    const { row } = task;
-    const previous = this.entries.get(row.id);
-    const startTime = row.start_time;
-    let base = row.last_run_at ?? row.date_changed;
-    if (row.clocked_id !== null && row.last_run_at === null) {
-      base = EARLIEST_DATE; // a clocked task runs at its time, even one saved after it
+  put(task: TaskVersion, now: number): boolean {
+    const known = this.slotOf.get(task.id);
+    const startTime = task.startTime;
+    let base = task.lastRunAt ?? task.dateChanged;
+    if (task.clocked && task.lastRunAt === null) base = EARLIEST_DATE; // runs at its time, even saved after it
+    let scheduleEdited = false;
+    if (known !== undefined) {
+      const previousStart = this.starts[known]!;
+      scheduleEdited =
+        this.schedules[known]!.key !== task.schedule.key ||
+        (startTime === null ? !Number.isNaN(previousStart) : previousStart !== startTime);
     }
-    const scheduleEdited =
-      previous !== undefined && (previous.scheduleKey !== task.scheduleKey || previous.startTime !== startTime);
     if (scheduleEdited) base = Math.max(base, now);
-    let slot = nextSlot(task.schedule, base, startTime, row.last_run_at === null && !scheduleEdited);
-    if (slot === null) {
-      this.delete(row.id);
-      return undefined;
+    let next = task.schedule.nextSlot(base, startTime, task.lastRunAt === null && !scheduleEdited);
+    if (next === null) {
+      this.delete(task.id);
+      return false;
     }
     // The row's last_run_at may lag what was sent (its record waits on a row lock, or is
     // still being written): never step back to a slot that already went out.
-    if (previous !== undefined && !scheduleEdited) slot = Math.max(slot, previous.slot);
-    const entry: Entry = {
-      spec: this.specOf(task),
-      schedule: task.schedule,
-      scheduleKey: this.intern(task.scheduleKey),
-      slot,
-      startTime,
-    };
-    this.entries.set(row.id, entry);
-    this.queue.set(row.id, slot);
-    return entry;
+    if (known !== undefined && !scheduleEdited) next = Math.max(next, this.slots[known]!);
+    const slot = known ?? this.allocate(task.id);
+    this.names[slot] = task.name;
+    this.argTexts[slot] = task.args;
+    this.profiles[slot] = this.intern(task.profile);
+    this.schedules[slot] = task.schedule;
+    this.specs[slot] = undefined;
+    this.starts[slot] = startTime ?? NaN;
+    this.expiries[slot] = task.expires ?? NaN;
+    this.slots[slot] = next;
+    this.runs.set(slot, next);
+    return true;
   }
 
   /** Moves a task to its run after `lastRun`; removes it when there is none. */
   advance(id: number, lastRun: number): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    const slot = nextSlot(entry.schedule, lastRun, entry.startTime);
-    if (slot === null) {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    const start = this.starts[slot]!;
+    const next = this.schedules[slot]!.nextSlot(lastRun, Number.isNaN(start) ? null : start, false);
+    if (next === null) {
       this.delete(id);
       return;
     }
-    entry.slot = slot;
-    this.queue.set(id, slot);
+    if (next - lastRun > KEEP_SPEC_MS) this.specs[slot] = undefined;
+    this.slots[slot] = next;
+    this.runs.set(slot, next);
   }
 
   /** Puts a popped task back at its slot (its run was not sent). */
   requeue(id: number): void {
-    const entry = this.entries.get(id);
-    if (entry) this.queue.set(id, entry.slot);
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) this.runs.set(slot, this.slots[slot]!);
   }
 
   /** Puts a popped task back, to be tried again at `at` (epoch ms) for the same slot. */
   postpone(id: number, at: number): void {
-    const entry = this.entries.get(id);
-    if (entry) this.queue.set(id, Math.max(entry.slot, at));
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) this.runs.set(slot, Math.max(this.slots[slot]!, at));
   }
 
   delete(id: number): void {
-    this.entries.delete(id);
-    this.queue.delete(id);
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    this.slotOf.delete(id);
+    this.runs.delete(slot);
+    // Let go of what the slot holds, for the collector; the slot is reused.
+    this.names[slot] = '';
+    this.argTexts[slot] = '';
+    this.specs[slot] = undefined;
+    this.free.push(slot);
   }
 
   clear(): void {
-    this.entries.clear();
-    this.queue.clear();
-    this.strings.clear();
-    this.values.clear();
+    this.slotOf.clear();
+    this.runs.clear();
+    this.names.length = 0;
+    this.argTexts.length = 0;
+    this.profiles.length = 0;
+    this.schedules.length = 0;
+    this.specs.length = 0;
+    this.free.length = 0;
+    this.used = 0;
+    this.interned.clear();
+    this.lastProfile = undefined;
   }
 
-  private intern<T extends string | null>(value: T): T {
-    if (value === null) return value;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known as T;
-    if (this.strings.size >= 100_000) this.strings.clear();
-    this.strings.set(value, value);
-    return value;
+  private allocate(id: number): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.used++;
+      if (slot === this.ids.length) this.grow();
+    }
+    this.ids[slot] = id;
+    this.slotOf.set(id, slot);
+    return slot;
   }
 
-  private specOf(task: ResolvedTask): SendSpec {
-    const spec = sendSpecOf(task);
-    spec.task = this.intern(spec.task);
-    spec.queue = this.intern(spec.queue);
-    spec.exchange = this.intern(spec.exchange);
-    spec.routingKey = this.intern(spec.routingKey);
-    // Most tasks share a few kwargs and headers texts ('{}'): one parsed value each
-    // (never mutated: messages copy from them).
-    spec.kwargs = this.shared(`k${task.row.kwargs}`, spec.kwargs);
-    spec.headers = this.shared(`h${task.row.headers}`, spec.headers);
+  private grow(): void {
+    const size = this.ids.length * 2;
+    const larger = (from: Float64Array) => {
+      const to = new Float64Array(size);
+      to.set(from);
+      return to;
+    };
+    this.ids = larger(this.ids);
+    this.slots = larger(this.slots);
+    this.starts = larger(this.starts);
+    this.expiries = larger(this.expiries);
+  }
+
+  /** The task's SendSpec, built on first use after a load or an edit (one per task version). */
+  private specAt(slot: number): SendSpec {
+    let spec = this.specs[slot];
+    if (spec === undefined) {
+      const profile = this.profiles[slot]!;
+      const expires = this.expiries[slot]!;
+      spec = {
+        name: this.names[slot]!,
+        task: profile.task,
+        queue: profile.queue,
+        exchange: profile.exchange,
+        routingKey: profile.routingKey,
+        priority: profile.priority,
+        expires: Number.isNaN(expires) ? null : expires,
+        expireSeconds: profile.expireSeconds,
+        oneOff: profile.oneOff,
+        // Checked to be a JSON list when the row was loaded. Parsed for each version: the
+        // broker keeps its envelope by this object, so tasks never share one.
+        args: PyJsonText.parse(this.argTexts[slot]!),
+        kwargs: profile.kwargs,
+        headers: profile.headers,
+      };
+      this.specs[slot] = spec;
+    }
     return spec;
   }
 
-  private shared<T>(text: string, value: T): T {
-    if (text.length > 64) return value;
-    const known = this.values.get(text);
-    if (known !== undefined) return known as T;
-    if (this.values.size >= 10_000) this.values.clear();
-    this.values.set(text, value);
-    return value;
+  /**
+   * One profile object for all tasks with equal send fields (a million tasks, a few
+   * profiles). kwargs and headers compare by identity: the loader shares one parsed value
+   * per text. Bounded: cleared when full.
+   */
+  private intern(profile: SendProfile): SendProfile {
+    const last = this.lastProfile;
+    if (last !== undefined && sameProfile(last, profile)) return last;
+    const key = `${profile.task}\u0000${profile.queue}\u0000${profile.exchange}\u0000${profile.routingKey}\u0000${profile.priority}\u0000${profile.expireSeconds}\u0000${profile.oneOff}\u0000${profile.kwargs.text}\u0000${profile.headers.text}`;
+    let known = this.interned.get(key);
+    if (known === undefined || known.kwargs !== profile.kwargs || known.headers !== profile.headers) {
+      if (this.interned.size >= 100_000) this.interned.clear();
+      known = profile;
+      this.interned.set(key, known);
+    }
+    this.lastProfile = known;
+    return known;
   }
+}
+
+function sameProfile(a: SendProfile, b: SendProfile): boolean {
+  return (
+    a.task === b.task &&
+    a.queue === b.queue &&
+    a.exchange === b.exchange &&
+    a.routingKey === b.routingKey &&
+    a.priority === b.priority &&
+    a.expireSeconds === b.expireSeconds &&
+    a.oneOff === b.oneOff &&
+    a.kwargs === b.kwargs &&
+    a.headers === b.headers
+  );
 }

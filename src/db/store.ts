@@ -52,6 +52,68 @@ export type TaskRow = {
   k_clocked_time: number | null;
 };
 
+/** The schedule columns of a TaskRow (c_ crontab, i_ interval, s_ solar, k_ clocked). */
+type ScheduleColumns =
+  | 'c_minute'
+  | 'c_hour'
+  | 'c_day_of_week'
+  | 'c_day_of_month'
+  | 'c_month_of_year'
+  | 'c_timezone'
+  | 'i_every'
+  | 'i_period'
+  | 's_event'
+  | 's_latitude'
+  | 's_longitude'
+  | 'k_clocked_time';
+
+/** A task row as the join-free page query selects it: the task's own columns, times as epoch ms. */
+export type OwnTaskRow = Omit<TaskRow, ScheduleColumns>;
+
+/** One crontab row, as the schedule statement selects it (`id` plus TaskRow's c_ columns, unprefixed). */
+export interface CrontabRow {
+  id: number;
+  minute: string;
+  hour: string;
+  day_of_week: string;
+  day_of_month: string;
+  month_of_year: string;
+  timezone: string;
+}
+export interface IntervalRow {
+  id: number;
+  every: number;
+  period: string;
+}
+export interface SolarRow {
+  id: number;
+  event: string;
+  latitude: number;
+  longitude: number;
+}
+export interface ClockedRow {
+  id: number;
+  /** Epoch ms. */
+  clocked_time: number;
+}
+
+/** The schedule rows one page of tasks refers to. */
+export interface ScheduleRows {
+  crontab: readonly CrontabRow[];
+  interval: readonly IntervalRow[];
+  solar: readonly SolarRow[];
+  clocked: readonly ClockedRow[];
+}
+
+/** Whether the caller already has schedule row `id` of `kind`. */
+export type KnownSchedule = (kind: keyof ScheduleRows, id: number) => boolean;
+
+/** One page of enabled tasks, and the schedule rows they refer to (joined by the beat, see ./schedule-join.ts). */
+export interface TaskPage {
+  tasks: OwnTaskRow[];
+  schedules: ScheduleRows;
+}
+
 /** One run to record: the task's new last_run_at, whether it counts as a run, and whether to disable it. */
 export interface RunRecord {
   id: number;
@@ -181,8 +243,12 @@ export interface BeatStore {
    * leaves it out.
    */
   ensureStatistics?(): Promise<string[]>;
-  /** Up to `limit` enabled tasks with id > `afterId`, in id order (keyset pagination). */
-  loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]>;
+  /**
+   * Up to `limit` enabled tasks with id > `afterId`, in id order (keyset pagination), with
+   * the schedule rows they use (joinSchedules gives the TaskRows loadByIds would give),
+   * except those `known` says the caller has already (read with an earlier page).
+   */
+  loadEnabledPage(afterId: number, limit: number, known?: KnownSchedule): Promise<TaskPage>;
   /** The tasks with these ids, enabled or not (missing ones are absent). */
   loadByIds(ids: readonly number[]): Promise<TaskRow[]>;
   /**

@@ -3,7 +3,15 @@
 import type { PyJsonText } from '../broker/pyjson.js';
 import type { TaskRow } from '../db/store.js';
 import type { Schedule } from '../schedules/types.js';
-import { checkPeriodicTask, type CheckOptions, type PeriodicTaskFields } from './validate.js';
+import {
+  checkPeriodicTask,
+  type CheckOptions,
+  type ClockedFields,
+  type CrontabFields,
+  type IntervalFields,
+  type PeriodicTaskFields,
+  type SolarFields,
+} from './validate.js';
 
 export type { TaskRow } from '../db/store.js';
 
@@ -26,12 +34,74 @@ export function scheduleKeyOf(row: TaskRow): string {
   return [
     row.crontab_id === null
       ? ''
-      : `crontab:${row.c_minute} ${row.c_hour} ${row.c_day_of_month} ${row.c_month_of_year} ${row.c_day_of_week} ${row.c_timezone}`,
-    row.interval_id === null ? '' : `interval:${row.i_every} ${row.i_period}`,
-    row.solar_id === null ? '' : `solar:${row.s_event} ${row.s_latitude} ${row.s_longitude}`,
-    row.clocked_id === null ? '' : `clocked:${row.k_clocked_time}`,
+      : crontabKey(
+          row.c_minute,
+          row.c_hour,
+          row.c_day_of_month,
+          row.c_month_of_year,
+          row.c_day_of_week,
+          row.c_timezone,
+        ),
+    row.interval_id === null ? '' : intervalKey(row.i_every, row.i_period),
+    row.solar_id === null ? '' : solarKey(row.s_event, row.s_latitude, row.s_longitude),
+    row.clocked_id === null ? '' : clockedKey(row.k_clocked_time),
   ].join('|');
 }
+
+// The parts of scheduleKeyOf, one per kind; a task with one schedule has the other three empty.
+export const crontabKey = (
+  minute: string | null,
+  hour: string | null,
+  dayOfMonth: string | null,
+  monthOfYear: string | null,
+  dayOfWeek: string | null,
+  timezone: string | null,
+): string => `crontab:${minute} ${hour} ${dayOfMonth} ${monthOfYear} ${dayOfWeek} ${timezone}`;
+export const intervalKey = (every: number | null, period: string | null): string => `interval:${every} ${period}`;
+export const solarKey = (event: string | null, latitude: number | null, longitude: number | null): string =>
+  `solar:${event} ${latitude} ${longitude}`;
+export const clockedKey = (time: number | null): string => `clocked:${time}`;
+
+/** A crontab row's fields as the checks take them (row values as the join gives them). */
+export function crontabFieldsOf(
+  c: {
+    minute: string | null;
+    hour: string | null;
+    dayOfWeek: string | null;
+    dayOfMonth: string | null;
+    monthOfYear: string | null;
+    timezone: string | null;
+  },
+  crontabTimezone: string | null,
+): CrontabFields {
+  return {
+    minute: c.minute ?? '',
+    hour: c.hour ?? '',
+    dayOfWeek: c.dayOfWeek ?? '',
+    dayOfMonth: c.dayOfMonth ?? '',
+    monthOfYear: c.monthOfYear ?? '',
+    // DJANGO_CELERY_BEAT_TZ_AWARE=False: django-celery-beat builds a plain Celery
+    // crontab, read in the app's timezone (CELERY_TIMEZONE), whatever the row says.
+    timezone: crontabTimezone ?? c.timezone ?? '',
+  };
+}
+
+export const intervalFieldsOf = (every: number | null, period: string | null): IntervalFields => ({
+  every: every ?? 0,
+  period: period ?? '',
+});
+
+export const solarFieldsOf = (
+  event: string | null,
+  latitude: number | null,
+  longitude: number | null,
+): SolarFields => ({
+  event: event ?? '',
+  latitude: latitude ?? NaN,
+  longitude: longitude ?? NaN,
+});
+
+export const clockedFieldsOf = (time: number | null): ClockedFields => ({ clockedTime: new Date(time ?? NaN) });
 
 function fieldsOf(row: TaskRow, crontabTimezone: string | null): PeriodicTaskFields {
   return {
@@ -52,22 +122,20 @@ function fieldsOf(row: TaskRow, crontabTimezone: string | null): PeriodicTaskFie
     crontab:
       row.crontab_id === null
         ? null
-        : {
-            minute: row.c_minute ?? '',
-            hour: row.c_hour ?? '',
-            dayOfWeek: row.c_day_of_week ?? '',
-            dayOfMonth: row.c_day_of_month ?? '',
-            monthOfYear: row.c_month_of_year ?? '',
-            // DJANGO_CELERY_BEAT_TZ_AWARE=False: django-celery-beat builds a plain Celery
-            // crontab, read in the app's timezone (CELERY_TIMEZONE), whatever the row says.
-            timezone: crontabTimezone ?? row.c_timezone ?? '',
-          },
-    interval: row.interval_id === null ? null : { every: row.i_every ?? 0, period: row.i_period ?? '' },
-    solar:
-      row.solar_id === null
-        ? null
-        : { event: row.s_event ?? '', latitude: row.s_latitude ?? NaN, longitude: row.s_longitude ?? NaN },
-    clocked: row.clocked_id === null ? null : { clockedTime: new Date(row.k_clocked_time ?? NaN) },
+        : crontabFieldsOf(
+            {
+              minute: row.c_minute,
+              hour: row.c_hour,
+              dayOfWeek: row.c_day_of_week,
+              dayOfMonth: row.c_day_of_month,
+              monthOfYear: row.c_month_of_year,
+              timezone: row.c_timezone,
+            },
+            crontabTimezone,
+          ),
+    interval: row.interval_id === null ? null : intervalFieldsOf(row.i_every, row.i_period),
+    solar: row.solar_id === null ? null : solarFieldsOf(row.s_event, row.s_latitude, row.s_longitude),
+    clocked: row.clocked_id === null ? null : clockedFieldsOf(row.k_clocked_time),
     // The ids let a schedule cache know a row it has checked (validate.ts).
     crontabId: row.crontab_id,
     intervalId: row.interval_id,

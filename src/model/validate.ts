@@ -40,7 +40,8 @@ export {
   type SolarFields,
 } from './schedule-rows.js';
 
-const MAX_NAME_LENGTH = 200;
+/** The length of django-celery-beat's varchar(200) text columns (name, task, queue, exchange, routing_key). */
+export const MAX_NAME_LENGTH = 200;
 
 /**
  * PeriodicTask's columns as Prisma names them (see fields.ts), plus the attached schedule
@@ -188,15 +189,28 @@ function checkAttachedSchedule(
 }
 
 function checkScheduleRow(kind: ScheduleKindName, fields: PeriodicTaskFields): CheckResult<Schedule> {
+  const row = fields[kind];
+  return row ? checkPresentRow(kind, row) : missingRow(kind, fields[`${kind}Id`]);
+}
+
+/** The fields of one schedule row of each kind. */
+interface ScheduleRowFields {
+  crontab: CrontabFields;
+  interval: IntervalFields;
+  solar: SolarFields;
+  clocked: ClockedFields;
+}
+
+function checkPresentRow<K extends ScheduleKindName>(kind: K, row: ScheduleRowFields[K]): CheckResult<Schedule> {
   switch (kind) {
     case 'crontab':
-      return fields.crontab ? checkCrontab(fields.crontab) : missingRow('crontab', fields.crontabId);
+      return checkCrontab(row as CrontabFields);
     case 'interval':
-      return fields.interval ? checkInterval(fields.interval) : missingRow('interval', fields.intervalId);
+      return checkInterval(row as IntervalFields);
     case 'solar':
-      return fields.solar ? checkSolar(fields.solar) : missingRow('solar', fields.solarId);
-    case 'clocked':
-      return fields.clocked ? checkClocked(fields.clocked) : missingRow('clocked', fields.clockedId);
+      return checkSolar(row as SolarFields);
+    default:
+      return checkClocked(row as ClockedFields);
   }
 }
 
@@ -212,9 +226,32 @@ function cachedScheduleRow(
   // else by the row's content.
   const id = fields[`${kind}Id`];
   const key = typeof id === 'number' ? `${kind}#${id}` : `${kind}:${JSON.stringify(row)}`;
+  return cachedCheck(cache, key, kind, row);
+}
+
+/**
+ * The check of schedule row `id` of `kind` (as checkPeriodicTask makes it for a task that
+ * has this row), through `cache`: the same cache entry, and so the same Schedule, as
+ * checkPeriodicTask's for that row.
+ */
+export function checkScheduleRowCached<K extends ScheduleKindName>(
+  cache: ScheduleCache,
+  kind: K,
+  id: number,
+  row: ScheduleRowFields[K],
+): CheckResult<Schedule> {
+  return cachedCheck(cache, `${kind}#${id}`, kind, row);
+}
+
+function cachedCheck<K extends ScheduleKindName>(
+  cache: ScheduleCache,
+  key: string,
+  kind: K,
+  row: ScheduleRowFields[K],
+): CheckResult<Schedule> {
   const known = cache.get(key);
   if (known !== undefined && sameFields(known.row, row)) return known.result;
-  const result = checkScheduleRow(kind, fields);
+  const result = checkPresentRow(kind, row);
   cache.set(key, { row, result });
   return result;
 }

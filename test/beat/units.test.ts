@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import { recordedLastRun } from '../../src/beat/dispatch.js';
 import { RunQueue } from '../../src/beat/run-queue.js';
 import { runTaskId } from '../../src/beat/task-id.js';
-import { nextSlot } from '../../src/beat/task-table.js';
+import { nextSlot, ScheduleRef, TaskTable, type TaskVersion } from '../../src/beat/task-table.js';
+import { PyJsonText } from '../../src/broker/pyjson.js';
 import { OptionsError, resolveConfig } from '../../src/config.js';
 import { redactUrl } from '../../src/redact-url.js';
 import { buildSchedule } from '../../src/schedules/index.js';
@@ -48,6 +49,32 @@ describe('RunQueue', () => {
     assert.deepEqual(
       times,
       [...times].sort((a, b) => a - b),
+    );
+  });
+
+  test('deferred ordering: appended unordered, built once on the next read, popped in time order', () => {
+    const queue = new RunQueue();
+    const due = new Map<number, number>();
+    queue.defer();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const set = (handle: number, at: number) => {
+      queue.set(handle, at);
+      due.set(handle, at);
+    };
+    for (let handle = 0; handle < 2000; handle++) set(handle, random() % 500);
+    for (let handle = 0; handle < 2000; handle += 7) {
+      queue.delete(handle);
+      due.delete(handle);
+      set(handle + 1, 1000 + handle); // moved while unordered
+    }
+    assert.equal(queue.peekTime(), Math.min(...due.values()));
+    set(5000, -1); // ordered again: sifted in
+    const times = queue.popDue(Infinity, 5000).map((handle) => due.get(handle)!);
+    assert.equal(times.length, due.size);
+    assert.deepEqual(
+      times,
+      [...due.values()].sort((a, b) => a - b),
     );
   });
 
@@ -217,5 +244,96 @@ describe('redactUrl', () => {
 
   test('a URL that does not parse is redacted by pattern', () => {
     assert.equal(redactUrl('postgres://alice:s3cret@db:notaport/x'), 'postgres://alice:***@db:notaport/x');
+  });
+});
+
+describe('TaskTable', () => {
+  const every = (seconds: number) =>
+    new ScheduleRef(
+      buildSchedule({ kind: 'interval', every: seconds, period: 'seconds' }),
+      `|interval:${seconds} seconds||`,
+    );
+  const profile = (task: string) => ({
+    task,
+    queue: null,
+    exchange: null,
+    routingKey: null,
+    priority: null,
+    expireSeconds: null,
+    oneOff: false,
+    kwargs: PyJsonText.parse('{}'),
+    headers: PyJsonText.parse('{}'),
+  });
+  const T = at('2030-01-07T10:00:00Z');
+  const version = (id: number, schedule: ScheduleRef, args = `[${id}]`): TaskVersion => ({
+    id,
+    name: `task ${id}`,
+    args,
+    profile: profile('app.add'),
+    expires: null,
+    startTime: null,
+    lastRunAt: T,
+    dateChanged: T - MIN,
+    clocked: false,
+    schedule,
+  });
+
+  test('keeps tasks by id; builds a SendSpec per version, kept while runs are near', () => {
+    const table = new TaskTable();
+    table.deferOrdering();
+    const often = every(10);
+    const hourly = every(3600);
+    for (let id = 1; id <= 100; id++) table.put(version(id, id % 2 === 0 ? often : hourly), T);
+    assert.equal(table.size, 100);
+    assert.equal(table.queue.peekTime(), T + 10 * S);
+    const due = table.queue.popDue(T + 10 * S, 1000);
+    assert.equal(due.length, 50);
+    const entry = table.get(2)!;
+    assert.deepEqual(
+      [entry.slot, entry.spec.name, entry.spec.task, entry.spec.args.text],
+      [T + 10 * S, 'task 2', 'app.add', '[2]'],
+    );
+    assert.equal(table.get(2)!.spec, entry.spec, 'one spec per version');
+    table.advance(2, T + 10 * S);
+    assert.equal(table.get(2)!.spec, entry.spec, 'kept: the next run is near');
+    assert.equal(table.get(2)!.slot, T + 20 * S);
+    assert.equal(table.get(1)!.spec.args.text, '[1]');
+    const hourlySpec = table.get(1)!.spec;
+    table.advance(1, T + 3600 * S);
+    assert.notEqual(table.get(1)!.spec, hourlySpec, 'built again: the next run is an hour away');
+    table.put(version(2, often, '["edited"]'), T + 11 * S);
+    assert.equal(table.get(2)!.spec.args.text, '["edited"]');
+    assert.equal(table.get(2)!.slot, T + 20 * S, 'never steps back to a slot already sent');
+    assert.equal(table.get(1)!.spec.task, table.get(3)!.spec.task);
+  });
+
+  test('delete, requeue, postpone; freed slots are reused', () => {
+    const table = new TaskTable();
+    const often = every(10);
+    table.put(version(1, often), T);
+    table.put(version(2, often), T);
+    assert.deepEqual(table.queue.popDue(T + 10 * S, 10).sort(), [1, 2]);
+    table.requeue(1);
+    table.postpone(2, T + 15 * S);
+    assert.deepEqual(table.queue.popDue(T + 10 * S, 10), [1]);
+    assert.deepEqual(table.queue.popDue(T + 15 * S, 10), [2]);
+    table.delete(1);
+    assert.equal(table.get(1), undefined);
+    table.put(version(3, every(20)), T);
+    assert.equal(table.size, 2);
+    assert.equal(table.get(3)!.slot, T + 20 * S);
+    assert.equal(table.queue.has(3), true);
+    table.queue.delete(3);
+    assert.equal(table.queue.has(3), false);
+    table.clear();
+    assert.equal(table.size, 0);
+    assert.equal(table.queue.peekTime(), undefined);
+  });
+
+  test('a schedule edit starts from now; an unchanged one from the last run', () => {
+    const table = new TaskTable();
+    table.put(version(1, every(10)), T);
+    table.put({ ...version(1, every(60)), lastRunAt: T - 50 * MIN }, T + 5 * S);
+    assert.equal(table.get(1)!.slot, T + 5 * S + MIN);
   });
 });

@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrate.js';
 import type { MysqlDatabase } from '../../src/db/mysql/connection.js';
 import { beatStoreFor, openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import type { BeatStore, TaskRow } from '../../src/db/store.js';
+import { joinSchedules } from '../../src/db/schedule-join.js';
 import { createTempMysqlDatabase } from '../support/mysql.js';
 import { insertMysqlTask } from '../support/mysql-rows.js';
 import { createTempDatabase } from '../support/postgres.js';
@@ -184,7 +185,8 @@ for (const dialect of dialects.filter((d) => only === undefined || only === '' |
       const pages: TaskRow[] = [];
       let afterId = 0;
       for (;;) {
-        const page = await store.loadEnabledPage(afterId, 2);
+        const read = await store.loadEnabledPage(afterId, 2);
+        const page = joinSchedules(read.tasks, read.schedules);
         all.push(...page.map((row) => row.id));
         pages.push(...page);
         if (page.length < 2) break;

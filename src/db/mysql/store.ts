@@ -5,8 +5,9 @@ import {
   type ClockedRow,
   type CrontabRow,
   type IntervalRow,
-  joinSchedules,
   type OwnTaskRow,
+  noIds,
+  noScheduleRows,
   scheduleIdsOf,
   type SolarRow,
 } from '../schedule-join.js';
@@ -22,6 +23,8 @@ import {
   type RunEntry,
   type RunRecord,
   type ScheduleIds,
+  type KnownSchedule,
+  type TaskPage,
   type TaskRow,
 } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
@@ -99,10 +102,11 @@ export class MysqlStore implements BeatStore {
     this.times = db.naiveTimes;
   }
 
-  async loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]> {
-    const tasks = await this.db.query<OwnTaskRow>(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
-    if (tasks.length === 0) return [];
-    const ids = scheduleIdsOf(tasks);
+  async loadEnabledPage(afterId: number, limit: number, known?: KnownSchedule): Promise<TaskPage> {
+    const rows = await this.db.query(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
+    const tasks = this.taskRows(rows) as OwnTaskRow[];
+    const ids = scheduleIdsOf(tasks, known);
+    if (noIds(ids)) return { tasks, schedules: noScheduleRows() };
     const read = <Row extends Record<string, unknown>>(sql: string, list: number[]): Promise<Row[]> =>
       list.length === 0 ? Promise.resolve([]) : this.db.query<Row>(sql, [list]);
     const [crontab, interval, solar, clocked] = await Promise.all([
@@ -111,8 +115,11 @@ export class MysqlStore implements BeatStore {
       read<SolarRow & Record<string, unknown>>(SOLARS_BY_IDS, ids.solar),
       read<ClockedRow & Record<string, unknown>>(CLOCKEDS_BY_IDS, ids.clocked),
     ]);
-    // clocked_time is still the naive text here: taskRows turns it (and the task's times) into epoch ms.
-    return this.taskRows(joinSchedules(tasks, { crontab, interval, solar, clocked }));
+    // clocked_time is the naive text Django wrote: as epoch ms, like the task's times.
+    for (const row of clocked as unknown as Record<string, unknown>[]) {
+      if (typeof row.clocked_time === 'string') row.clocked_time = this.times.toEpochMs(row.clocked_time);
+    }
+    return { tasks, schedules: { crontab, interval, solar, clocked } };
   }
 
   async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
@@ -368,6 +375,7 @@ export class MysqlStore implements BeatStore {
     };
   }
 
+  /** Task rows with their times as epoch ms and their flags as booleans (in place). */
   private taskRows(rows: Record<string, unknown>[]): TaskRow[] {
     // Rewritten in place: a page of 5,000 rows is not copied.
     for (const row of rows) {

@@ -13,14 +13,17 @@ import {
   type RunEntry,
   type RunRecord,
   type ScheduleIds,
+  type KnownSchedule,
+  type TaskPage,
   type TaskRow,
 } from '../store.js';
 import {
   type ClockedRow,
   type CrontabRow,
   type IntervalRow,
-  joinSchedules,
   type OwnTaskRow,
+  noIds,
+  noScheduleRows,
   scheduleIdsOf,
   type SolarRow,
 } from '../schedule-join.js';
@@ -62,23 +65,21 @@ export class PostgresStore implements BeatStore {
     return tables;
   }
 
-  async loadEnabledPage(afterId: number, limit: number): Promise<TaskRow[]> {
+  async loadEnabledPage(afterId: number, limit: number, known?: KnownSchedule): Promise<TaskPage> {
     // The statements select times as epoch ms already.
     const tasks = await this.db.query<OwnTaskRow>(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
-    if (tasks.length === 0) return [];
-    const ids = scheduleIdsOf(tasks);
+    const ids = scheduleIdsOf(tasks, known);
+    if (noIds(ids)) return { tasks, schedules: noScheduleRows() };
     const [row] = await this.db.query<{
       c: CrontabRow[] | null;
       i: IntervalRow[] | null;
       s: SolarRow[] | null;
       k: ClockedRow[] | null;
     }>(SCHEDULES_BY_IDS, [ids.crontab, ids.interval, ids.solar, ids.clocked]);
-    return joinSchedules(tasks, {
-      crontab: row?.c ?? [],
-      interval: row?.i ?? [],
-      solar: row?.s ?? [],
-      clocked: row?.k ?? [],
-    });
+    return {
+      tasks,
+      schedules: { crontab: row?.c ?? [], interval: row?.i ?? [], solar: row?.s ?? [], clocked: row?.k ?? [] },
+    };
   }
 
   async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
