@@ -10,6 +10,9 @@
 // - The queue (not counting the batch in flight) holds at most maxPending items; beyond
 //   that the oldest are dropped, so a database that is away cannot hold the process's memory.
 
+/** Items appended with one push(...): well below the stack's limit on arguments. */
+const PUSH_CHUNK = 8192;
+
 /** Timers the writer sets (for the batching delay and the retry); a test passes fake ones. */
 export interface BatchTimers {
   /** Calls `fire` after `ms` milliseconds; returns a function that cancels. */
@@ -93,7 +96,9 @@ export class BatchWriter<T> {
   /** Queues items; they are written now or after flushEveryMs (at once once maxBatch are queued). */
   add(items: readonly T[]): void {
     if (items.length === 0) return;
-    for (const item of items) this.pending.push(item); // not push(...items): a large batch would overflow the stack
+    if (this.pending.length === 0) this.pending = items.slice();
+    // push(...items) a chunk at a time: one spread of a very large array overflows the stack.
+    else for (let at = 0; at < items.length; at += PUSH_CHUNK) this.pending.push(...items.slice(at, at + PUSH_CHUNK));
     this.trim();
     if (this.options.flushEveryMs === undefined || this.pending.length >= this.maxBatch) this.start();
     else this.arm(this.options.flushEveryMs);

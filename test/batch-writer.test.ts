@@ -186,6 +186,24 @@ describe('BatchWriter', () => {
     ]);
   });
 
+  test('a very large add, to an empty queue or behind queued items, is taken whole', async () => {
+    const fake = new FakeWrite();
+    const writer = new BatchWriter<number>({ write: fake.write, maxPending: 2_000_000 });
+    const many = Array.from({ length: 1_000_000 }, (_, i) => i);
+    fake.holdNext();
+    writer.add([-1]); // in flight
+    await turns();
+    writer.add(many); // to the empty queue
+    writer.add(many); // behind it: appended in chunks, not one spread of a million arguments
+    assert.equal(writer.size, 2_000_000);
+    fake.release();
+    await writer.drain();
+    assert.deepEqual(
+      fake.batches.map((b) => b.length),
+      [1, 2_000_000],
+    );
+  });
+
   test('beforeWrite is awaited before each round of writes, and its failure ignored', async () => {
     const fake = new FakeWrite();
     let open!: () => void;
