@@ -12,10 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { createMigratedDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
@@ -50,10 +48,7 @@ describe('beat run rules', () => {
   }
 
   before(async () => {
-    temp = await createTempDatabase();
-    const db = await openDatabase({ databaseUrl: temp.url });
-    await migrate(db);
-    await db.close();
+    temp = await createMigratedDatabase();
     pool = new pg.Pool({ connectionString: temp.url, max: 2 });
     redis = new Redis(REDIS_URL);
     beat = spawnBeat({
@@ -186,13 +181,10 @@ describe('beat run rules', () => {
 
 describe('beat log file and pid file', () => {
   test('-f writes the log to a file, --pidfile holds the pid while running, -l filters', async () => {
-    const temp = await createTempDatabase();
+    const temp = await createMigratedDatabase();
     const base = join(tmpdir(), `dbbeat-${randomBytes(4).toString('hex')}`);
     const logFile = `${base}.log`;
     const pidFile = `${base}.pid`;
-    const db = await openDatabase({ databaseUrl: temp.url });
-    await migrate(db);
-    await db.close();
     const rows = new pg.Pool({ connectionString: temp.url, max: 1 });
     // A bad row: the beat reports it at ERROR, so the file has a line that WARNING lets through.
     await insertTask(rows, {

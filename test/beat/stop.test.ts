@@ -9,10 +9,8 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 
 import pg from 'pg';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, killAllBeats, spawnBeat } from '../support/beat-process.js';
-import { createTempDatabase, holdRowLock, type TempDatabase } from '../support/postgres.js';
+import { createMigratedDatabase, holdRowLock, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 import { insertTasks, randomIdBase, readRedisRuns, Redis, uniqueName } from '../faults/support.js';
@@ -30,10 +28,7 @@ describe('SIGTERM with a batch in flight', () => {
   let beat: BeatProcess | undefined;
 
   beforeEach(async () => {
-    temp = await createTempDatabase();
-    const db = await openDatabase({ databaseUrl: temp.url });
-    await migrate(db);
-    await db.close();
+    temp = await createMigratedDatabase();
     pool = new pg.Pool({ connectionString: temp.url, max: 2 });
     redis = new Redis(redisServer.url());
   });

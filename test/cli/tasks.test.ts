@@ -7,11 +7,9 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { runDbbeat } from '../support/cli.js';
-import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
+import { type TempDatabase, createMigratedDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
@@ -25,10 +23,7 @@ const dbbeat = (...args: string[]) =>
   runDbbeat(['tasks', ...args, '--database-url', temp.url], { CELERY_BROKER_URL: redis.url(), DATABASE_URL: '' });
 
 before(async () => {
-  temp = await createTempDatabase('dbbeat_tasks_cli');
-  const db = await openDatabase({ databaseUrl: temp.url });
-  await migrate(db);
-  await db.close();
+  temp = await createMigratedDatabase('dbbeat_tasks_cli');
   sql = new pg.Client({ connectionString: temp.url });
   await sql.connect();
   redis = await PrivateRedis.start();

@@ -14,11 +14,9 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery/worker.js';
-import { type TempDatabase, createTempDatabase } from '../support/postgres.js';
+import { type TempDatabase, createMigratedDatabase } from '../support/postgres.js';
 import { PrivateRedis, freePort } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
@@ -43,10 +41,7 @@ async function shot(name: string): Promise<void> {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
   mkdirSync(shots, { recursive: true });
-  temp = await createTempDatabase('dbbeat_page');
-  const db = await openDatabase({ databaseUrl: temp.url });
-  await migrate(db);
-  await db.close();
+  temp = await createMigratedDatabase('dbbeat_page');
   sql = new pg.Client({ connectionString: temp.url });
   await sql.connect();
   redis = await PrivateRedis.start();

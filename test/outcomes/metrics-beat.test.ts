@@ -9,10 +9,8 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
 import { type BeatProcess, killAllBeats, spawnBeat } from '../support/beat-process.js';
-import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { createMigratedDatabase, type TempDatabase } from '../support/postgres.js';
 import { freePort, PrivateRedis } from '../support/private-redis.js';
 import { histogramOf, parseMetrics, type ParsedFamily, sampleValue, sumOf } from '../support/prometheus.js';
 import { insertTask, type TaskRowInput } from '../support/rows.js';
@@ -84,10 +82,7 @@ before(async () => {
   redis = await PrivateRedis.start();
   redisClient = new Redis(redis.url());
   proxy = await TcpProxy.start('127.0.0.1', redis.port);
-  temp = await createTempDatabase('dbbeat_metrics');
-  const db = await openDatabase({ databaseUrl: temp.url });
-  await migrate(db);
-  await db.close();
+  temp = await createMigratedDatabase('dbbeat_metrics');
   pool = new pg.Pool({ connectionString: temp.url, max: 2 });
   for (const name of ['a', 'b', 'c']) await insertTask(pool, hourly(`default ${name}`));
   for (const name of ['a', 'b']) await insertTask(pool, hourly(`reports ${name}`, { queue: 'reports' }));

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
 
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open.js';
 import { testTag } from './cleanup.js';
 
 const serverUrl = process.env.DBBEAT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -14,6 +16,18 @@ export interface TempDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
+}
+
+/** createTempDatabase(), then dbbeat's migrations run on it (nothing left open). */
+export async function createMigratedDatabase(prefix?: string): Promise<TempDatabase> {
+  const temp = await createTempDatabase(prefix);
+  const db = await openDatabase({ databaseUrl: temp.url });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  return temp;
 }
 
 export async function createTempDatabase(prefix = 'dbbeat_test'): Promise<TempDatabase> {
