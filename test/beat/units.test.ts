@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 
 import { recordedLastRun } from '../../src/beat/dispatch.js';
 import { RunQueue } from '../../src/beat/run-queue.js';
+import { SlotIndex } from '../../src/beat/slot-index.js';
 import { runTaskId } from '../../src/beat/task-id.js';
 import { nextSlot, ScheduleRef, TaskTable, type TaskVersion } from '../../src/beat/task-table.js';
 import { PyJsonText } from '../../src/broker/pyjson.js';
@@ -335,5 +336,28 @@ describe('TaskTable', () => {
     table.put(version(1, every(10)), T);
     table.put({ ...version(1, every(60)), lastRunAt: T - 50 * MIN }, T + 5 * S);
     assert.equal(table.get(1)!.slot, T + 5 * S + MIN);
+  });
+});
+
+describe('SlotIndex', () => {
+  test('small ids in the flat array, large ones in the Map; size, delete, clear', () => {
+    const index = new SlotIndex();
+    index.set(1, 10);
+    index.set(5000, 11);
+    index.set(2 ** 40, 12);
+    index.set(1, 13); // replaced, not counted twice
+    assert.deepEqual(
+      [index.get(1), index.get(5000), index.get(2 ** 40), index.get(2), index.get(2 ** 41)],
+      [13, 11, 12, undefined, undefined],
+    );
+    assert.equal(index.size, 3);
+    index.delete(5000);
+    index.delete(2 ** 40);
+    index.delete(77);
+    assert.equal(index.size, 1);
+    assert.equal(index.get(5000), undefined);
+    index.clear();
+    assert.equal(index.size, 0);
+    assert.equal(index.get(1), undefined);
   });
 });
