@@ -12,24 +12,33 @@ import { buildProtocol2, ORIGIN, protocol2Shared, pythonIsoformat, REPLY_TO } fr
 import { PyDict, PyJsonText } from './pyjson.js';
 import type { TaskMessage } from './types.js';
 
-/** Where a batch's envelopes are written as UTF-8: slabs filled in turn, each envelope a view of its slab. */
+/**
+ * Where envelopes are written as UTF-8, one after another. What was written since the
+ * last {@link cut} stays contiguous (moved to a larger slab when the current one is
+ * full), so a script call's envelopes go to Redis as one argument.
+ */
 export class EnvelopeArena {
   private slab = Buffer.alloc(0);
+  private start = 0;
   private used = 0;
 
-  /** @param slabBytes size of each slab; a larger envelope gets a slab of its own size */
+  /** @param slabBytes the smallest slab allocated */
   constructor(private readonly slabBytes = 1 << 20) {}
 
-  /** The slab to write `bytes` into, at {@link offset}. */
+  /** The slab to write up to `bytes` into, at {@link offset}. */
   room(bytes: number): Buffer {
     if (this.slab.length - this.used < bytes) {
-      this.slab = Buffer.allocUnsafe(Math.max(bytes, this.slabBytes));
-      this.used = 0;
+      const open = this.used - this.start;
+      const slab = Buffer.allocUnsafe(Math.max(this.slabBytes, 2 * (open + bytes)));
+      this.slab.copy(slab, 0, this.start, this.used);
+      this.slab = slab;
+      this.start = 0;
+      this.used = open;
     }
     return this.slab;
   }
 
-  /** Where the next envelope starts in the slab {@link room} returned. */
+  /** Where the next write starts in the slab {@link room} returned. */
   get offset(): number {
     return this.used;
   }
@@ -39,10 +48,20 @@ export class EnvelopeArena {
     return this.slab.length - this.used;
   }
 
-  /** The `bytes` just written at {@link offset}, as their own view. */
-  take(bytes: number): Buffer {
-    const view = this.slab.subarray(this.used, this.used + bytes);
+  /** Keeps the `bytes` just written at {@link offset}. */
+  commit(bytes: number): void {
     this.used += bytes;
+  }
+
+  /** Forgets the last `bytes` kept (a message refused after it was written). */
+  drop(bytes: number): void {
+    this.used -= bytes;
+  }
+
+  /** What was kept since the last cut, as one view. */
+  cut(): Buffer {
+    const view = this.slab.subarray(this.start, this.used);
+    this.start = this.used;
     return view;
   }
 }
@@ -94,14 +113,14 @@ const PLAIN_ID = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/;
  * compares them). From a task version's second send on, the bytes are copied from its
  * template around the run's id and times; a first send, a message with headers of its own,
  * an eta, or an id JSON would escape is built in full.
- * @returns the envelope's bytes, a view of one of the arena's slabs
+ * @returns the envelope's length in bytes, kept in `arena` (see {@link EnvelopeArena.cut})
  */
 export function writeRedisEnvelope(
   message: TaskMessage,
   destination: Destination,
   now: Date,
   arena: EnvelopeArena,
-): Buffer {
+): number {
   const args = message.args;
   if (args instanceof PyJsonText && templated(message)) {
     let template = templates.get(args);
@@ -124,21 +143,24 @@ export function writeRedisEnvelope(
  * callers that want a string (the bench's floor).
  */
 export function redisEnvelope(message: TaskMessage, destination: Destination, now: Date): string {
-  return writeRedisEnvelope(message, destination, now, textArena).toString('utf8');
+  writeRedisEnvelope(message, destination, now, textArena);
+  return textArena.cut().toString('utf8');
 }
 
 const textArena = new EnvelopeArena(64 * 1024);
 
-/** `text` as UTF-8 in `arena`. */
-function writeText(text: string, arena: EnvelopeArena): Buffer {
+/** Writes `text` as UTF-8 into `arena`; returns its length in bytes. */
+function writeText(text: string, arena: EnvelopeArena): number {
   // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only when that bound does not fit.
   const bound = text.length * 3;
   const slab = arena.room(bound <= arena.left ? bound : Buffer.byteLength(text, 'utf8'));
-  return arena.take(slab.write(text, arena.offset, 'utf8'));
+  const bytes = slab.write(text, arena.offset, 'utf8');
+  arena.commit(bytes);
+  return bytes;
 }
 
 /** A run's envelope from its task version's template: the fixed bytes copied, the run's own values written in. */
-function fill(template: Template, message: TaskMessage, now: Date, arena: EnvelopeArena): Buffer {
+function fill(template: Template, message: TaskMessage, now: Date, arena: EnvelopeArena): number {
   const id = message.id;
   const expires = message.expires ?? null;
   const expiresText = expires === null ? 'null' : `"${pythonIsoformat(expires)}"`;
@@ -182,7 +204,8 @@ function fill(template: Template, message: TaskMessage, now: Date, arena: Envelo
   at += out.write(tag, at, 'latin1');
   out.set(template.tail, at);
   at += template.tail.length;
-  return arena.take(at - start);
+  arena.commit(at - start);
+  return at - start;
 }
 
 /** Only messages whose headers are Celery's own (no row headers, no eta) share a template. */

@@ -2,25 +2,35 @@
 // dedupe marker and the push happen in one atomic step, so a re-send of the same
 // task id (after a beat crash between publishing and recording the run) pushes
 // nothing. One call carries a chunk of messages: per-command overhead, not Redis,
-// is what limits a burst of sends.
+// is what limits a burst of sends. The envelopes travel as one argument (their
+// bytes one after another) and their layout as another, so the client encodes a
+// handful of arguments per call instead of several per message.
 //
-// For each message m of the chunk, in order:
-//   KEYS   dbbeat:sent:<task id> (the dedupe marker), then its L lists to LPUSH onto
-//          (queue at its priority step), then its B _kombu.binding.<queue> sets
-//   ARGV   L, B, the kombu envelope (JSON text), then B binding members
+// KEYS     for each message m, in order: dbbeat:sent:<task id> (the dedupe marker),
+//          then its L lists to LPUSH onto (queue at its priority step);
+//          after them, the chunk's distinct bindings' sets (_kombu.binding.<exchange>)
 // ARGV[1]  marker TTL in seconds;  ARGV[2]  the number of messages
+// ARGV[3]  the envelopes (kombu's JSON), one after another
+// ARGV[4]  per message "L b n ": its number of lists, its binding (1-based number
+//          among the chunk's bindings; 0: none), its envelope's length in bytes
+// ARGV[4+b] binding b's member (its set is the b-th key after the messages' keys)
 // Returns one string per message: 'sent'; 'duplicate' when the marker already
 // existed (nothing pushed); or 'error:<reply>' when Redis refused a command for
 // that message alone (e.g. WRONGTYPE), in which case its marker is removed again.
 export const PUBLISH_ONCE_LUA = `
 local ttl = ARGV[1]
 local count = tonumber(ARGV[2])
-local k, a = 1, 3
+local envelopes = ARGV[3]
+local field = string.gmatch(ARGV[4], '%d+')
+local bindingKeys = #KEYS - (#ARGV - 4)
+local k, at = 1, 1
 local results = {}
 for m = 1, count do
-  local lists = tonumber(ARGV[a])
-  local bindings = tonumber(ARGV[a + 1])
-  local envelope = ARGV[a + 2]
+  local lists = tonumber(field())
+  local binding = tonumber(field())
+  local length = tonumber(field())
+  local envelope = string.sub(envelopes, at, at + length - 1)
+  at = at + length
   local marker = KEYS[k]
   local outcome = 'sent'
   local set = redis.pcall('SET', marker, '1', 'NX', 'EX', ttl)
@@ -37,15 +47,12 @@ for m = 1, count do
         break
       end
     end
-    if outcome == 'sent' then
-      for i = 1, bindings do
-        redis.pcall('SADD', KEYS[k + lists + i], ARGV[a + 2 + i])
-      end
+    if outcome == 'sent' and binding > 0 then
+      redis.pcall('SADD', KEYS[bindingKeys + binding], ARGV[4 + binding])
     end
   end
   results[m] = outcome
-  k = k + 1 + lists + bindings
-  a = a + 3 + bindings
+  k = k + 1 + lists
 end
 return results
 `;

@@ -89,15 +89,46 @@ export function connectRedis(url: string, options: BrokerOptions = {}): Promise<
 }
 
 /** The PUBLISH_ONCE_LUA command queued on a pipeline (ioredis flattens the arrays); the reply comes from exec(). */
-type PipelinePublishOnce = (numberOfKeys: number, keys: string[], args: (string | Buffer)[]) => unknown;
+type PipelinePublishOnce = (
+  numberOfKeys: number,
+  keys: string[],
+  bindingKeys: string[],
+  args: (string | Buffer)[],
+) => unknown;
 
-/** One script call's messages: the keys and args of PUBLISH_ONCE_LUA, and which messages they are. */
+/** A binding a declared queue records: its set and member. */
+interface Binding {
+  exchange: string;
+  name: string;
+  routingKey: string;
+  key: string;
+  member: string;
+}
+
+/** One script call's messages, in PUBLISH_ONCE_LUA's layout, and which messages they are. */
 class Chunk {
+  /** Each message's marker and lists. */
   readonly keys: string[] = [];
-  readonly args: (string | Buffer)[];
+  /** "L b n " per message. */
+  layout = '';
+  /** The chunk's distinct bindings, numbered from 1 in this order. */
+  private readonly bindings = new Map<Binding, number>();
+  readonly bindingKeys: string[] = [];
+  readonly members: string[] = [];
   readonly indexes: number[] = [];
-  constructor(ttl: string) {
-    this.args = [ttl, ''];
+  /** The messages' envelopes, one after another. */
+  envelopes: Buffer | undefined;
+
+  /** The number of `binding` among the chunk's bindings. */
+  bindingNumber(binding: Binding): number {
+    let number = this.bindings.get(binding);
+    if (number === undefined) {
+      this.bindingKeys.push(binding.key);
+      this.members.push(binding.member);
+      number = this.bindingKeys.length;
+      this.bindings.set(binding, number);
+    }
+    return number;
   }
 }
 
@@ -116,7 +147,7 @@ class RedisBroker implements Broker {
   private closed: Promise<void> | null = null;
   /** The marker TTL as the script's argument. */
   private readonly ttlText: string;
-  private lastBinding: { exchange: string; name: string; routingKey: string; key: string; member: string } | undefined;
+  private lastBinding: Binding | undefined;
 
   constructor(url: string, options: BrokerOptions) {
     this.routing = options.routing ?? DEFAULT_ROUTING;
@@ -169,7 +200,7 @@ class RedisBroker implements Broker {
     // One script call per chunk, all chunks in one pipeline (one round trip).
     const arena = new EnvelopeArena();
     const chunks: Chunk[] = [];
-    let chunk = new Chunk(this.ttlText);
+    let chunk = new Chunk();
     for (let index = 0; index < count; index++) {
       const message = messages[index]!;
       try {
@@ -181,17 +212,26 @@ class RedisBroker implements Broker {
       }
       chunk.indexes.push(index);
       if (chunk.indexes.length === PUBLISH_CHUNK_SIZE) {
+        chunk.envelopes = arena.cut();
         chunks.push(chunk);
-        chunk = new Chunk(this.ttlText);
+        chunk = new Chunk();
       }
     }
-    if (chunk.indexes.length > 0) chunks.push(chunk);
+    if (chunk.indexes.length > 0) {
+      chunk.envelopes = arena.cut();
+      chunks.push(chunk);
+    }
     if (chunks.length === 0) return outcomes;
     const pipeline = this.client.pipeline();
     const publishOnce = (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce;
-    for (const { keys, args, indexes } of chunks) {
-      args[1] = String(indexes.length);
-      publishOnce.call(pipeline, keys.length, keys, args);
+    for (const { keys, bindingKeys, members, indexes, layout, envelopes } of chunks) {
+      publishOnce.call(pipeline, keys.length + bindingKeys.length, keys, bindingKeys, [
+        this.ttlText,
+        String(indexes.length),
+        envelopes!,
+        layout,
+        ...members,
+      ]);
     }
     const replies = await pipeline.exec();
     if (!replies) throw new Error(`Redis broker ${this.display}: the pipeline was discarded`);
@@ -244,7 +284,7 @@ class RedisBroker implements Broker {
 
   /**
    * Adds one message's share of the script call to `chunk` (see redis-publish-script.ts
-   * for the layout): its dedupe marker, lists and bindings, its envelope written to `arena`.
+   * for the layout): its dedupe marker, lists and binding, its envelope written to `arena`.
    * @throws when the message cannot be serialised or is over the size limit (nothing added)
    */
   private prepare(
@@ -255,11 +295,13 @@ class RedisBroker implements Broker {
     arena: EnvelopeArena,
     chunk: Chunk,
   ): void {
-    const envelope = writeRedisEnvelope(message, destination, now, arena);
-    if (envelope.length > this.maxMessageBytes)
-      throw new MessageTooLargeError(message.id, envelope.length, this.maxMessageBytes);
+    const bytes = writeRedisEnvelope(message, destination, now, arena);
+    if (bytes > this.maxMessageBytes) {
+      arena.drop(bytes);
+      throw new MessageTooLargeError(message.id, bytes, this.maxMessageBytes);
+    }
     const declare = destination.declare;
-    const { keys, args } = chunk;
+    const keys = chunk.keys;
     keys.push(`${SENT_KEY_PREFIX}${message.id}`);
     let lists = 1;
     if (destination.exchange === '') {
@@ -285,18 +327,13 @@ class RedisBroker implements Broker {
       for (const queue of queues) keys.push(priorityListName(queue, destination.priority));
       lists = queues.length;
     }
-    if (declare) {
-      // Celery declares the task's queue before publishing, which records its binding.
-      const binding = this.bindingOf(declare);
-      keys.push(binding.key);
-      args.push(String(lists), '1', envelope, binding.member);
-    } else {
-      args.push(String(lists), '0', envelope);
-    }
+    // Celery declares the task's queue before publishing, which records its binding.
+    const binding = declare ? chunk.bindingNumber(this.bindingOf(declare)) : 0;
+    chunk.layout += `${lists} ${binding} ${bytes} `;
   }
 
   /** The binding set and member a declared queue records, for the last queue seen (a batch mostly has one). */
-  private bindingOf(declare: DeclaredQueue): { key: string; member: string } {
+  private bindingOf(declare: DeclaredQueue): Binding {
     const last = this.lastBinding;
     if (
       last !== undefined &&

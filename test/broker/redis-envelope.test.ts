@@ -86,11 +86,12 @@ describe('Redis envelope template', () => {
     sameEnvelope(run({ args: [1, 'plain array'], kwargs: { a: 1 }, headers: {} }), now);
   });
 
-  test('bytes written run after run into one arena, across its slabs, are the full build in UTF-8', () => {
+  test('bytes written run after run into one arena, across its slabs, cut after one or several, are the full build in UTF-8', () => {
     // Small slabs: envelopes land at every offset, some start a new slab; each earlier
     // view must stay intact while later ones are written.
     const arena = new EnvelopeArena(3000);
     const written: { bytes: Buffer; full: string }[] = [];
+    const pending: { length: number; full: string }[] = [];
     const versions: Partial<TaskMessage>[] = [
       {},
       { task: 'tâches.😀.report', periodicTaskName: 'nächtlich «rapport» \u2028' },
@@ -108,8 +109,20 @@ describe('Redis envelope template', () => {
         const now = new Date(Date.UTC(2026, 10, 30, 10, 0, n, 250));
         const message = run({ ...version, id: `${ids[n % ids.length]}${n}` });
         const destination = destinationOf(message);
-        const bytes = writeRedisEnvelope(message, destination, now, arena);
-        written.push({ bytes, full: buildRedisEnvelope(message, destination, now) });
+        const length = writeRedisEnvelope(message, destination, now, arena);
+        // Cut after each envelope, or after a few: what was written since the last cut is one view.
+        if (n % 3 !== 2) {
+          pending.push({ length, full: buildRedisEnvelope(message, destination, now) });
+          continue;
+        }
+        pending.push({ length, full: buildRedisEnvelope(message, destination, now) });
+        const view = arena.cut();
+        let at = 0;
+        for (const item of pending.splice(0)) {
+          written.push({ bytes: view.subarray(at, at + item.length), full: item.full });
+          at += item.length;
+        }
+        assert.equal(at, view.length);
       }
     }
     for (const { bytes, full } of written) {
@@ -126,7 +139,8 @@ describe('Redis envelope template', () => {
     const args = PyJsonText.parse(JSON.stringify(['x'.repeat(5000)]));
     for (let n = 0; n < 3; n += 1) {
       const message = run({ args, id: `big-${n}` });
-      const bytes = writeRedisEnvelope(message, destinationOf(message), now, arena);
+      writeRedisEnvelope(message, destinationOf(message), now, arena);
+      const bytes = arena.cut();
       const full = buildRedisEnvelope(message, destinationOf(message), now);
       assert.equal(bytes.toString('utf8').replace(TAG, ''), full.replace(TAG, ''));
     }
