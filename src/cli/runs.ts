@@ -96,7 +96,8 @@ export function runsTable(runs: readonly RunRecordView[], tracebacks = false): s
       ? '-'
       : `${run.exceptionType}${run.exceptionMessage ? `: ${run.exceptionMessage.replace(/\s+/g, ' ')}` : ''}`,
   ]);
-  const limits = [32, 19, 23, 8, 8, 9, 32, 60];
+  // Slot and sent are whole to the millisecond (an interval's slot has milliseconds too).
+  const limits = [32, 23, 23, 8, 8, 9, 32, 60];
   const cells = [header, ...rows].map((row) => row.map((cell, index) => cut(cell, limits[index]!)));
   const widths = header.map((_, index) => Math.max(...cells.map((row) => row[index]!.length)));
   const lines = cells.map((row) =>

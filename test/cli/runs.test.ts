@@ -80,6 +80,9 @@ for (const dialect of testDialects) {
       assert.match(lines[1]!, /^report +manual +\S+ \S+ +- +FAILURE +0\.020 s +celery@w2 +ValueError: no such report$/);
       assert.match(lines[2]!, /^report +\S+ \S+ +\S+ \S+ +12 +SUCCESS +1\.500 s +celery@w1 +-$/);
       assert.match(lines[3]!, /^report .* 5 +SENT +- +- +-$/);
+      // Slots are shown to the millisecond, not cut (an interval task's slot has milliseconds).
+      const shown = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+      assert.ok(lines[2]!.includes(`report  ${shown(now - 3_600_000)}  ${shown(now - 3_600_000 + 12)}`), lines[2]);
     });
 
     test("a task's failed runs with --traceback; --json with --since", async () => {
