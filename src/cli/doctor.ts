@@ -5,9 +5,9 @@ import { join } from 'node:path';
 
 import { defaultMigrationsDirectory, migrationStatus } from '../db/migrate.js';
 import { inspectMysqlSchema } from '../db/mysql/schema-objects.js';
-import { openDatabase } from '../db/open.js';
 import { inspectPostgresSchema } from '../db/postgres/schema-objects.js';
 import { describeObject } from '../db/schema-objects.js';
+import { failureOf, openCheckedDatabase } from './failure.js';
 
 interface DoctorCommandOptions {
   databaseUrl?: string;
@@ -19,9 +19,12 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 otherwise",
+      "check the database: migrations and their checksums, dbbeat's tables, triggers and functions, the leader lease; exit 0 when healthy, 1 when something is missing or edited, 2 when a setting is wrong (no such database, refused credentials)",
     )
-    .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, else the embedded database)')
+    .option(
+      '--database-url <url>',
+      'postgres://, mysql:// or mariadb:// URL (default: $DATABASE_URL, else the embedded database)',
+    )
     .option(
       '--data-dir <path>',
       'folder of the embedded database when no URL is given (env DBBEAT_DATA_DIR; default ./.dbbeat)',
@@ -33,19 +36,19 @@ export function registerDoctorCommand(program: Command): void {
 
 /** One line per check: "ok", "MISSING" or "PROBLEM", then what, then details. */
 async function runDoctor(options: DoctorCommandOptions): Promise<number> {
-  const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   let db;
   try {
-    db = await openDatabase({
+    const { databaseUrl, dataDir } = resolveConfig({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+    db = await openCheckedDatabase({
       ...(databaseUrl !== undefined && { databaseUrl }),
       dataDir,
       log: (message) => console.error(message),
     });
-    await db.query('SELECT 1');
   } catch (error) {
-    console.log(`PROBLEM  database: cannot connect: ${messageOf(error)}`);
-    await db?.close().catch(() => undefined);
-    return 1;
+    // A setting that can never work (no such database, refused credentials, a bad value): 2.
+    const failure = failureOf(error);
+    console.log(`PROBLEM  database: cannot connect: ${failure.message}`);
+    return failure.code;
   }
   let problems = 0;
   const line = (status: 'ok' | 'MISSING' | 'PROBLEM' | 'info', what: string) => {

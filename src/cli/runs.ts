@@ -2,10 +2,11 @@
 // task, slot, send time, lateness, state, runtime, worker and exception, from dbbeat_run.
 import type { Command } from 'commander';
 
-import { runStoreFor, type OpenDatabase, openDatabase } from '../db/open.js';
+import { runStoreFor, type OpenDatabase } from '../db/open.js';
 import type { RunRecordView } from '../db/run-store.js';
 import { RunFilterError, runFilterOf, runJson, withTaskId } from '../outcomes/run-view.js';
-import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from './exit-codes.js';
+import { failureOf, openCheckedDatabase } from './failure.js';
 
 interface RunsFlags {
   state?: string;
@@ -60,10 +61,9 @@ export function registerRunsCommand(program: Command): void {
       }
       let db: OpenDatabase | undefined;
       try {
-        db = await openDatabase({
-          databaseUrl: flags.databaseUrl || process.env.DATABASE_URL || undefined,
-          dataDir: flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat',
-        });
+        const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
+        const dataDir = flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat';
+        db = await openCheckedDatabase({ databaseUrl, dataDir });
         const store = runStoreFor(db);
         const runs = await store.listRuns(await withTaskId(store, filter));
         process.stdout.write(
@@ -72,8 +72,9 @@ export function registerRunsCommand(program: Command): void {
             : `${runsTable(runs, flags.traceback === true)}\n`,
         );
       } catch (error) {
-        process.stderr.write(`dbbeat runs: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = EXIT_FAILURE;
+        const failure = failureOf(error);
+        process.stderr.write(`dbbeat runs: ${failure.message}\n`);
+        process.exitCode = failure.code;
       } finally {
         await db?.close().catch(() => undefined);
       }

@@ -9,9 +9,10 @@ import { OptionsError, resolveConfig } from '../config.js';
 import { HttpConfigError, type HttpAuth } from '../http/auth.js';
 import { type ConsoleServer, type ConsoleServerOptions, startConsoleServer } from '../http/server.js';
 import { migrate } from '../db/migrate.js';
-import { type OpenDatabase, openDatabase } from '../db/open.js';
+import type { OpenDatabase } from '../db/open.js';
 import { connectRemoteControl } from '../outcomes/remote-control.js';
 import { WorkerDirectory } from '../outcomes/remote-control-workers.js';
+import { failureOf, openCheckedDatabase, step } from './failure.js';
 import { addHttpAuthOptions, type HttpFlags, resolveHttp } from './http-flags.js';
 
 /**
@@ -36,9 +37,13 @@ export async function serveConsole(
   /** A beat's /metrics, /healthz and /readyz (`dbbeat beat --http`). */
   health?: ConsoleServerOptions['health'],
 ): Promise<ConsoleServer & { stop(): Promise<void> }> {
-  const broker = await connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing });
+  const broker = await step('broker', settings.brokerUrl, () =>
+    connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing }),
+  );
   const workers = new WorkerDirectory(
-    await connectRemoteControl(settings.brokerUrl, { controlExchange: settings.controlExchange }),
+    await step('broker', settings.brokerUrl, () =>
+      connectRemoteControl(settings.brokerUrl, { controlExchange: settings.controlExchange }),
+    ),
   );
   const server = await startConsoleServer({
     database,
@@ -81,7 +86,10 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('serve the console: the web page at / and the REST API under /api/ (OpenAPI at /api/openapi.json)')
     .option('--http <host:port>', 'where to listen (default 127.0.0.1:8765; a non-loopback address needs credentials)')
-    .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded database in --data-dir)')
+    .option(
+      '--database-url <url>',
+      'postgres://, mysql:// or mariadb:// URL (env DATABASE_URL; default: embedded database in --data-dir)',
+    )
     .option('--data-dir <path>', 'folder of the embedded database (default ./.dbbeat)')
     .option(
       '-b, --broker <url>',
@@ -116,13 +124,15 @@ export function registerServeCommand(program: Command): void {
     let database: OpenDatabase | undefined;
     let server: Awaited<ReturnType<typeof serveConsole>> | undefined;
     try {
-      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
+      database = await openCheckedDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
       if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
       server = await serveConsole(database, http, config, log);
     } catch (error) {
-      console.error(`dbbeat serve: ${error instanceof Error ? error.message : String(error)}`);
+      // A setting that can never work (no such database, refused credentials): 2, the setting named.
+      const failure = failureOf(error);
+      console.error(`dbbeat serve: ${failure.message}`);
       await database?.close().catch(() => undefined);
-      process.exit(1);
+      process.exit(failure.code);
     }
     const shutdown = () => {
       void (async () => {

@@ -11,10 +11,12 @@ import { createBaseClient } from '../model/client.js';
 import { taskView, type TaskView } from '../http/task-view.js';
 import { type TaskWrite, deleteTasks, setTasksEnabled } from '../model/task-edit.js';
 import { queryTaskRows, taskRowStatements } from '../model/task-rows.js';
-import { type OpenDatabase, openDatabase } from '../db/open.js';
+import type { OpenDatabase } from '../db/open.js';
 import { DEFAULT_INSPECT_TIMEOUT_MS, connectRemoteControl } from '../outcomes/remote-control.js';
 import { type WorkerInfo, inspectWorkers, registrationOf } from '../outcomes/remote-control-workers.js';
 import { closestName } from './closest-name.js';
+import { EXIT_USAGE } from './exit-codes.js';
+import { failureOf, openCheckedDatabase, step } from './failure.js';
 
 interface TasksFlags {
   json?: boolean;
@@ -113,7 +115,17 @@ export function registerTasksCommand(program: Command): void {
         await viewsOf(db, [name]);
         // Routed by Celery's settings (CELERY_TASK_ROUTES, …) as the beat routes its runs.
         const config = resolveConfig({ brokerUrl: flags.broker });
-        const broker = await connectBroker(config.brokerUrl, { routing: config.routing });
+        // Connected and asked once here, so that refused credentials are told as the broker's (exit 2).
+        const broker = await step('broker', config.brokerUrl, async () => {
+          const connected = await connectBroker(config.brokerUrl, { routing: config.routing });
+          try {
+            await connected.ping();
+          } catch (error) {
+            await connected.close().catch(() => undefined);
+            throw error;
+          }
+          return connected;
+        });
         try {
           const taskId = await runNow(name, {
             database: db,
@@ -138,16 +150,17 @@ export function registerTasksCommand(program: Command): void {
 async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unknown>): Promise<void> {
   let db: OpenDatabase | undefined;
   try {
-    db = await openDatabase({
-      databaseUrl: flags.databaseUrl || process.env.DATABASE_URL || undefined,
-      dataDir: flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat',
-    });
+    const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
+    const dataDir = flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat';
+    db = await openCheckedDatabase({ databaseUrl, dataDir });
     const answer = await action(db);
     process.stdout.write(typeof answer === 'string' ? `${answer}\n` : `${JSON.stringify(answer, null, 2)}\n`);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(flags.json ? `${JSON.stringify({ error: message })}\n` : `dbbeat tasks: ${message}\n`);
-    process.exitCode = error instanceof UnknownTaskError ? 2 : 1;
+    const failure = error instanceof UnknownTaskError ? { message: error.message, code: EXIT_USAGE } : failureOf(error);
+    process.stderr.write(
+      flags.json ? `${JSON.stringify({ error: failure.message })}\n` : `dbbeat tasks: ${failure.message}\n`,
+    );
+    process.exitCode = failure.code;
   } finally {
     await db?.close().catch(() => undefined);
   }

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import pg from 'pg';
+
 import { mysqlServerUrl } from '../support/mysql.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { insertTask } from '../support/rows.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(repo, 'bin', 'dbbeat.js');
@@ -199,6 +202,88 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
     assert.equal((await run(['next', '--crontab', '0 9 * * mon', '-n', '1'])).code, 0);
     const bad = await run(['next', '--crontab', '61 9 * * mon']);
     assert.equal(bad.code, 2);
+  });
+
+  // The commands that open the database follow the same rule as beat and migrate (they exited 1
+  // with the driver's message before): a setting that can never work is 2 with one line naming it.
+  const databaseCases: { name: string; url: () => string; names: RegExp }[] = [
+    {
+      name: 'a database that does not exist',
+      url: () => `${database.url}_missing`,
+      names: /database-url: the database does not exist at 127\.0\.0\.1:\d+/,
+    },
+    {
+      name: 'a MySQL/MariaDB database that does not exist',
+      url: () => `${mysqlServerUrl}/dbbeat_exit_no_such_db`,
+      names: /database-url: the database does not exist at 127\.0\.0\.1:3306/,
+    },
+    {
+      name: 'a role the server rejects',
+      url: () => database.url.replace('://postgres@', '://dbbeat_no_such_role@'),
+      names: /database-url: .*rejected this user/,
+    },
+    { name: 'an unsupported database URL', url: () => 'sqlite:///tmp/x.db', names: /database-url: .*sqlite/ },
+  ];
+  const commands: { command: string[]; stdout?: boolean }[] = [
+    { command: ['runs'] },
+    { command: ['tasks', 'ls'] },
+    { command: ['tasks', 'show', 'x'] },
+    { command: ['tasks', 'run', 'x', '-b', UNREACHABLE_BROKER] },
+    { command: ['serve', '--http', '127.0.0.1:0', '-b', UNREACHABLE_BROKER] },
+    // doctor reports on stdout, as each of its checks.
+    { command: ['doctor'], stdout: true },
+  ];
+  for (const { name, url, names } of databaseCases) {
+    test(`runs, tasks, serve, doctor with ${name}: 2, one line naming the setting`, async () => {
+      for (const { command, stdout } of commands) {
+        const outcome = await run([...command, '--database-url', url()]);
+        const what = `${command.join(' ')}: ${outcome.stdout}${outcome.stderr}`;
+        assert.equal(outcome.code, 2, what);
+        const lines = stdout ? outcome.stdout.split('\n').filter((line) => line.trim() !== '') : messageLines(outcome);
+        assert.equal(lines.length, 1, what);
+        assert.match(lines[0]!, names, what);
+        assert.doesNotMatch(outcome.stderr + outcome.stdout, /\n\s+at /, 'no stack trace');
+      }
+    });
+  }
+
+  test('runs, tasks: 1 for a server that refuses, with its host and port', async () => {
+    for (const command of [['runs'], ['tasks', 'ls']]) {
+      const outcome = await run([...command, '--database-url', 'postgres://postgres@127.0.0.1:1/x']);
+      assert.equal(outcome.code, 1, outcome.stderr);
+      assert.match(outcome.stderr, /the database at 127\.0\.0\.1:1 refused the connection/);
+    }
+  });
+
+  test('tasks run, serve: 2 for a broker that refuses the credentials or a scheme dbbeat does not know', async () => {
+    assert.equal((await run(['migrate', '--database-url', database.url])).code, 0);
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    try {
+      await insertTask(sql, {
+        name: 'exit-codes tick',
+        task: 'x.tick',
+        schedule: { interval: { every: 1, period: 'hours' } },
+      });
+    } finally {
+      await sql.end();
+    }
+    const refused = await run([
+      'tasks',
+      'run',
+      'exit-codes tick',
+      '--database-url',
+      database.url,
+      '-b',
+      'amqp://guest:not-the-password@127.0.0.1:5672//',
+    ]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.deepEqual(messageLines(refused), [
+      'dbbeat tasks: broker: RabbitMQ at 127.0.0.1:5672 refused the credentials (ACCESS_REFUSED)',
+    ]);
+    const scheme = await run(['serve', '--http', '127.0.0.1:0', '--database-url', database.url, '-b', 'kafka://h:1']);
+    assert.equal(scheme.code, 2, scheme.stderr);
+    assert.match(messageLines(scheme).join('\n'), /^dbbeat serve: broker: scheme "kafka:" is not supported/);
   });
 
   // Through npx: test/package/install.test.ts runs the installed package's `npx dbbeat`
