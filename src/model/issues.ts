@@ -6,7 +6,7 @@ export interface ValidationIssue {
   /** Column name as in the database, e.g. `args`, `expire_seconds`, `crontab.minute`, or `schedule`. */
   field: string;
   value: unknown;
-  /** The whole sentence, starting with the field(s): `args: not a JSON list`. */
+  /** The whole sentence, starting with the field(s): `args: "{}" is not a JSON list`. */
   message: string;
 }
 

@@ -12,6 +12,7 @@ import {
   issue,
   isValidDate,
   characterCount,
+  describeValue,
   tooLong,
   type ValidationIssue,
 } from './issues.js';
@@ -297,7 +298,8 @@ function decodeJson(
   text: unknown,
   shape: 'list' | 'object',
 ): PyJsonText | undefined {
-  const message = `${column}: not a JSON ${shape}`;
+  // Every message names the column and the stored text (cut at 60 characters).
+  const message = `${column}: ${describeValue(text)} is not a JSON ${shape}`;
   if (typeof text !== 'string') {
     issues.push({ field: column, value: text, message });
     return undefined;
@@ -312,7 +314,9 @@ function decodeJson(
     issues.push({
       field: column,
       value: text,
-      message: tooDeep ? `${column}: nested too deeply to decode (the stack overflows)` : message,
+      message: tooDeep
+        ? `${column}: nested too deeply to decode (the stack overflows)`
+        : `${column}: ${describeValue(text)} is not JSON (${error instanceof Error ? error.message : String(error)})`,
     });
     return undefined;
   }

@@ -284,7 +284,7 @@ for (const { dialect, makeBroker } of runs) {
       await insertTask({ name: 'bad-cron', schedule: { crontab: { minute: '61' } }, queue });
       await insertTask({ name: 'bad-zone', schedule: { crontab: { timezone: 'Mars/Base' } }, queue });
       const badArgs = await beat.waitForLine((line) => line.task === 'bad-args' && line.level === 50, WAIT_MS);
-      assert.match(badArgs.msg, /args: not a JSON list/);
+      assert.match(badArgs.msg, /args: "not json" is not JSON \(Expecting value at char 0\)/);
       const badCron = await beat.waitForLine((line) => line.task === 'bad-cron' && line.level === 50, WAIT_MS);
       assert.match(badCron.msg, /crontab\.minute: "61"/);
       const badZone = await beat.waitForLine((line) => line.task === 'bad-zone' && line.level === 50, WAIT_MS);

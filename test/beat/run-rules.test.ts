@@ -220,7 +220,7 @@ describe('beat log file and pid file', () => {
       const report = logged.find((line) => line.task === 'bad-args-for-the-log');
       assert.ok(report, `the bad row is reported in the log file: ${JSON.stringify(logged)}`);
       assert.equal(report.level, 50);
-      assert.match(report.msg, /args: not a JSON list/);
+      assert.match(report.msg, /args: "not json" is not JSON \(Expecting value at char 0\)/);
       assert.deepEqual(
         logged.filter((line) => line.level < 40),
         [],

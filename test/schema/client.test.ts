@@ -200,7 +200,7 @@ for (const backend of backends) {
             prisma.periodicTask.create({
               data: { name: uniqueName('v'), task: 't', args: 'x', crontab: { create: { minute: '61' } } },
             }),
-          'args: not a JSON list; crontab.minute: "61" is out of range 0-59',
+          'args: "x" is not JSON (Expecting value at char 0); crontab.minute: "61" is out of range 0-59',
         );
         await rejects(
           () => prisma.periodicTask.create({ data: { name: uniqueName('v'), task: 't' } }),
@@ -271,7 +271,7 @@ for (const backend of backends) {
               create: { name, task: 't', intervalId: interval.id },
               update: { kwargs: '[]' },
             }),
-          'kwargs: not a JSON object',
+          'kwargs: "[]" is not a JSON object',
         );
       });
 
@@ -289,7 +289,7 @@ for (const backend of backends) {
         );
         await rejects(
           () => prisma.periodicTask.updateMany({ where: {}, data: { headers: '[]' } }),
-          'headers: not a JSON object',
+          'headers: "[]" is not a JSON object',
         );
         await rejects(
           () => prisma.crontabSchedule.create({ data: { hour: '24' } }),

@@ -51,7 +51,9 @@ describe('checkPeriodicTask', () => {
       ['int 9007199254740993', 'float 1.0', 'float 1e+16', 'float -0.0', 'float nan', 'float inf', 'float -inf'],
     );
     assert.deepEqual(result.value.kwargs.value, new PyDict([['a', PyNumber.float(1.5)]]));
-    assert.deepEqual(messagesOf({ ...valid, args: '[nan]' }), ['args: not a JSON list']);
+    assert.deepEqual(messagesOf({ ...valid, args: '[nan]' }), [
+      'args: "[nan]" is not JSON (Expecting value at char 1)',
+    ]);
   });
 
   test('exactly one schedule', () => {
@@ -95,11 +97,11 @@ describe('checkPeriodicTask', () => {
   });
 
   test('JSON columns of the right shape', () => {
-    assert.deepEqual(messagesOf({ ...valid, args: '{"a": 1}' }), ['args: not a JSON list']);
-    assert.deepEqual(messagesOf({ ...valid, args: '[1,' }), ['args: not a JSON list']);
-    assert.deepEqual(messagesOf({ ...valid, kwargs: '[1]' }), ['kwargs: not a JSON object']);
-    assert.deepEqual(messagesOf({ ...valid, kwargs: 'null' }), ['kwargs: not a JSON object']);
-    assert.deepEqual(messagesOf({ ...valid, headers: 'x' }), ['headers: not a JSON object']);
+    assert.deepEqual(messagesOf({ ...valid, args: '{"a": 1}' }), ['args: "{\\"a\\": 1}" is not a JSON list']);
+    assert.deepEqual(messagesOf({ ...valid, args: '[1,' }), ['args: "[1," is not JSON (Expecting value at char 3)']);
+    assert.deepEqual(messagesOf({ ...valid, kwargs: '[1]' }), ['kwargs: "[1]" is not a JSON object']);
+    assert.deepEqual(messagesOf({ ...valid, kwargs: 'null' }), ['kwargs: "null" is not a JSON object']);
+    assert.deepEqual(messagesOf({ ...valid, headers: 'x' }), ['headers: "x" is not JSON (Expecting value at char 0)']);
   });
 
   test('name and task non-empty and at most 200 characters (code points)', () => {
@@ -144,7 +146,10 @@ describe('checkPeriodicTask', () => {
     const result = checkPeriodicTask({ name: 'a', task: 't', crontab: { minute: '61' }, args: 'x' });
     assert.ok(!result.ok);
     const error = new ValidationError(result.issues);
-    assert.equal(error.message, 'args: not a JSON list; crontab.minute: "61" is out of range 0-59');
+    assert.equal(
+      error.message,
+      'args: "x" is not JSON (Expecting value at char 0); crontab.minute: "61" is out of range 0-59',
+    );
     assert.deepEqual(
       error.issues.map((issue) => [issue.field, issue.value]),
       [
