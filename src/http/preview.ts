@@ -12,6 +12,7 @@ import {
   checkInterval,
   checkSolar,
 } from '../model/validate.js';
+import { isoWithZone, notIsoWithZone } from './task-input.js';
 import { type RunTime, runTime } from './task-view.js';
 
 /** One previewed run. */
@@ -49,19 +50,19 @@ export function previewOf(
   }
   let after = now;
   if (query.after !== undefined) {
-    after = new Date(query.after);
-    if (Number.isNaN(after.getTime()))
-      issues.push({
-        field: 'after',
-        value: query.after,
-        message: `after: ${JSON.stringify(query.after)} is not an ISO 8601 date and time`,
-      });
+    // Strict, as a saved task's times are: "1" or a time without a zone is refused, not guessed.
+    const given = isoWithZone(query.after);
+    if (given === undefined) issues.push(notIsoWithZone('after', query.after));
+    else after = given;
   }
   const zone = query.zone ?? displayZone;
   const problem = zoneProblem(zone);
   if (problem !== null)
     issues.push({ field: 'zone', value: zone, message: `zone: ${JSON.stringify(zone)} ${problem}` });
-  const checked = scheduleOf(query);
+  const checked =
+    query.kind === 'clocked' && isoWithZone(query.clockedTime) === undefined
+      ? { ok: false as const, issues: [notIsoWithZone('clocked.clockedTime', query.clockedTime)] }
+      : scheduleOf(query);
   if (!checked.ok) issues.push(...checked.issues);
   if (issues.length > 0 || !checked.ok) return { ok: false, issues };
 

@@ -94,19 +94,33 @@ function scheduleOf(
   return schedule;
 }
 
-/** ISO 8601 with a zone (or null) → Date; undefined after reporting an issue. */
-function dateOf(issues: ValidationIssue[], field: string, value: unknown): Date | null | undefined {
-  if (value === null) return null;
+/**
+ * ISO 8601 date and time with a zone → Date; undefined for anything else (a time without a
+ * zone would be read in the server's zone, and `new Date` also takes "1" as the year 2001).
+ */
+export function isoWithZone(value: unknown): Date | undefined {
   if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/i.test(value)) {
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
-  issues.push({
+  return undefined;
+}
+
+/** The issue of a value that is not an ISO 8601 date and time with a zone. */
+export function notIsoWithZone(field: string, value: unknown): ValidationIssue {
+  return {
     field,
     value,
     message: `${field}: ${JSON.stringify(value)} is not an ISO 8601 date and time with a zone (e.g. 2026-12-01T09:00:00Z)`,
-  });
-  return undefined;
+  };
+}
+
+/** ISO 8601 with a zone (or null) → Date; undefined after reporting an issue. */
+function dateOf(issues: ValidationIssue[], field: string, value: unknown): Date | null | undefined {
+  if (value === null) return null;
+  const date = isoWithZone(value);
+  if (date === undefined) issues.push(notIsoWithZone(field, value));
+  return date;
 }
 
 /** A list of ids from a body: positive integers. */

@@ -387,6 +387,29 @@ describe('console API', () => {
     assert.equal(bad.json!.issues[0].field, 'crontab.minute');
     assert.equal(bad.json!.issues[0].value, '*/0');
     assert.equal((await call('GET', '/api/preview?kind=weekly')).json!.issues[0].field, 'kind');
+    // Times are read as a saved task's are: ISO 8601 with a zone. `new Date` took "1" as the
+    // year 2001, a time without a zone in the server's zone, and the message showed no value.
+    for (const [query, field, value] of [
+      ['kind=crontab&after=1', 'after', '1'],
+      ['kind=crontab&after=2026-03-08T02:30', 'after', '2026-03-08T02:30'],
+      ['kind=clocked&clockedTime=garbage', 'clocked.clockedTime', 'garbage'],
+      ['kind=clocked&clockedTime=2026-12-01T10:00', 'clocked.clockedTime', '2026-12-01T10:00'],
+    ] as const) {
+      const refused = await call('GET', `/api/preview?${query}`);
+      assert.equal(refused.status, 422, query);
+      assert.deepEqual(refused.json!.issues, [
+        {
+          field,
+          value,
+          message: `${field}: "${value}" is not an ISO 8601 date and time with a zone (e.g. 2026-12-01T09:00:00Z)`,
+        },
+      ]);
+    }
+    const clocked = await call('GET', '/api/preview?kind=clocked&clockedTime=2030-01-01T10:00:00%2B08:00');
+    assert.deepEqual(
+      clocked.json!.runs.map((run: { utc: string }) => run.utc),
+      ['2030-01-01T02:00:00.000Z'],
+    );
   });
 
   test('schedules: each row with its tasks; deleting a used one is refused (409), an unused one works', async () => {
