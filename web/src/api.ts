@@ -111,7 +111,13 @@ export function query(params: Record<string, string | number | boolean | undefin
   return text === '' ? '' : `?${text}`;
 }
 
-/** "2026-12-01 09:00" from an ISO time with offset (its wall time, as written). */
+/**
+ * "2026-12-01 09:00" from an ISO time with offset (its wall time, as written), with the
+ * seconds when they are not zero ("2026-12-01 09:00:07"): runs of an interval in seconds
+ * would otherwise read as the same minute, several times over.
+ */
 export function wallTime(iso: string): string {
-  return iso.slice(0, 16).replace('T', ' ');
+  const seconds = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?/.exec(iso)?.[1];
+  const shown = seconds === undefined || seconds === ':00' ? iso.slice(0, 16) : iso.slice(0, 19);
+  return shown.replace('T', ' ');
 }
