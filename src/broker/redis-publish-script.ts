@@ -62,3 +62,47 @@ export const PUBLISH_CHUNK_SIZE = 500;
 
 /** Prefix of the dedupe markers. */
 export const SENT_KEY_PREFIX = 'dbbeat:sent:';
+
+/** The PUBLISH_ONCE_LUA command queued on a pipeline (ioredis flattens the arrays); the reply comes from exec(). */
+export type PipelinePublishOnce = (
+  numberOfKeys: number,
+  keys: string[],
+  bindingKeys: string[],
+  args: (string | Buffer)[],
+) => unknown;
+
+/** A binding a declared queue records: its set and member. */
+export interface Binding {
+  exchange: string;
+  name: string;
+  routingKey: string;
+  key: string;
+  member: string;
+}
+
+/** One script call's messages, in PUBLISH_ONCE_LUA's layout, and which messages they are. */
+export class Chunk {
+  /** Each message's marker and lists. */
+  readonly keys: string[] = [];
+  /** "L b n " per message. */
+  layout = '';
+  /** The chunk's distinct bindings, numbered from 1 in this order. */
+  private readonly bindings = new Map<Binding, number>();
+  readonly bindingKeys: string[] = [];
+  readonly members: string[] = [];
+  readonly indexes: number[] = [];
+  /** The messages' envelopes, one after another. */
+  envelopes: Buffer | undefined;
+
+  /** The number of `binding` among the chunk's bindings. */
+  bindingNumber(binding: Binding): number {
+    let number = this.bindings.get(binding);
+    if (number === undefined) {
+      this.bindingKeys.push(binding.key);
+      this.members.push(binding.member);
+      number = this.bindingKeys.length;
+      this.bindings.set(binding, number);
+    }
+    return number;
+  }
+}

@@ -10,7 +10,15 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
 import { EnvelopeArena, writeRedisEnvelope } from './redis-envelope.js';
-import { PUBLISH_CHUNK_SIZE, PUBLISH_ONCE_LUA, SENT_KEY_PREFIX } from './redis-publish-script.js';
+import { bindingKey, priorityListName, queueBindingMember, SEP, topicMatches } from './redis-kombu.js';
+import {
+  type Binding,
+  Chunk,
+  type PipelinePublishOnce,
+  PUBLISH_CHUNK_SIZE,
+  PUBLISH_ONCE_LUA,
+  SENT_KEY_PREFIX,
+} from './redis-publish-script.js';
 import { type DeclaredQueue, DEFAULT_ROUTING, type RoutingSettings } from './routing.js';
 import {
   type Broker,
@@ -22,42 +30,9 @@ import {
   type TaskMessage,
 } from './types.js';
 
-/** kombu's separator inside list and binding names. */
-const SEP = '\x06\x16';
-/** kombu's PRIORITY_STEPS; the worker serves lower steps first. */
-const PRIORITY_STEPS = [0, 3, 6, 9] as const;
 const DEFAULT_DEDUPE_TTL_SECONDS = 7 * 24 * 3600;
 
-/**
- * The list a message of priority `priority` goes to (kombu `_q_for_pri`):
- * clamp to 0..9, take the largest step not above it.
- */
-export function priorityListName(queue: string, priority: number | null): string {
-  if (priority === null) return queue;
-  const clamped = Math.max(0, Math.min(9, Math.trunc(priority)));
-  let step = 0;
-  for (const candidate of PRIORITY_STEPS) if (candidate <= clamped) step = candidate;
-  return step === 0 ? queue : `${queue}${SEP}${step}`;
-}
-
-/** kombu's binding set for an exchange (`_kombu.binding.<exchange>`). */
-export function bindingKey(exchange: string): string {
-  return `_kombu.binding.${exchange}`;
-}
-
-/** The binding member kombu records when it declares `queue` bound with `routingKey`: `<routing key>\x06\x16<pattern>\x06\x16<queue>`. */
-export function queueBindingMember(queue: string, routingKey = queue): string {
-  return [routingKey, '', queue].join(SEP);
-}
-
-/** kombu's TopicExchange pattern: `*` one word, `#` any words. */
-function topicMatches(pattern: string, routingKey: string): boolean {
-  const words = pattern
-    .split('.')
-    .map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
-  return new RegExp(`^${words.join('\\.')}$`).test(routingKey);
-}
-
+export { bindingKey, priorityListName, queueBindingMember } from './redis-kombu.js';
 export { redisEnvelope } from './redis-envelope.js';
 
 /** Connection settings read from a `redis://` / `rediss://` URL. */
@@ -86,50 +61,6 @@ export function redisOptionsFromUrl(url: string): RedisOptions & { display: stri
 export function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {
   // In the executor, a bad URL rejects the promise rather than throwing.
   return new Promise((resolve) => resolve(new RedisBroker(url, options)));
-}
-
-/** The PUBLISH_ONCE_LUA command queued on a pipeline (ioredis flattens the arrays); the reply comes from exec(). */
-type PipelinePublishOnce = (
-  numberOfKeys: number,
-  keys: string[],
-  bindingKeys: string[],
-  args: (string | Buffer)[],
-) => unknown;
-
-/** A binding a declared queue records: its set and member. */
-interface Binding {
-  exchange: string;
-  name: string;
-  routingKey: string;
-  key: string;
-  member: string;
-}
-
-/** One script call's messages, in PUBLISH_ONCE_LUA's layout, and which messages they are. */
-class Chunk {
-  /** Each message's marker and lists. */
-  readonly keys: string[] = [];
-  /** "L b n " per message. */
-  layout = '';
-  /** The chunk's distinct bindings, numbered from 1 in this order. */
-  private readonly bindings = new Map<Binding, number>();
-  readonly bindingKeys: string[] = [];
-  readonly members: string[] = [];
-  readonly indexes: number[] = [];
-  /** The messages' envelopes, one after another. */
-  envelopes: Buffer | undefined;
-
-  /** The number of `binding` among the chunk's bindings. */
-  bindingNumber(binding: Binding): number {
-    let number = this.bindings.get(binding);
-    if (number === undefined) {
-      this.bindingKeys.push(binding.key);
-      this.members.push(binding.member);
-      number = this.bindingKeys.length;
-      this.bindings.set(binding, number);
-    }
-    return number;
-  }
 }
 
 const NO_ROUTES = new Map<string, string[][]>();
