@@ -105,11 +105,15 @@ export function permanentFailure(error: unknown, what: string, url: string | und
     }
     if (/^Broker URL /.test(message))
       return new PermanentFailure('broker', message.replace(/^Broker URL /, ''), { cause: error });
-    // amqplib: a virtual host that does not exist.
-    if (/NOT_ALLOWED|\b530\b/.test(message)) {
-      return new PermanentFailure('broker', `RabbitMQ at ${where} refused the virtual host (NOT_ALLOWED)`, {
-        cause: error,
-      });
+    // A virtual host that does not exist (or that this user may not open): RabbitMQ answers
+    // connection.open with 530 NOT_ALLOWED, which amqplib reports only as the frame it did
+    // not expect ("Expected ConnectionOpenOk; got <ConnectionClose …>").
+    if (/NOT_ALLOWED|\b530\b|Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
+      return new PermanentFailure(
+        'broker',
+        `RabbitMQ at ${where} refused the virtual host ${JSON.stringify(vhostOf(url))} (NOT_ALLOWED: it does not exist, or this user has no access to it)`,
+        { cause: error },
+      );
     }
   }
   return undefined;
@@ -139,6 +143,17 @@ export function describeTransient(error: unknown, what: string, url: string | un
       const message = error instanceof Error ? error.message : String(error);
       return `${kind} at ${where}: ${url === undefined ? message : message.split(url).join(redactUrl(url))}`;
     }
+  }
+}
+
+/** The virtual host an amqp:// URL names (kombu: the path without its first slash; "/" when empty). */
+function vhostOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  try {
+    const path = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+    return path === '' ? '/' : path;
+  } catch {
+    return '/';
   }
 }
 

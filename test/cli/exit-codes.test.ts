@@ -132,6 +132,12 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       names: /broker: scheme "kafka:" is not supported/,
     },
     {
+      // amqplib reports RabbitMQ's 530 NOT_ALLOWED at connection.open only as an unexpected frame.
+      name: 'a RabbitMQ virtual host that does not exist',
+      args: () => ['--database-url', database.url, '-b', 'amqp://guest:guest@127.0.0.1:5672/dbbeat_no_such_vhost'],
+      names: /broker: RabbitMQ at 127\.0\.0\.1:5672 refused the virtual host "dbbeat_no_such_vhost"/,
+    },
+    {
       name: 'an unknown CELERY_TIMEZONE',
       args: () => ['--database-url', database.url, '-b', UNREACHABLE_BROKER],
       env: { CELERY_TIMEZONE: 'Mars/Olympus_Mons' },
