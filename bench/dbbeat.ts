@@ -82,7 +82,7 @@ export async function dbbeatBurstRun(
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_burst_${randomBytes(4).toString('hex')}`;
-  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
   try {
     await insertIntervalTasks(db.pool, {
       count,
@@ -169,7 +169,7 @@ export async function dbbeatPickupSeries(
   const db = await createDbbeatDatabase();
   const blocking = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_pick_${randomBytes(4).toString('hex')}`;
-  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
   const idle = `bench_dbbeat_idle_${randomBytes(4).toString('hex')}`;
   const dropIdle = queueCleanup(DBBEAT_REDIS_DB, idle);
   const prisma = paths.includes('Prisma client') ? await openPrisma(db.url) : null;
@@ -268,7 +268,7 @@ export async function dbbeatSteadyRun(
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const consumer = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dbbeat_steady_${randomBytes(4).toString('hex')}`;
-  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
   const warmQueue = `bench_dbbeat_warm_${randomBytes(4).toString('hex')}`;
   const dropWarmQueue = queueCleanup(DBBEAT_REDIS_DB, warmQueue);
   try {

@@ -157,7 +157,7 @@ async function burst(dialect: Dialect, count: number): Promise<number | null> {
   const db = await open(dialect);
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_dialect_burst_${randomBytes(4).toString('hex')}`;
-  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
   try {
     await db.insertInterval(count, queue, 3600, new Date(Date.now() - 86_400_000));
     const beat = startBeat(db.url);
@@ -214,7 +214,7 @@ async function loaded(dialect: Dialect, count: number, tries: number): Promise<L
         await sleep(50 + Math.random() * 200);
         const name = `pick_${attempt}_${randomBytes(3).toString('hex')}`;
         const queue = `bench_dialect_pick_${name}`;
-        const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+        const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
         const started = performance.now();
         await db.insertDue(name, queue, intervalId);
         const reply = await blocking.brpop(queue, 10);

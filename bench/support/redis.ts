@@ -61,15 +61,35 @@ export async function waitForQueueLength(
  * Registers the deletion of a queue's lists for cleanup, on a connection of its own so it
  * works even after the workload's connections are gone. Returns a function that runs it now.
  */
-export function queueCleanup(db: number, queue: string): () => Promise<void> {
+export function queueCleanup(
+  db: number,
+  queue: string,
+  options: { dedupeMarkers?: boolean } = {},
+): () => Promise<void> {
   return onCleanup(`delete Redis queue ${queue} (db ${db})`, async () => {
     const redis = new Redis({ host: '127.0.0.1', port: 6379, db, maxRetriesPerRequest: 2 });
     try {
       await deleteQueue(redis, queue);
+      if (options.dedupeMarkers) await deleteDedupeMarkers(redis);
     } finally {
       redis.disconnect();
     }
   });
+}
+
+/**
+ * Deletes dbbeat's dedupe markers (`dbbeat:sent:<task id>`, kept a week) in this database,
+ * which is the benchmark's own. Left in place, each run would start on the millions of
+ * markers of the runs before it, and its SET NX would grow and rehash a keyspace that a
+ * beat on a fresh Redis never sees: the figures would depend on the order of the runs.
+ */
+export async function deleteDedupeMarkers(redis: Redis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'dbbeat:sent:*', 'COUNT', 10_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }
 
 /** Deletes a queue's lists and kombu's binding set for it. */
