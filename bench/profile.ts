@@ -7,7 +7,8 @@
 //   npx tsx bench/profile.ts summary FILE.cpuprofile    # summarise an existing profile
 //
 // Profiles go to DBBEAT_PROFILE_DIR (default /tmp/dbbeat-profiles); extra node flags can be
-// given in DBBEAT_NODE_FLAGS (e.g. --max-semi-space-size=64).
+// given in DBBEAT_NODE_FLAGS (e.g. --max-semi-space-size=64), extra `dbbeat beat` flags in
+// DBBEAT_BEAT_ARGS (e.g. --no-history).
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
       await insertMixedTasks(db.pool, { count: size, crontabs: 1000, queue, analyze: flag !== '--fresh' });
     }
     const extra = (process.env.DBBEAT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const beatArgs = (process.env.DBBEAT_BEAT_ARGS ?? '').split(' ').filter(Boolean);
     const startedAtWall = Date.now();
     const beat = startMeasuredProcess(
       process.execPath,
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
         `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`,
         '-l',
         workload === 'burst' ? 'WARNING' : 'INFO',
+        ...beatArgs,
       ],
       { cwd: ROOT, label: 'dbbeat beat (profiled)' },
     );
