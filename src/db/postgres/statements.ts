@@ -60,11 +60,13 @@ SELECT
    FROM django_celery_beat_clockedschedule k WHERE k.id = ANY($4::int[])) AS k`;
 
 /**
- * The task and schedule tables whose planner statistics are missing (never analysed) or
+ * The task, schedule and change-log tables whose planner statistics are missing (never analysed) or
  * far behind (more rows changed since the last ANALYZE than 20 % of the table plus 10,000:
  * a bulk insert autovacuum has not caught up with). Without statistics the planner takes
  * a million-row table for some 70,000 rows and pages through it by sequential scans and
- * sorts, which re-read the whole table for every page. No parameters.
+ * sorts, which re-read the whole table for every page; and it reads the change log (a row
+ * per task of the bulk insert) by a parallel sequential scan before every batch it sends.
+ * No parameters.
  */
 export const TABLES_WITHOUT_STATISTICS = `
 SELECT c.relname::text AS name
@@ -72,7 +74,7 @@ FROM pg_class c
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.oid IN ('django_celery_beat_periodictask'::regclass, 'django_celery_beat_crontabschedule'::regclass,
                 'django_celery_beat_intervalschedule'::regclass, 'django_celery_beat_solarschedule'::regclass,
-                'django_celery_beat_clockedschedule'::regclass)
+                'django_celery_beat_clockedschedule'::regclass, 'dbbeat_change'::regclass)
   AND (c.reltuples < 0 OR coalesce(s.n_mod_since_analyze, 0) > 0.2 * greatest(c.reltuples, 0) + 10000)`;
 
 /** The tasks with these ids, enabled or not. $1 int[]: task ids. */
