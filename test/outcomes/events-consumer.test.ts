@@ -15,6 +15,21 @@ import { postgresDialect, withDialectDatabase } from '../support/dialects.js';
 import { histogramOf, parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
 import { insertTask, sentRun } from '../support/rows.js';
 
+/** An event source the test feeds by hand: `deliver(body)` hands one message body to the consumer. */
+function fakeSource(): { source: EventSource; deliver: (body: unknown) => void } {
+  let onBody: (body: unknown) => void = () => undefined;
+  return {
+    source: {
+      start: (handler) => {
+        onBody = handler;
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    },
+    deliver: (body) => onBody(body),
+  };
+}
+
 const silent = { info: () => undefined, warn: () => undefined };
 
 describe('events consumer', () => {
@@ -39,14 +54,7 @@ describe('events consumer', () => {
     );
 
   test('bodies from the source are written in batches; a failed write is kept and written in order', async () => {
-    let deliver: (body: unknown) => void = () => undefined;
-    const source: EventSource = {
-      start: (onBody) => {
-        deliver = onBody;
-        return Promise.resolve();
-      },
-      stop: () => Promise.resolve(),
-    };
+    const { source, deliver } = fakeSource();
     const real = runStoreFor(db);
     let failNext = true;
     const batches: OutcomeUpdate[][] = [];
@@ -114,14 +122,7 @@ describe('events consumer', () => {
   });
 
   test("an event that overtakes its run's history row waits for it (beforeWrite), and is not lost", async () => {
-    let deliver: (body: unknown) => void = () => undefined;
-    const source: EventSource = {
-      start: (onBody) => {
-        deliver = onBody;
-        return Promise.resolve();
-      },
-      stop: () => Promise.resolve(),
-    };
+    const { source, deliver } = fakeSource();
     // The beat's side: the run 'c' was published, its history row is not written yet.
     let rowWritten!: () => void;
     const historyWritten = new Promise<void>((resolve) => (rowWritten = resolve));
