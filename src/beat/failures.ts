@@ -160,3 +160,22 @@ function vhostOf(url: string | undefined): string {
 function brokerKind(url: string | undefined): string {
   return url !== undefined && /^amqps?:/i.test(url) ? 'RabbitMQ' : 'Redis';
 }
+
+/**
+ * Asks a freshly connected broker one PING, as every long-running command does at start:
+ * an answer that no retry can mend (refused credentials, a virtual host that does not exist)
+ * throws, so the command exits with code 2 and one line; a broker that is merely away is told
+ * through `warn` (host and port in words) and the command goes on, reconnecting on first use.
+ * @throws PermanentFailure (setting `broker`)
+ */
+export async function checkBrokerAtStart(
+  broker: { ping(): Promise<void> },
+  url: string,
+  warn: (message: string) => void,
+): Promise<void> {
+  await broker.ping().catch((error: unknown) => {
+    const permanent = permanentFailure(error, 'broker', url);
+    if (permanent) throw permanent;
+    warn(`broker not reachable yet: ${describeTransient(error, 'broker', url)}`);
+  });
+}

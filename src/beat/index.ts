@@ -13,7 +13,7 @@ import { redactUrl } from '../redact-url.js';
 import { watchBeat } from './beat-metrics.js';
 import { Backoff } from './clock.js';
 import { DatabaseClock } from './database-clock.js';
-import { describeTransient, permanentFailure } from './failures.js';
+import { checkBrokerAtStart, describeTransient, permanentFailure } from './failures.js';
 import { BeatHealth } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { Beat } from './loop.js';
@@ -142,11 +142,7 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
         logger: log,
       }),
     );
-    await broker.ping().catch((error: unknown) => {
-      const permanent = permanentFailure(error, 'broker', resolved.brokerUrl);
-      if (permanent) throw permanent;
-      log.warn(`broker not reachable yet: ${describeTransient(error, 'broker', resolved.brokerUrl)}`);
-    });
+    await checkBrokerAtStart(broker, resolved.brokerUrl, (message) => log.warn(message));
     // Schedules follow the database's clock, measured at every lease renewal.
     // Allowed to migrate, the beat also repairs dbbeat objects that go missing while it runs.
     const repair = resolved.migrate ? async () => migrate(database) : undefined;

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 
+import { checkBrokerAtStart } from '../beat/failures.js';
 import { connectBroker } from '../broker/index.js';
 import type { RoutingSettings } from '../broker/routing.js';
 import { OptionsError, resolveConfig } from '../config.js';
@@ -32,6 +33,12 @@ export async function serveConsole(
     history?: { enabled: boolean };
     /** K of the failing-task alert. */
     failingAfter?: number;
+    /**
+     * Ask the broker one PING before serving (`dbbeat serve`): refused credentials end the
+     * start (PermanentFailure), a broker that is away is a warning. `dbbeat beat --http`
+     * leaves this to the beat, which asks its own connection.
+     */
+    checkBroker?: boolean;
   },
   log: Logger,
   /** A beat's /metrics, /healthz and /readyz (`dbbeat beat --http`). */
@@ -40,6 +47,14 @@ export async function serveConsole(
   const broker = await step('broker', settings.brokerUrl, () =>
     connectBroker(settings.brokerUrl, { logger: log, routing: settings.routing }),
   );
+  if (settings.checkBroker === true) {
+    try {
+      await checkBrokerAtStart(broker, settings.brokerUrl, (message) => log.warn(message));
+    } catch (error) {
+      await broker.close().catch(() => undefined);
+      throw error;
+    }
+  }
   const workers = new WorkerDirectory(
     await step('broker', settings.brokerUrl, () =>
       connectRemoteControl(settings.brokerUrl, { controlExchange: settings.controlExchange }),
@@ -126,7 +141,7 @@ export function registerServeCommand(program: Command): void {
     try {
       database = await openCheckedDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
       if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
-      server = await serveConsole(database, http, config, log);
+      server = await serveConsole(database, http, { ...config, checkBroker: true }, log);
     } catch (error) {
       // A setting that can never work (no such database, refused credentials): 2, the setting named.
       const failure = failureOf(error);

@@ -2,7 +2,7 @@
 // at run time, 2 a usage or configuration error, which also ends `dbbeat beat` within
 // seconds with one line naming the setting instead of retrying forever.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -287,9 +287,44 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(messageLines(refused), [
       'dbbeat tasks: broker: RabbitMQ at 127.0.0.1:5672 refused the credentials (ACCESS_REFUSED)',
     ]);
+    // serve asks the broker at start, as beat does: refused credentials can never work.
+    const serveRefused = await run([
+      'serve',
+      '--http',
+      '127.0.0.1:0',
+      '--database-url',
+      database.url,
+      '-b',
+      'amqp://guest:not-the-password@127.0.0.1:5672//',
+    ]);
+    assert.equal(serveRefused.code, 2, serveRefused.stderr);
+    assert.deepEqual(messageLines(serveRefused), [
+      'dbbeat serve: broker: RabbitMQ at 127.0.0.1:5672 refused the credentials (ACCESS_REFUSED)',
+    ]);
     const scheme = await run(['serve', '--http', '127.0.0.1:0', '--database-url', database.url, '-b', 'kafka://h:1']);
     assert.equal(scheme.code, 2, scheme.stderr);
     assert.match(messageLines(scheme).join('\n'), /^dbbeat serve: broker: scheme "kafka:" is not supported/);
+  });
+
+  test('serve with a broker that is down at start: serves, with one warning naming host and port', async () => {
+    assert.equal((await run(['migrate', '--database-url', database.url])).code, 0);
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', '--http', '127.0.0.1:0', '--database-url', database.url, '-b', 'amqp://guest:guest@127.0.0.1:1//'],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!/console listening/.test(output) && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /console listening/);
+    assert.match(output, /broker not reachable yet: RabbitMQ at 127\.0\.0\.1:1 refused the connection/);
   });
 
   // Through npx: test/package/install.test.ts runs the installed package's `npx dbbeat`
