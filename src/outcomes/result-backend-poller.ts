@@ -9,6 +9,8 @@ import { openResultBackend } from './result-backend-open.js';
 
 /** Default seconds between polls. */
 export const DEFAULT_RESULT_POLL_SECONDS = 5;
+/** The same failure, repeated poll after poll, is logged again at most this often (ms). */
+export const REPEATED_FAILURE_LOG_MS = 10 * 60_000;
 /** Open runs read per poll (by id from the cursor, as openRuns returns them). */
 const DEFAULT_MAX_RUNS = 10_000;
 /** Outcomes per applyOutcomes call (one statement each). */
@@ -17,6 +19,7 @@ const APPLY_BATCH = 1000;
 interface PollLogger {
   debug(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
 }
 
 export interface ResultPollerOptions {
@@ -54,6 +57,8 @@ export class ResultBackendPoller {
   private readonly now: () => number;
   /** The last run id read by the previous poll (0: start from the oldest open run). */
   private afterId = 0;
+  /** The failure the last poll ended in, when it was logged, and how many polls failed since. */
+  private failing: { message: string; loggedAt: number; since: number } | undefined;
 
   constructor(
     private readonly store: Pick<RunStore, 'openRuns' | 'applyOutcomes'>,
@@ -72,19 +77,57 @@ export class ResultBackendPoller {
     const tick = (): void => {
       this.timer = setTimeout(() => {
         if (this.stopped) return;
-        if (this.isLeader()) {
-          this.running = this.pollOnce().catch((error: unknown) =>
-            this.log.warn(
-              { err: error, backend: this.backend.description },
-              `result backend: reading outcomes failed (${(error as Error).message}); trying again in ${this.intervalMs} ms`,
-            ),
-          );
-        }
+        if (this.isLeader()) this.running = this.poll();
         void Promise.resolve(this.running).then(() => !this.stopped && tick());
       }, this.intervalMs);
       this.timer.unref();
     };
     tick();
+  }
+
+  /**
+   * One poll whose failure is logged, not thrown: a new failure at once, the same failure
+   * again only every REPEATED_FAILURE_LOG_MS (with how many polls it failed since), so a
+   * backend that stays unusable (its table missing) does not fill the log every few seconds;
+   * the first poll that succeeds after failures says so.
+   */
+  async poll(): Promise<PollReport | undefined> {
+    try {
+      const report = await this.pollOnce();
+      if (this.failing !== undefined) {
+        (this.log.info ?? this.log.warn).call(
+          this.log,
+          { backend: this.backend.description },
+          'result backend: reading outcomes again',
+        );
+        this.failing = undefined;
+      }
+      return report;
+    } catch (error) {
+      this.reportFailure(error);
+      return undefined;
+    }
+  }
+
+  private reportFailure(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const now = this.now();
+    const failing = this.failing;
+    if (failing !== undefined && failing.message === message) {
+      failing.since += 1;
+      if (now - failing.loggedAt < REPEATED_FAILURE_LOG_MS) return;
+      this.log.warn(
+        { err: error, backend: this.backend.description, failedPolls: failing.since },
+        `result backend: still failing after ${failing.since} polls (${message}); trying every ${this.intervalMs} ms, logging this again in ${REPEATED_FAILURE_LOG_MS / 60_000} min`,
+      );
+      failing.loggedAt = now;
+      return;
+    }
+    this.failing = { message, loggedAt: now, since: 1 };
+    this.log.warn(
+      { err: error, backend: this.backend.description },
+      `result backend: reading outcomes failed (${message}); trying again every ${this.intervalMs} ms, logging the same failure again at most every ${REPEATED_FAILURE_LOG_MS / 60_000} min`,
+    );
   }
 
   /**
@@ -155,7 +198,7 @@ export interface ResultPollerSettings {
 export function startResultBackendPoller(
   settings: ResultPollerSettings,
   store: Pick<RunStore, 'openRuns' | 'applyOutcomes'>,
-  log: PollLogger & { info(obj: object, msg?: string): void },
+  log: PollLogger & Required<Pick<PollLogger, 'info'>>,
   isLeader: () => boolean,
   options: Omit<ResultPollerOptions, 'intervalMs'> = {},
 ): { stop(): Promise<void> } | undefined {

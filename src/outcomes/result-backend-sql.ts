@@ -13,6 +13,36 @@ import { redactUrl } from '../redact-url.js';
 import type { ResultBackend, ResultBackendSpec, TaskMeta } from './result-backend.js';
 import { decodeStored, parseDateDone, workerOfStarted } from './result-backend-meta.js';
 
+/**
+ * The backend's table is not in its database: django-celery-results is not migrated there
+ * (`manage.py migrate django_celery_results`), or no worker has stored a result yet
+ * (Celery's SQLAlchemy backend creates celery_taskmeta on its first write). The message
+ * names the table, the database (no password) and the fix.
+ */
+export class ResultTableMissingError extends Error {
+  override readonly name = 'ResultTableMissingError';
+  constructor(
+    /** The table that does not exist. */
+    readonly table: string,
+    /** The backend's URL without its password. */
+    readonly where: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      table === 'django_celery_results_taskresult'
+        ? `table ${table} does not exist in ${where}: install django-celery-results in the Django project on that database and run \`python manage.py migrate django_celery_results\`, or point --result-backend at the backend the workers write to (Celery's result_backend)`
+        : `table ${table} does not exist in ${where}: Celery's database backend creates it when a worker stores its first result; check that the workers' result_backend is this database`,
+      options,
+    );
+  }
+}
+
+/** PostgreSQL's undefined_table, MySQL/MariaDB's ER_NO_SUCH_TABLE. */
+function isMissingTable(error: unknown): boolean {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; errno?: unknown };
+  return fields.code === '42P01' || fields.errno === 1146;
+}
+
 /** Task ids per statement. */
 const SELECT_BATCH = 500;
 
@@ -87,7 +117,14 @@ export class SqlResultBackend implements ResultBackend {
     // The driver is loaded on first use: a beat that never reads this backend loads none.
     let pool: Promise<SqlPool> | undefined;
     const connect = () => (pool ??= openPool(spec));
-    this.query = async (ids) => (await connect()).query(ids);
+    this.query = async (ids) => {
+      try {
+        return await (await connect()).query(ids);
+      } catch (error) {
+        if (isMissingTable(error)) throw new ResultTableMissingError(table, redactUrl(spec.url), { cause: error });
+        throw error;
+      }
+    };
     this.end = async () => {
       if (pool !== undefined) await (await pool).end();
     };

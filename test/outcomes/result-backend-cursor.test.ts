@@ -12,7 +12,9 @@ import { Redis } from 'ioredis';
 import { beatStoreFor, runStoreFor } from '../../src/db/open.js';
 import { Metrics } from '../../src/outcomes/metrics.js';
 import { RedisResultBackend, TASK_KEY_PREFIX } from '../../src/outcomes/result-backend-redis.js';
-import { ResultBackendPoller } from '../../src/outcomes/result-backend-poller.js';
+import { openResultBackend } from '../../src/outcomes/result-backend-open.js';
+import { REPEATED_FAILURE_LOG_MS, ResultBackendPoller } from '../../src/outcomes/result-backend-poller.js';
+import { ResultTableMissingError } from '../../src/outcomes/result-backend-sql.js';
 import { testDialects, withDialectDatabase } from '../support/dialects.js';
 import { withPrivateRedis } from '../support/private-redis.js';
 import { parseMetrics, sampleValue, sumOf } from '../support/prometheus.js';
@@ -103,6 +105,60 @@ for (const dialect of testDialects) {
       assert.equal(sampleValue(families, 'dbbeat_run_outcomes_total', { state: 'SUCCESS' }), 1);
       assert.equal(sampleValue(families, 'dbbeat_run_outcomes_total', { state: 'FAILURE' }), 1);
       assert.equal(sumOf(families, 'dbbeat_run_outcomes_total'), rows.length, 'one count per run that moved');
+    });
+  });
+}
+
+for (const dialect of testDialects) {
+  describe(`result-backend table missing: ${dialect.name}`, () => {
+    const database = withDialectDatabase(dialect, 'dbbeat_rbmissing');
+
+    test('django-db on a database without django-celery-results: the table and the fix named, logged once, then every 10 min', async () => {
+      const { db } = database;
+      const id = await dialect.insertTask(db, {
+        name: 'no results table',
+        schedule: { interval: { every: 1, period: 'minutes' } },
+      });
+      await beatStoreFor(db).insertRuns([sentRun({ id, name: 'no results table' }, 'waiting-1', T0)]);
+      const backend = openResultBackend('django-db', { databaseUrl: database.url });
+      const warnings: string[] = [];
+      const infos: string[] = [];
+      const log = {
+        debug: () => undefined,
+        warn: (_: object, message?: string) => warnings.push(message ?? ''),
+        info: (_: object, message?: string) => infos.push(message ?? ''),
+      };
+      let now = T0 + 60_000;
+      const poller = new ResultBackendPoller(runStoreFor(db), backend, log, () => true, { now: () => now });
+      try {
+        await assert.rejects(poller.pollOnce(), (error: unknown) => {
+          assert.ok(error instanceof ResultTableMissingError, String(error));
+          assert.equal(error.table, 'django_celery_results_taskresult');
+          assert.match(error.message, /manage\.py migrate django_celery_results/);
+          assert.doesNotMatch(error.message, /:[^:@/]*@/, 'no password');
+          return true;
+        });
+        // A poll every 5 s for 9 minutes: one warning.
+        for (let i = 0; i < 108; i += 1, now += 5000) assert.equal(await poller.poll(), undefined);
+        assert.equal(warnings.length, 1, warnings.join('\n'));
+        assert.match(warnings[0]!, /table django_celery_results_taskresult does not exist in .*manage\.py migrate/);
+        // Past 10 minutes since that warning: one reminder with the count.
+        now = T0 + 60_000 + REPEATED_FAILURE_LOG_MS;
+        await poller.poll();
+        await poller.poll();
+        assert.equal(warnings.length, 2, warnings.join('\n'));
+        assert.match(warnings[1]!, /still failing after 109 polls/);
+        // The table appears (Django migrated): the next poll reads, and says so once.
+        await db.query(
+          dialect.name === 'postgres'
+            ? 'CREATE TABLE django_celery_results_taskresult (task_id varchar(255), status varchar(50), result text, content_encoding varchar(64), traceback text, worker varchar(100), date_done timestamptz)'
+            : 'CREATE TABLE django_celery_results_taskresult (task_id varchar(255), status varchar(50), result longtext, content_encoding varchar(64), traceback longtext, worker varchar(100), date_done datetime(6))',
+        );
+        assert.deepEqual(await poller.poll(), { asked: 1, found: 0, changed: 0 });
+        assert.deepEqual(infos, ['result backend: reading outcomes again']);
+      } finally {
+        await backend.close();
+      }
     });
   });
 }
