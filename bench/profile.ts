@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const db = await createDbbeatDatabase();
   const redis = connectRedis(DBBEAT_REDIS_DB);
   const queue = `bench_profile_${randomBytes(4).toString('hex')}`;
-  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue);
+  const dropQueue = queueCleanup(DBBEAT_REDIS_DB, queue, { dedupeMarkers: true });
   try {
     if (workload === 'burst') {
       await insertIntervalTasks(db.pool, {

@@ -1,5 +1,6 @@
 // kombu's names on Redis: priority lists, binding sets and members, topic patterns
 // (kombu/transport/redis.py, kombu/transport/virtual/exchange.py).
+import type { Destination } from './message.js';
 
 /** kombu's separator inside list and binding names. */
 export const SEP = '\x06\x16';
@@ -34,4 +35,28 @@ export function topicMatches(pattern: string, routingKey: string): boolean {
     .split('.')
     .map((word) => (word === '*' ? '[^.]+' : word === '#' ? '.*?' : word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
   return new RegExp(`^${words.join('\\.')}$`).test(routingKey);
+}
+
+/**
+ * The queues a message for a named exchange goes to: kombu's exchange lookup over the
+ * exchange's binding set (`table`: [routing key, pattern, queue] per member), plus the
+ * binding Celery's declare adds before publishing; direct: equal keys, topic: patterns,
+ * fanout: all. Where Celery would lose the message (nothing bound), dbbeat delivers it to
+ * `destination.queue`. Each queue once, in binding order.
+ */
+export function exchangeQueues(destination: Destination, table: readonly string[][]): string[] {
+  const declare = destination.declare;
+  const rows =
+    declare && declare.exchange === destination.exchange ? [...table, [declare.routingKey, '', declare.name]] : table;
+  const bound = rows
+    .filter(([routingKey = '']) =>
+      destination.exchangeType === 'fanout'
+        ? true
+        : destination.exchangeType === 'topic'
+          ? topicMatches(routingKey, destination.routingKey)
+          : routingKey === destination.routingKey,
+    )
+    .map(([, , queue]) => queue ?? '')
+    .filter((queue) => queue !== '');
+  return bound.length > 0 ? [...new Set(bound)] : [destination.queue];
 }

@@ -10,7 +10,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
 import { EnvelopeArena, writeRedisEnvelope } from './redis-envelope.js';
-import { bindingKey, priorityListName, queueBindingMember, SEP, topicMatches } from './redis-kombu.js';
+import { bindingKey, exchangeQueues, priorityListName, queueBindingMember, SEP } from './redis-kombu.js';
 import {
   type Binding,
   Chunk,
@@ -171,21 +171,17 @@ class RedisBroker implements Broker {
       // An error for a whole call means the connection (or the script) failed: no
       // outcome is known for any message, so the batch fails as a whole.
       if (error) throw withContext(error, `Redis broker ${this.display}: publish failed`);
-      const results = reply as string[];
-      for (let position = 0; position < indexes.length; position++) {
-        const index = indexes[position]!;
+      // Every message was sent but those the reply names (pairs: number in the call, outcome).
+      for (const index of indexes) outcomes[index] = { id: messages[index]!.id, status: 'sent' };
+      const refused = reply as (number | string)[];
+      for (let at = 0; at + 1 < refused.length; at += 2) {
+        const index = indexes[Number(refused[at]) - 1]!;
         const id = messages[index]!.id;
-        const result = results[position] ?? 'error:no result';
+        const result = String(refused[at + 1]);
         outcomes[index] =
-          result === 'sent'
-            ? { id, status: 'sent' }
-            : result === 'duplicate'
-              ? { id, status: 'duplicate' }
-              : {
-                  id,
-                  status: 'failed',
-                  error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`),
-                };
+          result === 'duplicate'
+            ? { id, status: 'duplicate' }
+            : { id, status: 'failed', error: new Error(`Redis refused the message: ${result.slice('error:'.length)}`) };
       }
     });
     return outcomes;
@@ -239,22 +235,7 @@ class RedisBroker implements Broker {
       // The common case: one list, on the default exchange.
       keys.push(priorityListName(destination.routingKey, destination.priority));
     } else {
-      // kombu's exchange lookup over the binding set, plus the binding the
-      // declare below adds; direct: equal keys, topic: patterns, fanout: all.
-      const table = [...(routes.get(destination.exchange) ?? [])];
-      if (declare && declare.exchange === destination.exchange) table.push([declare.routingKey, '', declare.name]);
-      const bound = table
-        .filter(([routingKey = '']) =>
-          destination.exchangeType === 'fanout'
-            ? true
-            : destination.exchangeType === 'topic'
-              ? topicMatches(routingKey, destination.routingKey)
-              : routingKey === destination.routingKey,
-        )
-        .map(([, , queue]) => queue ?? '')
-        .filter((queue) => queue !== '');
-      // Where Celery would lose the message (nothing bound), dbbeat delivers it.
-      const queues = bound.length > 0 ? [...new Set(bound)] : [destination.queue];
+      const queues = exchangeQueues(destination, routes.get(destination.exchange) ?? []);
       for (const queue of queues) keys.push(priorityListName(queue, destination.priority));
       lists = queues.length;
     }

@@ -139,6 +139,57 @@ describe('Redis specifics', () => {
     }
   });
 
+  test('a refused push fails only the messages for that list, removes their markers, and keeps the order of the rest', async () => {
+    const broker = await connectBroker(REDIS_URL);
+    const good = uniqueQueue();
+    const bad = uniqueQueue();
+    await redis.set(bad, 'not a list'); // LPUSH onto it: WRONGTYPE
+    // Runs of one list alternate; an id comes twice in a row for the bad list (the repeat
+    // is refused as its first copy was, not taken for a duplicate), and the first bad id
+    // comes again for the good list after its first copy was refused (it goes out).
+    const messages = [
+      sampleMessage({ queue: good, args: [1] }),
+      sampleMessage({ queue: good, args: [2] }),
+      sampleMessage({ queue: bad, args: [3] }),
+      sampleMessage({ queue: bad, args: [4] }),
+    ];
+    messages.push({ ...messages[3]!, args: [4.5] });
+    messages.push(sampleMessage({ queue: good, args: [5] }));
+    messages.push({ ...messages[2]!, queue: good, args: [6] });
+    messages.push(sampleMessage({ queue: good, args: [7] }));
+    try {
+      const outcomes = await broker.publish(messages);
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.status),
+        ['sent', 'sent', 'failed', 'failed', 'failed', 'sent', 'sent', 'sent'],
+      );
+      for (const outcome of outcomes.slice(2, 5)) {
+        assert.ok(outcome.status === 'failed');
+        assert.match(outcome.error.message, /WRONGTYPE/);
+      }
+      assert.equal(await redis.exists(`dbbeat:sent:${messages[3]!.id}`), 0, 'a refused message keeps no marker');
+      assert.deepEqual(
+        (await drain(good)).map((read) => read.body[0]),
+        [[1], [2], [5], [6], [7]],
+      );
+      // Once the list is usable, the refused message goes out; a repeat of a sent one does not.
+      await redis.del(bad);
+      const again = await broker.publish([messages[3]!, messages[0]!]);
+      assert.deepEqual(
+        again.map((outcome) => outcome.status),
+        ['sent', 'duplicate'],
+      );
+      assert.equal(await redis.llen(bad), 1);
+    } finally {
+      await cleanup(
+        good,
+        messages.map((m) => m.id),
+      );
+      await cleanup(bad, []);
+      await broker.close();
+    }
+  });
+
   test('task_routes and the default queue settings decide the list, as in Celery', async () => {
     const defaultQueue = uniqueQueue('dbbeat_default');
     const routed = uniqueQueue('dbbeat_routed');
