@@ -1,10 +1,18 @@
 import { PyJsonText } from '../broker/pyjson.js';
 import { RunQueue } from './run-queue.js';
 import { SlotIndex } from './slot-index.js';
-import type { Entry, ScheduleRef, SendProfile, SendSpec, TaskVersion } from './task-version.js';
+import {
+  type Entry,
+  firstBase,
+  type ScheduleRef,
+  type SendProfile,
+  type SendSpec,
+  type TaskVersion,
+} from './task-version.js';
 
 export {
   type Entry,
+  firstBase,
   nextSlot,
   ScheduleRef,
   type SendProfile,
@@ -13,8 +21,6 @@ export {
   type TaskVersion,
 } from './task-version.js';
 
-/** The earliest instant a Date can hold. */
-const EARLIEST_DATE = -8.64e15;
 /**
  * A task's SendSpec (and so its parsed args, and the broker's envelope built from them) is
  * kept after a run only when its next run is this close; a task that runs hourly or daily
@@ -106,8 +112,7 @@ export class TaskTable {
   put(task: TaskVersion, now: number): boolean {
     const known = this.slotOf.get(task.id);
     const startTime = task.startTime;
-    let base = task.lastRunAt ?? task.dateChanged;
-    if (task.clocked && task.lastRunAt === null) base = EARLIEST_DATE; // runs at its time, even saved after it
+    let { base, neverRun } = firstBase(task);
     let scheduleEdited = false;
     if (known !== undefined) {
       const previousStart = this.starts[known]!;
@@ -115,8 +120,11 @@ export class TaskTable {
         this.schedules[known]!.key !== task.schedule.key ||
         (startTime === null ? !Number.isNaN(previousStart) : previousStart !== startTime);
     }
-    if (scheduleEdited) base = Math.max(base, now);
-    let next = task.schedule.nextSlot(base, startTime, task.lastRunAt === null && !scheduleEdited);
+    if (scheduleEdited) {
+      base = Math.max(base, now);
+      neverRun = false;
+    }
+    let next = task.schedule.nextSlot(base, startTime, neverRun);
     if (next === null) {
       this.delete(task.id);
       return false;

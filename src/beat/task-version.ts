@@ -101,6 +101,25 @@ export interface Entry {
   slot: number;
 }
 
+/** The earliest instant a Date can hold. */
+const EARLIEST_DATE = -8.64e15;
+
+/**
+ * Where a task's next run is counted from when the beat loads it (the one rule the beat,
+ * the console, `dbbeat tasks` and `dbbeat next` share): its last run; never run, its
+ * date_changed, except that a clocked task that never ran runs at its time even when it
+ * was saved after it (django-celery-beat's clocked schedule is due once its time has
+ * passed), so its base is the earliest instant. `neverRun` is nextSlot's fourth argument.
+ * @param task epoch ms; `clocked`: it has a clocked schedule
+ */
+export function firstBase(task: { lastRunAt: number | null; dateChanged: number; clocked: boolean }): {
+  base: number;
+  neverRun: boolean;
+} {
+  if (task.lastRunAt !== null) return { base: task.lastRunAt, neverRun: false };
+  return { base: task.clocked ? EARLIEST_DATE : task.dateChanged, neverRun: true };
+}
+
 /**
  * The slot of a task's next run after `base` (its last run; never run, its date_changed
  * or, after an edit, the moment of the edit), given its start_time. Nothing is sent

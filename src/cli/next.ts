@@ -6,10 +6,11 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 
+import { previewRuns } from '../beat/preview-runs.js';
 import { OptionsError, resolveConfig } from '../config.js';
-import { CrontabSchedule, ScheduleError, buildSchedule, zoneProblem } from '../schedules/index.js';
+import { ScheduleError, buildSchedule, zoneProblem } from '../schedules/index.js';
 import { formatInstant, parseInstant, specFromJson } from '../schedules/json-form.js';
-import type { Schedule, ScheduleSpec } from '../schedules/types.js';
+import type { ScheduleSpec } from '../schedules/types.js';
 
 /** Exit code for input the user must correct. */
 const USAGE_EXIT_CODE = 2;
@@ -132,30 +133,20 @@ function printRuns(options: NextOptions): void {
   if (problem !== null) throw new UsageError(`--tz "${zone}" ${problem}`);
 
   const lines = [`${schedule.describe()}, runs after ${formatInstant(after)}:`];
-  let last: Date | null = after;
-  for (let index = 1; index <= count; index++) {
-    const run = nextRun(schedule, last);
-    if (run === null) {
-      lines.push(index === 1 ? '  (no run to come)' : '  (no more runs)');
-      break;
-    }
+  const runs = previewRuns(schedule, after, count);
+  runs.forEach((run, index) => {
     const local = DateTime.fromJSDate(run.at, { zone }).toFormat('ccc yyyy-LL-dd HH:mm:ss ZZ');
-    const note =
-      run.dstMove === 'gap'
+    const note = run.overdue
+      ? '  its time has passed: beat sends it at once, once'
+      : run.dstMove === 'gap'
         ? '  DST: moved forward out of the skipped hour'
         : run.dstMove
           ? '  DST: second pass of the repeated hour'
           : '';
-    lines.push(`${String(index).padStart(4)}  ${local} ${zone}  ${formatInstant(run.at)}${note}`);
-    last = run.at;
-  }
+    lines.push(`${String(index + 1).padStart(4)}  ${local} ${zone}  ${formatInstant(run.at)}${note}`);
+  });
+  if (runs.length < count) lines.push(runs.length === 0 ? '  (no run to come)' : '  (no more runs)');
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-function nextRun(schedule: Schedule, after: Date): { at: Date; dstMove: string | null } | null {
-  if (schedule instanceof CrontabSchedule) return schedule.nextRunAfter(after);
-  const at = schedule.nextAfter(after);
-  return at === null ? null : { at, dstMove: null };
 }
 
 // ---- batch form ----

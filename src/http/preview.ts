@@ -1,7 +1,7 @@
 // GET /api/preview: the next runs of a schedule that has not been saved, by the
 // schedule engine, checked by the same functions as a saved row, with the runs
 // that daylight saving time moved marked (as `dbbeat next` marks them).
-import { CrontabSchedule } from '../schedules/index.js';
+import { previewRuns } from '../beat/preview-runs.js';
 import type { Schedule } from '../schedules/types.js';
 import { zoneProblem } from '../schedules/zone.js';
 import {
@@ -19,6 +19,8 @@ import { type RunTime, runTime } from './task-view.js';
 export interface PreviewRun extends RunTime {
   /** 'gap': moved forward out of a spring-forward gap; 'second-pass': the repeat of a fall-back hour. */
   dstMove: 'gap' | 'second-pass' | null;
+  /** Its time is at or before `after` (a clocked time that has passed): the beat sends it at once. */
+  overdue: boolean;
 }
 
 export interface Preview {
@@ -68,14 +70,11 @@ export function previewOf(
 
   const schedule = checked.value;
   const runZone = schedule.kind === 'crontab' ? (query.timezone ?? 'UTC') : zone;
-  const runs: PreviewRun[] = [];
-  let last = after;
-  while (runs.length < count) {
-    const next = nextRun(schedule, last);
-    if (next === null) break;
-    runs.push({ ...runTime(next.at, runZone), dstMove: next.dstMove });
-    last = next.at;
-  }
+  const runs: PreviewRun[] = previewRuns(schedule, after, count).map((run) => ({
+    ...runTime(run.at, runZone),
+    dstMove: run.dstMove,
+    overdue: run.overdue,
+  }));
   return { ok: true, preview: { schedule: schedule.describe(), runs } };
 }
 
@@ -111,10 +110,4 @@ function scheduleOf(query: Record<string, string | undefined>): CheckResult<Sche
         ],
       };
   }
-}
-
-function nextRun(schedule: Schedule, after: Date): { at: Date; dstMove: PreviewRun['dstMove'] } | null {
-  if (schedule instanceof CrontabSchedule) return schedule.nextRunAfter(after);
-  const at = schedule.nextAfter(after);
-  return at === null ? null : { at, dstMove: null };
 }

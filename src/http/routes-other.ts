@@ -61,6 +61,11 @@ export function registerOtherRoutes(app: FastifyInstance, context: ConsoleContex
                     local: { type: 'string' },
                     zone: { type: 'string' },
                     dstMove: { type: 'string', nullable: true, enum: ['gap', 'second-pass', null] },
+                    overdue: {
+                      type: 'boolean',
+                      description:
+                        'its time is at or before `after` (a clocked time that has passed): the beat sends it at once',
+                    },
                   },
                 },
               },

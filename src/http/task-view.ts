@@ -3,7 +3,7 @@
 // schedule engine in its own zone and in UTC, and whether the row is valid.
 import { DateTime } from 'luxon';
 
-import { nextSlot } from '../beat/task-table.js';
+import { firstBase, nextSlot } from '../beat/task-table.js';
 import type { TaskRow } from '../db/store.js';
 import { resolveTaskRow } from '../model/task-row.js';
 import type { ConsoleTaskRow } from '../model/task-rows.js';
@@ -121,9 +121,14 @@ export function taskView(row: ConsoleTaskRow, now: Date, displayZone: string): T
   const resolution = resolveTaskRow(row);
   let nextRun: RunTime | null = null;
   if (resolution.ok && row.enabled && !(row.expires !== null && row.expires <= now.getTime())) {
-    // As the beat does: from the last run, or, never run, from date_changed; not before start_time.
-    const base = row.last_run_at ?? row.date_changed;
-    const slot = nextSlot(resolution.task.schedule, base, row.start_time);
+    // As the beat does (firstBase): from the last run, or, never run, from date_changed (a
+    // clocked task: at its time, even saved after it); not before start_time.
+    const { base, neverRun } = firstBase({
+      lastRunAt: row.last_run_at,
+      dateChanged: row.date_changed,
+      clocked: row.clocked_id !== null,
+    });
+    const slot = nextSlot(resolution.task.schedule, base, row.start_time, neverRun);
     if (slot !== null)
       nextRun = runTime(new Date(slot), row.crontab_id !== null ? (row.c_timezone ?? 'UTC') : displayZone);
   }

@@ -9,6 +9,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 
 import { PyJsonText } from '../../src/broker/pyjson.js';
 import type { TaskMessage } from '../../src/broker/types.js';
+import { runDbbeat } from '../support/cli.js';
 import { testDialects } from '../support/dialects.js';
 import type { TaskRowInput } from '../support/rows.js';
 import { BeatBench, type RunningBeat } from './in-process.js';
@@ -243,6 +244,15 @@ for (const dialect of testDialects) {
         });
         const beat = await start();
         assert.deepEqual(beat.broker.slotsOf('overdue'), [iso(T0 - HOUR)]);
+        // `dbbeat next` previews the same run (a task saved at T0 - 1 min, never run).
+        const preview = await runDbbeat(['next', '--clocked', iso(T0 - HOUR), '--after', iso(T0 - MIN)]);
+        assert.equal(preview.code, 0, preview.stderr);
+        assert.match(
+          preview.stdout,
+          new RegExp(
+            `\\n {3}1 .* ${iso(T0 - HOUR).replace('.000Z', 'Z')} {2}its time has passed.*\\n {2}\\(no more runs\\)\\n$`,
+          ),
+        );
       });
 
       test('a one-off interval task runs once and is disabled', async () => {

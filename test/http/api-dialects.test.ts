@@ -328,6 +328,39 @@ for (const dialect of testDialects) {
       assert.equal(lapsed.beats[0].role, 'standby');
     });
 
+    test('next run as the beat counts it: a clocked task saved after its time, an interval task never run with start_time', async () => {
+      const clocked = await dialect.insertTask(db, {
+        name: 'next-run clocked overdue',
+        schedule: { clocked: { clocked_time: new Date('2026-01-01T10:00:00Z') } },
+        oneOff: true,
+        dateChanged: new Date('2026-06-01T00:00:00Z'),
+      });
+      // Beat: never run with a start_time, an interval task runs at start_time itself.
+      const interval = await dialect.insertTask(db, {
+        name: 'next-run interval start',
+        schedule: { interval: { every: 1, period: 'hours' } },
+        dateChanged: new Date('2098-12-31T23:30:00Z'),
+        startTime: new Date('2099-01-01T00:00:00Z'),
+      });
+      try {
+        assert.equal((await call('GET', `/api/tasks/${clocked}`)).json.nextRun.utc, '2026-01-01T10:00:00.000Z');
+        assert.equal((await call('GET', `/api/tasks/${interval}`)).json.nextRun.utc, '2099-01-01T00:00:00.000Z');
+        const { json } = await call(
+          'GET',
+          '/api/preview?kind=clocked&clockedTime=2026-01-01T10:00:00Z&after=2026-06-01T00:00:00Z',
+        );
+        assert.deepEqual(
+          json.runs.map((run: { utc: string; overdue: boolean }) => [run.utc, run.overdue]),
+          [['2026-01-01T10:00:00.000Z', true]],
+        );
+      } finally {
+        await dialect.query(db, 'DELETE FROM django_celery_beat_periodictask WHERE id IN ($1, $2)', [
+          clocked,
+          interval,
+        ]);
+      }
+    });
+
     test('preview needs no database and answers the same', async () => {
       const { status, json } = await call(
         'GET',

@@ -100,6 +100,20 @@ test('the person form lists local and UTC times and marks DST moves', async () =
   assert.match(lines[2]!, /Mon 2026-03-09 02:30:00 -04:00 America\/New_York {2}2026-03-09T06:30:00Z$/);
 });
 
+test('a clocked time that has passed: one run, at once, as beat sends it (never "no run")', async () => {
+  const passed = await runNext(['--clocked', '2026-01-01T10:00:00Z', '--after', '2026-06-01T00:00:00Z', '-n', '3']);
+  assert.equal(passed.code, 0, passed.stderr);
+  assert.deepEqual(passed.stdout.trimEnd().split('\n').slice(1), [
+    '   1  Thu 2026-01-01 10:00:00 +00:00 UTC  2026-01-01T10:00:00Z  its time has passed: beat sends it at once, once',
+    '  (no more runs)',
+  ]);
+  const ahead = await runNext(['--clocked', '2026-12-01T10:00:00Z', '--after', '2026-06-01T00:00:00Z', '-n', '3']);
+  assert.deepEqual(ahead.stdout.trimEnd().split('\n').slice(1), [
+    '   1  Tue 2026-12-01 10:00:00 +00:00 UTC  2026-12-01T10:00:00Z',
+    '  (no more runs)',
+  ]);
+});
+
 test('invalid input exits with code 2 and a clear message', async () => {
   const bad: [string[], RegExp][] = [
     [['--crontab', '61 * * * *'], /crontab\.minute: "61" is out of range 0-59/],

@@ -127,6 +127,7 @@ interface PreviewRun {
   local: string;
   zone: string;
   dstMove: 'gap' | 'second-pass' | null;
+  overdue: boolean;
 }
 
 // The UTC time alone when it falls on the same date as the local one.
@@ -171,6 +172,12 @@ function Preview({ form }: { form: Form }) {
             <li key={run.utc}>
               {wallTime(run.local)} <span class="muted">{run.zone}</span> ·{' '}
               {sameDay(run) ? wallTime(run.utc).slice(11) : wallTime(run.utc)} UTC
+              {run.overdue && (
+                <span class="dst" title="its time has passed: the beat sends a clocked task that never ran at once">
+                  {' '}
+                  passed: runs at once
+                </span>
+              )}
               {run.dstMove === 'gap' && (
                 <span class="dst" title="moved forward out of the hour skipped by daylight saving time">
                   {' '}
