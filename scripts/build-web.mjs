@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the console's web page (web/src, Preact) into web/dist: one JavaScript
-// bundle, one stylesheet and index.html, served by the console from the package.
+// bundle, one stylesheet, index.html and the icon, served by the console from the package.
 // Runs on `npm install` / `npm ci` (prepare) and with `npm run build:web`.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,4 +31,5 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync(join(root, 'web', 'index.html'), join(out, 'index.html'));
+copyFileSync(join(root, 'web', 'favicon.svg'), join(out, 'favicon.svg'));
 console.log(`build-web: wrote ${out}`);

@@ -30,7 +30,7 @@ export function webAssetsDir(): string {
   return join(packageRoot(), 'web', 'dist');
 }
 
-/** Serves GET / (index.html) and GET /assets/<file> from the built page, read once at start. */
+/** Serves GET / (index.html), GET /assets/<file> and GET /favicon.ico from the built page, read once at start. */
 export function registerWebPage(app: FastifyInstance): void {
   const dir = webAssetsDir();
   const files = new Map<string, { body: Buffer; type: string }>();
@@ -40,7 +40,7 @@ export function registerWebPage(app: FastifyInstance): void {
     const extension = name.slice(name.lastIndexOf('.'));
     files.set(name, { body: readFileSync(path), type: TYPES[extension] ?? 'application/octet-stream' });
   };
-  for (const name of ['index.html', 'app.js', 'app.css']) load(name);
+  for (const name of ['index.html', 'app.js', 'app.css', 'favicon.svg']) load(name);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const page = files.get('index.html');
@@ -51,6 +51,13 @@ export function registerWebPage(app: FastifyInstance): void {
         .send(`the web page has not been built (${dir} is missing): run npm run build:web`);
     }
     return reply.type(page.type).header('Cache-Control', 'no-cache').send(page.body);
+  });
+  // Browsers (and tools that ignore the page's <link rel="icon">) ask for /favicon.ico: the
+  // same icon, so nobody's console logs a 404 for it; 204 when the page was not built.
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => {
+    const icon = files.get('favicon.svg');
+    if (icon === undefined) return reply.code(204).send();
+    return reply.type(icon.type).header('Cache-Control', 'max-age=86400').send(icon.body);
   });
   app.get('/assets/:file', { schema: { hide: true } }, async (request, reply) => {
     const file = files.get((request.params as { file: string }).file);

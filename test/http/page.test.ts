@@ -32,6 +32,7 @@ let browser: BrowserContext;
 let page: Page;
 let url: string;
 let sql: pg.Client;
+const notFound: string[] = [];
 const queue = `console_page_${randomBytes(4).toString('hex')}`;
 
 async function shot(name: string): Promise<void> {
@@ -72,6 +73,10 @@ before(async () => {
     ],
   });
   page = browser.pages()[0] ?? (await browser.newPage());
+  // Nothing the page asks for may be missing (a browser logs each 404 as an error).
+  page.on('response', (response) => {
+    if (response.status() === 404) notFound.push(response.url());
+  });
 });
 
 after(async () => {
@@ -94,6 +99,16 @@ test('log in, create a crontab task with a live preview, see it with its next ru
   await page.locator('input[name=token]').fill(TOKEN);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByText('No tasks match.').waitFor();
+  // The icon: linked from the page, and at /favicon.ico for whatever asks there.
+  const icon = await page.request.get(`${url}/favicon.ico`);
+  assert.equal(icon.status(), 200);
+  assert.equal(icon.headers()['content-type'], 'image/svg+xml');
+  assert.match(await icon.text(), /^<svg /);
+  assert.equal(
+    (await page.request.get(`${url}${await page.locator('link[rel=icon]').getAttribute('href')}`)).status(),
+    200,
+  );
+  assert.deepEqual(notFound, []);
 
   await page.getByRole('link', { name: 'New task' }).click();
   const form = page.getByRole('form', { name: 'task editor' });
