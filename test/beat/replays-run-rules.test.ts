@@ -1,0 +1,248 @@
+// Public bug reports of django-celery-beat and Celery beat, replayed against dbbeat's beat:
+// each test is one report's scenario (its URL in the test's name), on a beat in this
+// process with a fake clock, an in-memory broker and a real database — PostgreSQL and
+// MariaDB (test/support/dialects.ts). What dbbeat must do is Celery's and
+// django-celery-beat's documented meaning (README "Around the schedule"); where dbbeat
+// differs on purpose, the README says so.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+
+import { testDialects } from '../support/dialects.js';
+import type { TaskRowInput } from '../support/rows.js';
+import { BeatBench, type RunningBeat } from './in-process.js';
+
+const S = 1000;
+const MIN = 60 * S;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** A Monday, on the hour: 2030-01-07T10:00:00Z. */
+const T0 = Date.parse('2030-01-07T10:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const at = (text: string) => Date.parse(text);
+
+for (const dialect of testDialects) {
+  describe(`replayed reports: run rules on ${dialect.name}`, () => {
+    let bench: BeatBench;
+    let running: RunningBeat | undefined;
+
+    before(async () => {
+      bench = await BeatBench.create(dialect);
+    });
+    after(async () => {
+      await bench.close();
+    });
+    beforeEach(async () => {
+      await bench.reset();
+    });
+    afterEach(async () => {
+      await running?.stop();
+      running = undefined;
+    });
+
+    async function task(input: Omit<TaskRowInput, 'dateChanged'> & { dateChanged?: Date }): Promise<number> {
+      return bench.insertTask({ dateChanged: new Date(T0 - HOUR), ...input });
+    }
+
+    async function start(now = T0, options: Parameters<BeatBench['start']>[1] = {}): Promise<RunningBeat> {
+      running = await bench.start(now, options);
+      return running;
+    }
+
+    async function stop(): Promise<void> {
+      await running?.stop();
+      running = undefined;
+    }
+
+    test('a one-off task does not run again when beat restarts seconds after its run (https://github.com/celery/django-celery-beat/issues/828)', async () => {
+      const id = await task({
+        name: 'once',
+        schedule: { interval: { every: 30, period: 'seconds' } },
+        oneOff: true,
+        dateChanged: new Date(T0 - 20 * S),
+      });
+      const first = await start();
+      await first.runUntil(T0 + 10 * S);
+      assert.deepEqual(first.broker.slotsOf('once'), [iso(T0 + 10 * S)]);
+      await stop();
+      const second = await start(T0 + 15 * S);
+      await second.runUntil(T0 + 5 * MIN);
+      assert.deepEqual(second.broker.slotsOf('once'), [], 'not sent again after the restart');
+      assert.deepEqual(await bench.row(id), { last_run_at: new Date(T0 + 10 * S), total_run_count: 1, enabled: false });
+    });
+
+    test('two one-off tasks on one clocked schedule both run (https://github.com/celery/django-celery-beat/issues/283)', async () => {
+      const first = await task({
+        name: 'event 1',
+        schedule: { clocked: { clocked_time: new Date(T0 + 30 * S) } },
+        oneOff: true,
+      });
+      const second = await task({
+        name: 'event 2',
+        schedule: { clocked: { clocked_time: new Date(T0 + 30 * S) } },
+        oneOff: true,
+      });
+      const rows = await bench.dialect.query<{ clocked_id: number }>(
+        bench.db,
+        'SELECT clocked_id FROM django_celery_beat_periodictask WHERE id = $1',
+        [first],
+      );
+      await bench.sql('UPDATE django_celery_beat_periodictask SET clocked_id = $1 WHERE id = $2', [
+        rows[0]!.clocked_id,
+        second,
+      ]);
+      const beat = await start();
+      await beat.runUntil(T0 + MIN);
+      assert.deepEqual(beat.broker.slotsOf('event 1'), [iso(T0 + 30 * S)]);
+      assert.deepEqual(beat.broker.slotsOf('event 2'), [iso(T0 + 30 * S)]);
+      assert.equal((await bench.row(first)).enabled, false);
+      assert.equal((await bench.row(second)).enabled, false);
+    });
+
+    test('a clocked task that already ran, and a disabled one-off task, do not stop an interval task (https://github.com/celery/django-celery-beat/issues/299, https://github.com/celery/django-celery-beat/pull/185)', async () => {
+      await task({
+        name: 'clocked done',
+        schedule: { clocked: { clocked_time: new Date(T0 - DAY) } },
+        oneOff: true,
+        lastRunAt: new Date(T0 - DAY),
+      });
+      await task({
+        name: 'one-off done',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        oneOff: true,
+        enabled: false,
+        lastRunAt: new Date(T0 - MIN),
+      });
+      await task({
+        name: 'every 10 s',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        dateChanged: new Date(T0),
+      });
+      const beat = await start();
+      await beat.runUntil(T0 + MIN);
+      assert.deepEqual(
+        beat.broker.slotsOf('every 10 s'),
+        [10, 20, 30, 40, 50, 60].map((s) => iso(T0 + s * S)),
+      );
+      assert.deepEqual(beat.broker.slotsOf('clocked done'), [], 'a clocked task runs once');
+      assert.deepEqual(beat.broker.slotsOf('one-off done'), []);
+    });
+
+    test('a task whose start_time is tomorrow does not hold back tasks with the same interval (https://github.com/celery/django-celery-beat/issues/195, https://github.com/celery/django-celery-beat/issues/843)', async () => {
+      await task({
+        name: 'today',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        startTime: new Date(T0),
+        dateChanged: new Date(T0 - MIN),
+      });
+      await task({
+        name: 'tomorrow',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        startTime: new Date(T0 + DAY),
+        dateChanged: new Date(T0 - MIN),
+      });
+      const beat = await start();
+      await beat.runUntil(T0 + 30 * S);
+      assert.deepEqual(
+        beat.broker.slotsOf('today'),
+        [0, 10, 20, 30].map((s) => iso(T0 + s * S)),
+      );
+      assert.deepEqual(beat.broker.slotsOf('tomorrow'), []);
+    });
+
+    test('a never-run crontab task with a past start_time waits for its time instead of running at beat start (https://github.com/celery/django-celery-beat/issues/912)', async () => {
+      // Now 14:00; start_time 13:58; `0 15 * * *`; the row was saved at 13:58.
+      const now = at('2030-01-07T14:00:00Z');
+      await task({
+        name: 'at 15',
+        schedule: { crontab: { minute: '0', hour: '15' } },
+        startTime: new Date(now - 2 * MIN),
+        dateChanged: new Date(now - 2 * MIN),
+      });
+      const beat = await start(now, { maxInterval: 3600 });
+      assert.deepEqual(beat.broker.slotsOf('at 15'), [], 'nothing at beat start');
+      await beat.runUntil(at('2030-01-07T15:00:00Z'));
+      assert.deepEqual(beat.broker.slotsOf('at 15'), ['2030-01-07T15:00:00.000Z']);
+    });
+
+    test('a task is not sent again when another task (a one-off) changes right after the run (https://github.com/celery/celery/issues/7577, https://github.com/celery/django-celery-beat/issues/222)', async () => {
+      const hourly = await task({
+        name: 'hourly',
+        schedule: { crontab: { minute: '0' } },
+        lastRunAt: new Date(T0 - HOUR),
+      });
+      await task({
+        name: 'short one-off',
+        schedule: { interval: { every: 1, period: 'minutes' } },
+        oneOff: true,
+        startTime: new Date(T0),
+      });
+      const beat = await start(T0 - 30 * S, { maxInterval: 5 });
+      await beat.runUntil(T0);
+      // Saves while the hourly run is out: its own row (args) and the other task's.
+      await bench.sql(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [hourly]);
+      await bench.sql(`UPDATE django_celery_beat_periodictask SET description = 'x' WHERE name = 'short one-off'`);
+      await beat.runUntil(T0 + 2 * HOUR);
+      assert.deepEqual(beat.broker.slotsOf('hourly'), [iso(T0), iso(T0 + HOUR), iso(T0 + 2 * HOUR)]);
+      assert.deepEqual(beat.broker.slotsOf('short one-off'), [iso(T0)]);
+    });
+
+    test('expire_seconds: every run expires that long after it is sent, not once for all (https://github.com/celery/django-celery-beat/issues/394, https://github.com/celery/django-celery-beat/issues/592)', async () => {
+      await task({
+        name: 'ttl',
+        schedule: { interval: { every: 30, period: 'seconds' } },
+        dateChanged: new Date(T0),
+        expireSeconds: 10,
+      });
+      const beat = await start();
+      await beat.runUntil(T0 + 60 * S);
+      assert.deepEqual(
+        beat.broker.received.map((r) => r.message.expires?.toISOString()),
+        [iso(T0 + 40 * S), iso(T0 + 70 * S)],
+      );
+    });
+
+    describe('daylight saving time', () => {
+      const hourlyBench = { maxInterval: 3600, leaseSeconds: 3600 };
+
+      test('an hourly crontab runs in both passes of the repeated hour (https://github.com/celery/celery/issues/10107)', async () => {
+        // US/Pacific falls back on 2030-11-03: 01:00 PDT (08:00Z), then 01:00 PST (09:00Z).
+        await task({
+          name: 'hourly',
+          schedule: { crontab: { minute: '0', timezone: 'US/Pacific' } },
+          lastRunAt: new Date(at('2030-11-03T07:00:00Z')),
+        });
+        const beat = await start(at('2030-11-03T07:30:00Z'), hourlyBench);
+        await beat.runUntil(at('2030-11-03T10:30:00Z'));
+        assert.deepEqual(beat.broker.slotsOf('hourly'), [
+          '2030-11-03T08:00:00.000Z',
+          '2030-11-03T09:00:00.000Z',
+          '2030-11-03T10:00:00.000Z',
+        ]);
+      });
+
+      test('a weekly noon task runs once, at noon, after clocks fall back (https://github.com/celery/celery/issues/1604)', async () => {
+        // Europe/Amsterdam falls back on Sunday 2030-10-27; Monday 12:00 CET is 11:00Z.
+        await task({
+          name: 'monday noon',
+          schedule: { crontab: { minute: '0', hour: '12', day_of_week: '1', timezone: 'Europe/Amsterdam' } },
+          lastRunAt: new Date(at('2030-10-21T10:00:00Z')),
+        });
+        const beat = await start(at('2030-10-26T00:00:00Z'), hourlyBench);
+        await beat.runUntil(at('2030-10-29T00:00:00Z'));
+        assert.deepEqual(beat.broker.slotsOf('monday noon'), ['2030-10-28T11:00:00.000Z']);
+      });
+
+      test('on the day clocks spring forward a daily task runs at its new local time (https://github.com/celery/django-celery-beat/issues/134, https://github.com/celery/celery/issues/9653)', async () => {
+        // America/New_York springs forward on 2030-03-10: 16:04 EDT is 20:04Z (21:04Z the day before).
+        await task({
+          name: 'daily 16:04',
+          schedule: { crontab: { minute: '4', hour: '16', timezone: 'America/New_York' } },
+          lastRunAt: new Date(at('2030-03-08T21:04:00Z')),
+        });
+        const beat = await start(at('2030-03-09T12:00:00Z'), hourlyBench);
+        await beat.runUntil(at('2030-03-11T12:00:00Z'));
+        assert.deepEqual(beat.broker.slotsOf('daily 16:04'), ['2030-03-09T21:04:00.000Z', '2030-03-10T20:04:00.000Z']);
+      });
+    });
+  });
+}
