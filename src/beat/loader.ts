@@ -30,6 +30,12 @@ export interface DueBatch {
 export class Loader {
   /** Problems already reported, by task id, so each is logged once. */
   private readonly invalid = new Map<number, string>();
+  /**
+   * Tasks a change showed disabled. Enabled again, such a task goes on from that moment, as
+   * in django-celery-beat, whose save() clears last_run_at on disabling: a task paused past
+   * its time does not run at once on resume (django-celery-beat#383, #510).
+   */
+  private readonly paused = new Set<number>();
   private readonly rows: RowResolver;
   private readonly feed: ChangeFeed;
   private installation = '';
@@ -122,6 +128,7 @@ export class Loader {
         if (!found.has(id)) {
           removed++;
           this.forget(id);
+          this.paused.delete(id);
         }
       }
     }
@@ -180,6 +187,7 @@ export class Loader {
   private loadRow(row: OwnTaskRow | TaskRow, result: RowResult, now: number, expired: number[]): void {
     if (!row.enabled) {
       this.forget(row.id);
+      this.paused.add(row.id);
       return;
     }
     if (typeof result === 'string') {
@@ -194,7 +202,7 @@ export class Loader {
       this.forget(row.id);
       return;
     }
-    this.table.put(result, now);
+    this.table.put(result, now, this.paused.size > 0 && this.paused.delete(row.id));
   }
 
   /** A bad row is reported once per distinct problem, and unscheduled. */

@@ -105,11 +105,11 @@ export class TaskTable {
   /**
    * Adds or refreshes a task from its checked row. A task seen for the first time starts
    * from its last run (or, never run, from date_changed; see nextSlot for start_time). A
-   * task whose schedule was edited starts from now, so the edit takes effect without a
-   * spurious immediate run. Returns false (and drops the task) when its schedule has no
-   * run left.
+   * task whose schedule was edited, or that is `resumed` (enabled again after the beat saw
+   * it disabled), starts from now, so the edit takes effect without a spurious immediate
+   * run. Returns false (and drops the task) when its schedule has no run left.
    */
-  put(task: TaskVersion, now: number): boolean {
+  put(task: TaskVersion, now: number, resumed = false): boolean {
     const known = this.slotOf.get(task.id);
     const startTime = task.startTime;
     let { base, neverRun } = firstBase(task);
@@ -120,7 +120,7 @@ export class TaskTable {
         this.schedules[known]!.key !== task.schedule.key ||
         (startTime === null ? !Number.isNaN(previousStart) : previousStart !== startTime);
     }
-    if (scheduleEdited) {
+    if (scheduleEdited || resumed) {
       base = Math.max(base, now);
       neverRun = false;
     }

@@ -146,6 +146,7 @@ export async function updateTask(
 
     const data: Prisma.PeriodicTaskUncheckedUpdateInput = { ...(columns as Prisma.PeriodicTaskUncheckedUpdateInput) };
     if (fields.oneOff !== existing.oneOff) data.oneOff = fields.oneOff;
+    if (existing.enabled && !fields.enabled) data.lastRunAt = null; // as setTasksEnabled
     const changes = diff(existing, columns);
     if (kind !== undefined) {
       const scheduleId = await findOrCreateSchedule(tx, kind, input);
@@ -179,9 +180,11 @@ export async function deleteTasks(client: PrismaClient, ids: number[], expectedV
 
 /**
  * Enables or disables tasks by id (no validation: a bad row may be disabled, and an
- * enabled bad row is reported by the beat). date_changed moves, as Django's save()
- * does, so a task enabled after a long pause starts from now. Returns the tasks whose
- * flag changed.
+ * enabled bad row is reported by the beat). As in django-celery-beat (PeriodicTask.save()
+ * and its admin action since its #501), disabling clears last_run_at and date_changed moves,
+ * so a task enabled after a long pause starts from then, even across a beat restart,
+ * instead of running at once for the slots it missed (django-celery-beat#383, #510).
+ * Returns the tasks whose flag changed.
  */
 export async function setTasksEnabled(client: PrismaClient, ids: number[], enabled: boolean): Promise<TaskWrite[]> {
   return client.$transaction(async (tx) => {
@@ -190,7 +193,10 @@ export async function setTasksEnabled(client: PrismaClient, ids: number[], enabl
       select: { id: true, name: true },
     });
     if (rows.length === 0) return [];
-    await tx.periodicTask.updateMany({ where: { id: { in: rows.map((row) => row.id) } }, data: { enabled } });
+    await tx.periodicTask.updateMany({
+      where: { id: { in: rows.map((row) => row.id) } },
+      data: enabled ? { enabled } : { enabled, lastRunAt: null },
+    });
     await markChanged(tx);
     return rows.map((row) => ({ id: row.id, name: row.name, changes: { enabled: { from: !enabled, to: enabled } } }));
   });

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
+import { createClient } from '../../src/model/client.js';
+import { setTasksEnabled, updateTask } from '../../src/model/task-edit.js';
 import { testDialects } from '../support/dialects.js';
 import type { TaskRowInput } from '../support/rows.js';
 import { BeatBench, type RunningBeat } from './in-process.js';
@@ -162,6 +164,68 @@ for (const dialect of testDialects) {
       assert.deepEqual(beat.broker.slotsOf('at 15'), [], 'nothing at beat start');
       await beat.runUntil(at('2030-01-07T15:00:00Z'));
       assert.deepEqual(beat.broker.slotsOf('at 15'), ['2030-01-07T15:00:00.000Z']);
+    });
+
+    test('a task disabled and enabled again does not run at once for the slots it missed meanwhile (https://github.com/celery/django-celery-beat/issues/510, https://github.com/celery/django-celery-beat/issues/383)', async () => {
+      // Daily at 09:00 and hourly, both last run on time; paused (a bulk UPDATE, as the admin
+      // action of #510 does) at 08:30 and resumed at 10:15, after 09:00 had passed.
+      const start0 = at('2030-01-07T08:00:00Z');
+      const daily = await task({
+        name: 'daily',
+        schedule: { crontab: { minute: '0', hour: '9' } },
+        lastRunAt: new Date(at('2030-01-06T09:00:00Z')),
+      });
+      const hourly = await task({
+        name: 'hourly',
+        schedule: { interval: { every: 1, period: 'hours' } },
+        lastRunAt: new Date(start0),
+      });
+      const beat = await start(start0, { maxInterval: 60 });
+      await beat.runUntil(at('2030-01-07T08:30:00Z'));
+      await bench.sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE id IN ($1, $2)', [
+        daily,
+        hourly,
+      ]);
+      await beat.runUntil(at('2030-01-07T10:15:00Z'));
+      await bench.sql('UPDATE django_celery_beat_periodictask SET enabled = true WHERE id IN ($1, $2)', [
+        daily,
+        hourly,
+      ]);
+      await beat.runUntil(at('2030-01-07T10:16:00Z'));
+      assert.deepEqual(beat.broker.slotsOf('daily'), [], 'no run for 09:00 on resume');
+      assert.deepEqual(beat.broker.slotsOf('hourly'), [], 'no run for 09:00 on resume');
+      await beat.runUntil(at('2030-01-07T11:16:00Z'));
+      assert.deepEqual(beat.broker.slotsOf('hourly').length, 1, 'hourly again, an hour after the resume');
+      await beat.runUntil(at('2030-01-08T09:00:00Z'));
+      assert.deepEqual(beat.broker.slotsOf('daily'), ['2030-01-08T09:00:00.000Z']);
+    });
+
+    test('paused and resumed through dbbeat (console, dbbeat tasks) across a beat restart: no run at once on resume (https://github.com/celery/django-celery-beat/issues/709, https://github.com/celery/django-celery-beat/pull/501)', async () => {
+      // The API writes date_changed by the real clock, so this beat's fake clock starts at real time.
+      const realNow = Date.now();
+      const hourly = { interval: { every: 1, period: 'hours' } };
+      const bulk = await task({ name: 'bulk', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
+      const edited = await task({ name: 'edited', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
+      const prisma = createClient(bench.db);
+      try {
+        await setTasksEnabled(prisma, [bulk], false);
+        await updateTask(prisma, edited, { enabled: false });
+        assert.equal((await bench.row(bulk)).last_run_at, null, "disabling clears last_run_at, as Django's save()");
+        assert.equal((await bench.row(edited)).last_run_at, null);
+        // No beat ran while they were paused; resumed two hours after their last due run.
+        await setTasksEnabled(prisma, [bulk], true);
+        await updateTask(prisma, edited, { enabled: true });
+      } finally {
+        await prisma.$disconnect();
+      }
+      const resumedAt = Date.now();
+      const beat = await start(resumedAt + S, { maxInterval: 3600, leaseSeconds: 3600 });
+      await beat.runUntil(resumedAt + HOUR - 2 * S);
+      assert.deepEqual(beat.broker.slotsOf('bulk'), [], 'no run on resume');
+      assert.deepEqual(beat.broker.slotsOf('edited'), [], 'no run on resume');
+      await beat.runUntil(resumedAt + HOUR + 2 * S);
+      assert.equal(beat.broker.slotsOf('bulk').length, 1, 'an hour after the resume');
+      assert.equal(beat.broker.slotsOf('edited').length, 1, 'an hour after the resume');
     });
 
     test('a task is not sent again when another task (a one-off) changes right after the run (https://github.com/celery/celery/issues/7577, https://github.com/celery/django-celery-beat/issues/222)', async () => {
