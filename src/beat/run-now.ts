@@ -7,6 +7,7 @@
 // slot and no lateness, so its outcome is followed like a scheduled run's.
 import { randomUUID } from 'node:crypto';
 
+import { PyDict, PyJsonText } from '../broker/pyjson.js';
 import { type RoutingSettings, routeTask } from '../broker/routing.js';
 import { brokerUrlFromEnv, publishOne } from '../broker/send-task.js';
 import type { Broker, TaskMessage } from '../broker/types.js';
@@ -64,10 +65,14 @@ export function manualRunMessage(row: TaskRow, now: Date, requestedBy?: string):
   const resolution = resolveTaskRow(row);
   if (!resolution.ok) throw new InvalidTaskError(row.name, resolution.problem);
   const message = messageFor(sendSpecOf(resolution.task), randomUUID(), now, now);
+  // The row's headers are parsed text (PyJsonText): the mark is added to its entries, each
+  // value kept as Python reads it (spreading the text object would send its fields instead).
+  const rowHeaders = PyJsonText.of(message.headers, 'headers').value;
+  const entries = rowHeaders instanceof PyDict ? rowHeaders.entries.filter(([key]) => key !== MANUAL_RUN_HEADER) : [];
   return {
     ...message,
     scheduledAt: null,
-    headers: { ...message.headers, [MANUAL_RUN_HEADER]: requestedBy ?? true },
+    headers: PyJsonText.of(new PyDict([...entries, [MANUAL_RUN_HEADER, requestedBy ?? true]]), 'headers'),
   };
 }
 
