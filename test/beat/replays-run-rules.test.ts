@@ -69,6 +69,7 @@ for (const dialect of testDialects) {
       const second = await start(T0 + 15 * S);
       await second.runUntil(T0 + 5 * MIN);
       assert.deepEqual(second.broker.slotsOf('once'), [], 'not sent again after the restart');
+      // The count stays 1 (django-celery-beat resets it to 0: https://github.com/celery/django-celery-beat/issues/733).
       assert.deepEqual(await bench.row(id), { last_run_at: new Date(T0 + 10 * S), total_run_count: 1, enabled: false });
     });
 
@@ -263,6 +264,57 @@ for (const dialect of testDialects) {
         beat.broker.received.map((r) => r.message.expires?.toISOString()),
         [iso(T0 + 40 * S), iso(T0 + 70 * S)],
       );
+    });
+
+    test('a long max-interval does not delay a run due sooner (https://github.com/celery/celery/issues/7290)', async () => {
+      await task({
+        name: 'every 5 min',
+        schedule: { interval: { every: 5, period: 'minutes' } },
+        dateChanged: new Date(T0),
+      });
+      await task({
+        name: 'in 13 s',
+        schedule: { interval: { every: 1, period: 'hours' } },
+        startTime: new Date(T0 + 13 * S),
+        dateChanged: new Date(T0),
+      });
+      const beat = await start(T0, { maxInterval: 300 });
+      await beat.runUntil(T0 + 20 * S);
+      assert.deepEqual(beat.broker.slotsOf('in 13 s'), [iso(T0 + 13 * S)]);
+      assert.deepEqual(
+        beat.broker.sentAtOf('in 13 s'),
+        [iso(T0 + 13 * S)],
+        'sent on time, not at the next max-interval',
+      );
+    });
+
+    describe('time zones', () => {
+      const dayBench = { maxInterval: 3600, leaseSeconds: 3600 };
+
+      test('`*/15 10-23 * * *` in Asia/Kolkata runs only between 10:00 and 23:45 there (https://github.com/celery/django-celery-beat/issues/354)', async () => {
+        await task({
+          name: 'office hours',
+          schedule: { crontab: { minute: '*/15', hour: '10-23', timezone: 'Asia/Kolkata' } },
+          lastRunAt: new Date(at('2030-01-06T18:15:00Z')), // 23:45 IST, the last run of the day before
+        });
+        const beat = await start(at('2030-01-06T18:30:00Z'), dayBench);
+        await beat.runUntil(at('2030-01-07T18:30:00Z'));
+        const slots = beat.broker.slotsOf('office hours');
+        assert.equal(slots.length, 14 * 4, 'every quarter hour from 10:00 to 23:45, once');
+        assert.equal(slots[0], '2030-01-07T04:30:00.000Z', '10:00 IST');
+        assert.equal(slots.at(-1), '2030-01-07T18:15:00.000Z', '23:45 IST');
+      });
+
+      test('a monthly 09:00 task in Europe/Lisbon runs once that day, at 09:00 there (https://github.com/celery/celery/issues/5174)', async () => {
+        await task({
+          name: 'monthly digest',
+          schedule: { crontab: { minute: '0', hour: '9', day_of_month: '15', timezone: 'Europe/Lisbon' } },
+          lastRunAt: new Date(at('2030-10-15T08:00:00Z')), // 09:00 WEST
+        });
+        const beat = await start(at('2030-11-14T00:00:00Z'), dayBench);
+        await beat.runUntil(at('2030-11-16T00:00:00Z'));
+        assert.deepEqual(beat.broker.slotsOf('monthly digest'), ['2030-11-15T09:00:00.000Z']);
+      });
     });
 
     describe('daylight saving time', () => {
