@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
-import { createClient } from '../../src/model/client.js';
+import { createBaseClient } from '../../src/model/client.js';
 import { setTasksEnabled, updateTask } from '../../src/model/task-edit.js';
 import { testDialects } from '../support/dialects.js';
 import type { TaskRowInput } from '../support/rows.js';
@@ -207,7 +207,7 @@ for (const dialect of testDialects) {
       const hourly = { interval: { every: 1, period: 'hours' } };
       const bulk = await task({ name: 'bulk', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
       const edited = await task({ name: 'edited', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
-      const prisma = createClient(bench.db);
+      const prisma = createBaseClient(bench.db);
       try {
         await setTasksEnabled(prisma, [bulk], false);
         await updateTask(prisma, edited, { enabled: false });
