@@ -6,7 +6,7 @@ import { consoleStatements } from '../db/console-statements.js';
 import { queryRows } from '../model/task-rows.js';
 import { SCHEDULE_KINDS, type ScheduleKindName } from '../model/validate.js';
 import { previewOf } from './preview.js';
-import { unprocessable } from './routes-tasks.js';
+import { unprocessable } from './replies.js';
 import { errorSchema, issuesSchema } from './schemas.js';
 import type { ConsoleContext } from './context.js';
 import { runTime } from './task-view.js';

@@ -13,7 +13,7 @@ import {
   withTaskId,
 } from '../outcomes/run-view.js';
 import type { ConsoleContext } from './context.js';
-import { unprocessable } from './routes-tasks.js';
+import { unprocessable } from './replies.js';
 import { failingSchema, idParams, issuesSchema, runPageSchema, runsQuerySchema } from './schemas.js';
 
 export function registerRunRoutes(app: FastifyInstance, context: ConsoleContext): void {

@@ -17,6 +17,8 @@ import { HEALTH_PATHS, type HealthSource, registerHealthRoutes } from './routes-
 import { registerSessionRoutes } from './routes-session.js';
 import { registerOtherRoutes } from './routes-other.js';
 import { registerRunRoutes } from './routes-runs.js';
+import { registerTaskRunRoute } from './routes-task-run.js';
+import { registerTaskWriteRoutes } from './routes-task-writes.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWorkerRoutes } from './routes-workers.js';
 import { registerWebPage } from './web-assets.js';
@@ -199,6 +201,8 @@ export async function buildConsoleServer(
   app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   registerSessionRoutes(app, context);
   registerTaskRoutes(app, context);
+  registerTaskWriteRoutes(app, context);
+  registerTaskRunRoute(app, context);
   registerOtherRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerRunRoutes(app, context);
