@@ -76,9 +76,10 @@ export class Loader {
     this.installation = installation;
     // The change feed starts before the load, so changes made during it are replayed.
     await this.feed.startNow();
-    const analysed = (await this.store.ensureStatistics?.()) ?? [];
-    if (analysed.length > 0)
-      this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
+    // Beside the load, not before it: the pages' plans do not depend on statistics (the
+    // PostgreSQL store reads bounded ranges of ids); the change feed's reads after "ready" do.
+    const statistics = this.gatherStatistics();
+    statistics.catch(() => undefined); // awaited before "ready"; a failure surfaces there
     const now = this.clock.now();
     const expired: number[] = [];
     const page = (afterId: number) => this.store.loadEnabledPage(afterId, LOAD_PAGE_SIZE, this.rows.knows);
@@ -93,6 +94,7 @@ export class Loader {
       this.rows.resolvePage(read, load);
     }
     this.rows.endLoad();
+    await statistics;
     await this.recorder.disable(expired);
     const next = this.table.queue.peekTime();
     this.log.info(
@@ -105,6 +107,13 @@ export class Loader {
       `beat ready: ${this.table.size} tasks scheduled, ${this.invalid.size} invalid`,
     );
     this.emit('ready', { role: 'leader', tasks: this.table.size, invalid: this.invalid.size });
+  }
+
+  /** ANALYZE of the tables whose statistics are missing or far behind (see BeatStore.ensureStatistics). */
+  private async gatherStatistics(): Promise<void> {
+    const analysed = (await this.store.ensureStatistics?.()) ?? [];
+    if (analysed.length > 0)
+      this.log.info({ tables: analysed }, `gathered planner statistics on ${analysed.join(', ')}`);
   }
 
   /** Reloads only the tasks the change log names. */

@@ -237,10 +237,11 @@ export interface BeatPresence {
 /** The beat's statements. One object per database; safe to share within a process. */
 export interface BeatStore {
   /**
-   * Gathers planner statistics on the task and schedule tables where they are missing or far
-   * behind the table (right after a bulk insert), so the load's plan does not depend on
-   * luck. Returns the tables analysed. Optional: a dialect whose plans need no statistics
-   * leaves it out.
+   * Gathers planner statistics on the task, schedule and change-log tables where they are
+   * missing or far behind the table (right after a bulk insert), so that the plans of the
+   * reads after the load (the change feed's, before every batch) do not depend on luck. The
+   * load's own reads must not need them: the beat runs this beside its load. Returns the
+   * tables analysed. Optional: a dialect whose plans need no statistics leaves it out.
    */
   ensureStatistics?(): Promise<string[]>;
   /**

@@ -28,17 +28,26 @@ const SCHEDULE_JOINS = `
   LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
 
 /**
- * One page of enabled tasks, their own columns only, in id order (keyset pagination keeps
- * memory flat at 1M rows). No join: a scan of the primary key whose plan does not depend
- * on the planner's statistics; SCHEDULES_BY_IDS reads the schedules the page uses.
- * $1 int: the last id of the previous page (0 for the first); $2 int: page size.
+ * Enabled tasks in a range of ids, their own columns only, in id order. No join, and the
+ * range is bounded on both sides: the plan is a scan of that range of the primary key
+ * whatever the planner's statistics (see ../id-ranges.ts); SCHEDULES_BY_IDS reads the
+ * schedules the page uses.
+ * $1 bigint: ids above this; $2 bigint: ids up to this; $3 int: at most this many rows.
  */
-export const LOAD_ENABLED_TASKS_PAGE = `
+export const LOAD_ENABLED_TASKS_RANGE = `
 SELECT ${OWN_COLUMNS}
 FROM django_celery_beat_periodictask t
-WHERE t.enabled AND t.id > $1
+WHERE t.enabled AND t.id > $1::bigint AND t.id <= $2::bigint
 ORDER BY t.id
-LIMIT $2`;
+LIMIT $3`;
+
+/**
+ * The lowest id of an enabled task above $1 (null: none), found by walking the primary key
+ * from $1 on (min() over an indexed column is planned as such, whatever the statistics).
+ * $1 bigint.
+ */
+export const NEXT_ENABLED_TASK_ID = `
+SELECT min(id)::float8 AS next FROM django_celery_beat_periodictask WHERE enabled AND id > $1::bigint`;
 
 /**
  * The schedule rows with these ids, as one row of four JSON arrays (c, i, s, k; null when
