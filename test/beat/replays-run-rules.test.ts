@@ -288,7 +288,53 @@ for (const dialect of testDialects) {
       );
     });
 
+    test('an interval task with start_time in 30 s runs at start_time, then a day later (https://github.com/celery/django-celery-beat/issues/259, https://github.com/celery/django-celery-beat/issues/425)', async () => {
+      await task({
+        name: 'daily from start',
+        schedule: { interval: { every: 1, period: 'days' } },
+        startTime: new Date(T0 + 30 * S),
+        dateChanged: new Date(T0),
+      });
+      const beat = await start(T0, { maxInterval: 3600, leaseSeconds: 3600 });
+      await beat.runUntil(T0 + DAY + 30 * S);
+      assert.deepEqual(beat.broker.slotsOf('daily from start'), [iso(T0 + 30 * S), iso(T0 + DAY + 30 * S)]);
+    });
+
+    test('a solar event that does not happen (polar day) neither crashes beat nor holds back others (https://github.com/celery/django-celery-beat/issues/55)', async () => {
+      // Svalbard in June: the sun never goes 18 degrees below the horizon.
+      await task({
+        name: 'astronomical dawn',
+        schedule: { solar: { event: 'dawn_astronomical', latitude: 78.22, longitude: 15.65 } },
+        dateChanged: new Date(at('2030-06-20T00:00:00Z')),
+      });
+      await task({
+        name: 'every 10 s',
+        schedule: { interval: { every: 10, period: 'seconds' } },
+        dateChanged: new Date(at('2030-06-21T00:00:00Z')),
+      });
+      const beat = await start(at('2030-06-21T00:00:00Z'));
+      await beat.runUntil(at('2030-06-21T00:01:00Z'));
+      assert.equal(beat.broker.slotsOf('every 10 s').length, 6);
+      assert.deepEqual(beat.broker.slotsOf('astronomical dawn'), []);
+    });
+
     describe('time zones', () => {
+      test('with DJANGO_CELERY_BEAT_TZ_AWARE=False and CELERY_TIMEZONE=Europe/Moscow, `45 9 * * *` runs once a day at 09:45 Moscow time (https://github.com/celery/celery/issues/4743, https://github.com/celery/django-celery-beat/issues/5)', async () => {
+        await task({
+          name: 'statistics',
+          schedule: { crontab: { minute: '45', hour: '9', timezone: 'UTC' } },
+          lastRunAt: new Date(at('2030-01-06T06:45:00Z')),
+        });
+        const beat = await start(at('2030-01-07T06:00:00Z'), {
+          djangoTzAware: false,
+          timezone: 'Europe/Moscow',
+          maxInterval: 3600,
+          leaseSeconds: 3600,
+        });
+        await beat.runUntil(at('2030-01-08T12:00:00Z'));
+        assert.deepEqual(beat.broker.slotsOf('statistics'), ['2030-01-07T06:45:00.000Z', '2030-01-08T06:45:00.000Z']);
+      });
+
       const dayBench = { maxInterval: 3600, leaseSeconds: 3600 };
 
       test('`*/15 10-23 * * *` in Asia/Kolkata runs only between 10:00 and 23:45 there (https://github.com/celery/django-celery-beat/issues/354)', async () => {
