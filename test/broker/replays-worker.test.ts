@@ -15,7 +15,7 @@ import { startCeleryWorker } from '../support/celery/worker.js';
 import { createMigratedDatabase, type TempDatabase } from '../support/postgres.js';
 import { withPrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
-import { uniqueQueue } from './contract.js';
+import { sampleMessage, uniqueQueue } from './contract.js';
 
 const AMQP_URL = process.env.DBBEAT_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672/';
 
@@ -97,4 +97,38 @@ describe('replayed reports: execution options reach a real Celery worker', () =>
       }
     });
   }
+
+  test('RabbitMQ: a queue the workers declared with x-max-priority and x-max-length takes the beat messages, by priority, and the next publish works too (https://github.com/celery/celery/issues/3440, https://github.com/celery/celery/issues/8260, https://github.com/celery/kombu/issues/824)', async () => {
+    const queue = uniqueQueue('dbbeat_replay_prio');
+    const connection = await amqp.connect(AMQP_URL);
+    const channel = await connection.createChannel();
+    // As a worker with task_queue_max_priority = 10 (and a length cap) declares it.
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-max-priority': 10, 'x-max-length': 100 } });
+    const broker = await connectBroker(AMQP_URL);
+    try {
+      const low = sampleMessage({ queue, priority: 1 });
+      const high = sampleMessage({ queue, priority: 9 });
+      const later = sampleMessage({ queue, priority: 5 });
+      assert.deepEqual(
+        (await broker.publish([low, high])).map((o) => o.status),
+        ['sent', 'sent'],
+      );
+      assert.deepEqual(
+        (await broker.publish([later])).map((o) => o.status),
+        ['sent'],
+        'the channel survived',
+      );
+      const ids: string[] = [];
+      for (;;) {
+        const message = await channel.get(queue, { noAck: true });
+        if (message === false) break;
+        ids.push(String(message.properties.correlationId));
+      }
+      assert.deepEqual(ids, [high.id, later.id, low.id], 'highest priority first');
+    } finally {
+      await broker.close();
+      await channel.deleteQueue(queue);
+      await connection.close();
+    }
+  });
 });
