@@ -53,6 +53,7 @@ export function hostPort(url: string | undefined): string {
   if (url === undefined) return 'the embedded database';
   try {
     const parsed = new URL(url);
+    if (parsed.hostname === '') return 'the default host (the URL names none)';
     return parsed.port === '' ? parsed.hostname : `${parsed.hostname}:${parsed.port}`;
   } catch {
     return redactUrl(url);
@@ -102,6 +103,14 @@ export function permanentFailure(error: unknown, what: string, url: string | und
       return new PermanentFailure('broker', `RabbitMQ at ${where} refused the credentials (ACCESS_REFUSED)`, {
         cause: error,
       });
+    }
+    // The URL's database number is beyond the server's `databases` (16 by default).
+    if (/DB index is out of range/.test(message)) {
+      return new PermanentFailure(
+        'broker',
+        `Redis at ${where} has no database ${vhostOf(url) === '/' ? '0' : vhostOf(url)} (ERR DB index is out of range: the server's "databases" setting is lower)`,
+        { cause: error },
+      );
     }
     if (/^Broker URL /.test(message))
       return new PermanentFailure('broker', message.replace(/^Broker URL /, ''), { cause: error });

@@ -274,6 +274,13 @@ class RedisBroker implements Broker {
       // eslint-disable-next-line preserve-caught-error -- the connection error ioredis reported is the real cause; the PING's own error only says the connection closed
       throw new Error(`Redis at ${this.display} did not answer PING: ${reason}`, { cause });
     }
+    // ioredis reports a failed SELECT of the URL's database only as an 'error' event and goes
+    // on in database 0, where every message would land unseen; its reply has no code but ERR.
+    const selectFailed = this.lastConnectionError;
+    if (selectFailed !== undefined && /DB index is out of range/.test(selectFailed.message))
+      throw new Error(`Redis at ${this.display} refused the database of the URL: ${selectFailed.message}`, {
+        cause: selectFailed,
+      });
   }
 
   close(): Promise<void> {

@@ -52,7 +52,22 @@ export function failureOf(error: unknown): { message: string; code: number } {
   }
   const permanent = permanentFailure(error, 'database', undefined);
   if (permanent) return { message: permanent.message, code: EXIT_USAGE };
+  if (isMissingTable(error)) {
+    // mariadb's message carries the statement too; its sqlMessage is the server's one line.
+    const { sqlMessage } = error as { sqlMessage?: unknown };
+    const reason = typeof sqlMessage === 'string' ? sqlMessage : String((error as Error).message).split('\n')[0];
+    return {
+      message: `database-url: a table dbbeat needs is missing (${reason}): run \`dbbeat migrate\` with the same --database-url first`,
+      code: EXIT_USAGE,
+    };
+  }
   return { message: error instanceof Error ? error.message : String(error), code: EXIT_FAILURE };
+}
+
+/** PostgreSQL's undefined_table, MySQL/MariaDB's ER_NO_SUCH_TABLE, Prisma's P2021 (table does not exist). */
+function isMissingTable(error: unknown): boolean {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; errno?: unknown };
+  return fields.code === '42P01' || fields.errno === 1146 || fields.code === 'P2021';
 }
 
 /**

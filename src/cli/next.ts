@@ -107,6 +107,13 @@ function specFromOptions(options: NextOptions): ScheduleSpec {
   }
   if (options.solar !== undefined) {
     if (options.lat === undefined || options.lon === undefined) throw new UsageError('--solar needs --lat and --lon');
+    for (const [flag, text] of [
+      ['--lat', options.lat],
+      ['--lon', options.lon],
+    ] as const) {
+      if (text.trim() === '' || !Number.isFinite(Number(text)))
+        throw new UsageError(`${flag} "${text}" is not a number of degrees (e.g. 52.52)`);
+    }
     return { kind: 'solar', event: options.solar, latitude: Number(options.lat), longitude: Number(options.lon) };
   }
   const clockedTime = parseInstant(options.clocked!);

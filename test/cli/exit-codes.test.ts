@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
-import { mysqlServerUrl } from '../support/mysql.js';
+import { createTempMysqlDatabase, mysqlServerUrl } from '../support/mysql.js';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
+import { withPrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,6 +55,7 @@ function messageLines(outcome: Outcome): string[] {
 }
 
 const UNREACHABLE_BROKER = 'redis://127.0.0.1:1/0';
+const privateRedis = withPrivateRedis();
 
 describe('exit codes', { timeout: 10 * 60_000 }, () => {
   let database: TempDatabase;
@@ -136,6 +138,12 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       name: 'a RabbitMQ virtual host that does not exist',
       args: () => ['--database-url', database.url, '-b', 'amqp://guest:guest@127.0.0.1:5672/dbbeat_no_such_vhost'],
       names: /broker: RabbitMQ at 127\.0\.0\.1:5672 refused the virtual host "dbbeat_no_such_vhost"/,
+    },
+    {
+      // ioredis reports the failed SELECT only as an event and would go on in database 0.
+      name: "a Redis database number beyond the server's",
+      args: () => ['--database-url', database.url, '-b', privateRedis().url(99)],
+      names: /broker: Redis at 127\.0\.0\.1:\d+ has no database 99 \(ERR DB index is out of range/,
     },
     {
       name: 'an unknown CELERY_TIMEZONE',
@@ -252,6 +260,28 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       }
     });
   }
+
+  test('runs, tasks on a database without the tables (never migrated): 2, naming the table and `dbbeat migrate`', async () => {
+    const empty = [await createTempDatabase('dbbeat_exit_empty'), await createTempMysqlDatabase('dbbeat_exit_empty')];
+    try {
+      for (const { url } of empty) {
+        for (const command of [['runs'], ['tasks', 'ls'], ['tasks', 'show', 'x'], ['tasks', 'disable', 'x']]) {
+          const outcome = await run([...command, '--database-url', url]);
+          const what = `${command.join(' ')} on ${url}: ${outcome.stderr}`;
+          assert.equal(outcome.code, 2, what);
+          const lines = messageLines(outcome);
+          assert.equal(lines.length, 1, what);
+          assert.match(
+            lines[0]!,
+            /^dbbeat (runs|tasks): database-url: a table dbbeat needs is missing \(.*(dbbeat_run|django_celery_beat_periodictask).*\): run `dbbeat migrate`/,
+            what,
+          );
+        }
+      }
+    } finally {
+      for (const each of empty) await each.drop();
+    }
+  });
 
   test('runs, tasks: 1 for a server that refuses, with its host and port', async () => {
     for (const command of [['runs'], ['tasks', 'ls']]) {

@@ -120,6 +120,7 @@ test('invalid input exits with code 2 and a clear message', async () => {
     [['--crontab', '1 * * *'], /has 4 fields/],
     [['--crontab', '0 9 * * *', '--tz', 'Mars/Base'], /--tz "Mars\/Base" is not a known time zone/],
     [['--interval', 'often'], /--interval "often"/],
+    [['--solar', 'sunrise', '--lat', 'abc', '--lon', '0'], /--lat "abc" is not a number of degrees/],
     [['--interval', '5 weeks'], /interval\.period/],
     [['--crontab', '* * * * *', '--after', 'yesterday'], /--after "yesterday"/],
     [['--crontab', '* * * * *', '-n', 'x'], /--count/],
