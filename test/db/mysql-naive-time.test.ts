@@ -51,3 +51,48 @@ describe('NaiveTimeZone', () => {
     assert.throws(() => new NaiveTimeZone('UTC').toEpochMs('yesterday'), /not a DATETIME: "yesterday"/);
   });
 });
+
+test('toEpochMs reads exactly the texts the DATETIME pattern matches, as Date.UTC of their fields', () => {
+  // The reading before it was made character by character: a regular expression.
+  const pattern = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
+  const reference = (text: string): number | null => {
+    const match = pattern.exec(text);
+    if (match === null) return null;
+    const [, y, mo, d, h, mi, s, frac] = match;
+    const ms = frac === undefined ? 0 : Math.floor(+frac.padEnd(6, '0') / 1000);
+    return Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms);
+  };
+  const utc = new NaiveTimeZone('UTC');
+  const texts = [
+    '2026-11-30 15:00:00',
+    '2026-11-30T15:00:00.1',
+    '2026-11-30 15:00:00.123456',
+    '2026-11-30 15:00:00.999999',
+    '0099-01-01 00:00:00.5',
+    '1969-12-31 23:59:59.999',
+    '2026-13-40 25:61:61.0001',
+    '2026-11-30 15:00:00.',
+    '2026-11-30 15:00:00.1234567',
+    '2026-11-30  15:00:00',
+    '2026/11/30 15:00:00',
+    '2026-11-30 15:00',
+    '2026-11-3a 15:00:00',
+    '２026-11-30 15:00:00',
+    '',
+  ];
+  // And random texts over the characters that matter, of the lengths that matter.
+  const alphabet = '0123456789-: T.x';
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 5000; i++) {
+    const base = [...'2026-11-30 15:00:00.123456'].slice(0, 19 + Math.floor(random() * 8));
+    const changes = Math.floor(random() * 3);
+    for (let c = 0; c < changes; c++) base[Math.floor(random() * base.length)] = alphabet[Math.floor(random() * 16)]!;
+    texts.push(base.join(''));
+  }
+  for (const text of texts) {
+    const expected = reference(text);
+    if (expected === null) assert.throws(() => utc.toEpochMs(text), /not a DATETIME/, text);
+    else assert.equal(utc.toEpochMs(text), expected, text);
+  }
+});

@@ -71,6 +71,12 @@ export class MysqlDatabase implements MysqlQueryable {
     return rowsOf<Row>(await this.pool.query(sql, params));
   }
 
+  /** As query, each row an array of its columns' values in the statement's order (no object per row to name). */
+  async queryArrays(sql: string, params?: readonly unknown[]): Promise<unknown[][]> {
+    await this.checkVersion();
+    return rowsOf<unknown[]>(await this.pool.query({ sql, rowsAsArray: true }, params));
+  }
+
   async execute(sql: string, params?: readonly unknown[]): Promise<number> {
     await this.checkVersion();
     return affectedOf(await this.pool.query(sql, params));

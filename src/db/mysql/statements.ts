@@ -22,7 +22,7 @@ const TASK_JOINS = `
   LEFT JOIN django_celery_beat_solarschedule s ON s.id = t.solar_id
   LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
 
-/** The task's own columns (no joins), as OwnTaskRow (../schedule-join.ts) reads them. */
+/** The task's own columns (no joins), as OwnTaskRow (../schedule-join.ts) reads them; task-reads.ts reads them by position. */
 const OWN_COLUMNS = `
   t.id, t.name, t.task, t.args, t.kwargs, t.headers, t.queue, t.exchange, t.routing_key,
   t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time, t.enabled,

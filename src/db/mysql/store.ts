@@ -2,16 +2,6 @@
 // the store's plain values (times as epoch ms, read in the database's naive-time zone).
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import {
-  type ClockedRow,
-  type CrontabRow,
-  type IntervalRow,
-  type OwnTaskRow,
-  noIds,
-  noScheduleRows,
-  scheduleIdsOf,
-  type SolarRow,
-} from '../schedule-join.js';
-import {
   type BeatPresence,
   type BeatStore,
   type Change,
@@ -29,6 +19,8 @@ import {
 } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import type { NaiveTimeZone } from './naive-time.js';
+import { MysqlLockHolders } from './lock-holders.js';
+import { MysqlTaskReads } from './task-reads.js';
 import { INSERT_RUNS, insertRunsParam } from './run-statements.js';
 import { inspectMysqlSchema } from './schema-objects.js';
 import {
@@ -36,29 +28,18 @@ import {
   CHANGE_FEED_START,
   CHANGE_LOG_MARK,
   CHECK_FENCE,
-  CONNECTION_ID,
   DATABASE_CLOCK,
   DISABLE_TASKS,
   ENABLED_TASKS_FOR_UPDATE,
   EXISTING_TASKS,
   INSERT_LEASE,
   INSTALLATION_ID,
-  LOAD_BY_IDS,
-  LOAD_ENABLED_TASKS_PAGE,
-  CRONTABS_BY_IDS,
-  INTERVALS_BY_IDS,
-  SOLARS_BY_IDS,
-  CLOCKEDS_BY_IDS,
   LOCK_TASKS,
-  PROBE_ROW_LOCK_MARIADB,
   PRUNE_CHANGES,
   READ_CHANGES_AFTER,
   READ_LEASE,
   RECORD_RUNS,
   RELEASE_LEASE,
-  ROW_LOCK_HOLDERS_MYSQL,
-  ROW_LOCK_WAIT_MARIADB,
-  SERVER_VERSION,
   TASKS_OF_SCHEDULES,
   HEARTBEAT,
   PRUNE_BEATS,
@@ -73,58 +54,27 @@ export const CHANGE_POLL_MS = 50;
 /** How far below the highest id the watcher looks, so a late commit in a hole is seen too. */
 const WATCH_WINDOW = 1000;
 
-const TIME_COLUMNS = ['expires', 'start_time', 'last_run_at', 'date_changed', 'k_clocked_time'] as const;
-const FLAG_COLUMNS = ['one_off', 'enabled'] as const;
-
-/** How many held rows' lock holders are looked up on MariaDB per call (each takes a short lock wait). */
-const NAMED_HOLDERS = 5;
-
-/** A lock holder as ROW_LOCK_WAIT_MARIADB and ROW_LOCK_HOLDERS_MYSQL return it. */
-interface LockHolderRow extends Record<string, unknown> {
-  pid: number;
-  user: string | null;
-  host: string | null;
-  command: string | null;
-  started: number | string | null;
-  query: string | null;
-}
-
 /** Stands in for an empty list in `IN (?)`: matches no row. */
 const NONE = [null];
 const listOrNone = (ids: readonly number[]): readonly (number | null)[] => (ids.length === 0 ? NONE : ids);
 
 export class MysqlStore implements BeatStore {
   private readonly times: NaiveTimeZone;
-  /** Whether the server is MariaDB (read once, when a row lock's holder is first looked up). */
-  private mariadb: boolean | undefined;
+  private readonly reads: MysqlTaskReads;
+  private readonly lockHolders: MysqlLockHolders;
 
   constructor(private readonly db: MysqlDatabase) {
     this.times = db.naiveTimes;
+    this.reads = new MysqlTaskReads(db);
+    this.lockHolders = new MysqlLockHolders(db);
   }
 
-  async loadEnabledPage(afterId: number, limit: number, known?: KnownSchedule): Promise<TaskPage> {
-    const rows = await this.db.query(LOAD_ENABLED_TASKS_PAGE, [afterId, limit]);
-    const tasks = this.taskRows(rows) as OwnTaskRow[];
-    const ids = scheduleIdsOf(tasks, known);
-    if (noIds(ids)) return { tasks, schedules: noScheduleRows() };
-    const read = <Row extends Record<string, unknown>>(sql: string, list: number[]): Promise<Row[]> =>
-      list.length === 0 ? Promise.resolve([]) : this.db.query<Row>(sql, [list]);
-    const [crontab, interval, solar, clocked] = await Promise.all([
-      read<CrontabRow & Record<string, unknown>>(CRONTABS_BY_IDS, ids.crontab),
-      read<IntervalRow & Record<string, unknown>>(INTERVALS_BY_IDS, ids.interval),
-      read<SolarRow & Record<string, unknown>>(SOLARS_BY_IDS, ids.solar),
-      read<ClockedRow & Record<string, unknown>>(CLOCKEDS_BY_IDS, ids.clocked),
-    ]);
-    // clocked_time is the naive text Django wrote: as epoch ms, like the task's times.
-    for (const row of clocked as unknown as Record<string, unknown>[]) {
-      if (typeof row.clocked_time === 'string') row.clocked_time = this.times.toEpochMs(row.clocked_time);
-    }
-    return { tasks, schedules: { crontab, interval, solar, clocked } };
+  loadEnabledPage(afterId: number, limit: number, known?: KnownSchedule): Promise<TaskPage> {
+    return this.reads.loadEnabledPage(afterId, limit, known);
   }
 
-  async loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
-    if (ids.length === 0) return [];
-    return this.taskRows(await this.db.query(LOAD_BY_IDS, [ids]));
+  loadByIds(ids: readonly number[]): Promise<TaskRow[]> {
+    return this.reads.loadByIds(ids);
   }
 
   /**
@@ -159,83 +109,9 @@ export class MysqlStore implements BeatStore {
     return inspectMysqlSchema(this.db);
   }
 
-  /**
-   * Who holds the row locks of these tasks. MySQL 8 lists granted record locks in
-   * performance_schema.data_locks. MariaDB lists locks only while someone waits on them
-   * (information_schema.INNODB_LOCKS / INNODB_LOCK_WAITS), so for each of the first
-   * {@link NAMED_HOLDERS} rows a probe connection waits on the lock for a moment, the
-   * blocker is read from the wait, and the probe is stopped (KILL QUERY): about 0.1 s each.
-   * A row whose holder could not be read comes back with pid null.
-   */
-  async rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
-    if (ids.length === 0) return [];
-    const names = new Map(
-      (await this.db.query<{ id: number; name: string }>(EXISTING_TASKS, [ids])).map((row) => [row.id, row.name]),
-    );
-    const unnamed = (id: number): RowLockHolder => ({
-      id,
-      name: names.get(id) ?? `#${id}`,
-      pid: null,
-      application: null,
-      client: null,
-      state: null,
-      since: null,
-      query: null,
-    });
-    const named = (id: number, row: LockHolderRow): RowLockHolder => ({
-      id,
-      name: names.get(id) ?? `#${id}`,
-      pid: Number(row.pid),
-      application: row.user === null ? null : `user ${row.user}`,
-      client: row.host,
-      state:
-        row.command === 'Sleep'
-          ? 'idle in transaction'
-          : row.command === null
-            ? null
-            : `${row.command.toLowerCase()} in transaction`,
-      since: row.started === null ? null : Math.round(Number(row.started) * 1000),
-      query: row.query,
-    });
-    this.mariadb ??= /mariadb/i.test((await this.db.query<{ version: string }>(SERVER_VERSION))[0]?.version ?? '');
-    if (!this.mariadb) {
-      const rows = await this.db.query<LockHolderRow & { id: number }>(ROW_LOCK_HOLDERS_MYSQL, [ids.map(String)]);
-      const byId = new Map(rows.map((row) => [Number(row.id), row]));
-      return ids.map((id) => (byId.has(id) ? named(id, byId.get(id)!) : unnamed(id)));
-    }
-    const holders: RowLockHolder[] = [];
-    for (const [index, id] of ids.entries()) {
-      const row = index < NAMED_HOLDERS ? await this.probeMariadbLock(id) : null;
-      holders.push(row === null ? unnamed(id) : named(id, row));
-    }
-    return holders;
-  }
-
-  /** MariaDB: waits on task `id`'s row lock on a connection of its own, reads the blocker from the wait, stops the wait. */
-  private async probeMariadbLock(id: number): Promise<LockHolderRow | null> {
-    let probeId: number | undefined;
-    let done = false;
-    const probe = this.db
-      .transaction(async (tx) => {
-        probeId = Number((await tx.query<{ id: number }>(CONNECTION_ID))[0]!.id);
-        await tx.query(PROBE_ROW_LOCK_MARIADB, [id]).catch(() => undefined); // killed, timed out, or got the lock (then released at commit)
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        done = true;
-      });
-    let found: LockHolderRow | null = null;
-    try {
-      for (let attempt = 0; attempt < 40 && !done && found === null; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        if (probeId === undefined) continue;
-        [found = null] = await this.db.query<LockHolderRow>(ROW_LOCK_WAIT_MARIADB, [probeId]);
-      }
-    } finally {
-      if (!done && probeId !== undefined) await this.db.execute(`KILL QUERY ${probeId}`).catch(() => undefined);
-      await probe;
-    }
-    return found;
+  /** Who holds the row locks of these tasks (see lock-holders.ts). */
+  rowLockHolders(ids: readonly number[]): Promise<RowLockHolder[]> {
+    return this.lockHolders.of(ids);
   }
 
   async insertRuns(entries: readonly RunEntry[]): Promise<void> {
@@ -373,19 +249,6 @@ export class MysqlStore implements BeatStore {
       clearInterval(timer);
       await running;
     };
-  }
-
-  /** Task rows with their times as epoch ms and their flags as booleans (in place). */
-  private taskRows(rows: Record<string, unknown>[]): TaskRow[] {
-    // Rewritten in place: a page of 5,000 rows is not copied.
-    for (const row of rows) {
-      for (const column of TIME_COLUMNS) {
-        const value = row[column];
-        if (typeof value === 'string') row[column] = this.times.toEpochMs(value);
-      }
-      for (const column of FLAG_COLUMNS) row[column] = row[column] === 1 || row[column] === true;
-    }
-    return rows as unknown as TaskRow[];
   }
 }
 
