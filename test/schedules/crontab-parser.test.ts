@@ -26,6 +26,11 @@ describe('parseCrontabField expands as Celery 5.2 does', () => {
     ['day_of_month', '2-30/2', [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]],
     ['day_of_month', '1-7,15-21', [1, 2, 3, 4, 5, 6, 7, 15, 16, 17, 18, 19, 20, 21]],
     ['month_of_year', '2-12/2', [2, 4, 6, 8, 10, 12]],
+    // Python's int() reads decimal digits of any script, so Celery does.
+    ['hour', '\uff15', [5]],
+    ['month_of_year', '\u0663', [3]],
+    ['minute', '\u0967\u0665-\u0968\u0660/\u0665', [15, 20]],
+    ['minute', '\u{1d7d8}', [0]],
   ];
   for (const [field, text, expected] of cases) {
     test(`${field} "${text}"`, () => assert.deepEqual(parseCrontabField(field, text), expected));

@@ -53,14 +53,29 @@ const WORD = String.raw`[\p{L}\p{N}_]`;
 const RANGE_STEPS = new RegExp(String.raw`^(${WORD}+?)-(${WORD}+)/(${WORD}+)?`, 'u');
 const RANGE = new RegExp(String.raw`^(${WORD}+?)-(${WORD}+)`, 'u');
 const STAR_STEPS = new RegExp(String.raw`^\*/(${WORD}+)?`, 'u');
-// Python's int(): surrounding whitespace, a sign, digits with single underscores between.
-const PYTHON_INT = /^\s*([+-]?)(\d(?:_?\d)*)\s*$/;
+// Python's int(): surrounding whitespace, a sign, decimal digits of any script
+// (Unicode category Nd: "٣" and "５" are 3 and 5) with single underscores between.
+const PYTHON_INT = /^\s*([+-]?)(\p{Nd}(?:_?\p{Nd})*)\s*$/u;
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
 
-/** Python's `int(text)` for ASCII digits, or null where Python raises ValueError. */
+/**
+ * The value of a decimal digit of any script. Unicode keeps each script's digits
+ * in runs that count 0-9 upward (some runs hold several sets of ten), so the
+ * value is the distance from the run's start, modulo 10.
+ */
+function digitValue(digit: string): number {
+  const code = digit.codePointAt(0)!;
+  let start = code;
+  while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start--;
+  return (code - start) % 10;
+}
+
+/** Python's `int(text)`, or null where Python raises ValueError. */
 function pythonInt(text: string): number | null {
   const match = PYTHON_INT.exec(text);
   if (!match) return null;
-  const magnitude = Number(match[2]!.replaceAll('_', ''));
+  let magnitude = 0;
+  for (const digit of match[2]!) if (digit !== '_') magnitude = magnitude * 10 + digitValue(digit);
   return match[1] === '-' ? -magnitude : magnitude;
 }
 
