@@ -62,6 +62,12 @@ export class CrontabSchedule implements Schedule {
     const problem = typeof spec.timezone === 'string' ? zoneProblem(spec.timezone) : 'must be a string';
     if (problem !== null) throw new ScheduleError('crontab.timezone', spec.timezone, problem);
     this.matcher = matcherFor(spec);
+    // Celery's beat fails on such a row at every check ("unable to rollover, time
+    // specification is probably invalid"); it is refused here, as a bad field is.
+    if (!this.matcher.canMatch) {
+      const reason = `never matches: no month in month_of_year "${spec.monthOfYear}" has any of these days`;
+      throw new ScheduleError('crontab.day_of_month', spec.dayOfMonth, reason);
+    }
     this.zone = zoneOffsets(spec.timezone);
     this.runsTwiceInRepeatedHour = spec.hour.trimStart().startsWith('*');
   }
