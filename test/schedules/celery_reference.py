@@ -6,6 +6,11 @@ form) on stdin and writes one JSON line per case:
   {"next": [...], "notes": [...]}   the next K runs, each from the previous as the last run
   {"error": "..."}                  Celery (or django-celery-beat's model) rejects the schedule
 
+With --conformance, it writes lines of test/fixtures/celery-schedules.jsonl instead (the only
+way to add cases to that file): cases crossing a DST change or where ephem hangs are refused.
+
+  /usr/bin/python3 test/schedules/celery_reference.py --conformance < new.jsonl >> test/fixtures/celery-schedules.jsonl
+
 A line `{"check": {event, latitude, longitude}, "at": [...]}` asks instead for the sun's altitude
 at those instants (see check_crossings).
 
@@ -291,10 +296,31 @@ def answer(case):
     return {"next": [iso(run) for run in runs], "notes": notes}
 
 
+REFUSED_IN_FIXTURE = ("dst@", "hang@", "overflow@")
+
+
+def conformance_line(case):
+    """The case as a line of test/fixtures/celery-schedules.jsonl, or None (told on stderr)."""
+    reply = answer(case)
+    notes = [note for note in reply.get("notes", []) if not note.startswith("rate@")]
+    if any(note.startswith(REFUSED_IN_FIXTURE) for note in notes):
+        print(f"refused ({', '.join(notes)}): {json.dumps(case)}", file=sys.stderr)
+        return None
+    if notes:
+        print(f"documented differences ({', '.join(notes)}): {json.dumps(case)}", file=sys.stderr)
+    celery = {"error": reply["error"]} if "error" in reply else {"next": reply["next"]}
+    fields = {key: case[key] for key in ("schedule", "after", "count")}
+    return json.dumps({**fields, "celery": celery})
+
+
 def main():
+    conformance = "--conformance" in sys.argv[1:]
     for line in sys.stdin:
         if line.strip():
-            sys.stdout.write(json.dumps(answer(json.loads(line))) + "\n")
+            case = json.loads(line)
+            text = conformance_line(case) if conformance else json.dumps(answer(case))
+            if text is not None:
+                sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
