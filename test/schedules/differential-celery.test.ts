@@ -84,7 +84,7 @@ test(`dbbeat's engine agrees with the live Celery on ${CASES} random cases (seed
   assert.ok((tally.get('agree') ?? 0) >= CASES * 0.7, summary);
 });
 
-test('the fuzz cases cover every kind, rejections, DST exclusions and polar days', async () => {
+test('the fuzz cases cover every kind, rejections and polar days; few are cut at DST', async () => {
   const { cases, celery } = await fuzzRun();
   const kinds = new Set(cases.map((testCase) => Object.keys(testCase.schedule)[0]));
   assert.deepEqual([...kinds].sort(), ['clocked', 'crontab', 'interval', 'solar']);

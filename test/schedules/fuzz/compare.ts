@@ -163,7 +163,7 @@ export function judge(testCase: FuzzCase, celery: CeleryAnswer, dbbeat: DbbeatAn
     return { kind: 'bug', why: mismatch };
   }
   const documented = celery.notes.filter((note) => !note.startsWith('rate@'));
-  if (documented.length > 0)
-    return { kind: 'documented', why: documented.map((note) => note.split('@')[0]).join(', ') };
+  const names = [...new Set(documented.map((note) => note.split('@')[0]))];
+  if (names.length > 0) return { kind: 'documented', why: names.join(', ') };
   return { kind: 'agree' };
 }
