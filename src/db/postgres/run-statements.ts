@@ -2,19 +2,20 @@
 // The beat's own statements are in statements.ts; these are the same names as in
 // ../mysql/run-statements.ts.
 import { lateMsColumn, type RunEntry } from '../store.js';
+import { booleanArray, epochMsToTimestamptz, nullableNumberArray, numberArray, textArray } from './array-literal.js';
 
 /**
  * Adds run-history rows; a task id already there (a re-send after a crash) is left alone.
- * One array per column: $1 int[] periodic_task_id; $2 text[] periodic_task_name; $3 text[] task;
- * $4 text[] task_id; $5 float8[] scheduled_at and $6 float8[] sent_at as epoch ms (numbers
- * serialise far faster than dates); $7 int[] late_ms; $8 text[] broker; $9 text[] queue;
- * $10 bool[] manual; $11 text[] state.
+ * One array literal per column (array-literal.ts): $1 int[] periodic_task_id; $2 text[]
+ * periodic_task_name; $3 text[] task; $4 text[] task_id; $5 float8[] scheduled_at and
+ * $6 float8[] sent_at as whole epoch ms; $7 int[] late_ms; $8 text[] broker; $9 text[]
+ * queue; $10 bool[] manual; $11 text[] state.
  */
 export const INSERT_RUNS = `
 INSERT INTO dbbeat_run (periodic_task_id, periodic_task_name, task, task_id, scheduled_at, sent_at,
                         late_ms, broker, queue, manual, state)
 SELECT h.periodic_task_id, h.periodic_task_name, h.task, h.task_id,
-       to_timestamp(h.scheduled_at / 1000), to_timestamp(h.sent_at / 1000),
+       ${epochMsToTimestamptz('h.scheduled_at')}, ${epochMsToTimestamptz('h.sent_at')},
        h.late_ms, h.broker, h.queue, h.manual, h.state
 FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
             $7::int[], $8::text[], $9::text[], $10::bool[], $11::text[])
@@ -22,19 +23,19 @@ FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::flo
 ON CONFLICT (task_id) DO NOTHING`;
 
 /** INSERT_RUNS's parameters for these rows. */
-export function insertRunsParams(entries: readonly RunEntry[]): unknown[] {
+export function insertRunsParams(entries: readonly RunEntry[]): string[] {
   return [
-    entries.map((h) => h.periodicTaskId),
-    entries.map((h) => h.periodicTaskName),
-    entries.map((h) => h.task),
-    entries.map((h) => h.taskId),
-    entries.map((h) => h.scheduledAt),
-    entries.map((h) => h.sentAt),
-    entries.map((h) => lateMsColumn(h.lateMs)),
-    entries.map((h) => h.broker),
-    entries.map((h) => h.queue),
-    entries.map((h) => h.manual),
-    entries.map((h) => h.state),
+    numberArray(entries.map((h) => h.periodicTaskId)),
+    textArray(entries.map((h) => h.periodicTaskName)),
+    textArray(entries.map((h) => h.task)),
+    textArray(entries.map((h) => h.taskId)),
+    nullableNumberArray(entries.map((h) => (h.scheduledAt === null ? null : Math.trunc(h.scheduledAt)))),
+    numberArray(entries.map((h) => Math.trunc(h.sentAt))),
+    nullableNumberArray(entries.map((h) => lateMsColumn(h.lateMs))),
+    textArray(entries.map((h) => h.broker)),
+    textArray(entries.map((h) => h.queue)),
+    booleanArray(entries.map((h) => h.manual)),
+    textArray(entries.map((h) => h.state)),
   ];
 }
 

@@ -1,6 +1,7 @@
 // Every statement the beat runs on PostgreSQL (and PGlite), one named constant each,
 // with its parameters; store.ts runs them behind the BeatStore interface. Table and
 // column names are django-celery-beat's; dbbeat_* tables are ours (created by migrations/).
+import { epochMsToTimestamptz } from './array-literal.js';
 
 /** A timestamptz as epoch milliseconds (float8): the driver parses a number far faster than a date. */
 const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
@@ -159,8 +160,9 @@ function fencedLease(name: string, token: string): string {
  * Rows locked by another transaction are skipped, not waited for (SKIP LOCKED): an open
  * transaction on one task must never hold up the others; the caller keeps those records
  * and tries again later.
- * $1 int[] task ids (each once); $2 timestamptz[] last_run_at; $3 int[] runs to add;
- * $4 bool[] disable (one-off tasks after their run); $5 text lease name; $6 bigint token.
+ * $1 int[] task ids (each once); $2 float8[] last_run_at as whole epoch ms; $3 int[] runs
+ * to add; $4 bool[] disable (one-off tasks after their run); $5 text lease name; $6 bigint
+ * token. The arrays come as literals (array-literal.ts).
  * Returns one row: held (the fence held), written int[] (ids written), locked int[]
  * (ids that exist but were locked by someone else).
  */
@@ -173,10 +175,10 @@ target AS (
 ),
 written AS (
   UPDATE django_celery_beat_periodictask AS t
-  SET last_run_at = r.last_run_at,
+  SET last_run_at = ${epochMsToTimestamptz('r.last_run_ms')},
       total_run_count = t.total_run_count + r.runs,
       enabled = t.enabled AND NOT r.disable
-  FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::bool[]) AS r(id, last_run_at, runs, disable), target
+  FROM unnest($1::int[], $2::float8[], $3::int[], $4::bool[]) AS r(id, last_run_ms, runs, disable), target
   WHERE t.id = r.id AND target.id = r.id
   RETURNING t.id
 )

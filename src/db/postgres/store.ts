@@ -28,6 +28,7 @@ import {
   type SolarRow,
 } from '../schedule-join.js';
 import { readByRanges, SpanHint } from '../id-ranges.js';
+import { booleanArray, numberArray } from './array-literal.js';
 import { INSERT_RUNS, insertRunsParams } from './run-statements.js';
 import type { SchemaObjectStatus } from '../schema-objects.js';
 import { inspectPostgresSchema } from './schema-objects.js';
@@ -97,11 +98,12 @@ export class PostgresStore implements BeatStore {
   }
 
   async recordRuns(records: readonly RunRecord[], fence: Fence): Promise<RecordOutcome> {
+    // Whole ms, as a Date would hold them (its time value is truncated the same way).
     const [row] = await this.db.query<{ held: boolean; written: number[]; locked: number[] }>(RECORD_RUNS, [
-      records.map((r) => r.id),
-      records.map((r) => new Date(r.lastRunAt)),
-      records.map((r) => r.runs),
-      records.map((r) => r.disable),
+      numberArray(records.map((r) => r.id)),
+      numberArray(records.map((r) => Math.trunc(r.lastRunAt))),
+      numberArray(records.map((r) => r.runs)),
+      booleanArray(records.map((r) => r.disable)),
       fence.name,
       fence.token,
     ]);
