@@ -30,7 +30,17 @@ function intervalCase(random: Random): FuzzCase {
     random.int(1, 100_000),
     random.int(1, 2_147_483_647),
   ]);
-  return { schedule: { interval: { every, period } }, after: awkwardInstant(random), count: random.int(1, 5) };
+  // Rows django-celery-beat's model refuses but raw SQL can write: every < 1, other periods.
+  const odd = random.chance(0.05);
+  const interval = odd
+    ? random.pick([
+        { every: 0, period },
+        { every: -5, period },
+        { every: 2, period: 'weeks' },
+        { every: 3, period: 'Seconds' },
+      ])
+    : { every, period };
+  return { schedule: { interval }, after: awkwardInstant(random), count: random.int(1, 5) };
 }
 
 const SOLAR_EVENTS = [
