@@ -31,7 +31,9 @@ export async function checkSolarRuns(
 function askPython<T>(lines: readonly object[], timeoutMs = 240_000): Promise<T[]> {
   if (lines.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // No __pycache__ written into the source tree (celery_reference.py imports celery_solar.py).
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+    const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let stdout = '';
     let stderr = '';
