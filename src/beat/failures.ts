@@ -35,6 +35,8 @@ const MYSQL_PERMANENT: Record<number, string> = {
   1049: 'the database does not exist',
   1045: 'authentication failed (wrong user or password)',
   1044: 'access to the database denied',
+  // ER_NO_DB_ERROR: the URL names no database (mysql://host:3306/ with nothing after the slash).
+  1046: 'the URL names no database (add /<database> to it)',
   // MariaDB's answer to a user it knows only with another authentication plugin (unix_socket).
   1698: 'authentication failed (wrong user or password)',
 };

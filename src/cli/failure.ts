@@ -43,14 +43,20 @@ export async function step<T>(
  * the setting named when no retry can mend it, else 1 (a step's transient failure in words,
  * with host and port; any other error with its message).
  */
-export function failureOf(error: unknown): { message: string; code: number } {
+export function failureOf(
+  error: unknown,
+  /** The database URL the command used (undefined: the embedded database), for errors outside a step. */
+  databaseUrl?: string,
+): { message: string; code: number } {
   if (error instanceof OptionsError) return { message: error.message, code: EXIT_USAGE };
   if (error instanceof StepFailure) {
     const permanent = permanentFailure(error.cause, error.step, error.url);
     if (permanent) return { message: permanent.message, code: EXIT_USAGE };
     return { message: describeTransient(error.cause, error.step, error.url), code: EXIT_FAILURE };
   }
-  const permanent = permanentFailure(error, 'database', undefined);
+  const listen = listenFailure(error);
+  if (listen !== undefined) return { message: listen, code: EXIT_USAGE };
+  const permanent = permanentFailure(error, 'database', databaseUrl);
   if (permanent) return { message: permanent.message, code: EXIT_USAGE };
   if (isMissingTable(error)) {
     // mariadb's message carries the statement too; its sqlMessage is the server's one line.
@@ -62,6 +68,23 @@ export function failureOf(error: unknown): { message: string; code: number } {
     };
   }
   return { message: error instanceof Error ? error.message : String(error), code: EXIT_FAILURE };
+}
+
+/** The console's --http address cannot be listened on: taken, or a port this user may not open. */
+function listenFailure(error: unknown): string | undefined {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    syscall?: unknown;
+    address?: unknown;
+    port?: unknown;
+  };
+  if (fields.syscall !== 'listen') return undefined;
+  const where = `${String(fields.address)}:${String(fields.port)}`;
+  if (fields.code === 'EADDRINUSE') return `http: ${where} is already in use by another process (EADDRINUSE)`;
+  if (fields.code === 'EACCES')
+    return `http: this user may not listen on ${where} (EACCES: ports below 1024 need privileges)`;
+  if (fields.code === 'EADDRNOTAVAIL') return `http: ${where} is not an address of this machine (EADDRNOTAVAIL)`;
+  return undefined;
 }
 
 /** PostgreSQL's undefined_table, MySQL/MariaDB's ER_NO_SUCH_TABLE, Prisma's P2021 (table does not exist). */

@@ -60,8 +60,8 @@ export function registerRunsCommand(program: Command): void {
         return;
       }
       let db: OpenDatabase | undefined;
+      const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
       try {
-        const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
         const dataDir = flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat';
         db = await openCheckedDatabase({ databaseUrl, dataDir });
         const store = runStoreFor(db);
@@ -72,7 +72,7 @@ export function registerRunsCommand(program: Command): void {
             : `${runsTable(runs, flags.traceback === true)}\n`,
         );
       } catch (error) {
-        const failure = failureOf(error);
+        const failure = failureOf(error, databaseUrl);
         process.stderr.write(`dbbeat runs: ${failure.message}\n`);
         process.exitCode = failure.code;
       } finally {

@@ -144,7 +144,7 @@ export function registerServeCommand(program: Command): void {
       server = await serveConsole(database, http, { ...config, checkBroker: true }, log);
     } catch (error) {
       // A setting that can never work (no such database, refused credentials): 2, the setting named.
-      const failure = failureOf(error);
+      const failure = failureOf(error, config.databaseUrl);
       console.error(`dbbeat serve: ${failure.message}`);
       await database?.close().catch(() => undefined);
       process.exit(failure.code);

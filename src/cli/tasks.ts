@@ -149,14 +149,15 @@ export function registerTasksCommand(program: Command): void {
 // Opens the database, runs the action, prints its answer (JSON or text), exits non-zero on error.
 async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unknown>): Promise<void> {
   let db: OpenDatabase | undefined;
+  const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
   try {
-    const databaseUrl = flags.databaseUrl || process.env.DATABASE_URL || undefined;
     const dataDir = flags.dataDir ?? process.env.DBBEAT_DATA_DIR ?? './.dbbeat';
     db = await openCheckedDatabase({ databaseUrl, dataDir });
     const answer = await action(db);
     process.stdout.write(typeof answer === 'string' ? `${answer}\n` : `${JSON.stringify(answer, null, 2)}\n`);
   } catch (error) {
-    const failure = error instanceof UnknownTaskError ? { message: error.message, code: EXIT_USAGE } : failureOf(error);
+    const failure =
+      error instanceof UnknownTaskError ? { message: error.message, code: EXIT_USAGE } : failureOf(error, databaseUrl);
     process.stderr.write(
       flags.json ? `${JSON.stringify({ error: failure.message })}\n` : `dbbeat tasks: ${failure.message}\n`,
     );

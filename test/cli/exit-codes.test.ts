@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +128,11 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
         UNREACHABLE_BROKER,
       ],
       names: /database-url: authentication failed \(wrong user or password\) at 127\.0\.0\.1:3306/,
+    },
+    {
+      name: 'a MySQL/MariaDB URL that names no database',
+      args: () => ['--database-url', `${mysqlServerUrl}/`, '-b', UNREACHABLE_BROKER],
+      names: /database-url: the URL names no database \(add \/<database> to it\) at 127\.0\.0\.1:3306/,
     },
     {
       name: 'a broker URL scheme dbbeat does not know',
@@ -280,6 +286,32 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       }
     } finally {
       for (const each of empty) await each.drop();
+    }
+  });
+
+  test('runs, tasks with a MySQL URL that names no database: 2, saying so with host and port', async () => {
+    for (const command of [['runs'], ['tasks', 'ls']]) {
+      const outcome = await run([...command, '--database-url', `${mysqlServerUrl}/`]);
+      assert.equal(outcome.code, 2, outcome.stderr);
+      assert.deepEqual(messageLines(outcome), [
+        `dbbeat ${command[0]}: database-url: the URL names no database (add /<database> to it) at 127.0.0.1:3306`,
+      ]);
+    }
+  });
+
+  test('serve on an address already in use: 2, one line naming it', async () => {
+    assert.equal((await run(['migrate', '--database-url', database.url])).code, 0);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const outcome = await run(['serve', '--http', `127.0.0.1:${port}`, '--database-url', database.url]);
+      assert.equal(outcome.code, 2, outcome.stderr);
+      assert.deepEqual(messageLines(outcome), [
+        `dbbeat serve: http: 127.0.0.1:${port} is already in use by another process (EADDRINUSE)`,
+      ]);
+    } finally {
+      taken.close();
     }
   });
 
