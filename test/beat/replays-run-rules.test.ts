@@ -167,7 +167,7 @@ for (const dialect of testDialects) {
       assert.deepEqual(beat.broker.slotsOf('at 15'), ['2030-01-07T15:00:00.000Z']);
     });
 
-    test('a task disabled and enabled again does not run at once for the slots it missed meanwhile (https://github.com/celery/django-celery-beat/issues/510, https://github.com/celery/django-celery-beat/issues/383)', async () => {
+    test('a task disabled and enabled again does not run at once for the slots it missed meanwhile (https://github.com/celery/django-celery-beat/issues/510, https://github.com/celery/django-celery-beat/issues/383, https://github.com/celery/django-celery-beat/issues/537)', async () => {
       // Daily at 09:00 and hourly, both last run on time; paused (a bulk UPDATE, as the admin
       // action of #510 does) at 08:30 and resumed at 10:15, after 09:00 had passed.
       const start0 = at('2030-01-07T08:00:00Z');
@@ -227,6 +227,24 @@ for (const dialect of testDialects) {
       await beat.runUntil(resumedAt + HOUR + 2 * S);
       assert.equal(beat.broker.slotsOf('bulk').length, 1, 'an hour after the resume');
       assert.equal(beat.broker.slotsOf('edited').length, 1, 'an hour after the resume');
+    });
+
+    test('beat down over a slot and started 5 min before the next: one catch-up run, then the next slot; with --starting-deadline only the next slot (https://github.com/celery/django-celery-beat/issues/537)', async () => {
+      await task({
+        name: 'hourly',
+        schedule: { crontab: { minute: '0' } },
+        lastRunAt: new Date(T0 - 2 * HOUR), // ran at 08:00; down from 08:55; 09:00 missed
+      });
+      const beat = await start(T0 - 5 * MIN, { maxInterval: 3600, leaseSeconds: 3600 });
+      await beat.runUntil(T0);
+      assert.deepEqual(beat.broker.slotsOf('hourly'), [iso(T0 - HOUR), iso(T0)], 'the catch-up run, then 10:00');
+      assert.deepEqual(beat.broker.sentAtOf('hourly'), [iso(T0 - 5 * MIN), iso(T0)]);
+      await stop();
+      await bench.reset();
+      await task({ name: 'hourly', schedule: { crontab: { minute: '0' } }, lastRunAt: new Date(T0 - 2 * HOUR) });
+      const strict = await start(T0 - 5 * MIN, { maxInterval: 3600, leaseSeconds: 3600, startingDeadline: 60 });
+      await strict.runUntil(T0);
+      assert.deepEqual(strict.broker.slotsOf('hourly'), [iso(T0)], 'the late run skipped');
     });
 
     test('a task is not sent again when another task (a one-off) changes right after the run (https://github.com/celery/celery/issues/7577, https://github.com/celery/django-celery-beat/issues/222)', async () => {
