@@ -4,9 +4,8 @@ import { type BeatOptions, resolveConfig, type ResolvedConfig } from '../config.
 import { migrate } from '../db/migrate.js';
 import { beatStoreFor, openDatabase, type OpenDatabase, runStoreFor } from '../db/open.js';
 import { dataDirOwner, EmbeddedBeatConflictError } from '../db/pglite/data-dir.js';
-import { startResultBackendPoller } from '../outcomes/result-backend-poller.js';
 import type { Metrics } from '../outcomes/metrics.js';
-import { EventConsumer } from '../outcomes/events-consumer.js';
+import type { EventConsumer } from '../outcomes/events-consumer.js';
 import { LostSweeper } from '../outcomes/lost.js';
 import { HistoryPruner } from '../outcomes/retention.js';
 import { redactUrl } from '../redact-url.js';
@@ -163,10 +162,16 @@ export async function startResolvedBeat(resolved: ResolvedConfig, reporting: Bea
     beat.start();
     pruner = new HistoryPruner(runStoreFor(database), resolved.history, log, () => beat.isLeader);
     pruner.start();
-    resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader, {
-      ...(metrics && { onApplied: (runs) => metrics.applied(runs) }),
-    });
+    // The outcome collectors, off by default, are imported only when configured: the event
+    // consumer alone brings amqplib (tens of ms of start-up) even for a Redis broker.
+    if (resolved.resultBackend !== null) {
+      const { startResultBackendPoller } = await import('../outcomes/result-backend-poller.js');
+      resultPoller = startResultBackendPoller(resolved, runStoreFor(database), log, () => beat.isLeader, {
+        ...(metrics && { onApplied: (runs) => metrics.applied(runs) }),
+      });
+    }
     if (resolved.history.enabled && resolved.events.enabled) {
+      const { EventConsumer } = await import('../outcomes/events-consumer.js');
       // Only the leader consumes and writes outcomes; a standby takes over with the lease.
       const consumer = new EventConsumer(
         runStoreFor(database),

@@ -18,8 +18,9 @@ export type NextId = (after: number) => Promise<number | null>;
 /**
  * Up to `limit` rows with id > `afterId`, in id order, gathered range by range. Each range
  * is sized from the density of enabled ids in the ranges before (`hint`, kept between pages
- * by the caller), so dense ids take one read a page; an empty range is crossed in one
- * step, to the next enabled id past it (`next`, a probe of the primary key), or ends the read.
+ * by the caller), so dense ids take one read a page. After a range short of the limit, a
+ * probe of the primary key (`next`) finds the next enabled id past it, where the next range
+ * starts, or ends the read: a gap of any width costs one probe.
  */
 export async function readByRanges<Row extends { id: number }>(
   read: RangeRead<Row>,
@@ -39,11 +40,8 @@ export async function readByRanges<Row extends { id: number }>(
       hint.saw(want, got[want - 1]!.id - from);
       return rows;
     }
-    if (got.length > 0) {
-      hint.saw(got.length, upTo - from);
-      from = upTo;
-      continue;
-    }
+    if (got.length > 0) hint.saw(got.length, upTo - from);
+    // Short of the limit: the next enabled id past the range, if there is one, starts the next.
     const found = await next(upTo);
     if (found === null) return rows;
     from = found - 1;
