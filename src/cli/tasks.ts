@@ -3,7 +3,7 @@
 // and, for `run`, the broker. Every subcommand takes --json.
 import type { Command } from 'commander';
 
-import { runNow } from '../beat/run-now.js';
+import { InvalidTaskError, runNow } from '../beat/run-now.js';
 import { connectBroker } from '../broker/index.js';
 import { resolveConfig } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -157,7 +157,10 @@ async function run(flags: TasksFlags, action: (db: OpenDatabase) => Promise<unkn
     process.stdout.write(typeof answer === 'string' ? `${answer}\n` : `${JSON.stringify(answer, null, 2)}\n`);
   } catch (error) {
     const failure =
-      error instanceof UnknownTaskError ? { message: error.message, code: EXIT_USAGE } : failureOf(error, databaseUrl);
+      // A name that does not exist, or a row no run can be sent from until someone fixes it: 2.
+      error instanceof UnknownTaskError || error instanceof InvalidTaskError
+        ? { message: error.message, code: EXIT_USAGE }
+        : failureOf(error, databaseUrl);
     process.stderr.write(
       flags.json ? `${JSON.stringify({ error: failure.message })}\n` : `dbbeat tasks: ${failure.message}\n`,
     );

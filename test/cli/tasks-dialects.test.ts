@@ -114,6 +114,29 @@ for (const dialect of testDialects) {
       assert.equal(shown.totalRunCount, 0);
     });
 
+    test('run of a row that breaks a rule: 2, one line naming the task, field and value; nothing sent', async () => {
+      const { db } = database;
+      await dialect.insertTask(db, {
+        name: 'broken args',
+        schedule: { interval: { every: 1, period: 'hours' } },
+        args: '[1, 2',
+      });
+      const url = redis().url(dialect.name === 'postgres' ? 3 : 4);
+      const ran = await dbbeat(database.url, 'run', 'broken args', '--broker', url);
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.equal(
+        ran.stderr,
+        'dbbeat tasks: task "broken args" cannot be run: args: "[1, 2" is not JSON (Expecting \',\' delimiter at char 5)\n',
+      );
+      const client = new Redis(url);
+      try {
+        assert.equal(await client.llen('celery'), 0);
+      } finally {
+        client.disconnect();
+        await dialect.query(db, 'DELETE FROM django_celery_beat_periodictask WHERE name = $1', ['broken args']);
+      }
+    });
+
     test('rm deletes the named tasks, and a second rm finds none', async () => {
       const removed = await dbbeat(database.url, 'rm', 'nightly');
       assert.equal(removed.code, 0, removed.stderr);
