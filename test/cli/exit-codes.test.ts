@@ -158,6 +158,18 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
       names: /timezone \(CELERY_TIMEZONE\): "Mars\/Olympus_Mons"/,
     },
     {
+      name: 'a pidfile in a folder that does not exist',
+      args: () => [
+        '--database-url',
+        database.url,
+        '-b',
+        UNREACHABLE_BROKER,
+        '--pidfile',
+        join(tmpdir(), 'dbbeat-no-such-folder', 'beat.pid'),
+      ],
+      names: /pidfile .*dbbeat-no-such-folder\/beat\.pid: cannot write it: its folder does not exist/,
+    },
+    {
       name: 'a bad option value',
       args: () => ['--database-url', database.url, '--loglevel', 'LOUD'],
       names: /loglevel: "LOUD"/,
