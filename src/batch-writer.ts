@@ -88,6 +88,11 @@ export class BatchWriter<T> {
     return this.pending.length;
   }
 
+  /** True while a write is in flight (or a round of them). */
+  get busy(): boolean {
+    return this.writing !== undefined;
+  }
+
   /** Items dropped past maxPending so far. */
   get dropped(): number {
     return this.droppedTotal;

@@ -78,6 +78,11 @@ export class Waker {
     else this.pending = true;
   }
 
+  /** Ends a sleep under way; does nothing otherwise (the caller's state is read before the next sleep). */
+  wakeIfSleeping(): void {
+    if (this.resolve) this.finish();
+  }
+
   private finish(): void {
     this.cancel?.();
     const resolve = this.resolve;

@@ -12,7 +12,9 @@ import { HistoryWriter } from './history.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
+import { type LeaseAnswer, LeaseRenewal } from './renewal.js';
 import { type SchemaRepair, SchemaWatch } from './schema-watch.js';
+import { SendRound } from './send-round.js';
 import { TaskFailures } from './task-failures.js';
 import { TaskTable } from './task-table.js';
 
@@ -21,9 +23,12 @@ export type { BeatEvents } from './events.js';
 const STANDBY_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 const SCHEMA_RECHECK_AFTER_FAILURE_MS = 10_000;
-/** How long a stopping beat keeps trying to record runs whose rows another transaction locks. */
-const STOP_RECORD_WAIT_MS = 10_000;
-const STOP_RECORD_RETRY_MS = 250;
+/**
+ * Records or history rows waiting for the write after the one in flight beyond which the
+ * beat waits for the database before it sends more (a database slower than the sending):
+ * the backlog stays bounded, and history never reaches its drop limit.
+ */
+const MAX_UNWRITTEN = 50_000;
 
 /**
  * The beat: while it holds the lease, it keeps every enabled task's next run, sends
@@ -32,8 +37,10 @@ const STOP_RECORD_RETRY_MS = 250;
  * Everything happens in one async loop, so no two steps ever race: leadership, then
  * pending records, then changes, then due runs, then sleep until the earliest of the
  * next run, the next look at the database, or a change notification. The parts:
- * the Loader fills the task table, the Dispatcher sends what is due, the Recorder
- * writes it down.
+ * the Loader fills the task table, the SendRound sends what is due (through the
+ * Dispatcher), the Recorder and the HistoryWriter write it down in the background and
+ * the LeaseRenewal renews the lease beside the sending: the sending of what falls due
+ * never waits for the database's writes (only for its change log, see Loader.reread).
  */
 export class Beat extends EventEmitter<BeatEvents> {
   private readonly table = new TaskTable();
@@ -42,8 +49,10 @@ export class Beat extends EventEmitter<BeatEvents> {
   private readonly recorder: Recorder;
   /** Writes run history (dbbeat_run); null when history is off. */
   private readonly history: HistoryWriter | null;
-  /** The send round under way (sendDue up to its history write); resolved when none is. */
-  private sendRound: Promise<void> = Promise.resolve();
+  private readonly round: SendRound;
+  private readonly renewal: LeaseRenewal;
+  /** The last heartbeat write, awaited before the row is removed on stop. */
+  private heartbeating: Promise<void> = Promise.resolve();
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
   private readonly failures: TaskFailures;
@@ -59,9 +68,10 @@ export class Beat extends EventEmitter<BeatEvents> {
   private needFullLoad = true;
   private changesPending = false;
   private stopping = false;
-  // When to renew, poll and prune: monotonic ms (clock.monotonic()), so that a step of
-  // the wall clock delays none of them.
-  private renewAt = 0;
+  /** Sleeping after a failed step: only stop() or a change notification ends it early. */
+  private backingOff = false;
+  // When to poll and prune: monotonic ms (clock.monotonic()), so that a step of the wall
+  // clock delays neither (nor the renewals: LeaseRenewal).
   private pollAt = 0;
   private pruneAt = 0;
   private loop: Promise<void> | undefined;
@@ -87,10 +97,16 @@ export class Beat extends EventEmitter<BeatEvents> {
       clock,
     );
     this.heartbeat = new Heartbeat(store, log, clock, options);
-    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock);
+    // A background write's or renewal's end wakes a sleeping loop: a failure surfaces at
+    // once, and a step reads their state before it sleeps (so no wake is lost).
+    const wake = () => {
+      if (!this.backingOff) this.waker.wakeIfSleeping(); // a retry keeps its backoff
+    };
+    this.renewal = new LeaseRenewal(this.lease, clock, options.leaseSeconds, wake);
+    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock, wake);
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.failures = new TaskFailures(log, emit);
-    this.history = options.history.enabled ? new HistoryWriter(store, log) : null;
+    this.history = options.history.enabled ? new HistoryWriter(store, log, wake) : null;
     this.dispatcher = new Dispatcher(
       broker,
       this.table,
@@ -104,6 +120,16 @@ export class Beat extends EventEmitter<BeatEvents> {
       (reason) => this.stepDown(reason),
       this.history,
     );
+    this.round = new SendRound(
+      this.table,
+      this.loader,
+      this.dispatcher,
+      this.recorder,
+      this.lease,
+      this.renewal,
+      clock,
+      options.batchSize,
+    );
   }
 
   /**
@@ -113,7 +139,7 @@ export class Beat extends EventEmitter<BeatEvents> {
    * confirm returns), and an outcome applied to a row not yet there would be lost.
    */
   async historyWritten(): Promise<void> {
-    await this.sendRound;
+    await this.round.handedOver();
     await this.history?.drain();
   }
 
@@ -158,6 +184,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       this.log.info('stepped down: stopping');
     }
     this.leader = false;
+    await this.heartbeating;
     await this.heartbeat.remove();
   }
 
@@ -176,39 +203,19 @@ export class Beat extends EventEmitter<BeatEvents> {
         // A dropped table or function shows up as failing statements: look at once (at most every 10 s).
         if (this.clock.now() - this.schemaCheckedAt > SCHEMA_RECHECK_AFTER_FAILURE_MS) this.schemaCheckAt = 0;
         this.emit('failure', err);
+        this.backingOff = true;
         await this.waker.sleep(delay);
+        this.backingOff = false;
       }
     }
     // Runs the broker accepted before the stop are recorded while the lease still holds.
-    await this.recorder.drain();
-    await this.history?.drain();
-    await this.recordBeforeStopping();
-    if (this.leader) this.recorder.reportUnrecorded();
-  }
-
-  /**
-   * Writes what is still pending before the beat exits. Records held by another
-   * transaction's row lock are tried again (the lease renewed meanwhile) for up to
-   * STOP_RECORD_WAIT_MS, so a short lock does not cost a re-send; a longer one is
-   * reported and left to the next leader, whose re-send carries the same task ids.
-   */
-  private async recordBeforeStopping(): Promise<void> {
-    const giveUpAt = this.clock.monotonic() + STOP_RECORD_WAIT_MS;
-    let renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
-    while (this.leader && this.recorder.hasPending) {
-      try {
-        if (!this.lease.isHeld || this.clock.monotonic() >= renewAt) {
-          if (!(await this.lease.tryAcquire())) return;
-          renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
-        }
-        await this.recorder.flush();
-      } catch (error) {
-        this.log.error({ err: error }, 'could not record the last runs');
-        return;
-      }
-      if (!this.recorder.hasPending || this.clock.monotonic() >= giveUpAt) return;
-      await new Promise<void>((resolve) => this.clock.setTimer(STOP_RECORD_RETRY_MS, resolve));
-    }
+    await this.renewal.during(this.recorder.drain());
+    await this.renewal.during(this.history?.drain());
+    await this.renewal.take(); // no request may answer after the release
+    await this.recorder.settle().catch(() => undefined); // its records are kept: written below
+    if (!this.leader) return;
+    await this.recorder.writeBeforeStopping(this.options.leaseSeconds);
+    this.recorder.reportUnrecorded();
   }
 
   private async step(): Promise<void> {
@@ -227,13 +234,13 @@ export class Beat extends EventEmitter<BeatEvents> {
       this.needFullLoad = false;
       this.pollAt = this.clock.monotonic() + this.options.maxIntervalMs;
     }
-    if (this.recorder.hasPending) await this.recorder.flush();
+    await this.awaitWrites();
     if (this.changesPending || this.clock.monotonic() >= this.pollAt) {
       this.changesPending = false;
       this.pollAt = this.clock.monotonic() + this.options.maxIntervalMs;
       await this.loader.applyChanges();
     }
-    await this.sendDue();
+    await this.round.run(() => this.stopping);
     if (this.clock.monotonic() >= this.pruneAt) {
       this.pruneAt = this.clock.monotonic() + PRUNE_EVERY_MS;
       await this.loader.prune();
@@ -241,103 +248,64 @@ export class Beat extends EventEmitter<BeatEvents> {
     const nextRun = this.table.queue.peekTime();
     const now = this.clock.now();
     const monotonic = this.clock.monotonic();
-    const sleepMs = Math.min((nextRun ?? Infinity) - now, this.pollAt - monotonic, this.renewAt - monotonic);
-    if (this.stopping) return;
-    this.emit('idle', { wakeAt: now + sleepMs, nextRunAt: nextRun ?? null });
+    const sleepMs = Math.min((nextRun ?? Infinity) - now, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
+    if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
+    // Idle only once the writes are done too: a test that waits for it then reads them
+    // (each write's end wakes the loop for a step of its own).
+    if (!this.recorder.writing && this.history?.busy !== true && this.listenerCount('idle') > 0)
+      this.emit('idle', { wakeAt: now + sleepMs, nextRunAt: nextRun ?? null });
     await this.waker.sleep(sleepMs);
   }
 
   /**
-   * Sends due runs batch by batch, as long as the lease is surely held. Two batches
-   * overlap: the next one is checked and built while the broker takes the previous one
-   * (each is still recorded only after the broker accepted it).
+   * What the background writes leave for the step: a failed records write is rethrown here
+   * (its records kept: they are written again, before anything new is sent, on the next
+   * step); records nobody writes (after a failure, or held by a row lock) are written now;
+   * and a backlog grown past MAX_UNWRITTEN (a database slower than the sending) is waited for.
    */
-  private async sendDue(): Promise<void> {
-    let inFlight: Promise<void> | undefined;
-    let endRound!: () => void;
-    this.sendRound = new Promise((resolve) => (endRound = resolve));
-    try {
-      while (!this.stopping && this.clock.monotonic() < this.renewAt) {
-        if (this.recorder.failed) break; // surfaced by settle() below
-        const token = this.lease.token;
-        if (token === null) break;
-        const ids = this.table.queue.popDue(this.clock.now(), this.options.batchSize);
-        if (ids.length === 0) break;
-        const batch = await this.loader.reread(ids);
-        const sending = this.dispatcher.send(batch, token, this.loader.installationId);
-        sending.catch(() => undefined); // awaited on the next turn or below; a failure surfaces there
-        const previous = inFlight;
-        inFlight = sending;
-        await previous;
-      }
-      await this.renewingUntil(inFlight);
-      await inFlight;
-    } finally {
-      try {
-        // After a failure the other batch still finishes (it requeues or records its own runs).
-        await inFlight?.catch(() => undefined);
-        // Beside the records' write; a failed one keeps its rows for the next batch.
-        const history = this.history?.drain();
-        await this.renewingUntil(history);
-        await history;
-      } finally {
-        endRound(); // outcome writers wait for this (historyWritten), not for the records' write
-      }
-      const settled = this.recorder.settle();
-      await this.renewingUntil(settled);
-      await settled;
+  private async awaitWrites(): Promise<void> {
+    const { recorder, history, renewal } = this;
+    if (recorder.failed) await recorder.settle();
+    if (recorder.hasPending && !recorder.writing) {
+      const flushing = recorder.flush();
+      await renewal.during(flushing);
+      await flushing;
     }
+    if (recorder.backlog > MAX_UNWRITTEN) await renewal.during(recorder.drain());
+    if (history !== null && history.backlog > MAX_UNWRITTEN) await renewal.during(history.drain());
   }
 
   /**
-   * Waits for `work` (the last batch, the records' write), renewing the lease whenever a
-   * renewal falls due meanwhile. On a loaded machine or a slow database, the writes of a
-   * burst can outlast the lease's remaining time (2/3 of its time to live): without this,
-   * the fenced write of runs already sent is refused, the beat steps down and loads every
-   * task again. Renews only a lease still surely held, under the same token; never throws
-   * (a failed renewal leaves the lease to run out, and the next step reports it).
+   * Renews the lease a few times per time to live; takes it when this process stands by
+   * or it lapsed. A leader whose lease lapsed with a records write in flight waits for
+   * that write first: its fence tells whether the lease was lost (then it steps down), and
+   * no new lease is asked for before the runs sent under the old one are recorded.
    */
-  private async renewingUntil(work: Promise<unknown> | undefined): Promise<void> {
-    if (work === undefined) return;
-    let done = false;
-    const finished = work.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    while (!done) {
-      const wait = this.renewAt - this.clock.monotonic();
-      if (wait > 0) {
-        let cancel: (() => void) | undefined;
-        await Promise.race([finished, new Promise<void>((resolve) => (cancel = this.clock.setTimer(wait, resolve)))]);
-        cancel?.();
-        continue;
-      }
-      const token = this.lease.token;
-      if (token === null) return;
-      try {
-        if (!(await this.lease.tryAcquire()) || this.lease.token !== token) return;
-      } catch {
-        return;
-      }
-      this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
+  private async keepLeadership(): Promise<void> {
+    if (this.renewal.pending) {
+      // Left by a wait that renewed the lease (LeaseRenewal.during) and was refused or failed.
+      const answer = await this.renewal.take();
+      if (answer !== undefined) await this.tookAnswer(answer, this.leader);
     }
+    if (this.leader && this.lease.isHeld && !this.renewal.due) return;
+    if (this.leader && !this.lease.isHeld && this.recorder.writing) await this.recorder.drain();
+    const wasLeader = this.leader;
+    this.renewal.start();
+    const answer = await this.renewal.take();
+    if (answer !== undefined) await this.tookAnswer(answer, wasLeader);
   }
 
-  /** Renews the lease a few times per time to live; takes it when it lapsed. */
-  private async keepLeadership(): Promise<void> {
-    if (this.leader && this.clock.monotonic() < this.renewAt && this.lease.isHeld) return;
-    let held: boolean;
-    const wasLeader = this.leader;
-    try {
-      held = await this.lease.tryAcquire();
-    } catch (error) {
-      this.emit('lease', { held: false, wasLeader, error: error instanceof Error ? error : new Error(String(error)) });
+  /** Acts on the lease's answer: reports it, and becomes leader, steps down or stands by. */
+  private async tookAnswer(answer: LeaseAnswer, wasLeader: boolean): Promise<void> {
+    const { held, error } = answer;
+    if (error !== undefined) {
+      this.emit('lease', { held: false, wasLeader, error });
+      this.renewal.retryNow();
       if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
       throw error;
     }
     this.emit('lease', { held, wasLeader });
-    await this.heartbeat.beat(held ? 'leader' : 'standby');
-    this.renewAt = this.clock.monotonic() + (this.options.leaseSeconds * 1000) / 3;
+    await (this.heartbeating = this.heartbeat.beat(held ? 'leader' : 'standby'));
     if (held && !this.leader) {
       this.leader = true;
       this.announcedStandby = false;
@@ -367,6 +335,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.schemaUsable = usable;
     if (!usable && this.leader) {
       await this.recorder.drain();
+      await this.renewal.take(); // no request may answer after the release
       await this.lease.release();
       this.stepDown("the schema is incomplete (see the schema drift above); run 'dbbeat migrate'");
     } else if (!usable) {

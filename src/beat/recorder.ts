@@ -3,16 +3,21 @@ import { type Clock, systemClock } from './clock.js';
 import type { Lease } from './lease.js';
 import type { Logger } from './logger.js';
 
+/** How long a stopping beat keeps trying to record runs whose rows another transaction locks. */
+const STOP_RECORD_WAIT_MS = 10_000;
+const STOP_RECORD_RETRY_MS = 250;
+
 /**
  * Writes what the beat did to the task table: runs the broker accepted (last_run_at,
  * total_run_count, one-off tasks disabled) and expired tasks disabled. Every write is
  * fenced by the lease token, so a leader that lost its lease writes nothing; when a
  * write finds the lease gone, `onLeaseLost` is called and the records are dropped.
  *
- * Records wait here until written: a failed write keeps them, and they are written
- * before anything new is sent. The writing of one batch's records runs beside the
- * sending of the next (the broker and the database work at the same time); at most one
- * write is in flight.
+ * Records are written in the background, beside the sending (the broker and the
+ * database work at the same time, and the beat never waits for the database's write
+ * time to send what falls due next). At most one write is in flight; the records added
+ * meanwhile go in the next one, together. A failed write keeps its records: `failed` says
+ * so, the beat's next step rethrows it (settle) and writes them before anything new is sent.
  */
 export class Recorder {
   private pending: RunRecord[] = [];
@@ -23,13 +28,22 @@ export class Recorder {
   private recording: Promise<void> | undefined;
   /** The background write's failure, boxed: whatever was thrown, even undefined, is rethrown as it was. */
   private recordingError: { error: unknown } | undefined;
+  /** The fencing token of the runs added last: the background write's. */
+  private token = '';
+  /**
+   * Counts clear() calls: a write that started before one (a leadership given up since)
+   * finds it changed, and leaves the records, the failure and the lease alone.
+   */
+  private generation = 0;
 
   constructor(
     private readonly store: Pick<BeatStore, 'recordRuns' | 'disableTasks' | 'rowLockHolders'>,
     private readonly lease: Lease,
     private readonly log: Logger,
     private readonly onLeaseLost: (reason: string) => void,
-    private readonly clock: Pick<Clock, 'now'> = systemClock,
+    private readonly clock: Clock = systemClock,
+    /** Called when a background write ends (written or failed): the beat looks at the outcome. */
+    private readonly onWriteEnded: () => void = () => undefined,
   ) {}
 
   /** Records wait to be written (new ones, or ones held by another transaction's row lock). */
@@ -42,19 +56,37 @@ export class Recorder {
     return this.recordingError !== undefined;
   }
 
-  /** Queues records and starts writing them, fenced by `token`, unless a write already runs (it takes them too). */
+  /** True while a background write is in flight. */
+  get writing(): boolean {
+    return this.recording !== undefined;
+  }
+
+  /** Records waiting for the next write (not counting the one in flight, nor the held ones). */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Queues records and starts writing them, fenced by `token`, unless a write already
+   * runs: then they go in the next write, with everything else added meanwhile.
+   */
   add(records: readonly RunRecord[], token: string): void {
-    this.pending.push(...records);
-    if (this.recording) return;
-    this.recording = (async () => {
-      try {
-        while (this.pending.length > 0) await this.flush(token);
-      } catch (error) {
-        this.recordingError = { error };
-      } finally {
-        this.recording = undefined;
-      }
-    })();
+    if (records.length === 0) return; // (writeInBackground must not end before it is assigned)
+    for (const record of records) this.pending.push(record); // no spread: a burst's batch can be large
+    this.token = token;
+    this.recording ??= this.writeInBackground();
+  }
+
+  private async writeInBackground(): Promise<void> {
+    const generation = this.generation;
+    try {
+      while (this.pending.length > 0 && generation === this.generation) await this.flush(this.token);
+    } catch (error) {
+      if (generation === this.generation) this.recordingError = { error };
+    } finally {
+      this.recording = undefined;
+      this.onWriteEnded();
+    }
   }
 
   /** Waits for the write in flight; rethrows its failure (the records stay pending). */
@@ -74,6 +106,7 @@ export class Recorder {
   async flush(token = this.lease.token): Promise<void> {
     if (!this.hasPending) return;
     if (token === null) throw new Error('cannot record runs: the lease is not held');
+    const generation = this.generation;
     const byTask = this.held;
     this.held = new Map();
     for (const record of this.pending.splice(0)) mergeInto(byTask, record);
@@ -81,9 +114,11 @@ export class Recorder {
     try {
       outcome = await this.store.recordRuns([...byTask.values()], { name: this.lease.options.name, token });
     } catch (error) {
-      this.pending.unshift(...byTask.values()); // retried before anything new is sent
+      if (generation !== this.generation) return; // stepped down meanwhile: the next leader sends them again
+      this.pending = [...byTask.values(), ...this.pending]; // retried before anything new is sent
       throw error;
     }
+    if (generation !== this.generation) return;
     if (!outcome.held) {
       // Fenced out: another leader may be running. Its re-send of these runs carries
       // the same ids, which Redis suppresses.
@@ -108,6 +143,32 @@ export class Recorder {
       );
     }
     if (newlyLocked.length > 0) await this.reportLocked(newlyLocked, now);
+  }
+
+  /**
+   * Writes what is still pending before a leader exits. Records held by another
+   * transaction's row lock are tried again (the lease renewed meanwhile) for up to
+   * STOP_RECORD_WAIT_MS, so a short lock does not cost a re-send; a longer one is
+   * reported (reportUnrecorded) and left to the next leader, whose re-send carries the
+   * same task ids. Never throws: a failure is logged.
+   */
+  async writeBeforeStopping(leaseSeconds: number): Promise<void> {
+    const giveUpAt = this.clock.monotonic() + STOP_RECORD_WAIT_MS;
+    let renewAt = this.clock.monotonic() + (leaseSeconds * 1000) / 3;
+    while (this.hasPending) {
+      try {
+        if (!this.lease.isHeld || this.clock.monotonic() >= renewAt) {
+          if (!(await this.lease.tryAcquire())) return;
+          renewAt = this.clock.monotonic() + (leaseSeconds * 1000) / 3;
+        }
+        await this.flush();
+      } catch (error) {
+        this.log.error({ err: error }, 'could not record the last runs');
+        return;
+      }
+      if (!this.hasPending || this.clock.monotonic() >= giveUpAt) return;
+      await new Promise<void>((resolve) => this.clock.setTimer(STOP_RECORD_RETRY_MS, resolve));
+    }
   }
 
   /** Runs sent but not recorded because their rows stayed locked; said once on the way out. */
@@ -180,11 +241,16 @@ export class Recorder {
     await this.recording;
   }
 
-  /** Forgets every pending record (after stepping down: the next leader sends them again). */
+  /**
+   * Forgets every pending record (after stepping down: the next leader sends them again).
+   * A write in flight finishes, but its outcome is ignored.
+   */
   clear(): void {
+    this.generation += 1;
     this.pending = [];
-    this.held.clear();
+    this.held = new Map();
     this.heldSince.clear();
+    this.recordingError = undefined;
   }
 }
 

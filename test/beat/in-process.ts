@@ -231,7 +231,9 @@ export class RunningBeat {
     for (;;) {
       const next = this.clock.nextTimerAt();
       if (next === undefined || next > until) break;
-      await this.waitIdle(() => this.clock.advance(Math.max(0, next - this.clock.now())));
+      // Rounded up: a fractional delay (a retry's backoff) read back through the wall clock's
+      // epoch milliseconds can come out a hair short, and the timer would not fire.
+      await this.waitIdle(() => this.clock.advance(Math.max(0, Math.ceil(next - this.clock.now()))));
     }
     if (until > this.clock.now()) this.clock.advance(until - this.clock.now());
   }

@@ -1,7 +1,8 @@
-// A burst's tail (the last batch, the records' write) renews the lease when a renewal
-// falls due (src/beat/loop.ts, renewingUntil): a slow write of the records must not let
-// the lease lapse and make the beat step down and load every task again. On a beat in
-// this process with the fake clock (test/beat/in-process.ts), on each test dialect.
+// The lease is renewed when a renewal falls due while a records write is in flight (the
+// write runs in the background, src/beat/recorder.ts; the renewal beside the sending,
+// src/beat/renewal.ts): a slow write of the records must not let the lease lapse and
+// make the beat step down and load every task again. On a beat in this process with the
+// fake clock (test/beat/in-process.ts), on each test dialect.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -21,6 +22,8 @@ const RENEW_MS = (LEASE_SECONDS * S) / 3;
 class HeldWrites {
   armed = false;
   readonly grants: (LeaseGrant | null)[] = [];
+  /** 'grant' and 'written' (a records write answered), in the order they happened. */
+  readonly order: ('grant' | 'written')[] = [];
   private entered: (() => void) | undefined;
   private release: (() => void) | undefined;
   private granted: (() => void) | undefined;
@@ -36,13 +39,16 @@ class HeldWrites {
               this.entered?.();
               await released;
             }
-            return target.recordRuns(...args);
+            const outcome = await target.recordRuns(...args);
+            this.order.push('written');
+            return outcome;
           };
         }
         if (property === 'acquireLease') {
           return async (...args: Parameters<BeatStore['acquireLease']>): Promise<LeaseGrant | null> => {
             const grant = await target.acquireLease(...args);
             this.grants.push(grant);
+            this.order.push('grant');
             this.granted?.();
             return grant;
           };
@@ -131,7 +137,11 @@ for (const dialect of testDialects) {
         beat.clock.advance(renewal * RENEW_MS - elapsed);
         elapsed = renewal * RENEW_MS;
         await granted;
-        await settleTurns(); // the beat takes the grant and sets its next renewal
+        // The beat takes the grant, writes its heartbeat (real time) and sleeps again.
+        for (let i = 0; i < 1000 && !((beat.clock.nextTimerAt() ?? 0) > beat.clock.now()); i++) {
+          await settleTurns();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
         assert.equal(writes.grants.length, grantsBefore + renewal, `renewal ${renewal} while the write is held`);
       }
       for (const grant of writes.grants.slice(grantsBefore)) assert.equal(grant?.token, first.token, 'same token');
@@ -143,7 +153,7 @@ for (const dialect of testDialects) {
       assert.equal((await bench.row(id)).total_run_count, 1, 'the run was recorded');
     });
 
-    test('no renewal is attempted once the lease is no longer surely held', async () => {
+    test('a lease no longer surely held is not asked for until the records write in flight has ended', async () => {
       const { beat, id } = await startWithTaskDueSoon();
       const grantsBefore = writes.grants.length;
 
@@ -154,14 +164,17 @@ for (const dialect of testDialects) {
       await settleTurns();
 
       // One jump past the lease's whole time to live: when the renewal's timer fires, the
-      // lease is no longer surely held, so the tail must not try to renew it.
+      // lease is no longer surely held, so the beat must not ask for it while the write of
+      // the runs sent under it is in flight (that write's fence decides whether it was lost).
       beat.clock.advance(LEASE_SECONDS * S);
       await settleTurns();
       assert.equal(writes.grants.length, grantsBefore, 'no renewal while not surely held');
 
+      const ordered = writes.order.length;
       await beat.waitIdle(() => writes.releaseWrite());
-      assert.equal(writes.grants.length, grantsBefore, 'none during the rest of the tail either');
+      assert.equal(writes.order[ordered], 'written', 'the held write answered before the lease was asked for again');
       assert.equal((await bench.row(id)).total_run_count, 1, 'the write, fenced by the database, went through');
+      assert.deepEqual(standby, [], 'the fence held: no step-down');
     });
   });
 }
