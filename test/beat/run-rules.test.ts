@@ -203,10 +203,11 @@ describe('beat log file and pid file', () => {
       const reported = () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('bad-args-for-the-log');
       while (!(existsSync(pidFile) && reported()) && Date.now() < deadline) await sleep(100);
       assert.equal(readFileSync(pidFile, 'utf8').trim(), String(beat.pid));
-      // A second beat with the same pid file refuses to start.
+      // A second beat with the same pid file refuses to start: a setting that cannot work while
+      // the first runs, so exit 2 (README, "Exit codes").
       const second = spawnBeat({ databaseUrl: temp.url, brokerUrl: REDIS_URL, extraArgs: ['--pidfile', pidFile] });
       const exit = await second.exited;
-      assert.equal(exit.code, 1);
+      assert.equal(exit.code, 2);
       assert.match(second.otherOutput.join('\n'), /is still running/);
       const stopped = await beat.stop();
       assert.equal(stopped.code, 0);
