@@ -1,4 +1,4 @@
-import type { BeatStore, RecordOutcome, RunRecord } from '../db/store.js';
+import { type BeatStore, type RecordOutcome, type RunRecord, unknownLockHolder } from '../db/store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Lease } from './lease.js';
 import type { Logger } from './logger.js';
@@ -187,16 +187,7 @@ export class Recorder {
     try {
       holders = await this.store.rowLockHolders(ids);
     } catch (error) {
-      holders = ids.map((id) => ({
-        id,
-        name: `#${id}`,
-        pid: null,
-        application: null,
-        client: null,
-        state: null,
-        since: null,
-        query: null,
-      }));
+      holders = ids.map((id) => unknownLockHolder(id));
       this.log.debug({ err: error }, 'could not read who holds the row locks');
     }
     for (const holder of holders) {

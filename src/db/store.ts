@@ -197,6 +197,11 @@ export interface RowLockHolder {
   query: string | null;
 }
 
+/** A row lock whose holder the database could not tell: only the task's id and name (`#id` when unknown). */
+export function unknownLockHolder(id: number, name = `#${id}`): RowLockHolder {
+  return { id, name, pid: null, application: null, client: null, state: null, since: null, query: null };
+}
+
 /** One row of the change log (dbbeat_change). */
 export interface Change {
   id: number;

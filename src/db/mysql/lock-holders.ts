@@ -1,6 +1,6 @@
 // Who holds the row locks of tasks on MySQL / MariaDB, for the log line of a held record
 // (BeatStore.rowLockHolders).
-import type { RowLockHolder } from '../store.js';
+import { type RowLockHolder, unknownLockHolder } from '../store.js';
 import type { MysqlDatabase } from './connection.js';
 import {
   CONNECTION_ID,
@@ -44,16 +44,7 @@ export class MysqlLockHolders {
     const names = new Map(
       (await this.db.query<{ id: number; name: string }>(EXISTING_TASKS, [ids])).map((row) => [row.id, row.name]),
     );
-    const unnamed = (id: number): RowLockHolder => ({
-      id,
-      name: names.get(id) ?? `#${id}`,
-      pid: null,
-      application: null,
-      client: null,
-      state: null,
-      since: null,
-      query: null,
-    });
+    const unnamed = (id: number): RowLockHolder => unknownLockHolder(id, names.get(id));
     const named = (id: number, row: LockHolderRow): RowLockHolder => ({
       id,
       name: names.get(id) ?? `#${id}`,
