@@ -6,12 +6,12 @@
 // (test/beat/in-process.ts), on each test dialect.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
 
 import type { BeatStore, RecordOutcome, RunRecord } from '../../src/db/store.js';
 import { testDialects } from '../support/dialects.js';
-import { BeatBench, type RunningBeat } from './in-process.js';
+import { BenchPerTest, type RunningBeat } from './in-process.js';
 
 const S = 1000;
 /** A Monday, on the hour: 2030-01-07T10:00:00Z. */
@@ -84,40 +84,26 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
 
 for (const dialect of testDialects) {
   describe(`records written in the background on ${dialect.name}`, () => {
-    let bench: BeatBench;
-    let running: RunningBeat | undefined;
     let writes: Writes;
-
-    before(async () => {
-      bench = await BeatBench.create(dialect);
-    });
-    after(async () => {
-      await bench.close();
-    });
-    beforeEach(async () => {
-      await bench.reset();
-      writes = new Writes();
-    });
-    afterEach(async () => {
+    // A held write is let go first, so that the beat's stop (after each test) can finish.
+    afterEach(() => {
       if (writes.mode === 'hold') writes.mode = 'pass';
-      await running?.stop();
-      running = undefined;
     });
+    const beats = new BenchPerTest(dialect, () => (writes = new Writes()));
 
     /** Tasks 'first' (due 5 s after T0) and 'second' (due 6 s after T0), every minute; a beat started at T0. */
     async function startTwoTasks(): Promise<{ beat: RunningBeat; first: number; second: number }> {
-      const first = await bench.insertTask({
+      const first = await beats.bench.insertTask({
         name: 'first',
         schedule: { interval: { every: 60, period: 'seconds' } },
         dateChanged: new Date(T0 - 55 * S),
       });
-      const second = await bench.insertTask({
+      const second = await beats.bench.insertTask({
         name: 'second',
         schedule: { interval: { every: 60, period: 'seconds' } },
         dateChanged: new Date(T0 - 54 * S),
       });
-      running = await bench.start(T0, {}, (store) => writes.wrap(store));
-      return { beat: running, first, second };
+      return { beat: await beats.start(T0, {}, (store) => writes.wrap(store)), first, second };
     }
 
     test('a slow records write does not delay the send of a run due meanwhile; one write at a time', async () => {
@@ -132,14 +118,14 @@ for (const dialect of testDialects) {
       beat.clock.advance(1 * S); // 'second' falls due while the write of 'first' is held
       await until(() => beat.broker.sentAtOf('second').length > 0, "'second' is sent");
       assert.deepEqual(beat.broker.sentAtOf('second'), [new Date(T0 + 6 * S).toISOString()], 'sent on time');
-      assert.equal((await bench.row(first)).total_run_count, 0, 'the held write has not answered yet');
+      assert.equal((await beats.bench.row(first)).total_run_count, 0, 'the held write has not answered yet');
       assert.equal(writes.inFlight, 1, "the second run's record waits for the write in flight");
 
       await beat.waitIdle(() => writes.releaseWrite());
       assert.equal(writes.maxInFlight, 1, 'never two records writes at once');
       assert.deepEqual(writes.batches.slice(-2), [[first], [second]], 'the second record in the next write');
-      assert.equal((await bench.row(first)).total_run_count, 1);
-      assert.equal((await bench.row(second)).total_run_count, 1);
+      assert.equal((await beats.bench.row(first)).total_run_count, 1);
+      assert.equal((await beats.bench.row(second)).total_run_count, 1);
     });
 
     test('a failed records write is reported on the next step and its records written again', async () => {
@@ -150,19 +136,19 @@ for (const dialect of testDialects) {
       const [error] = (await failure) as [Error];
       assert.match(error.message, /records write refused/);
       assert.deepEqual(beat.broker.slotsOf('first'), [new Date(T0 + 5 * S).toISOString()]);
-      assert.equal((await bench.row(first)).total_run_count, 0, 'not recorded yet');
+      assert.equal((await beats.bench.row(first)).total_run_count, 0, 'not recorded yet');
 
       // The loop retries after its backoff (under 250 ms): the kept record is written before anything new is sent.
       await beat.runUntil(T0 + 7 * S);
       await settleTurns();
-      assert.equal((await bench.row(first)).total_run_count, 1, 'the kept record was written');
+      assert.equal((await beats.bench.row(first)).total_run_count, 1, 'the kept record was written');
       const firstRetry = writes.batches.findIndex((ids, index) => index > 0 && ids.includes(first));
       const secondWrite = writes.batches.findIndex((ids) => ids.includes(second));
       assert.ok(
         firstRetry !== -1 && (secondWrite === -1 || firstRetry <= secondWrite),
         'retried before or with the next',
       );
-      assert.equal((await bench.row(second)).total_run_count, 1);
+      assert.equal((await beats.bench.row(second)).total_run_count, 1);
       assert.equal(beat.broker.slotsOf('first').length, 1, 'sent once');
     });
 
@@ -173,13 +159,12 @@ for (const dialect of testDialects) {
       beat.clock.advance(5 * S);
       await entered;
       let stopped = false;
-      const stopping = beat.stop().then(() => (stopped = true));
+      const stopping = beats.stop().then(() => (stopped = true));
       await settleTurns();
       assert.equal(stopped, false, 'stop waits for the write');
       writes.releaseWrite();
       await stopping;
-      running = undefined;
-      assert.equal((await bench.row(first)).total_run_count, 1, 'recorded before the beat stopped');
+      assert.equal((await beats.bench.row(first)).total_run_count, 1, 'recorded before the beat stopped');
     });
   });
 }

@@ -3,6 +3,7 @@
 // test waits for the beat's typed events, never for real time or log text
 // (graphile-worker's cron tests are the model).
 import { once } from 'node:events';
+import { after, afterEach, before, beforeEach } from 'node:test';
 
 import pino from 'pino';
 
@@ -195,6 +196,53 @@ export class BeatBench {
   async close(): Promise<void> {
     await this.db.close();
     await this.temp.drop();
+  }
+}
+
+/**
+ * The hooks every in-process test file repeats, registered on the enclosing describe: one
+ * BeatBench for it (made before its first test, closed after its last), emptied before each
+ * test, and the beat a test started stopped after it. Call inside a describe.
+ */
+export class BenchPerTest {
+  private made: BeatBench | undefined;
+  private current: RunningBeat | undefined;
+
+  /** `beforeEachTest` runs after the reset, for the file's own per-test state. */
+  constructor(dialect: TestDialect, beforeEachTest?: () => void) {
+    before(async () => {
+      this.made = await BeatBench.create(dialect);
+    });
+    after(async () => {
+      await this.made?.close();
+    });
+    beforeEach(async () => {
+      await this.bench.reset();
+      beforeEachTest?.();
+    });
+    afterEach(() => this.stop());
+  }
+
+  /** The describe's bench; there from its first test on. */
+  get bench(): BeatBench {
+    if (this.made === undefined) throw new Error('the bench is made before the first test');
+    return this.made;
+  }
+
+  /** The beat the test started last, if it has not stopped. */
+  get running(): RunningBeat | undefined {
+    return this.current;
+  }
+
+  /** BeatBench.start, remembered so that it is stopped after the test. */
+  async start(now: number, options?: BeatOptions, wrap?: (store: BeatStore) => BeatStore): Promise<RunningBeat> {
+    this.current = await this.bench.start(now, options, wrap);
+    return this.current;
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.stop();
+    this.current = undefined;
   }
 }
 

@@ -4,12 +4,12 @@
 // make the beat step down and load every task again. On a beat in this process with the
 // fake clock (test/beat/in-process.ts), on each test dialect.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
 
 import type { BeatStore, LeaseGrant, RecordOutcome } from '../../src/db/store.js';
 import { testDialects } from '../support/dialects.js';
-import { BeatBench, type RunningBeat } from './in-process.js';
+import { BenchPerTest, type RunningBeat } from './in-process.js';
 
 const S = 1000;
 /** A Monday, on the hour: 2030-01-07T10:00:00Z. */
@@ -82,35 +82,21 @@ async function settleTurns(): Promise<void> {
 
 for (const dialect of testDialects) {
   describe(`lease during a burst's tail on ${dialect.name}`, () => {
-    let bench: BeatBench;
-    let running: RunningBeat | undefined;
     let writes: HeldWrites;
     let standby: string[];
-
-    before(async () => {
-      bench = await BeatBench.create(dialect);
-    });
-    after(async () => {
-      await bench.close();
-    });
-    beforeEach(async () => {
-      await bench.reset();
+    const beats = new BenchPerTest(dialect, () => {
       writes = new HeldWrites();
       standby = [];
-    });
-    afterEach(async () => {
-      await running?.stop();
-      running = undefined;
     });
 
     /** A task first due 5 s after T0, and a beat started at T0 that is idle before it. */
     async function startWithTaskDueSoon(): Promise<{ beat: RunningBeat; id: number }> {
-      const id = await bench.insertTask({
+      const id = await beats.bench.insertTask({
         name: 'soon',
         schedule: { interval: { every: 60, period: 'seconds' } },
         dateChanged: new Date(T0 - 55 * S),
       });
-      running = await bench.start(T0, { leaseSeconds: LEASE_SECONDS }, (store) => writes.wrap(store));
+      const running = await beats.start(T0, { leaseSeconds: LEASE_SECONDS }, (store) => writes.wrap(store));
       running.beat.on('standby', ({ reason }) => standby.push(reason));
       assert.deepEqual(running.broker.slotsOf('soon'), []);
       return { beat: running, id };
@@ -150,7 +136,7 @@ for (const dialect of testDialects) {
       await beat.waitIdle(() => writes.releaseWrite());
       assert.deepEqual(standby, [], 'no step-down');
       assert.equal(beat.beat.isLeader, true);
-      assert.equal((await bench.row(id)).total_run_count, 1, 'the run was recorded');
+      assert.equal((await beats.bench.row(id)).total_run_count, 1, 'the run was recorded');
     });
 
     test('a lease no longer surely held is not asked for until the records write in flight has ended', async () => {
@@ -173,7 +159,7 @@ for (const dialect of testDialects) {
       const ordered = writes.order.length;
       await beat.waitIdle(() => writes.releaseWrite());
       assert.equal(writes.order[ordered], 'written', 'the held write answered before the lease was asked for again');
-      assert.equal((await bench.row(id)).total_run_count, 1, 'the write, fenced by the database, went through');
+      assert.equal((await beats.bench.row(id)).total_run_count, 1, 'the write, fenced by the database, went through');
       assert.deepEqual(standby, [], 'the fence held: no step-down');
     });
   });

@@ -5,13 +5,13 @@
 // django-celery-beat's documented meaning (README "Around the schedule"); where dbbeat
 // differs on purpose, the README says so.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { createBaseClient } from '../../src/model/client.js';
 import { setTasksEnabled, updateTask } from '../../src/model/task-edit.js';
 import { testDialects } from '../support/dialects.js';
 import type { TaskRowInput } from '../support/rows.js';
-import { BeatBench, type RunningBeat } from './in-process.js';
+import { type BeatBench, BenchPerTest, type RunningBeat } from './in-process.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -24,35 +24,18 @@ const at = (text: string) => Date.parse(text);
 
 for (const dialect of testDialects) {
   describe(`replayed reports: run rules on ${dialect.name}`, () => {
-    let bench: BeatBench;
-    let running: RunningBeat | undefined;
-
-    before(async () => {
-      bench = await BeatBench.create(dialect);
-    });
-    after(async () => {
-      await bench.close();
-    });
-    beforeEach(async () => {
-      await bench.reset();
-    });
-    afterEach(async () => {
-      await running?.stop();
-      running = undefined;
-    });
+    const beats = new BenchPerTest(dialect);
 
     async function task(input: Omit<TaskRowInput, 'dateChanged'> & { dateChanged?: Date }): Promise<number> {
-      return bench.insertTask({ dateChanged: new Date(T0 - HOUR), ...input });
+      return beats.bench.insertTask({ dateChanged: new Date(T0 - HOUR), ...input });
     }
 
     async function start(now = T0, options: Parameters<BeatBench['start']>[1] = {}): Promise<RunningBeat> {
-      running = await bench.start(now, options);
-      return running;
+      return beats.start(now, options);
     }
 
     async function stop(): Promise<void> {
-      await running?.stop();
-      running = undefined;
+      await beats.stop();
     }
 
     test('a one-off task does not run again when beat restarts seconds after its run (https://github.com/celery/django-celery-beat/issues/828)', async () => {
@@ -70,7 +53,11 @@ for (const dialect of testDialects) {
       await second.runUntil(T0 + 5 * MIN);
       assert.deepEqual(second.broker.slotsOf('once'), [], 'not sent again after the restart');
       // The count stays 1 (django-celery-beat resets it to 0: https://github.com/celery/django-celery-beat/issues/733).
-      assert.deepEqual(await bench.row(id), { last_run_at: new Date(T0 + 10 * S), total_run_count: 1, enabled: false });
+      assert.deepEqual(await beats.bench.row(id), {
+        last_run_at: new Date(T0 + 10 * S),
+        total_run_count: 1,
+        enabled: false,
+      });
     });
 
     test('two one-off tasks on one clocked schedule both run (https://github.com/celery/django-celery-beat/issues/283)', async () => {
@@ -84,12 +71,12 @@ for (const dialect of testDialects) {
         schedule: { clocked: { clocked_time: new Date(T0 + 30 * S) } },
         oneOff: true,
       });
-      const rows = await bench.dialect.query<{ clocked_id: number }>(
-        bench.db,
+      const rows = await beats.bench.dialect.query<{ clocked_id: number }>(
+        beats.bench.db,
         'SELECT clocked_id FROM django_celery_beat_periodictask WHERE id = $1',
         [first],
       );
-      await bench.sql('UPDATE django_celery_beat_periodictask SET clocked_id = $1 WHERE id = $2', [
+      await beats.bench.sql('UPDATE django_celery_beat_periodictask SET clocked_id = $1 WHERE id = $2', [
         rows[0]!.clocked_id,
         second,
       ]);
@@ -97,8 +84,8 @@ for (const dialect of testDialects) {
       await beat.runUntil(T0 + MIN);
       assert.deepEqual(beat.broker.slotsOf('event 1'), [iso(T0 + 30 * S)]);
       assert.deepEqual(beat.broker.slotsOf('event 2'), [iso(T0 + 30 * S)]);
-      assert.equal((await bench.row(first)).enabled, false);
-      assert.equal((await bench.row(second)).enabled, false);
+      assert.equal((await beats.bench.row(first)).enabled, false);
+      assert.equal((await beats.bench.row(second)).enabled, false);
     });
 
     test('a clocked task that already ran, and a disabled one-off task, do not stop an interval task (https://github.com/celery/django-celery-beat/issues/299, https://github.com/celery/django-celery-beat/pull/185)', async () => {
@@ -183,12 +170,12 @@ for (const dialect of testDialects) {
       });
       const beat = await start(start0, { maxInterval: 60 });
       await beat.runUntil(at('2030-01-07T08:30:00Z'));
-      await bench.sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE id IN ($1, $2)', [
+      await beats.bench.sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE id IN ($1, $2)', [
         daily,
         hourly,
       ]);
       await beat.runUntil(at('2030-01-07T10:15:00Z'));
-      await bench.sql('UPDATE django_celery_beat_periodictask SET enabled = true WHERE id IN ($1, $2)', [
+      await beats.bench.sql('UPDATE django_celery_beat_periodictask SET enabled = true WHERE id IN ($1, $2)', [
         daily,
         hourly,
       ]);
@@ -207,12 +194,16 @@ for (const dialect of testDialects) {
       const hourly = { interval: { every: 1, period: 'hours' } };
       const bulk = await task({ name: 'bulk', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
       const edited = await task({ name: 'edited', schedule: hourly, lastRunAt: new Date(realNow - 3 * HOUR) });
-      const prisma = createBaseClient(bench.db);
+      const prisma = createBaseClient(beats.bench.db);
       try {
         await setTasksEnabled(prisma, [bulk], false);
         await updateTask(prisma, edited, { enabled: false });
-        assert.equal((await bench.row(bulk)).last_run_at, null, "disabling clears last_run_at, as Django's save()");
-        assert.equal((await bench.row(edited)).last_run_at, null);
+        assert.equal(
+          (await beats.bench.row(bulk)).last_run_at,
+          null,
+          "disabling clears last_run_at, as Django's save()",
+        );
+        assert.equal((await beats.bench.row(edited)).last_run_at, null);
         // No beat ran while they were paused; resumed two hours after their last due run.
         await setTasksEnabled(prisma, [bulk], true);
         await updateTask(prisma, edited, { enabled: true });
@@ -240,7 +231,7 @@ for (const dialect of testDialects) {
       assert.deepEqual(beat.broker.slotsOf('hourly'), [iso(T0 - HOUR), iso(T0)], 'the catch-up run, then 10:00');
       assert.deepEqual(beat.broker.sentAtOf('hourly'), [iso(T0 - 5 * MIN), iso(T0)]);
       await stop();
-      await bench.reset();
+      await beats.bench.reset();
       await task({ name: 'hourly', schedule: { crontab: { minute: '0' } }, lastRunAt: new Date(T0 - 2 * HOUR) });
       const strict = await start(T0 - 5 * MIN, { maxInterval: 3600, leaseSeconds: 3600, startingDeadline: 60 });
       await strict.runUntil(T0);
@@ -262,8 +253,10 @@ for (const dialect of testDialects) {
       const beat = await start(T0 - 30 * S, { maxInterval: 5 });
       await beat.runUntil(T0);
       // Saves while the hourly run is out: its own row (args) and the other task's.
-      await bench.sql(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [hourly]);
-      await bench.sql(`UPDATE django_celery_beat_periodictask SET description = 'x' WHERE name = 'short one-off'`);
+      await beats.bench.sql(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [hourly]);
+      await beats.bench.sql(
+        `UPDATE django_celery_beat_periodictask SET description = 'x' WHERE name = 'short one-off'`,
+      );
       await beat.runUntil(T0 + 2 * HOUR);
       assert.deepEqual(beat.broker.slotsOf('hourly'), [iso(T0), iso(T0 + HOUR), iso(T0 + 2 * HOUR)]);
       assert.deepEqual(beat.broker.slotsOf('short one-off'), [iso(T0)]);

@@ -5,14 +5,14 @@
 // and each step is awaited through the beat's `idle` event: every test takes
 // milliseconds of real time, whatever span of fake time it covers.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { PyJsonText } from '../../src/broker/pyjson.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 import { runDbbeat } from '../support/cli.js';
 import { testDialects } from '../support/dialects.js';
 import type { TaskRowInput } from '../support/rows.js';
-import { BeatBench, type RunningBeat } from './in-process.js';
+import { type BeatBench, BenchPerTest, type RunningBeat } from './in-process.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -23,34 +23,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 for (const dialect of testDialects) {
   describe(`run rules on ${dialect.name}`, () => {
-    let bench: BeatBench;
-    let running: RunningBeat | undefined;
-
-    before(async () => {
-      bench = await BeatBench.create(dialect);
-    });
-    after(async () => {
-      await bench.close();
-    });
-    beforeEach(async () => {
-      await bench.reset();
-    });
-    afterEach(async () => {
-      await running?.stop();
-      running = undefined;
-    });
+    const beats = new BenchPerTest(dialect);
 
     async function task(input: Omit<TaskRowInput, 'dateChanged'> & { dateChanged?: Date }): Promise<number> {
-      return bench.insertTask({ dateChanged: new Date(T0 - HOUR), ...input });
+      return beats.bench.insertTask({ dateChanged: new Date(T0 - HOUR), ...input });
     }
 
     async function start(now = T0, options: Parameters<BeatBench['start']>[1] = {}): Promise<RunningBeat> {
-      running = await bench.start(now, options);
-      return running;
+      return beats.start(now, options);
     }
 
     async function row(id: number): Promise<{ last_run_at: Date | null; total_run_count: number; enabled: boolean }> {
-      return bench.row(id);
+      return beats.bench.row(id);
     }
 
     /** The args a worker would receive, as a JS value. */
@@ -319,7 +303,7 @@ for (const dialect of testDialects) {
           args: '[1]',
         });
         const beat = await start(T0, noPolling);
-        await bench.sql(`UPDATE django_celery_beat_periodictask SET args = '[2]' WHERE id = $1`, [id]);
+        await beats.bench.sql(`UPDATE django_celery_beat_periodictask SET args = '[2]' WHERE id = $1`, [id]);
         await beat.runUntil(T0 + 10 * S);
         assert.deepEqual(
           beat.broker.received.map((r) => argsOf(r.message)),
@@ -339,8 +323,8 @@ for (const dialect of testDialects) {
           dateChanged: new Date(T0),
         });
         const beat = await start(T0, noPolling);
-        await bench.sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE id = $1', [disabled]);
-        await bench.sql('DELETE FROM django_celery_beat_periodictask WHERE id = $1', [deleted]);
+        await beats.bench.sql('UPDATE django_celery_beat_periodictask SET enabled = false WHERE id = $1', [disabled]);
+        await beats.bench.sql('DELETE FROM django_celery_beat_periodictask WHERE id = $1', [deleted]);
         await beat.runUntil(T0 + MIN);
         assert.deepEqual(beat.broker.received, []);
       });
@@ -352,7 +336,7 @@ for (const dialect of testDialects) {
           dateChanged: new Date(T0),
         });
         const beat = await start(T0, noPolling);
-        await bench.sql(
+        await beats.bench.sql(
           `UPDATE django_celery_beat_intervalschedule SET every = 30
        WHERE id = (SELECT interval_id FROM django_celery_beat_periodictask WHERE id = $1)`,
           [id],
@@ -370,8 +354,8 @@ for (const dialect of testDialects) {
           dateChanged: new Date(T0),
         });
         const beat = await start(T0, { maxInterval: 5 });
-        await bench.sql(`UPDATE django_celery_beat_periodictask SET start_time = $1 WHERE id = $2`, [
-          bench.time(new Date(T0 + 10 * MIN)),
+        await beats.bench.sql(`UPDATE django_celery_beat_periodictask SET start_time = $1 WHERE id = $2`, [
+          beats.bench.time(new Date(T0 + 10 * MIN)),
           id,
         ]);
         await beat.runUntil(T0 + 10 * MIN - 1);

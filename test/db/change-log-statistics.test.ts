@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { READ_CHANGES_AFTER } from '../../src/db/postgres/statements.js';
 import { PostgresStore } from '../../src/db/postgres/store.js';
-import { createMigratedDatabase, type TempDatabase } from '../support/postgres.js';
+import { createMigratedDatabase, planNodeTypes, type TempDatabase } from '../support/postgres.js';
 
 let temp: TempDatabase;
 let db: OpenDatabase;
@@ -22,11 +22,6 @@ after(async () => {
   await temp?.drop();
 });
 
-/** The plan's node types, depth first. */
-function nodeTypes(plan: { 'Node Type': string; Plans?: unknown[] }): string[] {
-  return [plan['Node Type'], ...(plan.Plans ?? []).flatMap((child) => nodeTypes(child as typeof plan))];
-}
-
 test('after a bulk write, the start-up ANALYZE covers the change log, and reading new changes uses its index', async () => {
   await db.query(
     `INSERT INTO dbbeat_change (table_name, row_id, op) SELECT 'django_celery_beat_periodictask', g, 'I' FROM generate_series(1, 200000) AS g`,
@@ -36,11 +31,7 @@ test('after a bulk write, the start-up ANALYZE covers the change log, and readin
   const [{ top }] = (await db.query<{ top: string }>('SELECT max(id)::text AS top FROM dbbeat_change')) as [
     { top: string },
   ];
-  const [explained] = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Node Type': string } }] }>(
-    `EXPLAIN (FORMAT JSON) ${READ_CHANGES_AFTER}`,
-    [top, []],
-  );
-  const types = nodeTypes(explained!['QUERY PLAN'][0].Plan);
+  const types = await planNodeTypes(db, READ_CHANGES_AFTER, [top, []]);
   assert.ok(!types.includes('Seq Scan'), `plan: ${types.join(' > ')}`);
   // Analysed once: a second start finds statistics in place.
   assert.deepEqual(await new PostgresStore(db).ensureStatistics(), []);

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { LOAD_ENABLED_TASKS_RANGE, NEXT_ENABLED_TASK_ID } from '../../src/db/postgres/statements.js';
 import { PostgresStore } from '../../src/db/postgres/store.js';
-import { createMigratedDatabase, type TempDatabase } from '../support/postgres.js';
+import { createMigratedDatabase, planNodeTypes, type TempDatabase } from '../support/postgres.js';
 
 let temp: TempDatabase;
 let db: OpenDatabase;
@@ -21,17 +21,8 @@ after(async () => {
   await temp?.drop();
 });
 
-/** The plan's node types, depth first. */
-function nodeTypes(plan: { 'Node Type': string; Plans?: unknown[] }): string[] {
-  return [plan['Node Type'], ...(plan.Plans ?? []).flatMap((child) => nodeTypes(child as typeof plan))];
-}
-
-async function planOf(sql: string, params: unknown[]): Promise<string[]> {
-  const [explained] = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Node Type': string } }] }>(
-    `EXPLAIN (FORMAT JSON) ${sql}`,
-    params,
-  );
-  return nodeTypes(explained!['QUERY PLAN'][0].Plan);
+function planOf(sql: string, params: unknown[]): Promise<string[]> {
+  return planNodeTypes(db, sql, params);
 }
 
 test('without statistics, page reads scan a range of the primary key, and pages stay exact', async () => {

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { postgresDialect } from '../support/dialects.js';
-import { BeatBench, type RunningBeat } from '../beat/in-process.js';
+import { BenchPerTest } from '../beat/in-process.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,51 +22,36 @@ const T0 = Date.parse('2030-01-07T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('replayed reports: Django writes, dbbeat schedules', () => {
-  let bench: BeatBench;
-  let running: RunningBeat | undefined;
-
-  before(async () => {
-    bench = await BeatBench.create(postgresDialect);
-  });
-  after(async () => {
-    await bench.close();
-  });
-  beforeEach(async () => {
-    await bench.reset();
-  });
-  afterEach(async () => {
-    await running?.stop();
-    running = undefined;
-  });
+  const beats = new BenchPerTest(postgresDialect);
 
   /** Runs one step of django_replays.py; returns its output. */
   async function django(...args: string[]): Promise<string> {
     const { stdout } = await run('/usr/bin/python3', [`${here}/django_replays.py`, ...args], {
-      env: { ...process.env, DBBEAT_DJANGO_DATABASE_URL: bench.temp.url, PYTHONPATH: here },
+      env: { ...process.env, DBBEAT_DJANGO_DATABASE_URL: beats.bench.temp.url, PYTHONPATH: here },
       timeout: 60_000,
     });
     return stdout;
   }
 
   test('a crontab edited in Django admin (CrontabSchedule.save(), the task row untouched) is followed without a restart (https://github.com/celery/django-celery-beat/issues/42, https://github.com/celery/django-celery-beat/issues/7)', async () => {
-    await bench.insertTask({
+    await beats.bench.insertTask({
       name: 'nightly',
       schedule: { crontab: { minute: '0', hour: '4' } },
       dateChanged: new Date(T0 - HOUR),
     });
-    running = await bench.start(T0 + 10 * S, { maxInterval: 5 });
+    const running = await beats.start(T0 + 10 * S, { maxInterval: 5 });
     await django('crontab', 'nightly', '*', '*');
     await running.runUntil(T0 + 2 * MIN);
     assert.deepEqual(running.broker.slotsOf('nightly'), [iso(T0 + MIN), iso(T0 + 2 * MIN)]);
   });
 
   test("a pause through Django's queryset update() (no save(), last_run_at kept) gives no run on resume for the slot missed (https://github.com/celery/django-celery-beat/issues/510)", async () => {
-    await bench.insertTask({
+    await beats.bench.insertTask({
       name: 'hourly',
       schedule: { interval: { every: 1, period: 'hours' } },
       lastRunAt: new Date(T0 - 59 * MIN),
     });
-    running = await bench.start(T0, { maxInterval: 5 });
+    const running = await beats.start(T0, { maxInterval: 5 });
     await django('bulk', 'hourly', 'false');
     await running.runUntil(T0 + 5 * MIN); // its slot, T0 + 1 min, passes while it is paused
     await django('bulk', 'hourly', 'true');
@@ -77,12 +62,12 @@ describe('replayed reports: Django writes, dbbeat schedules', () => {
   });
 
   test('last_run_at and total_run_count, as Django reads them, follow every run (https://github.com/celery/django-celery-beat/issues/674, https://github.com/celery/django-celery-beat/issues/60, https://github.com/celery/django-celery-beat/issues/320)', async () => {
-    await bench.insertTask({
+    await beats.bench.insertTask({
       name: 'counted',
       schedule: { interval: { every: 10, period: 'seconds' } },
       dateChanged: new Date(T0),
     });
-    running = await bench.start(T0, { maxInterval: 5 });
+    const running = await beats.start(T0, { maxInterval: 5 });
     for (const k of [1, 2, 3]) {
       await running.runUntil(T0 + k * 10 * S);
       assert.equal(running.broker.slotsOf('counted').length, k);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 import { migrate } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { testTag } from './cleanup.js';
 
@@ -115,4 +116,16 @@ export async function holdRowLock(url: string, table: string, id: number): Promi
       await client.end().catch(() => undefined);
     },
   };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  Plans?: PlanNode[];
+}
+
+/** The node types of a statement's plan (`EXPLAIN (FORMAT JSON)`), depth first: e.g. `['Limit', 'Index Scan']`. */
+export async function planNodeTypes(db: Pick<Database, 'query'>, sql: string, params: unknown[]): Promise<string[]> {
+  const [explained] = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const types = (plan: PlanNode): string[] => [plan['Node Type'], ...(plan.Plans ?? []).flatMap(types)];
+  return types(explained!['QUERY PLAN'][0].Plan);
 }
