@@ -76,6 +76,9 @@ describe('change feed on PostgreSQL', () => {
       // Writers queue on PeriodicTasks' row (the trigger bumps it), so an out-of-order
       // commit takes a transaction that writes again after another one took its id.
       const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      // `second` commits only when the test says so: once `first` commits, its insert goes on at
+      // once, and in autocommit its change could land before the read below (a race, not the case).
+      await second.query('BEGIN');
       await first.query('BEGIN');
       const a = await insertTask(first, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
       const blocked = insertTask(second, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
@@ -88,6 +91,7 @@ describe('change feed on PostgreSQL', () => {
         [a, b],
       );
       const late = await blocked;
+      await second.query('COMMIT');
       assert.deepEqual(await feed.changedTaskIds(), [late]);
       assert.deepEqual(await feed.changedTaskIds(), []);
     } finally {
