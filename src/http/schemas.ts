@@ -2,6 +2,7 @@
 // Requests are checked by our own code (task-input.ts and checkPeriodicTask), not by
 // these schemas, so that every error is a 422 that names the field and the value,
 // and so that no validator coerces or strips what the user sent.
+import { SOLAR_EVENT_NAMES } from '../schedules/solar.js';
 
 const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
 const dateTime = { type: 'string', format: 'date-time' };
@@ -34,17 +35,7 @@ const solar = {
   properties: {
     event: {
       type: 'string',
-      enum: [
-        'dawn_astronomical',
-        'dawn_nautical',
-        'dawn_civil',
-        'sunrise',
-        'solar_noon',
-        'sunset',
-        'dusk_civil',
-        'dusk_nautical',
-        'dusk_astronomical',
-      ],
+      enum: [...SOLAR_EVENT_NAMES],
     },
     latitude: { type: 'number', minimum: -90, maximum: 90 },
     longitude: { type: 'number', minimum: -180, maximum: 180 },

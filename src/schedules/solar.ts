@@ -17,7 +17,8 @@ const STEP_PAST_EVENT_MS = 60_000;
  */
 const SEARCH_LIMIT_DAYS = 370;
 
-const SOLAR_EVENT_NAMES = Object.keys(SOLAR_EVENT_SEARCHES) as SolarEvent[];
+/** django-celery-beat's SolarSchedule.event values, dawn to dusk. */
+export const SOLAR_EVENT_NAMES: readonly SolarEvent[] = Object.keys(SOLAR_EVENT_SEARCHES) as SolarEvent[];
 
 function isSolarEvent(value: unknown): value is SolarEvent {
   return typeof value === 'string' && Object.hasOwn(SOLAR_EVENT_SEARCHES, value);

@@ -3,20 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ScheduleError } from '../../src/schedules/errors.js';
-import { createSolarSchedule } from '../../src/schedules/solar.js';
+import { createSolarSchedule, SOLAR_EVENT_NAMES } from '../../src/schedules/solar.js';
 import type { SolarEvent } from '../../src/schedules/types.js';
 
-const EVENTS: SolarEvent[] = [
-  'dawn_astronomical',
-  'dawn_nautical',
-  'dawn_civil',
-  'sunrise',
-  'solar_noon',
-  'sunset',
-  'dusk_civil',
-  'dusk_nautical',
-  'dusk_astronomical',
-];
+const EVENTS = SOLAR_EVENT_NAMES;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 

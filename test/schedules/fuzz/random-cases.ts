@@ -1,6 +1,8 @@
 // Seeded random schedule cases for the differential fuzzer, in the conformance
 // file's form: {"schedule": {...}, "after": "<ISO UTC>", "count": K}.
 
+import { SOLAR_EVENT_NAMES } from '../../../src/schedules/solar.js';
+
 import { crontabCase, oddCrontabCase } from './crontab-cases.js';
 import { Random, awkwardInstant } from './random.js';
 
@@ -43,18 +45,6 @@ function intervalCase(random: Random): FuzzCase {
   return { schedule: { interval }, after: awkwardInstant(random), count: random.int(1, 5) };
 }
 
-const SOLAR_EVENTS = [
-  'dawn_astronomical',
-  'dawn_nautical',
-  'dawn_civil',
-  'sunrise',
-  'solar_noon',
-  'sunset',
-  'dusk_civil',
-  'dusk_nautical',
-  'dusk_astronomical',
-];
-
 function solarCase(random: Random): FuzzCase {
   const polar = random.chance(0.35);
   const magnitude = polar ? 60 + random.next() * 30 : random.next() * 60;
@@ -62,7 +52,7 @@ function solarCase(random: Random): FuzzCase {
   const longitude = Number((random.next() * 360 - 180).toFixed(6));
   const after = new Date(Date.UTC(random.int(2025, 2030), 0, 1) + random.next() * 365 * 86_400_000);
   return {
-    schedule: { solar: { event: random.pick(SOLAR_EVENTS), latitude, longitude } },
+    schedule: { solar: { event: random.pick(SOLAR_EVENT_NAMES), latitude, longitude } },
     after: after.toISOString(),
     count: random.int(1, 3),
   };
