@@ -248,7 +248,9 @@ export class Beat extends EventEmitter<BeatEvents> {
     const nextRun = this.table.queue.peekTime();
     const now = this.clock.now();
     const monotonic = this.clock.monotonic();
-    const sleepMs = Math.min((nextRun ?? Infinity) - now, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
+    // The next run, but not before the next batch may be popped (SendRound.nextBatchAt).
+    const runInMs = Math.max((nextRun ?? Infinity) - now, this.round.nextBatchAt - monotonic);
+    const sleepMs = Math.min(runInMs, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
     if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
     // Idle only once the writes are done too: a test that waits for it then reads them
     // (each write's end wakes the loop for a step of its own).
@@ -283,7 +285,10 @@ export class Beat extends EventEmitter<BeatEvents> {
    */
   private async keepLeadership(): Promise<void> {
     if (this.renewal.pending) {
-      // Left by a wait that renewed the lease (LeaseRenewal.during) and was refused or failed.
+      // A renewal sent beside the sending (SendRound) and not answered yet: while the lease
+      // is surely held, the loop goes on (the answer wakes it); else it waits for it.
+      if (this.leader && this.lease.isHeld && !this.renewal.answered) return;
+      // Or one answered, or left by a wait that renewed the lease (LeaseRenewal.during) and was refused or failed.
       const answer = await this.renewal.take();
       if (answer !== undefined) await this.tookAnswer(answer, this.leader);
     }
@@ -305,7 +310,9 @@ export class Beat extends EventEmitter<BeatEvents> {
       throw error;
     }
     this.emit('lease', { held, wasLeader });
-    await (this.heartbeating = this.heartbeat.beat(held ? 'leader' : 'standby'));
+    this.heartbeating = this.heartbeat.beat(held ? 'leader' : 'standby');
+    // A renewed leader's heartbeat is written beside the sending (it never throws); a change of role waits for it.
+    if (held !== wasLeader || !held) await this.heartbeating;
     if (held && !this.leader) {
       this.leader = true;
       this.announcedStandby = false;

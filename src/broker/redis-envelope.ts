@@ -7,64 +7,11 @@
 // a string would be concatenated into the command and converted to UTF-8 again.
 import { randomUUID } from 'node:crypto';
 
+import { EnvelopeArena } from './envelope-arena.js';
 import type { Destination } from './message.js';
 import { buildProtocol2, ORIGIN, protocol2Shared, pythonIsoformat, REPLY_TO } from './message.js';
 import { PyDict, PyJsonText } from './pyjson.js';
 import type { TaskMessage } from './types.js';
-
-/**
- * Where envelopes are written as UTF-8, one after another. What was written since the
- * last {@link cut} stays contiguous (moved to a larger slab when the current one is
- * full), so a script call's envelopes go to Redis as one argument.
- */
-export class EnvelopeArena {
-  private slab = Buffer.alloc(0);
-  private start = 0;
-  private used = 0;
-
-  /** @param slabBytes the smallest slab allocated */
-  constructor(private readonly slabBytes = 1 << 20) {}
-
-  /** The slab to write up to `bytes` into, at {@link offset}. */
-  room(bytes: number): Buffer {
-    if (this.slab.length - this.used < bytes) {
-      const open = this.used - this.start;
-      const slab = Buffer.allocUnsafe(Math.max(this.slabBytes, 2 * (open + bytes)));
-      this.slab.copy(slab, 0, this.start, this.used);
-      this.slab = slab;
-      this.start = 0;
-      this.used = open;
-    }
-    return this.slab;
-  }
-
-  /** Where the next write starts in the slab {@link room} returned. */
-  get offset(): number {
-    return this.used;
-  }
-
-  /** Bytes left in the current slab. */
-  get left(): number {
-    return this.slab.length - this.used;
-  }
-
-  /** Keeps the `bytes` just written at {@link offset}. */
-  commit(bytes: number): void {
-    this.used += bytes;
-  }
-
-  /** Forgets the last `bytes` kept (a message refused after it was written). */
-  drop(bytes: number): void {
-    this.used -= bytes;
-  }
-
-  /** What was kept since the last cut, as one view. */
-  cut(): Buffer {
-    const view = this.slab.subarray(this.start, this.used);
-    this.start = this.used;
-    return view;
-  }
-}
 
 /**
  * The fixed bytes of one task version's envelope, around the per-run values:

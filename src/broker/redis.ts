@@ -9,7 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
-import { EnvelopeArena, writeRedisEnvelope } from './redis-envelope.js';
+import { EnvelopeArena, SlabPool } from './envelope-arena.js';
+import { writeRedisEnvelope } from './redis-envelope.js';
 import { bindingKey, exchangeQueues, priorityListName, queueBindingMember, SEP } from './redis-kombu.js';
 import {
   type Binding,
@@ -79,6 +80,14 @@ class RedisBroker implements Broker {
   /** The marker TTL as the script's argument. */
   private readonly ttlText: string;
   private lastBinding: Binding | undefined;
+  /**
+   * Envelope bytes per message in the last publish: each publish sizes its arena from it,
+   * with slabs from `slabs`. A fresh 1 MiB slab per call, under a steady load's small
+   * batches (tens of runs), allocated gigabytes a minute outside the heap and set off a
+   * major GC every second (pauses up to 0.3 s); see envelope-arena.ts.
+   */
+  private envelopeBytes = 1024;
+  private readonly slabs = new SlabPool();
 
   constructor(url: string, options: BrokerOptions) {
     this.routing = options.routing ?? DEFAULT_ROUTING;
@@ -129,13 +138,14 @@ class RedisBroker implements Broker {
     const routes = named ? await this.resolveExchangeRoutes(destinations) : NO_ROUTES;
     const outcomes = new Array<PublishOutcome>(count);
     // One script call per chunk, all chunks in one pipeline (one round trip).
-    const arena = new EnvelopeArena();
+    const arena = new EnvelopeArena(Math.ceil(count * this.envelopeBytes * 1.25), this.slabs);
     const chunks: Chunk[] = [];
     let chunk = new Chunk();
+    let bytes = 0;
     for (let index = 0; index < count; index++) {
       const message = messages[index]!;
       try {
-        this.prepare(message, destinations[index]!, routes, now, arena, chunk);
+        bytes += this.prepare(message, destinations[index]!, routes, now, arena, chunk);
       } catch (error) {
         // A message that cannot be serialised fails alone.
         outcomes[index] = { id: message.id, status: 'failed', error: error as Error };
@@ -153,6 +163,7 @@ class RedisBroker implements Broker {
       chunks.push(chunk);
     }
     if (chunks.length === 0) return outcomes;
+    this.envelopeBytes = bytes / count;
     const pipeline = this.client.pipeline();
     const publishOnce = (pipeline as unknown as { dbbeatPublishOnce: PipelinePublishOnce }).dbbeatPublishOnce;
     for (const { keys, bindingKeys, members, indexes, layout, envelopes } of chunks) {
@@ -166,6 +177,8 @@ class RedisBroker implements Broker {
     }
     const replies = await pipeline.exec();
     if (!replies) throw new Error(`Redis broker ${this.display}: the pipeline was discarded`);
+    // Every call answered: no view of the arena is written (or written again after a reconnect) any more.
+    if (replies.every(([error]) => !error)) arena.release();
     chunks.forEach(({ indexes }, chunkIndex) => {
       const [error, reply] = replies[chunkIndex] ?? [new Error('no reply'), null];
       // An error for a whole call means the connection (or the script) failed: no
@@ -212,6 +225,7 @@ class RedisBroker implements Broker {
   /**
    * Adds one message's share of the script call to `chunk` (see redis-publish-script.ts
    * for the layout): its dedupe marker, lists and binding, its envelope written to `arena`.
+   * @returns the envelope's size in bytes
    * @throws when the message cannot be serialised or is over the size limit (nothing added)
    */
   private prepare(
@@ -221,7 +235,7 @@ class RedisBroker implements Broker {
     now: Date,
     arena: EnvelopeArena,
     chunk: Chunk,
-  ): void {
+  ): number {
     const bytes = writeRedisEnvelope(message, destination, now, arena);
     if (bytes > this.maxMessageBytes) {
       arena.drop(bytes);
@@ -242,6 +256,7 @@ class RedisBroker implements Broker {
     // Celery declares the task's queue before publishing, which records its binding.
     const binding = declare ? chunk.bindingNumber(this.bindingOf(declare)) : 0;
     chunk.layout += `${lists} ${binding} ${bytes} `;
+    return bytes;
   }
 
   /** The binding set and member a declared queue records, for the last queue seen (a batch mostly has one). */

@@ -6,12 +6,8 @@ import { describe, test } from 'node:test';
 
 import { destinationOf } from '../../src/broker/message.js';
 import { PyJsonText } from '../../src/broker/pyjson.js';
-import {
-  buildRedisEnvelope,
-  EnvelopeArena,
-  redisEnvelope,
-  writeRedisEnvelope,
-} from '../../src/broker/redis-envelope.js';
+import { EnvelopeArena, SlabPool } from '../../src/broker/envelope-arena.js';
+import { buildRedisEnvelope, redisEnvelope, writeRedisEnvelope } from '../../src/broker/redis-envelope.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../../src/broker/routing.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 
@@ -131,6 +127,38 @@ describe('Redis envelope template', () => {
       assert.equal(text.replace(TAG, ''), full.replace(TAG, ''));
       assert.equal(bytes.length, Buffer.byteLength(text, 'utf8'));
     }
+  });
+
+  test('a pool hands a released slab to the next arena, never one still in use, and keeps no more than its size', () => {
+    const pool = new SlabPool(256 * 1024);
+    const now = new Date('2026-11-30T10:00:00.000Z');
+    const write = (arena: EnvelopeArena, id: string) => {
+      const message = run({ id });
+      writeRedisEnvelope(message, destinationOf(message), now, arena);
+      return { view: arena.cut(), full: buildRedisEnvelope(message, destinationOf(message), now) };
+    };
+    const first = new EnvelopeArena(1000, pool);
+    const a = write(first, 'first');
+    const second = new EnvelopeArena(1000, pool); // the first still in use: a slab of its own
+    const b = write(second, 'second');
+    assert.notEqual(a.view.buffer, b.view.buffer);
+    assert.equal(a.view.toString('utf8').replace(TAG, ''), a.full.replace(TAG, ''));
+    first.release();
+    const third = new EnvelopeArena(1000, pool);
+    const c = write(third, 'third');
+    assert.equal(c.view.buffer, a.view.buffer, 'the released slab is reused');
+    assert.equal(b.view.toString('utf8').replace(TAG, ''), b.full.replace(TAG, ''), 'the slab in use is untouched');
+    assert.equal(c.view.toString('utf8').replace(TAG, ''), c.full.replace(TAG, ''));
+    // Slabs beyond the pool's size are left to the GC: 64 KiB slabs, four fit in 256 KiB.
+    const arenas = Array.from({ length: 6 }, (_, n) => {
+      const arena = new EnvelopeArena(1000, pool);
+      write(arena, `many-${n}`);
+      return arena;
+    });
+    const buffers = new Set<ArrayBufferLike>();
+    for (const arena of arenas) arena.release();
+    for (let n = 0; n < 6; n++) buffers.add(write(new EnvelopeArena(1000, pool), `again-${n}`).view.buffer);
+    assert.equal(buffers.size, 6, 'no slab is handed out twice');
   });
 
   test('an envelope larger than a slab gets a slab of its own', () => {
