@@ -14,6 +14,9 @@ import type { TaskFailures } from './task-failures.js';
 import { runTaskId } from './task-id.js';
 import type { SendSpec, TaskTable } from './task-table.js';
 
+/** The id a prepared message carries: only its shape matters (a run's own id is filled in when it is sent). */
+const PREPARED_ID = '00000000-0000-5000-8000-000000000000';
+
 /** A run to send, as planned before the broker answers. */
 interface PlannedRun {
   id: number;
@@ -163,6 +166,26 @@ export class Dispatcher {
     this.history?.add(history);
     await this.recorder.disable(batch.expired);
     this.emit('sent', { sent: sent.length, duplicates, failed: failed + unbuilt, skipped, runs: sent });
+  }
+
+  /**
+   * Prepares the message of task `id`'s next run ahead of its time (see PrepareAhead): its
+   * SendSpec (args parsed), its route, and the broker's encoding work (Broker.prepare).
+   * Sends and records nothing; never throws (a message that cannot be built fails when
+   * its run is sent).
+   */
+  prepare(id: number): void {
+    const entry = this.table.get(id);
+    if (entry === undefined || this.broker.prepare === undefined) return;
+    const { spec, slot } = entry;
+    let message: TaskMessage;
+    try {
+      message = messageFor(spec, PREPARED_ID, new Date(slot), new Date(this.clock.now()));
+      this.queueOf(spec);
+    } catch {
+      return;
+    }
+    this.broker.prepare(message);
   }
 
   /** A run-history row for a run of `spec` scheduled at `slot` (epoch ms), sent (or skipped) at `at`. */

@@ -12,6 +12,7 @@ import { HistoryWriter } from './history.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
+import { PREPARE_WHEN_IDLE_MS, PrepareAhead } from './prepare-ahead.js';
 import { type LeaseAnswer, LeaseRenewal } from './renewal.js';
 import { type SchemaRepair, SchemaWatch } from './schema-watch.js';
 import { SendRound } from './send-round.js';
@@ -50,6 +51,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   /** Writes run history (dbbeat_run); null when history is off. */
   private readonly history: HistoryWriter | null;
   private readonly round: SendRound;
+  private readonly ahead: PrepareAhead;
   private readonly renewal: LeaseRenewal;
   /** The last heartbeat write, awaited before the row is removed on stop. */
   private heartbeating: Promise<void> = Promise.resolve();
@@ -120,6 +122,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       (reason) => this.stepDown(reason),
       this.history,
     );
+    this.ahead = new PrepareAhead(this.table.queue, (id) => this.dispatcher.prepare(id));
     this.round = new SendRound(
       this.table,
       this.loader,
@@ -230,6 +233,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       return;
     }
     if (this.needFullLoad) {
+      this.ahead.reset();
       await this.loader.loadAll();
       this.needFullLoad = false;
       this.pollAt = this.clock.monotonic() + this.options.maxIntervalMs;
@@ -252,6 +256,8 @@ export class Beat extends EventEmitter<BeatEvents> {
     const runInMs = Math.max((nextRun ?? Infinity) - now, this.round.nextBatchAt - monotonic);
     const sleepMs = Math.min(runInMs, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
     if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
+    // A quiet spell: prepare the next runs' messages, a slice at a time, then look again.
+    if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun)) return;
     // Idle only once the writes are done too: a test that waits for it then reads them
     // (each write's end wakes the loop for a step of its own).
     if (!this.recorder.writing && this.history?.busy !== true && this.listenerCount('idle') > 0)

@@ -96,6 +96,27 @@ export class RunQueue {
     return due;
   }
 
+  /**
+   * Handles whose run is after `after` and at or before `until` (epoch ms), at most
+   * `limit`, in no particular order; the queue is left as it is. Walks only the part of
+   * the heap at or before `until`: O(handles due by then).
+   */
+  dueBetween(after: number, until: number, limit: number): number[] {
+    this.order();
+    const found: number[] = [];
+    const stack: number[] = this.length > 0 ? [0] : [];
+    while (stack.length > 0 && found.length < limit) {
+      const index = stack.pop()!;
+      const time = this.heapTimes[index]!;
+      if (time > until) continue; // so is everything below it
+      if (time > after) found.push(this.heap[index]!);
+      const child = index * 2 + 1;
+      if (child < this.length) stack.push(child);
+      if (child + 1 < this.length) stack.push(child + 1);
+    }
+    return found;
+  }
+
   clear(): void {
     if (this.length > 0) this.position.fill(-1);
     this.length = 0;

@@ -38,6 +38,8 @@ export interface TaskQueue {
   peekTime(): number | undefined;
   /** Removes and returns up to `limit` task ids whose run is at or before `now`, earliest first. */
   popDue(now: number, limit: number): number[];
+  /** Up to `limit` task ids whose run is after `after` and at or before `until`, in no order; nothing is removed. */
+  dueBetween(after: number, until: number, limit: number): number[];
 }
 
 /**
@@ -84,6 +86,7 @@ export class TaskTable {
       },
       peekTime: () => runs.peekTime(),
       popDue: (now, limit) => runs.popDue(now, limit).map((slot) => this.ids[slot]!),
+      dueBetween: (after, until, limit) => runs.dueBetween(after, until, limit).map((slot) => this.ids[slot]!),
     };
   }
 

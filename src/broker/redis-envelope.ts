@@ -86,6 +86,23 @@ export function writeRedisEnvelope(
 }
 
 /**
+ * Builds the template of `message`'s task version now, where {@link writeRedisEnvelope}
+ * would build it on the version's second send; a message that is built in full (its own
+ * headers, an eta, an id JSON would escape) has none. Never throws.
+ */
+export function prepareRedisEnvelope(message: TaskMessage, destination: Destination): void {
+  const args = message.args;
+  if (!(args instanceof PyJsonText) || !templated(message) || !PLAIN_ID.test(message.id)) return;
+  const template = templates.get(args);
+  if (template != null && matches(template, message, destination)) return;
+  try {
+    templates.set(args, templateOf(message, destination));
+  } catch {
+    // Not encodable: the publish reports it, for this message alone.
+  }
+}
+
+/**
  * The envelope as text ({@link writeRedisEnvelope} decoded): the same bytes, for
  * callers that want a string (the bench's floor).
  */

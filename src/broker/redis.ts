@@ -10,7 +10,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
 import { EnvelopeArena, SlabPool } from './envelope-arena.js';
-import { writeRedisEnvelope } from './redis-envelope.js';
+import { prepareRedisEnvelope, writeRedisEnvelope } from './redis-envelope.js';
 import { bindingKey, exchangeQueues, priorityListName, queueBindingMember, SEP } from './redis-kombu.js';
 import {
   type Binding,
@@ -145,7 +145,7 @@ class RedisBroker implements Broker {
     for (let index = 0; index < count; index++) {
       const message = messages[index]!;
       try {
-        bytes += this.prepare(message, destinations[index]!, routes, now, arena, chunk);
+        bytes += this.addToChunk(message, destinations[index]!, routes, now, arena, chunk);
       } catch (error) {
         // A message that cannot be serialised fails alone.
         outcomes[index] = { id: message.id, status: 'failed', error: error as Error };
@@ -200,6 +200,16 @@ class RedisBroker implements Broker {
     return outcomes;
   }
 
+  prepare(message: TaskMessage): void {
+    let destination: Destination;
+    try {
+      destination = destinationOf(message, this.routing);
+    } catch {
+      return; // reported when the message is published
+    }
+    prepareRedisEnvelope(message, destination);
+  }
+
   /**
    * Queues bound to each named exchange, read from kombu's binding sets
    * (direct exchange: members whose routing key matches).
@@ -228,7 +238,7 @@ class RedisBroker implements Broker {
    * @returns the envelope's size in bytes
    * @throws when the message cannot be serialised or is over the size limit (nothing added)
    */
-  private prepare(
+  private addToChunk(
     message: TaskMessage,
     destination: Destination,
     routes: Map<string, string[][]>,

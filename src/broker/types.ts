@@ -52,6 +52,13 @@ export interface Broker {
    * Rejects only when the broker cannot be reached at all.
    */
   publish(messages: readonly TaskMessage[]): Promise<PublishOutcome[]>;
+  /**
+   * Optional: does ahead of time, for a message of this task version, the encoding work
+   * a publish would otherwise do on the version's first sends (Redis: the envelope's
+   * template), so that a run falling due after a quiet spell is only filled in. Sends
+   * nothing; never throws (a message that cannot be encoded fails when it is published).
+   */
+  prepare?(message: TaskMessage): void;
   /** Resolves when the broker answers; rejects with a clear error when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

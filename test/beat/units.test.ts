@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { recordedLastRun } from '../../src/beat/dispatch.js';
+import { PrepareAhead } from '../../src/beat/prepare-ahead.js';
 import { RunQueue } from '../../src/beat/run-queue.js';
 import { SlotIndex } from '../../src/beat/slot-index.js';
 import { runTaskId } from '../../src/beat/task-id.js';
@@ -79,12 +80,91 @@ describe('RunQueue', () => {
     );
   });
 
+  test('dueBetween: the handles due in (after, until], at most limit, the queue left as it was', () => {
+    const queue = new RunQueue();
+    // A seeded shuffle of times 1..500 (some equal), deferred and not, so the heap has every shape.
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const times = new Map<number, number>();
+    for (let handle = 0; handle < 500; handle++) times.set(handle, 1 + Math.floor(random() * 400));
+    queue.defer();
+    for (const [handle, time] of [...times].slice(0, 250)) queue.set(handle, time);
+    for (const [handle, time] of [...times].slice(250)) queue.set(handle, time);
+    const expected = (after: number, until: number) =>
+      [...times]
+        .filter(([, time]) => time > after && time <= until)
+        .map(([handle]) => handle)
+        .sort((a, b) => a - b);
+    for (const [after, until] of [
+      [-Infinity, 0],
+      [-Infinity, 50],
+      [50, 51],
+      [100, 300],
+      [399, Infinity],
+    ] as const) {
+      const found = queue.dueBetween(after, until, 1000).sort((a, b) => a - b);
+      assert.deepEqual(found, expected(after, until), `(${after}, ${until}]`);
+    }
+    const limited = queue.dueBetween(-Infinity, 200, 10);
+    assert.equal(limited.length, 10);
+    for (const handle of limited) assert.ok(times.get(handle)! <= 200);
+    assert.equal(queue.size, 500, 'nothing removed');
+    const popped = queue.popDue(Infinity, 500);
+    assert.deepEqual(
+      popped.map((handle) => times.get(handle)),
+      [...times.values()].sort((a, b) => a - b),
+      'still a heap: popped in time order',
+    );
+  });
+
   test('clear empties it', () => {
     const queue = new RunQueue();
     queue.set(1, 1);
     queue.clear();
     assert.equal(queue.size, 0);
     assert.deepEqual(queue.popDue(Infinity, 10), []);
+  });
+});
+
+describe('PrepareAhead', () => {
+  const queueOf = (times: number[]) => {
+    const queue = new RunQueue();
+    times.forEach((time, handle) => queue.set(handle, time));
+    return queue;
+  };
+
+  test('prepares each run due by the next run + 2 s once, and nothing later', () => {
+    const queue = queueOf([1000, 1500, 2999, 3000, 3001, 9000]);
+    const prepared: number[] = [];
+    const ahead = new PrepareAhead(queue, (id) => prepared.push(id));
+    while (ahead.work(1000));
+    assert.deepEqual(
+      prepared.sort((a, b) => a - b),
+      [0, 1, 2, 3],
+      'due at or before 3000',
+    );
+    assert.equal(ahead.work(1000), false, 'the same horizon: nothing more');
+    while (ahead.work(7000));
+    assert.deepEqual(
+      prepared.sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5],
+      'a later horizon adds only the new runs',
+    );
+    assert.equal(queue.size, 6, 'the queue is left as it was');
+    assert.equal(ahead.work(undefined), false, 'nothing scheduled: no work');
+  });
+
+  test('at most 20,000 runs for one horizon, a slice at a time; reset starts over', () => {
+    const queue = queueOf(Array.from({ length: 25_000 }, () => 500));
+    let prepared = 0;
+    const ahead = new PrepareAhead(queue, () => prepared++);
+    let slices = 0;
+    while (ahead.work(0)) slices++;
+    assert.equal(prepared, 20_000);
+    assert.ok(slices >= 1);
+    ahead.reset();
+    while (ahead.work(0));
+    assert.equal(prepared, 40_000, 'after a reset (a full load) the runs are prepared again');
   });
 });
 

@@ -7,7 +7,12 @@ import { describe, test } from 'node:test';
 import { destinationOf } from '../../src/broker/message.js';
 import { PyJsonText } from '../../src/broker/pyjson.js';
 import { EnvelopeArena, SlabPool } from '../../src/broker/envelope-arena.js';
-import { buildRedisEnvelope, redisEnvelope, writeRedisEnvelope } from '../../src/broker/redis-envelope.js';
+import {
+  buildRedisEnvelope,
+  prepareRedisEnvelope,
+  redisEnvelope,
+  writeRedisEnvelope,
+} from '../../src/broker/redis-envelope.js';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../../src/broker/routing.js';
 import type { TaskMessage } from '../../src/broker/types.js';
 
@@ -159,6 +164,29 @@ describe('Redis envelope template', () => {
     for (const arena of arenas) arena.release();
     for (let n = 0; n < 6; n++) buffers.add(write(new EnvelopeArena(1000, pool), `again-${n}`).view.buffer);
     assert.equal(buffers.size, 6, 'no slab is handed out twice');
+  });
+
+  test('a version prepared ahead sends, from its first run on, the bytes of the full build', () => {
+    const arena = new EnvelopeArena(4096);
+    for (const variant of [
+      {},
+      { expires: new Date('2026-11-30T10:05:00.007Z') },
+      { headers: PyJsonText.parse('{"x": 1}') }, // headers of its own: no template, built in full
+      { args: [1, 'plain array'], kwargs: { a: 1 }, headers: {} },
+      { priority: 9, queue: 'q', periodicTaskName: 'nächtlich' },
+    ] as Partial<TaskMessage>[]) {
+      const args = variant.args ?? PyJsonText.parse('[12345678901234567890, 1.0, "😀"]');
+      const prepared = run({ ...variant, args, id: '00000000-0000-5000-8000-000000000000' });
+      prepareRedisEnvelope(prepared, destinationOf(prepared));
+      prepareRedisEnvelope(prepared, destinationOf(prepared)); // twice: kept, not rebuilt wrongly
+      for (let n = 0; n < 3; n++) {
+        const now = new Date(Date.UTC(2026, 10, 30, 10, 0, n, 125));
+        const message = run({ ...variant, args, id: `f3b6c1de-0000-5000-8000-00000000000${n}` });
+        writeRedisEnvelope(message, destinationOf(message), now, arena);
+        const text = arena.cut().toString('utf8');
+        assert.equal(text.replace(TAG, ''), buildRedisEnvelope(message, destinationOf(message), now).replace(TAG, ''));
+      }
+    }
   });
 
   test('an envelope larger than a slab gets a slab of its own', () => {
