@@ -18,6 +18,9 @@ export interface PostgresDatabaseOptions {
 const LISTEN_RETRY_MIN_MS = 100;
 const LISTEN_RETRY_MAX_MS = 5_000;
 
+/** Pooled connections kept open while idle: about what a leading beat uses at once (sending, records, history, lease). */
+const KEEP_CONNECTIONS = 4;
+
 /** PostgreSQL through `pg`: `query` on the pool, `transaction` on one pooled client. */
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
@@ -29,7 +32,12 @@ export class PostgresDatabase implements Database {
   constructor(private readonly options: PostgresDatabaseOptions) {
     this.description = redactUrl(options.connectionString);
     this.log = options.log ?? ((message) => console.error(message));
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+    const max = options.poolSize ?? 10;
+    // `min`: that many connections outlive the pool's 10 s idle timeout. A beat is often
+    // quiet for longer (the minute before a crontab burst); its next sends then found every
+    // connection closed and waited, in the middle of the burst, for new backends to start
+    // and warm their catalog caches (seen as the first second of a steady load lagging).
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max, min: Math.min(KEEP_CONNECTIONS, max) });
     // An idle client whose backend died emits 'error' on the pool; without a handler
     // Node would crash the process. The pool replaces the client by itself.
     this.pool.on('error', (error) => this.log(`database pool: idle connection lost: ${error.message}`));
