@@ -257,7 +257,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     const sleepMs = Math.min(runInMs, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
     if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
     // A quiet spell: prepare the next runs' messages, a slice at a time, then look again.
-    if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun)) return;
+    if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun, now)) return;
     // Idle only once the writes are done too: a test that waits for it then reads them
     // (each write's end wakes the loop for a step of its own).
     if (!this.recorder.writing && this.history?.busy !== true && this.listenerCount('idle') > 0)

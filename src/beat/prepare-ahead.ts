@@ -4,6 +4,12 @@ import type { TaskQueue } from './task-table.js';
 
 /** How far past the next run the runs are prepared, ms. */
 const AHEAD_MS = 2_000;
+/**
+ * How soon the next run must be for its runs to be prepared, ms: a spec prepared much
+ * earlier would be held through the whole quiet spell (a burst whose tasks run hourly
+ * would keep 20,000 specs and templates for the hour).
+ */
+const LEAD_MS = 10_000;
 /** At most this many runs are prepared for one horizon (memory: a SendSpec and a template each). */
 const AHEAD_RUNS = 20_000;
 /** The least sleep worth using for it, ms: under a steady load the loop never sleeps this long. */
@@ -36,12 +42,13 @@ export class PrepareAhead {
   }
 
   /**
-   * Prepares one slice of the runs due by `nextRun` + AHEAD_MS (epoch ms); undefined: none.
+   * Prepares one slice of the runs due by `nextRun` + AHEAD_MS (epoch ms; undefined: none),
+   * once the next run is at most LEAD_MS after `now` (epoch ms).
    * @returns true when it did some work (the loop then looks again before sleeping)
    */
-  work(nextRun: number | undefined): boolean {
+  work(nextRun: number | undefined, now: number): boolean {
     if (this.pending.length === 0) {
-      if (nextRun === undefined) return false;
+      if (nextRun === undefined || nextRun - now > LEAD_MS) return false;
       const until = nextRun + AHEAD_MS;
       if (until <= this.collectedUntil) return false;
       this.pending = this.queue.dueBetween(this.collectedUntil, until, AHEAD_RUNS);

@@ -159,11 +159,11 @@ describe('PrepareAhead', () => {
     let prepared = 0;
     const ahead = new PrepareAhead(queue, () => prepared++);
     let slices = 0;
-    while (ahead.work(0)) slices++;
+    while (ahead.work(0, 0)) slices++;
     assert.equal(prepared, 20_000);
     assert.ok(slices >= 1);
     ahead.reset();
-    while (ahead.work(0));
+    while (ahead.work(0, 0));
     assert.equal(prepared, 40_000, 'after a reset (a full load) the runs are prepared again');
   });
 });
