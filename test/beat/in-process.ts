@@ -123,6 +123,8 @@ function pollingOnly(store: BeatStore): BeatStore {
 }
 
 const EVENT_TIMEOUT_MS = 10_000;
+/** Wake-ups in a row at one instant of the fake clock beyond which the loop is taken to spin (RunningBeat.runUntil). */
+const MAX_WAKES_WITHOUT_TIME = 100;
 
 /** One database for a test file; a fresh Beat, clock and broker per test. */
 export class BeatBench {
@@ -276,12 +278,21 @@ export class RunningBeat {
    * way and waiting for its step, as real time would.
    */
   async runUntil(until: number): Promise<void> {
+    let stalled = 0;
     for (;;) {
       const next = this.clock.nextTimerAt();
       if (next === undefined || next > until) break;
       // Rounded up: a fractional delay (a retry's backoff) read back through the wall clock's
       // epoch milliseconds can come out a hair short, and the timer would not fire.
-      await this.waitIdle(() => this.clock.advance(Math.max(0, Math.ceil(next - this.clock.now()))));
+      const ms = Math.max(0, Math.ceil(next - this.clock.now()));
+      // A loop that keeps sleeping 0 ms would spin here for ever, and starve every real timer
+      // (the test's own timeout too): it fails the test instead.
+      stalled = ms === 0 ? stalled + 1 : 0;
+      if (stalled > MAX_WAKES_WITHOUT_TIME)
+        throw new Error(
+          `the beat woke ${stalled} times at ${new Date(this.clock.now()).toISOString()}, time standing still`,
+        );
+      await this.waitIdle(() => this.clock.advance(ms));
     }
     if (until > this.clock.now()) this.clock.advance(until - this.clock.now());
   }
