@@ -8,12 +8,13 @@ import { Dispatcher } from './dispatch.js';
 import type { BeatEvents, Emit } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { Lease } from './lease.js';
+import { Leadership } from './leadership.js';
 import { HistoryWriter } from './history.js';
 import { Loader } from './loader.js';
 import type { Logger } from './logger.js';
 import { Recorder } from './recorder.js';
 import { PREPARE_WHEN_IDLE_MS, PrepareAhead } from './prepare-ahead.js';
-import { type LeaseAnswer, LeaseRenewal } from './renewal.js';
+import { LeaseRenewal } from './renewal.js';
 import { type SchemaRepair, SchemaWatch } from './schema-watch.js';
 import { SendRound } from './send-round.js';
 import { TaskFailures } from './task-failures.js';
@@ -46,15 +47,13 @@ const MAX_UNWRITTEN = 50_000;
 export class Beat extends EventEmitter<BeatEvents> {
   private readonly table = new TaskTable();
   private readonly lease: Lease;
-  private readonly heartbeat: Heartbeat;
+  private readonly leadership: Leadership;
   private readonly recorder: Recorder;
   /** Writes run history (dbbeat_run); null when history is off. */
   private readonly history: HistoryWriter | null;
   private readonly round: SendRound;
   private readonly ahead: PrepareAhead;
   private readonly renewal: LeaseRenewal;
-  /** The last heartbeat write, awaited before the row is removed on stop. */
-  private heartbeating: Promise<void> = Promise.resolve();
   private readonly loader: Loader;
   private readonly dispatcher: Dispatcher;
   private readonly failures: TaskFailures;
@@ -65,8 +64,6 @@ export class Beat extends EventEmitter<BeatEvents> {
   private schemaCheckedAt = 0;
   private readonly waker: Waker;
   private readonly backoff = new Backoff();
-  private leader = false;
-  private announcedStandby = false;
   private needFullLoad = true;
   private changesPending = false;
   private stopping = false;
@@ -98,7 +95,6 @@ export class Beat extends EventEmitter<BeatEvents> {
       { name: options.leaseName, holder: options.holder, ttlSeconds: options.leaseSeconds },
       clock,
     );
-    this.heartbeat = new Heartbeat(store, log, clock, options);
     // A background write's or renewal's end wakes a sleeping loop: a failure surfaces at
     // once, and a step reads their state before it sleeps (so no wake is lost).
     const wake = () => {
@@ -106,6 +102,15 @@ export class Beat extends EventEmitter<BeatEvents> {
     };
     this.renewal = new LeaseRenewal(this.lease, clock, options.leaseSeconds, wake);
     this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock, wake);
+    this.leadership = new Leadership(
+      this.lease,
+      this.renewal,
+      new Heartbeat(store, log, clock, options),
+      this.recorder,
+      log,
+      emit,
+      { becameLeader: () => (this.needFullLoad = true), stepDown: (reason) => this.stepDown(reason) },
+    );
     this.loader = new Loader(store, this.table, this.recorder, log, emit, clock, options.crontabTimezone);
     this.failures = new TaskFailures(log, emit);
     this.history = options.history.enabled ? new HistoryWriter(store, log, wake) : null;
@@ -147,7 +152,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   }
 
   get isLeader(): boolean {
-    return this.leader;
+    return this.leadership.isLeader;
   }
 
   get scheduledTasks(): number {
@@ -182,13 +187,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     this.waker.wake();
     await this.loop;
     await this.stopListening?.();
-    if (this.leader) {
-      await this.lease.release();
-      this.log.info('stepped down: stopping');
-    }
-    this.leader = false;
-    await this.heartbeating;
-    await this.heartbeat.remove();
+    await this.leadership.release();
   }
 
   private async run(): Promise<void> {
@@ -216,7 +215,7 @@ export class Beat extends EventEmitter<BeatEvents> {
     await this.renewal.during(this.history?.drain());
     await this.renewal.take(); // no request may answer after the release
     await this.recorder.settle().catch(() => undefined); // its records are kept: written below
-    if (!this.leader) return;
+    if (!this.leadership.isLeader) return;
     await this.recorder.writeBeforeStopping(this.options.leaseSeconds);
     this.recorder.reportUnrecorded();
   }
@@ -227,8 +226,8 @@ export class Beat extends EventEmitter<BeatEvents> {
       await this.waker.sleep(Math.min(STANDBY_POLL_MS * 5, this.schemaCheckAt - this.clock.now()));
       return;
     }
-    await this.keepLeadership();
-    if (!this.leader) {
+    await this.leadership.keep();
+    if (!this.leadership.isLeader) {
       await this.waker.sleep(STANDBY_POLL_MS);
       return;
     }
@@ -283,57 +282,6 @@ export class Beat extends EventEmitter<BeatEvents> {
     if (history !== null && history.backlog > MAX_UNWRITTEN) await renewal.during(history.drain());
   }
 
-  /**
-   * Renews the lease a few times per time to live; takes it when this process stands by
-   * or it lapsed. A leader whose lease lapsed with a records write in flight waits for
-   * that write first: its fence tells whether the lease was lost (then it steps down), and
-   * no new lease is asked for before the runs sent under the old one are recorded.
-   */
-  private async keepLeadership(): Promise<void> {
-    if (this.renewal.pending) {
-      // A renewal sent beside the sending (SendRound) and not answered yet: while the lease
-      // is surely held, the loop goes on (the answer wakes it); else it waits for it.
-      if (this.leader && this.lease.isHeld && !this.renewal.answered) return;
-      // Or one answered, or left by a wait that renewed the lease (LeaseRenewal.during) and was refused or failed.
-      const answer = await this.renewal.take();
-      if (answer !== undefined) await this.tookAnswer(answer, this.leader);
-    }
-    if (this.leader && this.lease.isHeld && !this.renewal.due) return;
-    if (this.leader && !this.lease.isHeld && this.recorder.writing) await this.recorder.drain();
-    const wasLeader = this.leader;
-    this.renewal.start();
-    const answer = await this.renewal.take();
-    if (answer !== undefined) await this.tookAnswer(answer, wasLeader);
-  }
-
-  /** Acts on the lease's answer: reports it, and becomes leader, steps down or stands by. */
-  private async tookAnswer(answer: LeaseAnswer, wasLeader: boolean): Promise<void> {
-    const { held, error } = answer;
-    if (error !== undefined) {
-      this.emit('lease', { held: false, wasLeader, error });
-      this.renewal.retryNow();
-      if (this.leader && !this.lease.isHeld) this.stepDown('the lease could not be renewed');
-      throw error;
-    }
-    this.emit('lease', { held, wasLeader });
-    this.heartbeating = this.heartbeat.beat(held ? 'leader' : 'standby');
-    // A renewed leader's heartbeat is written beside the sending (it never throws); a change of role waits for it.
-    if (held !== wasLeader || !held) await this.heartbeating;
-    if (held && !this.leader) {
-      this.leader = true;
-      this.announcedStandby = false;
-      this.needFullLoad = true;
-      this.log.info({ token: this.lease.token }, 'became leader');
-      this.emit('leader', { token: this.lease.token ?? '' });
-    } else if (!held && this.leader) {
-      this.stepDown('another beat holds the lease');
-    } else if (!held && !this.announcedStandby) {
-      this.announcedStandby = true;
-      this.log.info('standing by: another beat is the leader');
-      this.emit('ready', { role: 'standby', tasks: 0, invalid: 0 });
-    }
-  }
-
   /** Checks dbbeat's objects; without one it cannot work without, gives up the lease and waits. */
   private async checkSchema(): Promise<void> {
     const { usable, repaired } = await this.schema.check();
@@ -346,7 +294,7 @@ export class Beat extends EventEmitter<BeatEvents> {
       now + (usable ? this.options.schemaCheckIntervalMs : Math.min(this.options.schemaCheckIntervalMs, 5000));
     if (usable === this.schemaUsable) return;
     this.schemaUsable = usable;
-    if (!usable && this.leader) {
+    if (!usable && this.leadership.isLeader) {
       await this.recorder.drain();
       await this.renewal.take(); // no request may answer after the release
       await this.lease.release();
@@ -357,8 +305,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   }
 
   private stepDown(reason: string): void {
-    this.leader = false;
-    this.lease.drop();
+    this.leadership.lost();
     this.table.clear();
     this.recorder.clear();
     this.failures.clear();

@@ -137,21 +137,23 @@ describe('PrepareAhead', () => {
     const queue = queueOf([1000, 1500, 2999, 3000, 3001, 9000]);
     const prepared: number[] = [];
     const ahead = new PrepareAhead(queue, (id) => prepared.push(id));
-    while (ahead.work(1000));
+    assert.equal(ahead.work(1000, 1000 - 10_001), false, 'the next run more than 10 s away: not yet');
+    assert.deepEqual(prepared, []);
+    while (ahead.work(1000, 0));
     assert.deepEqual(
       prepared.sort((a, b) => a - b),
       [0, 1, 2, 3],
       'due at or before 3000',
     );
-    assert.equal(ahead.work(1000), false, 'the same horizon: nothing more');
-    while (ahead.work(7000));
+    assert.equal(ahead.work(1000, 0), false, 'the same horizon: nothing more');
+    while (ahead.work(7000, 0));
     assert.deepEqual(
       prepared.sort((a, b) => a - b),
       [0, 1, 2, 3, 4, 5],
       'a later horizon adds only the new runs',
     );
     assert.equal(queue.size, 6, 'the queue is left as it was');
-    assert.equal(ahead.work(undefined), false, 'nothing scheduled: no work');
+    assert.equal(ahead.work(undefined, 0), false, 'nothing scheduled: no work');
   });
 
   test('at most 20,000 runs for one horizon, a slice at a time; reset starts over', () => {
