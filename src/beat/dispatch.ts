@@ -69,6 +69,7 @@ export class Dispatcher {
     const records: RunRecord[] = [];
     const history: RunEntry[] = [];
     const broker = this.historyBroker;
+    const sendTime = new Date(now); // one for the batch: messageFor only reads it
     let unbuilt = 0;
     for (const { id, entry } of batch.runs) {
       const { spec } = entry;
@@ -85,7 +86,7 @@ export class Dispatcher {
       const slot = new Date(entry.slot);
       let message: TaskMessage;
       try {
-        message = messageFor(spec, runTaskId(installationId, id, slot), slot, new Date(now));
+        message = messageFor(spec, runTaskId(installationId, id, slot), slot, sendTime);
       } catch (error) {
         unbuilt += 1;
         this.table.postpone(id, this.failures.failed(id, spec.name, asError(error), now));
