@@ -5,13 +5,13 @@
 // Guarantee: exactly once per task id within the dedupe TTL. Each message is
 // published by one Lua script that sets `dbbeat:sent:<id>` NX and pushes only
 // when the marker was new (see redis-publish-script.ts).
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 
-import { redactUrl } from '../redact-url.js';
 import { destinationOf, type Destination } from './message.js';
 import { EnvelopeArena, SlabPool } from './envelope-arena.js';
 import { prepareRedisEnvelope, writeRedisEnvelope } from './redis-envelope.js';
 import { bindingKey, exchangeQueues, priorityListName, queueBindingMember, SEP } from './redis-kombu.js';
+import { redisOptionsFromUrl } from './redis-url.js';
 import {
   type Binding,
   Chunk,
@@ -35,28 +35,7 @@ const DEFAULT_DEDUPE_TTL_SECONDS = 7 * 24 * 3600;
 
 export { bindingKey, priorityListName, queueBindingMember } from './redis-kombu.js';
 export { redisEnvelope } from './redis-envelope.js';
-
-/** Connection settings read from a `redis://` / `rediss://` URL. */
-export function redisOptionsFromUrl(url: string): RedisOptions & { display: string } {
-  const parsed = new URL(url);
-  const tls = parsed.protocol === 'rediss:';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const port = parsed.port ? Number(parsed.port) : 6379;
-  const dbText = parsed.pathname.replace(/^\//, '');
-  const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) {
-    throw new Error(`Redis URL ${redactUrl(url)}: database "${dbText}" is not a number`);
-  }
-  return {
-    host,
-    port,
-    db,
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(tls ? { tls: {} } : {}),
-    display: redactUrl(url),
-  };
-}
+export { redisOptionsFromUrl } from './redis-url.js';
 
 /** Opens a Redis broker; the connection is made on first use. */
 export function connectRedis(url: string, options: BrokerOptions = {}): Promise<Broker> {

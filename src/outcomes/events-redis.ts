@@ -8,7 +8,7 @@
 // PUB/SUB keeps nothing: events sent while dbbeat is not subscribed are not seen.
 import { Redis } from 'ioredis';
 
-import { redisOptionsFromUrl } from '../broker/redis.js';
+import { redisOptionsFromUrl } from '../broker/redis-url.js';
 import { type EventSource, type EventSourceLogger, UndecodableEvents } from './events-source.js';
 
 /** The pattern a receiver of `exchange`'s task events subscribes to on database `db`. */

@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
-import { bindingKey, priorityListName, queueBindingMember, redisOptionsFromUrl } from '../broker/redis.js';
+import { bindingKey, priorityListName, queueBindingMember } from '../broker/redis-kombu.js';
+import { redisOptionsFromUrl } from '../broker/redis-url.js';
 import {
   type BroadcastOptions,
   DEFAULT_INSPECT_TIMEOUT_MS,

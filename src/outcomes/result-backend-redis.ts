@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { Redis, type RedisOptions } from 'ioredis';
 
-import { redisOptionsFromUrl } from '../broker/redis.js';
+import { redisOptionsFromUrl } from '../broker/redis-url.js';
 import type { ResultBackend, TaskMeta } from './result-backend.js';
 import { ResultBackendUrlError } from './result-backend.js';
 import { decodeStored, metaFromDict } from './result-backend-meta.js';
