@@ -54,7 +54,12 @@ export class Leadership {
       const answer = await this.renewal.take();
       if (answer !== undefined) await this.took(answer, this.leader);
     }
-    if (this.leader && this.lease.isHeld && !this.renewal.due) return;
+    if (this.leader && this.lease.isHeld) {
+      // A renewal that falls due is sent beside the sending too (the step wakes for it): on
+      // PostgreSQL it can wait behind a lock on the lease row for as long as the lease lives.
+      if (this.renewal.due) this.renewal.start();
+      return;
+    }
     if (this.leader && !this.lease.isHeld && this.recorder.writing) await this.recorder.drain();
     const wasLeader = this.leader;
     this.renewal.start();

@@ -253,7 +253,9 @@ export class Beat extends EventEmitter<BeatEvents> {
     const monotonic = this.clock.monotonic();
     // The next run, but not before the next batch may be popped (SendRound.nextBatchAt).
     const runInMs = Math.max((nextRun ?? Infinity) - now, this.round.nextBatchAt - monotonic);
-    const sleepMs = Math.min(runInMs, this.pollAt - monotonic, this.renewal.nextAt - monotonic);
+    // A renewal in flight wakes the loop when it answers; one answered meanwhile is taken at once.
+    const renewInMs = this.renewal.answered ? 0 : this.renewal.inFlight ? Infinity : this.renewal.nextAt - monotonic;
+    const sleepMs = Math.min(runInMs, this.pollAt - monotonic, renewInMs);
     if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
     // A quiet spell: prepare the next runs' messages, a slice at a time, then look again.
     if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun, now)) return;

@@ -43,6 +43,11 @@ export class LeaseRenewal {
     return this.asked !== undefined;
   }
 
+  /** A request was sent and has not answered yet. */
+  get inFlight(): boolean {
+    return this.asked !== undefined && this.asked.answer === undefined;
+  }
+
   /** The pending request has its answer. */
   get answered(): boolean {
     return this.asked?.answer !== undefined;
@@ -108,9 +113,14 @@ export class LeaseRenewal {
       const token = this.lease.token;
       if (token === null) return;
       this.start();
-      const answer = await this.asked!.promise;
+      const asked = this.asked!;
+      // The work's end is not held up by the answer: a request sent beside the sending can
+      // wait on a lock of the lease row (PostgreSQL) for as long as the lease lives.
+      await Promise.race([finished, asked.promise]);
+      const answer = asked.answer; // set by start()'s handler, which runs before this one
+      if (answer === undefined) continue; // the work is done; the answer wakes the loop
       if (!answer.held || this.lease.token !== token) return;
-      this.asked = undefined; // renewed under the same token: nothing for the loop to act on
+      if (this.asked === asked) this.asked = undefined; // renewed under the same token: nothing for the loop to act on
     }
   }
 }
