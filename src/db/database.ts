@@ -3,6 +3,8 @@
 // MySQL/MariaDB (mysql/).
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
 
+import type { BinaryFields } from './postgres/copy-out.js';
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite' | 'mysql';
   /** Runs one parameterised statement ($1, $2 … on PostgreSQL, ? on MySQL) and returns its rows. */
@@ -10,6 +12,11 @@ export interface Database {
     sql: string,
     params?: readonly unknown[],
   ): Promise<Row[]>;
+  /**
+   * A PostgreSQL server only: runs `COPY (SELECT …) TO STDOUT (FORMAT binary)` (no
+   * parameters: the text is complete) and decodes each row with `decode`, in order.
+   */
+  copyOut?<Row>(sql: string, decode: (fields: BinaryFields) => Row): Promise<Row[]>;
   /** Runs `work` in one transaction on one connection. */
   transaction<T>(work: (tx: Pick<Database, 'query'>) => Promise<T>): Promise<T>;
   /** LISTEN on a channel; returns a function that stops listening. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import { enabledTasksSelect } from '../../src/db/postgres/enabled-tasks-copy.js';
 import { LOAD_ENABLED_TASKS_RANGE, NEXT_ENABLED_TASK_ID } from '../../src/db/postgres/statements.js';
 import { PostgresStore } from '../../src/db/postgres/store.js';
 import { createMigratedDatabase, planNodeTypes, type TempDatabase } from '../support/postgres.js';
@@ -44,6 +45,8 @@ test('without statistics, page reads scan a range of the primary key, and pages 
   for (const [sql, params] of [
     [LOAD_ENABLED_TASKS_RANGE, [20000, 26250, 5000]],
     [NEXT_ENABLED_TASK_ID, [30000]],
+    // The server's page read: the same range, by binary COPY of this SELECT.
+    [enabledTasksSelect(20000, 26250, 5000), []],
   ] as const) {
     const types = await planOf(sql, [...params]);
     assert.ok(!types.includes('Seq Scan'), `plan: ${types.join(' > ')}`);

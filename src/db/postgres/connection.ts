@@ -5,6 +5,7 @@ import pg from 'pg';
 
 import { redactUrl } from '../../redact-url.js';
 import type { Database } from '../database.js';
+import { type BinaryFields, CopyOutQuery } from './copy-out.js';
 import { lazyAdapter } from '../prisma-adapter.js';
 
 export interface PostgresDatabaseOptions {
@@ -48,6 +49,12 @@ export class PostgresDatabase implements Database {
     params?: readonly unknown[],
   ): Promise<Row[]> {
     return rowsOf<Row>(await this.pool.query(sql, params as unknown[] | undefined));
+  }
+
+  async copyOut<Row>(sql: string, decode: (fields: BinaryFields) => Row): Promise<Row[]> {
+    // pool.query runs a Submittable like a query (client checked out, released, its
+    // errors caught) and resolves with what the Submittable's callback is given.
+    return await (this.pool.query(new CopyOutQuery(sql, decode)) as unknown as Promise<Row[]>);
   }
 
   async transaction<T>(work: (tx: Pick<Database, 'query'>) => Promise<T>): Promise<T> {
