@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { afterEach, describe, test } from 'node:test';
-import { setImmediate as turn } from 'node:timers/promises';
 
 import type { BeatStore, RecordOutcome, RunRecord } from '../../src/db/store.js';
 import { testDialects } from '../support/dialects.js';
-import { BenchPerTest, type RunningBeat } from './in-process.js';
+import { BenchPerTest, type RunningBeat, settleTurns, until } from './in-process.js';
 
 const S = 1000;
 /** A Monday, on the hour: 2030-01-07T10:00:00Z. */
@@ -66,20 +65,6 @@ class Writes {
     assert.ok(this.release, 'a write is held');
     this.release();
   }
-}
-
-async function settleTurns(): Promise<void> {
-  for (let i = 0; i < 5; i++) await turn();
-}
-
-/** Waits (polling, real time, at most 10 s) until `condition` holds: the database answers in real time. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
-    await settleTurns();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting until ${what}`);
 }
 
 for (const dialect of testDialects) {

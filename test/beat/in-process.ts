@@ -2,8 +2,10 @@
 // fresh database per test file, on either dialect (test/support/dialects.ts). Time moves only when a test moves it, and a
 // test waits for the beat's typed events, never for real time or log text
 // (graphile-worker's cron tests are the model).
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, beforeEach } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
 
 import pino from 'pino';
 
@@ -300,4 +302,19 @@ export class RunningBeat {
   async stop(): Promise<void> {
     await this.beat.stop();
   }
+}
+
+/** Lets the promise continuations already queued run. */
+export async function settleTurns(): Promise<void> {
+  for (let i = 0; i < 5; i++) await turn();
+}
+
+/** Waits (polling, real time, at most 10 s) until `condition` holds: the database answers in real time. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await settleTurns();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`timed out waiting until ${what}`);
 }

@@ -8,13 +8,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { afterEach, describe, test } from 'node:test';
-import { setImmediate as turn } from 'node:timers/promises';
 
 import pg from 'pg';
 
 import type { BeatStore, LeaseGrant } from '../../src/db/store.js';
 import { postgresDialect } from '../support/dialects.js';
-import { BenchPerTest } from './in-process.js';
+import { BenchPerTest, settleTurns, until } from './in-process.js';
 
 const S = 1000;
 /** A Monday, on the hour: 2030-01-07T10:00:00Z. */
@@ -27,21 +26,6 @@ const T0 = Date.parse('2030-01-07T10:00:00.000Z');
 const LEASE_SECONDS = 60;
 const RENEW_MS = (LEASE_SECONDS * S) / 3;
 const SURELY_HELD_MS = LEASE_SECONDS * S - 250;
-
-/** Lets the promise continuations already queued run. */
-async function settleTurns(): Promise<void> {
-  for (let i = 0; i < 5; i++) await turn();
-}
-
-/** Waits (polling, real time, at most 10 s) until `condition` holds: the database answers in real time. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
-    await settleTurns();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
 
 /** The store, with every lease grant logged. */
 function logGrants(store: BeatStore, grants: (LeaseGrant | null)[]): BeatStore {
