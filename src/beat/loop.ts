@@ -101,7 +101,15 @@ export class Beat extends EventEmitter<BeatEvents> {
       if (!this.backingOff) this.waker.wakeIfSleeping(); // a retry keeps its backoff
     };
     this.renewal = new LeaseRenewal(this.lease, clock, options.leaseSeconds, wake);
-    this.recorder = new Recorder(store, this.lease, log, (reason) => this.stepDown(reason), clock, wake);
+    this.recorder = new Recorder(
+      store,
+      this.lease,
+      log,
+      (reason) => this.stepDown(reason),
+      clock,
+      wake,
+      () => this.renewal.answeredOrIdle(),
+    );
     this.leadership = new Leadership(
       this.lease,
       this.renewal,
@@ -260,8 +268,10 @@ export class Beat extends EventEmitter<BeatEvents> {
     // A quiet spell: prepare the next runs' messages, a slice at a time, then look again.
     if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun, now)) return;
     // Idle only once the writes are done too: a test that waits for it then reads them
-    // (each write's end wakes the loop for a step of its own).
-    if (!this.recorder.writing && this.history?.busy !== true && this.listenerCount('idle') > 0)
+    // (each write's end wakes the loop for a step of its own). A records write waiting for a
+    // renewal's answer is not under way: the answer wakes the loop, and the write goes on.
+    const recording = this.recorder.writing && !this.recorder.waitingForRenewal;
+    if (!recording && this.history?.busy !== true && this.listenerCount('idle') > 0)
       this.emit('idle', { wakeAt: now + sleepMs, nextRunAt: nextRun ?? null });
     await this.waker.sleep(sleepMs);
   }

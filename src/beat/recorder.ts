@@ -6,6 +6,12 @@ import type { Logger } from './logger.js';
 /** How long a stopping beat keeps trying to record runs whose rows another transaction locks. */
 const STOP_RECORD_WAIT_MS = 10_000;
 const STOP_RECORD_RETRY_MS = 250;
+/**
+ * The most records one background write takes. Its fence holds the lease row's shared lock
+ * until it commits, and a renewal waits for that: a write of a 50,000-record backlog on a
+ * busy database took seconds, longer than a renewal can wait (a 1M burst stepped down).
+ */
+const MAX_RECORDS_PER_WRITE = 10_000;
 
 /**
  * Writes what the beat did to the task table: runs the broker accepted (last_run_at,
@@ -26,6 +32,8 @@ export class Recorder {
   /** Tasks whose held record was reported, and since when (epoch ms), so each is logged once. */
   private readonly heldSince = new Map<number, { name: string; since: number }>();
   private recording: Promise<void> | undefined;
+  /** The background write waits for beforeWrite (a renewal in flight) before its next request. */
+  private waitingToWrite = false;
   /** The background write's failure, boxed: whatever was thrown, even undefined, is rethrown as it was. */
   private recordingError: { error: unknown } | undefined;
   /** The fencing token of the runs added last: the background write's. */
@@ -44,6 +52,11 @@ export class Recorder {
     private readonly clock: Clock = systemClock,
     /** Called when a background write ends (written or failed): the beat looks at the outcome. */
     private readonly onWriteEnded: () => void = () => undefined,
+    /**
+     * What a background write waits for before it starts: a lease renewal in flight
+     * (LeaseRenewal.answeredOrIdle), which a stream of fenced writes could otherwise starve.
+     */
+    private readonly beforeWrite: () => Promise<unknown> | undefined = () => undefined,
   ) {}
 
   /** Records wait to be written (new ones, or ones held by another transaction's row lock). */
@@ -59,6 +72,14 @@ export class Recorder {
   /** True while a background write is in flight. */
   get writing(): boolean {
     return this.recording !== undefined;
+  }
+
+  /**
+   * True while the background write waits for a lease renewal in flight before its next
+   * request: the renewal's answer wakes the beat, and the write goes on by itself then.
+   */
+  get waitingForRenewal(): boolean {
+    return this.waitingToWrite;
   }
 
   /** Records waiting for the next write (not counting the one in flight, nor the held ones). */
@@ -80,11 +101,21 @@ export class Recorder {
   private async writeInBackground(): Promise<void> {
     const generation = this.generation;
     try {
-      while (this.pending.length > 0 && generation === this.generation) await this.flush(this.token);
+      while (this.pending.length > 0 && generation === this.generation) {
+        const before = this.beforeWrite();
+        if (before !== undefined) {
+          this.waitingToWrite = true;
+          await before;
+          this.waitingToWrite = false;
+          if (generation !== this.generation) break;
+        }
+        await this.flush(this.token, MAX_RECORDS_PER_WRITE);
+      }
     } catch (error) {
       if (generation === this.generation) this.recordingError = { error };
     } finally {
       this.recording = undefined;
+      this.waitingToWrite = false;
       this.onWriteEnded();
     }
   }
@@ -101,15 +132,17 @@ export class Recorder {
    * Writes the pending records now (and the held ones again), fenced by `token` (default:
    * the lease's, which must be held). Rows locked by another transaction are not waited
    * for: their records are held and tried again on the next flush, and the lock is
-   * logged once, naming the task and the session that holds it.
+   * logged once, naming the task and the session that holds it. `limit` caps how many
+   * pending records this write takes (the rest stay pending); the held ones all go.
    */
-  async flush(token = this.lease.token): Promise<void> {
+  async flush(token = this.lease.token, limit = Infinity): Promise<void> {
     if (!this.hasPending) return;
     if (token === null) throw new Error('cannot record runs: the lease is not held');
     const generation = this.generation;
     const byTask = this.held;
     this.held = new Map();
-    for (const record of this.pending.splice(0)) mergeInto(byTask, record);
+    const taken = limit >= this.pending.length ? this.pending.splice(0) : this.pending.splice(0, limit);
+    for (const record of taken) mergeInto(byTask, record);
     let outcome: RecordOutcome;
     try {
       outcome = await this.store.recordRuns([...byTask.values()], { name: this.lease.options.name, token });

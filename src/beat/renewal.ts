@@ -48,6 +48,18 @@ export class LeaseRenewal {
     return this.asked !== undefined && this.asked.answer === undefined;
   }
 
+  /**
+   * Resolves when the request in flight answers; undefined when none is in flight. Never
+   * rejects. The Recorder waits on it before each fenced write: on PostgreSQL a renewal
+   * (an UPDATE of the lease row) queues behind the FOR SHARE lock of the write in flight,
+   * and a stream of back-to-back writes can take that shared lock over and over before the
+   * waiting renewal gets it, until the lease lapses (seen in a 1M burst: 5 s of waiting,
+   * a step-down, every task loaded again).
+   */
+  answeredOrIdle(): Promise<unknown> | undefined {
+    return this.inFlight ? this.asked!.promise : undefined;
+  }
+
   /** The pending request has its answer. */
   get answered(): boolean {
     return this.asked?.answer !== undefined;

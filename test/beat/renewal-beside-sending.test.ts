@@ -117,9 +117,11 @@ describe('a renewal beside the sending on postgres', () => {
       const stoppedAt = beat.clock.now();
 
       // The lock goes: the renewal is granted under the same token, the beat goes on as leader.
-      const idle = once(beat.beat, 'idle', { signal: AbortSignal.timeout(10_000) });
+      // (The first idle step after the unlock may come before the sending: a records write
+      // waits for each renewal's answer, and the overdue successor is in flight.)
       await unlock();
-      await idle;
+      await until(() => beat.broker.received.length > sentBefore, 'a run is sent after the unlock');
+      await once(beat.beat, 'idle', { signal: AbortSignal.timeout(10_000) });
       // The waiting renewal, then (its successor being overdue) the next one.
       assert.ok(grants.length >= 2, 'the waiting renewal was granted');
       for (const grant of grants) assert.equal(grant?.token, first.token, 'same token');
