@@ -14,7 +14,7 @@ import { sleep } from './support/stats.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/dbbeat.js', import.meta.url));
 const BROKER = `redis://127.0.0.1:6379/${DBBEAT_REDIS_DB}`;
-/** Node flags for the beat alone, e.g. DBBEAT_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p'. */
+/** Node flags for the beat alone (given in NODE_OPTIONS), e.g. DBBEAT_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p'. */
 const NODE_FLAGS = (process.env.DBBEAT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** dbbeat could not be run here yet (command missing or failing): the workload is skipped. */
@@ -31,11 +31,13 @@ export function startDbbeat(
   logLevel: 'INFO' | 'WARNING' = 'WARNING',
   extraArgs: readonly string[] = [],
 ): MeasuredProcess {
-  return startMeasuredProcess(
-    process.execPath,
-    [...NODE_FLAGS, BIN, 'beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs],
-    { cwd: ROOT, label: 'dbbeat beat' },
-  );
+  // The command itself, as a user runs it (its #! line gives node its flags); extra node
+  // flags go in NODE_OPTIONS.
+  return startMeasuredProcess(BIN, ['beat', '--database-url', db.url, '-b', BROKER, '-l', logLevel, ...extraArgs], {
+    cwd: ROOT,
+    label: 'dbbeat beat',
+    env: NODE_FLAGS.length > 0 ? { NODE_OPTIONS: NODE_FLAGS.join(' ') } : undefined,
+  });
 }
 
 /**
