@@ -22,7 +22,8 @@ const MAX_RECORDS_PER_WRITE = 10_000;
  * Records are written in the background, beside the sending (the broker and the
  * database work at the same time, and the beat never waits for the database's write
  * time to send what falls due next). At most one write is in flight; the records added
- * meanwhile go in the next one, together. A failed write keeps its records: `failed` says
+ * meanwhile go in the next ones, together, up to MAX_RECORDS_PER_WRITE a write, and no
+ * write starts while a lease renewal is in flight. A failed write keeps its records: `failed` says
  * so, the beat's next step rethrows it (settle) and writes them before anything new is sent.
  */
 export class Recorder {
