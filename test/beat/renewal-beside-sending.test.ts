@@ -6,7 +6,6 @@
 // a records write's fence does) on a beat in this process with the fake clock
 // (test/beat/in-process.ts); only the database answers in real time.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { afterEach, describe, test } from 'node:test';
 
 import pg from 'pg';
@@ -117,11 +116,17 @@ describe('a renewal beside the sending on postgres', () => {
       const stoppedAt = beat.clock.now();
 
       // The lock goes: the renewal is granted under the same token, the beat goes on as leader.
-      // (The first idle step after the unlock may come before the sending: a records write
-      // waits for each renewal's answer, and the overdue successor is in flight.)
+      // Until the beat goes idle after sending: the first idle step after the unlock may come
+      // before the sending (a records write waits for each renewal's answer, and the overdue
+      // successor is in flight), and a step that sleeps 0 ms waits on the fake clock, so each
+      // look fires what is due now, time standing.
+      let idleAfterSending = false;
+      beat.beat.on('idle', () => (idleAfterSending ||= beat.broker.received.length > sentBefore));
       await unlock();
-      await until(() => beat.broker.received.length > sentBefore, 'a run is sent after the unlock');
-      await once(beat.beat, 'idle', { signal: AbortSignal.timeout(10_000) });
+      await until(() => {
+        beat.clock.advance(0);
+        return idleAfterSending;
+      }, 'the beat sends and goes idle after the unlock');
       // The waiting renewal, then (its successor being overdue) the next one.
       assert.ok(grants.length >= 2, 'the waiting renewal was granted');
       for (const grant of grants) assert.equal(grant?.token, first.token, 'same token');
