@@ -3,6 +3,7 @@
 // PGlite, which has no COPY to the client, runs LOAD_ENABLED_TASKS_RANGE itself.
 import type { OwnTaskRow } from '../store.js';
 import type { BinaryFields } from './copy-out.js';
+import { enabledTasksInRange } from './statements.js';
 
 /**
  * LOAD_ENABLED_TASKS_RANGE (statements.ts) with its three numbers written in: enabled tasks
@@ -14,14 +15,11 @@ export function enabledTasksSelect(after: number, upTo: number, limit: number): 
   for (const value of [after, upTo, limit]) {
     if (!Number.isSafeInteger(value)) throw new Error(`enabledTasksSelect: ${value} is not an integer`);
   }
-  return `SELECT t.id, t.name::text, t.task::text, t.args::text, t.kwargs::text, t.headers::text, t.queue::text,
+  const columns = `t.id, t.name::text, t.task::text, t.args::text, t.kwargs::text, t.headers::text, t.queue::text,
   t.exchange::text, t.routing_key::text, t.priority, t.expires, t.expire_seconds, t.one_off, t.start_time,
   t.enabled, t.last_run_at, t.total_run_count, t.date_changed, t.crontab_id, t.interval_id, t.solar_id,
-  t.clocked_id
-FROM django_celery_beat_periodictask t
-WHERE t.enabled AND t.id > ${after} AND t.id <= ${upTo}
-ORDER BY t.id
-LIMIT ${limit}`;
+  t.clocked_id`;
+  return enabledTasksInRange(columns, String(after), String(upTo), String(limit));
 }
 
 /** enabledTasksSelect as a binary COPY (COPY takes no parameters: the numbers are checked integers). */

@@ -29,18 +29,27 @@ const SCHEDULE_JOINS = `
   LEFT JOIN django_celery_beat_clockedschedule k ON k.id = t.clocked_id`;
 
 /**
- * Enabled tasks in a range of ids, their own columns only, in id order. No join, and the
- * range is bounded on both sides: the plan is a scan of that range of the primary key
- * whatever the planner's statistics (see ../id-ranges.ts); SCHEDULES_BY_IDS reads the
- * schedules the page uses.
+ * The load's page read: enabled tasks with `after` < id ≤ `upTo`, at most `limit`, in id
+ * order, `columns` of the task row `t` only. No join, and the range is bounded on both
+ * sides: the plan is a scan of that range of the primary key whatever the planner's
+ * statistics (see ../id-ranges.ts). Each bound is SQL: a parameter or a checked number.
+ * Shared by LOAD_ENABLED_TASKS_RANGE and the binary COPY (enabled-tasks-copy.ts).
+ */
+export function enabledTasksInRange(columns: string, after: string, upTo: string, limit: string): string {
+  return `
+SELECT ${columns}
+FROM django_celery_beat_periodictask t
+WHERE t.enabled AND t.id > ${after} AND t.id <= ${upTo}
+ORDER BY t.id
+LIMIT ${limit}`;
+}
+
+/**
+ * Enabled tasks in a range of ids, their own columns only (times as epoch ms), in id order
+ * (enabledTasksInRange); SCHEDULES_BY_IDS reads the schedules the page uses.
  * $1 bigint: ids above this; $2 bigint: ids up to this; $3 int: at most this many rows.
  */
-export const LOAD_ENABLED_TASKS_RANGE = `
-SELECT ${OWN_COLUMNS}
-FROM django_celery_beat_periodictask t
-WHERE t.enabled AND t.id > $1::bigint AND t.id <= $2::bigint
-ORDER BY t.id
-LIMIT $3`;
+export const LOAD_ENABLED_TASKS_RANGE = enabledTasksInRange(OWN_COLUMNS, '$1::bigint', '$2::bigint', '$3');
 
 /**
  * The lowest id of an enabled task above $1 (null: none), found by walking the primary key
