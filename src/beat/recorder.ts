@@ -142,8 +142,7 @@ export class Recorder {
     const generation = this.generation;
     const byTask = this.held;
     this.held = new Map();
-    const taken = limit >= this.pending.length ? this.pending.splice(0) : this.pending.splice(0, limit);
-    for (const record of taken) mergeInto(byTask, record);
+    for (const record of this.pending.splice(0, limit)) mergeInto(byTask, record); // Infinity: all
     let outcome: RecordOutcome;
     try {
       outcome = await this.store.recordRuns([...byTask.values()], { name: this.lease.options.name, token });
