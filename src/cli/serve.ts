@@ -138,18 +138,12 @@ export function registerServeCommand(program: Command): void {
     const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
     let database: OpenDatabase | undefined;
     let server: Awaited<ReturnType<typeof serveConsole>> | undefined;
-    try {
-      database = await openCheckedDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
-      if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
-      server = await serveConsole(database, http, { ...config, checkBroker: true }, log);
-    } catch (error) {
-      // A setting that can never work (no such database, refused credentials): 2, the setting named.
-      const failure = failureOf(error, config.databaseUrl);
-      console.error(`dbbeat serve: ${failure.message}`);
-      await database?.close().catch(() => undefined);
-      process.exit(failure.code);
-    }
+    // Listening from the start: a SIGTERM that comes while the console starts (or in the
+    // moment after it logs that it listens) is a clean stop, not a kill by the signal.
+    let stopping = false;
     const shutdown = () => {
+      if (stopping) return;
+      stopping = true;
       void (async () => {
         await server?.stop().catch(() => undefined);
         await database?.close().catch(() => undefined);
@@ -158,5 +152,17 @@ export function registerServeCommand(program: Command): void {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    try {
+      database = await openCheckedDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, serve: true });
+      if (flags.migrate) await migrate(database, { log: (message) => log.info(message) });
+      server = await serveConsole(database, http, { ...config, checkBroker: true }, log);
+    } catch (error) {
+      if (stopping) return; // a step failed because the stop closed what it used
+      // A setting that can never work (no such database, refused credentials): 2, the setting named.
+      const failure = failureOf(error, config.databaseUrl);
+      console.error(`dbbeat serve: ${failure.message}`);
+      await database?.close().catch(() => undefined);
+      process.exit(failure.code);
+    }
   });
 }

@@ -401,6 +401,30 @@ describe('exit codes', { timeout: 10 * 60_000 }, () => {
     assert.match(output, /broker not reachable yet: RabbitMQ at 127\.0\.0\.1:1 refused the connection/);
   });
 
+  test('serve stopped by SIGTERM while it starts: exits 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', '--http', '127.0.0.1:0', '--database-url', database.url, '-b', 'amqp://guest:guest@127.0.0.1:1//'],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (code, signal) => resolve([code, signal])),
+    );
+    // The broker's warning comes before the console listens: the stop lands mid-start.
+    const warned = new Promise<void>((resolve) => {
+      const read = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/broker not reachable yet/.test(output)) resolve();
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+    });
+    await Promise.race([warned, exited]);
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null], output);
+  });
+
   // Through npx: test/package/install.test.ts runs the installed package's `npx dbbeat`
   // (--version 0, a usage error 2, SIGTERM 0). From a checkout, npm 11's npx packs the
   // checkout into its cache first, which rebuilds dist/ under the other test files.
