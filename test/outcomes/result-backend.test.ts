@@ -182,8 +182,9 @@ const cases: BackendCase[] = [
     url: () => `db+${resultsPg.url.replace(/^postgres:/, 'postgresql:')}`,
     worker: () => ({ resultBackend: `db+${resultsPg.url.replace(/^postgres:/, 'postgresql:')}` }),
     setUp: async () => {
-      resultsPg = await createTempDatabase();
-      cleanups.push(() => resultsPg.drop());
+      const created = await createTempDatabase();
+      resultsPg = created;
+      cleanups.push(() => created.drop());
     },
   },
   {
@@ -191,8 +192,10 @@ const cases: BackendCase[] = [
     url: () => resultsMysql.url,
     worker: () => ({ resultBackend: 'django-db', resultsDatabaseUrl: resultsMysql.url, resultExtended: true }),
     setUp: async () => {
-      resultsMysql = await createTempMysqlDatabase();
-      cleanups.push(() => resultsMysql.drop());
+      // Each case drops its own database (the shared variable names the newest by then).
+      const created = await createTempMysqlDatabase();
+      resultsMysql = created;
+      cleanups.push(() => created.drop());
       await migrateDjangoCeleryResults(resultsMysql.url);
     },
   },
@@ -201,8 +204,10 @@ const cases: BackendCase[] = [
     url: () => `db+${resultsMysql.url}`,
     worker: () => ({ resultBackend: `db+${resultsMysql.url}` }),
     setUp: async () => {
-      resultsMysql = await createTempMysqlDatabase();
-      cleanups.push(() => resultsMysql.drop());
+      // Each case drops its own database (the shared variable names the newest by then).
+      const created = await createTempMysqlDatabase();
+      resultsMysql = created;
+      cleanups.push(() => created.drop());
     },
   },
 ];
