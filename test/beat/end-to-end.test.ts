@@ -16,6 +16,7 @@ import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { type CeleryWorker, type ExecutionRecord, startCeleryWorker } from '../support/celery/worker.js';
 import { type TestDialect, testDialects } from '../support/dialects.js';
 import { PrivateRedis } from '../support/private-redis.js';
+import { waitFor } from '../support/wait.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
 after(() => redisServer.remove());
@@ -81,18 +82,6 @@ async function amqpBroker(): Promise<BrokerUnderTest> {
 
 function unique(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
-}
-
-function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
 }
 
 const byName = (records: ExecutionRecord[], name: string) => records.filter((r) => r.periodic_task_name === name);

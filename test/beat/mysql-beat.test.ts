@@ -17,20 +17,11 @@ import { type BeatProcess, spawnBeat } from '../support/beat-process.js';
 import { createTempMysqlDatabase, type TempMysqlDatabase } from '../support/mysql.js';
 import { insertMysqlTask } from '../support/mysql-rows.js';
 import { PrivateRedis } from '../support/private-redis.js';
+import { waitFor } from '../support/wait.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
 after(() => redisServer.remove());
 const WAIT_MS = 30_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('beat on MariaDB (mysql:// URL)', () => {
   let temp: TempMysqlDatabase;
@@ -146,7 +137,7 @@ describe('beat on MariaDB with --db-timezone Asia/Shanghai (Django USE_TZ = Fals
         const found = await readRedisRuns(redis, queue);
         return found.length > 0 ? found : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
     assert.equal(run?.slot, due);
     assert.ok(Math.abs(Date.now() - due) < 3_000, `sent ${Date.now() - due} ms from its time`);

@@ -12,6 +12,7 @@ import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { READ_CHANGES_AFTER } from '../../src/db/postgres/statements.js';
 import { PostgresStore } from '../../src/db/postgres/store.js';
 import { createMigratedDatabase, planNodeTypes, type TempDatabase } from '../support/postgres.js';
+import { waitFor } from '../support/wait.js';
 
 let temp: TempDatabase;
 let db: OpenDatabase;
@@ -36,17 +37,19 @@ async function bulkWriteChanges(url: string): Promise<void> {
     await client.query(
       `INSERT INTO dbbeat_change (table_name, row_id, op) SELECT 'django_celery_beat_periodictask', g, 'I' FROM generate_series(1, 200000) AS g`,
     );
-    for (const deadline = Date.now() + 30_000; ;) {
-      await client.query('SELECT pg_stat_force_next_flush()');
-      const [row] = (
-        await client.query<{ inserted: string }>(
-          `SELECT coalesce(n_tup_ins, 0)::text AS inserted FROM pg_stat_user_tables WHERE relname = 'dbbeat_change'`,
-        )
-      ).rows;
-      if (Number(row?.inserted ?? 0) >= 200_000) return;
-      assert.ok(Date.now() < deadline, 'the bulk write never showed in pg_stat_user_tables');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'the bulk write counted in pg_stat_user_tables',
+      async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        const [row] = (
+          await client.query<{ inserted: string }>(
+            `SELECT coalesce(n_tup_ins, 0)::text AS inserted FROM pg_stat_user_tables WHERE relname = 'dbbeat_change'`,
+          )
+        ).rows;
+        return Number(row?.inserted ?? 0) >= 200_000 ? true : undefined;
+      },
+      { intervalMs: 100 },
+    );
   } finally {
     await client.end();
   }

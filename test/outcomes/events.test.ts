@@ -22,6 +22,7 @@ import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { parseMetrics, sampleValue, histogramOf } from '../support/prometheus.js';
 import { freePort, PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
+import { waitFor } from '../support/wait.js';
 
 const redisServer = await PrivateRedis.start(); // this file's own
 after(() => redisServer.remove());
@@ -46,21 +47,6 @@ interface RunRow extends Record<string, unknown> {
   exception_type: string | null;
   exception_message: string | null;
   traceback: string | null;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  explain: () => Promise<string> | string = () => '',
-  timeoutMs = WAIT_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await explain()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Revokes a task id through Celery's remote control (app.control.revoke); returns the replying workers. */
@@ -176,11 +162,15 @@ for (const broker of brokers) {
           const finished = found.filter((r) => ['SUCCESS', 'FAILURE', 'REVOKED'].includes(r.state));
           return finished.length === 4 ? found : undefined;
         },
-        async () =>
-          JSON.stringify(
-            (await database.query<RunRow>('SELECT * FROM dbbeat_run')).map((r) => [r.periodic_task_name, r.state]),
-          ) +
-          `\nbeat: ${beat!.lines.map((l) => `${l.time} ${l.msg}`).join('\n')}\nworker: ${worker!.log().slice(-3000)}`,
+        {
+          timeoutMs: WAIT_MS,
+          intervalMs: 100,
+          explain: async () =>
+            JSON.stringify(
+              (await database.query<RunRow>('SELECT * FROM dbbeat_run')).map((r) => [r.periodic_task_name, r.state]),
+            ) +
+            `\nbeat: ${beat!.lines.map((l) => `${l.time} ${l.msg}`).join('\n')}\nworker: ${worker!.log().slice(-3000)}`,
+        },
       );
       const run = (name: string) => rows.find((r) => r.periodic_task_name === name)!;
       const records = await worker.records();

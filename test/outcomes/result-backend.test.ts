@@ -25,6 +25,7 @@ import { createTempMysqlDatabase, type TempMysqlDatabase } from '../support/mysq
 import { createTempDatabase, type TempDatabase } from '../support/postgres.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { insertTask } from '../support/rows.js';
+import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 30_000;
 const TASKS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../support/celery');
@@ -53,18 +54,6 @@ after(async () => {
 });
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined };
-
-function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-}
 
 /** Creates django-celery-results' tables the way a Django project does: `manage.py migrate`. */
 async function migrateDjangoCeleryResults(databaseUrl: string): Promise<void> {
