@@ -39,6 +39,12 @@ let pool: pg.Pool;
 let runStore: RunStore;
 const cleanups: (() => Promise<unknown>)[] = [];
 
+/** Registers this database (not whichever the case's variable names by then) for dropping after the file. */
+function droppedAfter<T extends { drop(): Promise<void> }>(database: T): T {
+  cleanups.push(() => database.drop());
+  return database;
+}
+
 before(async () => {
   temp = await createTempDatabase();
   db = await openDatabase({ databaseUrl: temp.url });
@@ -171,9 +177,7 @@ const cases: BackendCase[] = [
     url: () => `db+${resultsPg.url.replace(/^postgres:/, 'postgresql:')}`,
     worker: () => ({ resultBackend: `db+${resultsPg.url.replace(/^postgres:/, 'postgresql:')}` }),
     setUp: async () => {
-      const created = await createTempDatabase();
-      resultsPg = created;
-      cleanups.push(() => created.drop());
+      resultsPg = droppedAfter(await createTempDatabase());
     },
   },
   {
@@ -181,10 +185,7 @@ const cases: BackendCase[] = [
     url: () => resultsMysql.url,
     worker: () => ({ resultBackend: 'django-db', resultsDatabaseUrl: resultsMysql.url, resultExtended: true }),
     setUp: async () => {
-      // Each case drops its own database (the shared variable names the newest by then).
-      const created = await createTempMysqlDatabase();
-      resultsMysql = created;
-      cleanups.push(() => created.drop());
+      resultsMysql = droppedAfter(await createTempMysqlDatabase());
       await migrateDjangoCeleryResults(resultsMysql.url);
     },
   },
@@ -193,10 +194,7 @@ const cases: BackendCase[] = [
     url: () => `db+${resultsMysql.url}`,
     worker: () => ({ resultBackend: `db+${resultsMysql.url}` }),
     setUp: async () => {
-      // Each case drops its own database (the shared variable names the newest by then).
-      const created = await createTempMysqlDatabase();
-      resultsMysql = created;
-      cleanups.push(() => created.drop());
+      resultsMysql = droppedAfter(await createTempMysqlDatabase());
     },
   },
 ];
