@@ -100,6 +100,39 @@ describe('change feed on PostgreSQL', () => {
     }
   });
 
+  test('a change in flight when the feed starts is read once it commits', async () => {
+    const edited = await insertTask(asQueryable(db) as never, {
+      name: 'edited-in-flight',
+      schedule: { interval: { every: 1, period: 'hours' } },
+    });
+    const first = new pg.Client({ connectionString: temp.url });
+    const second = new pg.Client({ connectionString: temp.url });
+    await first.connect();
+    await second.connect();
+    try {
+      // `second`'s edit takes its one change id, then waits for `first`, and stays uncommitted
+      // while the feed starts: a hole below the top, which only the start's hole list finds.
+      const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await second.query('BEGIN');
+      await first.query('BEGIN');
+      await insertTask(first, { name: 'before-a', schedule: { interval: { every: 1, period: 'hours' } } });
+      const blocked = second.query(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [edited]);
+      await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
+      await insertTask(first, { name: 'before-b', schedule: { interval: { every: 1, period: 'hours' } } });
+      await first.query('COMMIT');
+      await blocked;
+      const feed = new ChangeFeed(beatStoreFor(db));
+      await feed.startNow();
+      assert.deepEqual(await feed.changedTaskIds(), []);
+      await second.query('COMMIT');
+      assert.deepEqual(await feed.changedTaskIds(), [edited]);
+      assert.deepEqual(await feed.changedTaskIds(), []);
+    } finally {
+      await first.end();
+      await second.end();
+    }
+  });
+
   test('a rolled-back change leaves a hole that does not stop later changes', async () => {
     const feed = new ChangeFeed(beatStoreFor(db));
     await feed.startNow();
