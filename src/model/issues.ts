@@ -54,6 +54,11 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** Whether a text has more than `max` characters; its UTF-16 length bounds the count, so most texts are not walked. */
+export function hasMoreCharactersThan(text: string, max: number): boolean {
+  return text.length > max && characterCount(text) > max;
+}
+
 // PostgreSQL varchar(n) counts characters (code points), not UTF-16 units.
 export function characterCount(text: string): number {
   let count = 0;

@@ -6,7 +6,7 @@ import { buildSchedule } from '../schedules/index.js';
 import type { Schedule, ScheduleSpec } from '../schedules/types.js';
 import {
   type CheckResult,
-  characterCount,
+  hasMoreCharactersThan,
   fail,
   issue,
   isValidDate,
@@ -67,7 +67,7 @@ export function checkCrontab(fields: CrontabFields): CheckResult<Schedule> {
     if (value === undefined) continue;
     if (typeof value !== 'string') {
       issues.push(issue(`crontab.${column}`, value, 'is not a string'));
-    } else if (characterCount(value) > maxLength) {
+    } else if (hasMoreCharactersThan(value, maxLength)) {
       issues.push(tooLong(`crontab.${column}`, value, maxLength));
     }
   }

@@ -11,7 +11,7 @@ import {
   isIntegerIn,
   issue,
   isValidDate,
-  characterCount,
+  hasMoreCharactersThan,
   describeValue,
   tooLong,
   type ValidationIssue,
@@ -280,13 +280,13 @@ function missingRow(kind: ScheduleKindName, id: number | null | undefined): Chec
 function checkRequiredText(issues: ValidationIssue[], column: string, value: unknown): void {
   if (typeof value !== 'string') issues.push(issue(column, value, 'is not a string'));
   else if (value.trim() === '') issues.push({ field: column, value, message: `${column}: must not be empty` });
-  else if (characterCount(value) > MAX_NAME_LENGTH) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
+  else if (hasMoreCharactersThan(value, MAX_NAME_LENGTH)) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
 }
 
 function checkOptionalText(issues: ValidationIssue[], column: string, value: unknown): void {
   if (value == null) return;
   if (typeof value !== 'string') issues.push(issue(column, value, 'is not a string'));
-  else if (characterCount(value) > MAX_NAME_LENGTH) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
+  else if (hasMoreCharactersThan(value, MAX_NAME_LENGTH)) issues.push(tooLong(column, value, MAX_NAME_LENGTH));
 }
 
 // Decodes a JSON text column as Python's json.loads does (django-celery-beat

@@ -82,6 +82,8 @@ export class ZoneOffsets {
 const zones = new Map<string, ZoneOffsets>();
 /** Known zone names by their lower-case spelling, for the "did you mean" hint; built on first use. */
 let canonicalNames: Map<string, string> | undefined;
+/** zoneProblem's answer by name: luxon's check builds an Intl formatter each time (~30 µs). */
+const verdicts = new Map<string, string | null>();
 
 /**
  * Why a zone name is not usable, or null when it is. Names are case-sensitive,
@@ -90,6 +92,15 @@ let canonicalNames: Map<string, string> | undefined;
 export function zoneProblem(name: string): string | null {
   // UTC, the default, is answered without ICU: its first time-zone formatter costs ~50 ms of start-up.
   if (name === 'UTC' || zones.has(name)) return null;
+  let verdict = verdicts.get(name);
+  if (verdict === undefined) {
+    verdict = checkZone(name);
+    verdicts.set(name, verdict);
+  }
+  return verdict;
+}
+
+function checkZone(name: string): string | null {
   canonicalNames ??= new Map(Intl.supportedValuesOf('timeZone').map((known) => [known.toLowerCase(), known]));
   const canonical = canonicalNames.get(name.toLowerCase());
   if (canonical !== undefined && canonical !== name) return `is not a known time zone (did you mean "${canonical}"?)`;
