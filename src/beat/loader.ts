@@ -1,3 +1,5 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import type { BeatStore, OwnTaskRow, TaskPage, TaskRow } from '../db/store.js';
 import { ChangeFeed } from './change-feed.js';
 import type { Clock } from './clock.js';
@@ -98,6 +100,9 @@ export class Loader {
       // The database reads the next page while this one is scheduled.
       pending = tasks.length === LOAD_PAGE_SIZE ? page(tasks[tasks.length - 1]!.id) : undefined;
       pending?.catch(() => undefined); // awaited on the next turn; a failure surfaces there
+      // pg's pool writes a query on the next tick: let the request leave before this page's
+      // scheduling holds the thread, or the database idles through it and the two never overlap.
+      if (pending) await nextTurn();
       this.rows.resolvePage(read, load);
     }
     this.rows.endLoad();
