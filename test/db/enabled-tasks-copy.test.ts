@@ -171,3 +171,26 @@ test('integers of every width, and a decoder out of step with its SELECT fails t
   assert.deepEqual(await copy(`COPY (SELECT 1::int4 WHERE false) TO STDOUT (FORMAT binary)`, (f) => f.integer()), []);
   assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
 });
+
+test('texts repeated down the rows, and texts that nearly repeat, read as the query reads them', async () => {
+  const copy = copyOf();
+  const long = 'x'.repeat(64);
+  // Each value follows one it equals or nearly equals: same bytes, one byte off, one byte
+  // longer, non-ASCII of the same length in characters, longer than the compared bytes.
+  // The last pair: three characters whose codes are the next text's three UTF-8 bytes
+  // (U+9A40 is E9 A9 80), which only the rule "ASCII texts alone are kept" tells apart.
+  const values = ['{}', '{}', '{]', '{}}', '', '', null, '{}', 'é', 'é', 'e', 'ée', long, long, `${long}y`, `${long}y`];
+  values.push('\u00e9\u00a9\u0080', String.fromCodePoint(0x9a40));
+  const select = `SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n`;
+  const queried = (await db.query<{ v: string | null }>(select, [values])).map((row) => row.v);
+  assert.deepEqual(queried, values);
+  const literal = `ARRAY[${values.map((v) => (v === null ? 'NULL' : `'${v}'`)).join(', ')}]::text[]`;
+  const copied = await copy(
+    `COPY (SELECT v, v AS again FROM unnest(${literal}) WITH ORDINALITY AS t(v, n) ORDER BY n) TO STDOUT (FORMAT binary)`,
+    (f) => [f.text(), f.text()],
+  );
+  assert.deepEqual(
+    copied,
+    values.map((v) => [v, v]),
+  );
+});
