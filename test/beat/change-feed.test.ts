@@ -65,25 +65,39 @@ describe('change feed on PostgreSQL', () => {
 
   test('reads each change once, from the start on', () => feedContract(db));
 
-  test('a change that commits after a newer one is still read', async () => {
-    const feed = new ChangeFeed(beatStoreFor(db));
-    await feed.startNow();
+  /**
+   * Runs `write` with two writers in open transactions (`second` began first; each commits
+   * only when the test says so) and a wait until `second` is blocked on the lock `first`
+   * holds: writers queue on PeriodicTasks' row, which the change trigger bumps, after the
+   * change's id is taken, so a blocked writer holds an id below the ones `first` takes next.
+   */
+  async function withTwoWriters(
+    write: (first: pg.Client, second: pg.Client, secondBlocked: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
     const first = new pg.Client({ connectionString: temp.url });
     const second = new pg.Client({ connectionString: temp.url });
     await first.connect();
     await second.connect();
     try {
-      // Writers queue on PeriodicTasks' row (the trigger bumps it), so an out-of-order
-      // commit takes a transaction that writes again after another one took its id.
       const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      // `second` commits only when the test says so: once `first` commits, its insert goes on at
-      // once, and in autocommit its change could land before the read below (a race, not the case).
       await second.query('BEGIN');
       await first.query('BEGIN');
+      await write(first, second, () => waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid));
+    } finally {
+      await first.end();
+      await second.end();
+    }
+  }
+
+  test('a change that commits after a newer one is still read', async () => {
+    const feed = new ChangeFeed(beatStoreFor(db));
+    await feed.startNow();
+    await withTwoWriters(async (first, second, secondBlocked) => {
+      // In autocommit, `second`'s change could land before the read below once `first`
+      // commits (a race, not the case): it commits only after that read.
       const a = await insertTask(first, { name: 'first-a', schedule: { interval: { every: 1, period: 'hours' } } });
       const blocked = insertTask(second, { name: 'second', schedule: { interval: { every: 1, period: 'hours' } } });
-      // Its change ids are taken once it waits for the lock that `first` holds.
-      await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
+      await secondBlocked();
       const b = await insertTask(first, { name: 'first-b', schedule: { interval: { every: 1, period: 'hours' } } });
       await first.query('COMMIT');
       assert.deepEqual(
@@ -94,10 +108,7 @@ describe('change feed on PostgreSQL', () => {
       await second.query('COMMIT');
       assert.deepEqual(await feed.changedTaskIds(), [late]);
       assert.deepEqual(await feed.changedTaskIds(), []);
-    } finally {
-      await first.end();
-      await second.end();
-    }
+    });
   });
 
   test('a change in flight when the feed starts is read once it commits', async () => {
@@ -105,19 +116,12 @@ describe('change feed on PostgreSQL', () => {
       name: 'edited-in-flight',
       schedule: { interval: { every: 1, period: 'hours' } },
     });
-    const first = new pg.Client({ connectionString: temp.url });
-    const second = new pg.Client({ connectionString: temp.url });
-    await first.connect();
-    await second.connect();
-    try {
-      // `second`'s edit takes its one change id, then waits for `first`, and stays uncommitted
-      // while the feed starts: a hole below the top, which only the start's hole list finds.
-      const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      await second.query('BEGIN');
-      await first.query('BEGIN');
+    await withTwoWriters(async (first, second, secondBlocked) => {
+      // `second`'s edit takes its one change id and stays uncommitted while the feed starts:
+      // a hole below the top, which only the start's hole list finds.
       await insertTask(first, { name: 'before-a', schedule: { interval: { every: 1, period: 'hours' } } });
       const blocked = second.query(`UPDATE django_celery_beat_periodictask SET args = '[1]' WHERE id = $1`, [edited]);
-      await waitUntilWaitingOnLock((sql, params) => db.query(sql, params), secondPid);
+      await secondBlocked();
       await insertTask(first, { name: 'before-b', schedule: { interval: { every: 1, period: 'hours' } } });
       await first.query('COMMIT');
       await blocked;
@@ -127,10 +131,7 @@ describe('change feed on PostgreSQL', () => {
       await second.query('COMMIT');
       assert.deepEqual(await feed.changedTaskIds(), [edited]);
       assert.deepEqual(await feed.changedTaskIds(), []);
-    } finally {
-      await first.end();
-      await second.end();
-    }
+    });
   });
 
   test('a rolled-back change leaves a hole that does not stop later changes', async () => {
