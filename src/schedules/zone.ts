@@ -91,7 +91,7 @@ const verdicts = new Map<string, string | null>();
  */
 export function zoneProblem(name: string): string | null {
   // UTC, the default, is answered without ICU: its first time-zone formatter costs ~50 ms of start-up.
-  if (name === 'UTC' || zones.has(name)) return null;
+  if (name === 'UTC') return null;
   let verdict = verdicts.get(name);
   if (verdict === undefined) {
     verdict = checkZone(name);

@@ -33,8 +33,8 @@ export class BinaryFields {
   /**
    * Each field's text in the row before, when it was ASCII (as many characters as bytes).
    * A column's value often repeats down the rows ('[]', '{}', a task or queue name): a
-   * repeat is then a byte comparison, not a new string (at a million tasks, decoding
-   * texts was a quarter of the load's CPU, and their garbage more).
+   * repeat is then a byte comparison and a shared string, not a new one (decoding texts
+   * was a quarter of a 1M load's profile; bench/ANALYSIS.md, session 9, has what it saved).
    */
   private readonly previous: (string | undefined)[] = [];
 

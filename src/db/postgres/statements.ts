@@ -132,6 +132,8 @@ recent_span AS (
 )
 SELECT top.top::float8 AS top,
        CASE WHEN recent_span.rows = 0 OR recent_span.rows = top.top - recent_span.low + 1 THEN '{}'::float8[]
+       -- The recent rows' filter is written again here: a CTE used twice would be
+       -- materialized, and the count's fast answer would pay for this scan too.
        ELSE coalesce((SELECT array_agg(g::float8)
                       FROM (SELECT c.id, lead(c.id) OVER (ORDER BY c.id) AS next_id
                             FROM dbbeat_change c
