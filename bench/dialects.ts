@@ -9,7 +9,7 @@
 // Workloads (per dialect): burst 10k and 100k (interval tasks all due at start; seconds
 // from spawn until every message is in Redis), startup 100k (none due; seconds to "ready"),
 // change pickup among 100k (a due task inserted with raw SQL; ms from the insert until its
-// message is in Redis, 20 tries), and the idle cost (beat CPU and, on MariaDB, the
+// message is in Redis, 100 tries), and the idle cost (beat CPU and, on MariaDB, the
 // server's queries per second while nothing is due).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
