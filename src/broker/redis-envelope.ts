@@ -2,9 +2,10 @@
 // built once per task version and filled in per run. A periodic task sends the same task
 // name, args, kwargs and route run after run: only the id, the times and kombu's delivery
 // tag change. The body (base64 of `[args, kwargs, embed]`), argsrepr/kwargsrepr and every
-// other header are encoded once per task version; a run copies those bytes around its own
-// id and times. Bytes rather than a string: ioredis copies a Buffer argument once, where
-// a string would be concatenated into the command and converted to UTF-8 again.
+// other header are encoded once per task version; a run writes those texts around its own
+// id and times into one buffer. Bytes rather than a string: ioredis copies a Buffer
+// argument once, where a string would be concatenated into the command and converted to
+// UTF-8 again.
 import { randomUUID } from 'node:crypto';
 
 import { EnvelopeArena } from './envelope-arena.js';
@@ -14,10 +15,16 @@ import { PyDict, PyJsonText } from './pyjson.js';
 import type { TaskMessage } from './types.js';
 
 /**
- * The fixed bytes of one task version's envelope, around the per-run values:
+ * The fixed texts of one task version's envelope, around the per-run values:
  * `head` id `afterId` expires `afterExpires` id `afterRootId` [scheduled `afterScheduled`]
  * id `afterCorrelation` [expiration `afterExpiration`] delivery tag `tail`. The id and the
  * delivery tag are written between the quotes the pieces end and start with.
+ *
+ * Strings, not Buffers: a template lives as long as its task version, and a hundred
+ * thousand of them as Buffers were ~70 MB of memory outside V8's heap, built within
+ * seconds when a steady load's tasks came round for their second run. Past 64 MB of such
+ * growth V8 marks the heap in steps taken by every later Buffer allocation, and then
+ * collects it synchronously: 50–100 ms stalls of the sending (bench/ANALYSIS.md, session 10).
  */
 interface Template {
   /** What it was built from: a message matches when each is the same (===). */
@@ -28,16 +35,18 @@ interface Template {
   destination: Destination;
   hasExpires: boolean;
   hasScheduled: boolean;
-  /** UTF-8 pieces, in order (see above): views of one buffer. */
-  head: Buffer;
-  afterId: Buffer;
-  afterExpires: Buffer;
-  afterRootId: Buffer;
-  afterScheduled: Buffer;
-  afterCorrelation: Buffer;
-  afterExpiration: Buffer;
-  tail: Buffer;
-  /** The pieces' total length in bytes. */
+  /** The pieces, in order (see above). */
+  head: string;
+  afterId: string;
+  afterExpires: string;
+  afterRootId: string;
+  afterScheduled: string;
+  afterCorrelation: string;
+  afterExpiration: string;
+  tail: string;
+  /** How the pieces are written: 'latin1' (one byte a character, a plain copy) when all are ASCII. */
+  encoding: 'latin1' | 'utf8';
+  /** The bytes of the pieces written for every run (afterExpiration only with an expiry). */
   fixedBytes: number;
 }
 
@@ -57,8 +66,8 @@ const PLAIN_ID = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/;
  * Writes the envelope kombu's Redis transport LPUSHes for one message into `arena`, as
  * UTF-8: the protocol-2 message with its body in base64, and kombu's delivery properties.
  * Byte for byte the text {@link buildRedisEnvelope} writes (test/broker/redis-envelope.test.ts
- * compares them). From a task version's second send on, the bytes are copied from its
- * template around the run's id and times; a first send, a message with headers of its own,
+ * compares them). From a task version's second send on, its template's texts are written
+ * around the run's id and times; a first send, a message with headers of its own,
  * an eta, or an id JSON would escape is built in full.
  * @returns the envelope's length in bytes, kept in `arena` (see {@link EnvelopeArena.cut})
  */
@@ -123,7 +132,7 @@ function writeText(text: string, arena: EnvelopeArena): number {
   return bytes;
 }
 
-/** A run's envelope from its task version's template: the fixed bytes copied, the run's own values written in. */
+/** A run's envelope from its task version's template: the fixed texts and the run's own values, written in turn. */
 function fill(template: Template, message: TaskMessage, now: Date, arena: EnvelopeArena): number {
   const id = message.id;
   const expires = message.expires ?? null;
@@ -137,37 +146,30 @@ function fill(template: Template, message: TaskMessage, now: Date, arena: Envelo
     template.fixedBytes + 3 * id.length + expiresText.length + scheduled.length + expiration.length + tag.length;
   const out = arena.room(size);
   const start = arena.offset;
+  const encoding = template.encoding;
   let at = start;
-  out.set(template.head, at);
-  at += template.head.length;
+  at += out.write(template.head, at, encoding);
   const idAt = at;
   at += out.write(id, at, 'latin1');
-  out.set(template.afterId, at);
-  at += template.afterId.length;
+  at += out.write(template.afterId, at, encoding);
   at += out.write(expiresText, at, 'latin1');
-  out.set(template.afterExpires, at);
-  at += template.afterExpires.length;
+  at += out.write(template.afterExpires, at, encoding);
   out.copyWithin(at, idAt, idAt + id.length);
   at += id.length;
-  out.set(template.afterRootId, at);
-  at += template.afterRootId.length;
+  at += out.write(template.afterRootId, at, encoding);
   if (template.hasScheduled) {
     at += out.write(scheduled, at, 'latin1');
-    out.set(template.afterScheduled, at);
-    at += template.afterScheduled.length;
+    at += out.write(template.afterScheduled, at, encoding);
   }
   out.copyWithin(at, idAt, idAt + id.length);
   at += id.length;
-  out.set(template.afterCorrelation, at);
-  at += template.afterCorrelation.length;
+  at += out.write(template.afterCorrelation, at, encoding);
   if (expires !== null) {
     at += out.write(expiration, at, 'latin1');
-    out.set(template.afterExpiration, at);
-    at += template.afterExpiration.length;
+    at += out.write(template.afterExpiration, at, encoding);
   }
   at += out.write(tag, at, 'latin1');
-  out.set(template.tail, at);
-  at += template.tail.length;
+  at += out.write(template.tail, at, encoding);
   arena.commit(at - start);
   return at - start;
 }
@@ -250,20 +252,20 @@ function joinPieces(pieces: Pieces, message: TaskMessage, now: Date): string {
   return `${text}${randomUUID()}${tail}`;
 }
 
-/** A task version's template: its pieces encoded once, as views of one buffer. */
+/** A task version's template: its pieces, and how many bytes they take. */
 function templateOf(message: TaskMessage, destination: Destination): Template {
   const hasExpires = message.expires != null;
   const hasScheduled = message.scheduledAt != null;
-  const texts = piecesOf(message, destination);
-  const bytes = Buffer.from(texts.join(''), 'utf8');
-  let at = 0;
-  const [head, afterId, afterExpires, afterRootId, afterScheduled, afterCorrelation, afterExpiration, tail] = texts.map(
-    (text) => {
-      const length = Buffer.byteLength(text, 'utf8');
-      at += length;
-      return bytes.subarray(at - length, at);
-    },
-  ) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  const pieces = piecesOf(message, destination);
+  const [head, afterId, afterExpires, afterRootId, afterScheduled, afterCorrelation, afterExpiration, tail] = pieces;
+  let characters = 0;
+  let bytes = 0;
+  for (const piece of pieces) {
+    characters += piece.length;
+    bytes += Buffer.byteLength(piece, 'utf8');
+  }
+  // afterExpiration is written only with an expiry.
+  const unwritten = hasExpires ? 0 : Buffer.byteLength(afterExpiration, 'utf8');
   return {
     task: message.task,
     kwargs: message.kwargs,
@@ -280,8 +282,8 @@ function templateOf(message: TaskMessage, destination: Destination): Template {
     afterCorrelation,
     afterExpiration,
     tail,
-    // afterScheduled is empty without a scheduled time; afterExpiration is written only with an expiry.
-    fixedBytes: bytes.length - (hasExpires ? 0 : afterExpiration.length),
+    encoding: bytes === characters ? 'latin1' : 'utf8',
+    fixedBytes: bytes - unwritten,
   };
 }
 

@@ -57,6 +57,7 @@ describe('Redis envelope template', () => {
       { periodicTaskName: null },
       { priority: 7, queue: 'hi "there"' },
       { task: 'ünïcode\u2028task', args: PyJsonText.parse('[]') },
+      { args: PyJsonText.parse('[1, "all ascii"]') }, // every piece ASCII: written as Latin-1
     ] satisfies Partial<TaskMessage>[]) {
       // One args object per task version: the second and third runs use its template.
       const version = { args: PyJsonText.parse(args.text), kwargs, ...variant };
