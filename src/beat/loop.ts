@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import type { Broker } from '../broker/types.js';
 import type { ResolvedConfig } from '../config.js';
@@ -266,7 +267,13 @@ export class Beat extends EventEmitter<BeatEvents> {
     const sleepMs = Math.min(runInMs, this.pollAt - monotonic, renewInMs);
     if (this.stopping || this.recorder.failed) return; // a failed write: the next step reports it
     // A quiet spell: prepare the next runs' messages, a slice at a time, then look again.
-    if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun, now)) return;
+    // The turn yielded between slices lets sockets and timers in (a change notification, a
+    // reply): otherwise the step's awaits, all settled at once, chained the slices into one
+    // block of the thread (20,000 runs prepared: ~0.4 s).
+    if (sleepMs >= PREPARE_WHEN_IDLE_MS && this.ahead.work(nextRun, now)) {
+      await nextTurn();
+      return;
+    }
     // Idle only once the writes are done too: a test that waits for it then reads them
     // (each write's end wakes the loop for a step of its own). A records write waiting for a
     // renewal's answer is not under way: the answer wakes the loop, and the write goes on.
