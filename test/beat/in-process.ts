@@ -82,6 +82,8 @@ export class MemoryBroker implements Broker {
   private readonly seen = new Set<string>();
   /** When set, publish() rejects with it (the broker is down). */
   down: Error | undefined;
+  /** Broker.prepare, when a test sets one (none by default, as a broker may have none). */
+  prepare?: (message: TaskMessage) => void;
 
   constructor(private readonly clock: Clock) {}
 
